@@ -1,0 +1,31 @@
+// The datacenter kind: the facility a cluster is powered and cooled by, and what that costs.
+#include "spec/document.h"
+
+namespace xpusim::spec {
+
+void DatacenterSpec::describe(SpecVisitor& v) {
+  v.text(Field("name", "Name used to refer to this datacenter"), name);
+  v.text(Field("description", "One line for listings").optional(), description);
+  v.number(Field("critical_power_mw", "Power available to IT equipment", "MW").positive(10000), critical_power_mw);
+  v.number(Field("pue", "Power usage effectiveness: facility power / IT power").between(1, 3), pue);
+  v.number(Field("electricity_usd_per_kwh", "Price of electricity", "USD/kWh").positive(2), electricity_usd_per_kwh);
+  v.number(Field("facility_capex_usd_per_mw", "Cost to build per MW of critical IT power", "USD/MW").positive(1e9),
+           facility_capex_usd_per_mw);
+  v.number(Field("facility_depreciation_years", "Years the building is depreciated over", "years").positive(100),
+           facility_depreciation_years);
+  v.number(Field("hardware_depreciation_years", "Years IT hardware is depreciated over", "years").positive(30),
+           hardware_depreciation_years);
+  v.number(Field("annual_opex_fraction", "Yearly maintenance and operations, as a fraction of hardware capex")
+               .optional()
+               .between(0, 1),
+           annual_opex_fraction);
+  v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
+}
+
+void check_datacenter(const DatacenterSpec& datacenter, const Document& doc, Diagnostics& out) {
+  if (datacenter.hardware_depreciation_years > datacenter.facility_depreciation_years)
+    out.warning(doc.where("hardware_depreciation_years"), "hardware_depreciation_years",
+                "hardware outliving the building it stands in is unusual");
+}
+
+}  // namespace xpusim::spec

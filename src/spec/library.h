@@ -1,0 +1,55 @@
+// The spec library: every spec in a folder tree (the built-in specs/ or a user's own), indexed by kind
+// and name, plus specs loaded from individual files that take precedence over it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spec/document.h"
+#include "spec/loader.h"
+
+namespace xpusim::spec {
+
+class Library final : public SpecResolver {
+ public:
+  // Loads every *.yaml below `root`. Files are named in diagnostics as `label_root`/relative path.
+  static Library load_folder(const std::filesystem::path& root, const std::string& label_root, Diagnostics& out);
+
+  // Adds documents; a second spec of the same kind and name is an error (reported at the new one).
+  void add(std::vector<Document> documents, Diagnostics& out);
+
+  const Document* find(Kind kind, std::string_view name) const override;
+  std::vector<std::string> names(Kind kind) const override;
+  // Every spec with this name, whatever its kind.
+  std::vector<const Document*> find_any(std::string_view name) const;
+  // All documents, ordered by kind, then name.
+  std::vector<const Document*> documents() const;
+
+  // Runs every document's rules (and, with `require_sources`, the source-coverage rule) with this
+  // library resolving references.
+  void check_all(bool require_sources, Diagnostics& out) const;
+
+ private:
+  std::vector<std::unique_ptr<Document>> documents_;
+};
+
+// Resolves references against `primary` first, then `fallback` (a user's files over the built-ins).
+class LayeredResolver final : public SpecResolver {
+ public:
+  LayeredResolver(const SpecResolver& primary, const SpecResolver* fallback) : primary_(primary), fallback_(fallback) {}
+  const Document* find(Kind kind, std::string_view name) const override;
+  std::vector<std::string> names(Kind kind) const override;
+
+ private:
+  const SpecResolver& primary_;
+  const SpecResolver* fallback_;
+};
+
+// Where the built-in library is: $XPUSIM_SPECS if set, else `specs` beside the executable, else
+// ../share/xpusim/specs relative to it (an installed tree). nullopt when none exists.
+std::optional<std::filesystem::path> find_builtin_library(const std::filesystem::path& executable);
+
+}  // namespace xpusim::spec

@@ -1,0 +1,439 @@
+// The YAML loader: a SpecVisitor that fills a spec from a yaml-cpp node tree.
+//
+// It reports every problem it can find in one pass (syntax, types, ranges, missing and unknown keys
+// with "did you mean", duplicate keys) instead of stopping at the first, and records where each field
+// was written so later rules can point at it. Values are parsed by the rules of YAML 1.2's core schema,
+// narrowed: quoted text is never a number, and only true/false are booleans (YAML 1.1's yes/no/on/off
+// are a classic source of silent mistakes).
+#include "spec/loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "support/text.h"
+
+namespace xpusim::spec {
+namespace {
+
+SourceLocation location_of(const std::string& file, const YAML::Mark& mark) {
+  if (mark.is_null()) return {file, 0, 0};
+  return {file, mark.line + 1, mark.column + 1};
+}
+
+std::string describe_node(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Null: return "nothing";
+    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Undefined: break;
+  }
+  return "nothing";
+}
+
+bool is_null(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
+
+// A plain (unquoted) scalar: yaml-cpp tags quoted scalars "!".
+bool is_plain_scalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() != "!"; }
+
+std::optional<double> parse_double(const std::string& text) {
+  std::string_view s = text;
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return std::nullopt;
+  double value = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ptr != s.data() + s.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) return std::numeric_limits<double>::infinity();
+  if (ec != std::errc()) return std::nullopt;
+  return value;
+}
+
+struct Context {
+  std::string file;
+  Diagnostics* diagnostics;
+  Document* document;
+
+  void error(const YAML::Mark& mark, const std::string& path, std::string message, std::string hint = {}) {
+    diagnostics->error(location_of(file, mark), path, std::move(message), std::move(hint));
+  }
+  void record(const std::string& path, const YAML::Mark& mark, bool is_number) {
+    document->field_locations[path] = location_of(file, mark);
+    if (is_number) document->number_paths.push_back(path);
+  }
+};
+
+class YamlReader final : public SpecVisitor {
+ public:
+  YamlReader(const YAML::Node& map, std::string prefix, Context& context)
+      : map_(map), prefix_(std::move(prefix)), context_(context) {
+    std::set<std::string> seen;
+    for (auto it = map_.begin(); it != map_.end(); ++it) {
+      if (!is_plain_scalar(it->first) && !it->first.IsScalar()) {
+        context_.error(it->first.Mark(), prefix_, "keys must be plain names, found " + describe_node(it->first));
+        continue;
+      }
+      const std::string& key = it->first.Scalar();
+      if (!seen.insert(key).second)
+        context_.error(it->first.Mark(), path(key), "duplicate key '" + key + "'", "each key may appear once");
+    }
+  }
+
+  // Marks a key as known without reading it (the top-level `kind:`).
+  void skip(std::string_view key) { known_.emplace_back(key); }
+
+  // Reports the keys that no field asked for.
+  void finish() {
+    for (auto it = map_.begin(); it != map_.end(); ++it) {
+      if (!it->first.IsScalar()) continue;
+      const std::string& key = it->first.Scalar();
+      if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+      const std::string suggestion = closest_match(key, known_);
+      context_.error(it->first.Mark(), path(key), "unknown key '" + key + "'",
+                     suggestion.empty() ? "allowed: " + join_alternatives(known_) : "did you mean '" + suggestion + "'?");
+    }
+  }
+
+  void number(const Field& field, double& value) override {
+    if (auto node = value_of(field)) read_number(field, *node, path(field.key), value);
+  }
+  void number(const Field& field, std::optional<double>& value) override {
+    if (auto node = value_of(field)) {
+      double v = 0;
+      if (read_number(field, *node, path(field.key), v)) value = v;
+    }
+  }
+  void integer(const Field& field, std::int64_t& value) override {
+    if (auto node = value_of(field)) read_integer(field, *node, path(field.key), value);
+  }
+  void integer(const Field& field, std::optional<std::int64_t>& value) override {
+    if (auto node = value_of(field)) {
+      std::int64_t v = 0;
+      if (read_integer(field, *node, path(field.key), v)) value = v;
+    }
+  }
+  void text(const Field& field, std::string& value) override {
+    if (auto node = value_of(field)) read_text(*node, path(field.key), value);
+  }
+  void flag(const Field& field, bool& value) override {
+    auto node = value_of(field);
+    if (!node) return;
+    const std::string p = path(field.key);
+    std::string text = node->IsScalar() ? node->Scalar() : std::string();
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (!is_plain_scalar(*node) || (text != "true" && text != "false")) {
+      context_.error(node->Mark(), p, "expected true or false, found " + describe_node(*node));
+      return;
+    }
+    value = text == "true";
+    context_.record(p, node->Mark(), false);
+  }
+  void choice(const Field& field, std::string& value, std::span<const std::string_view> options) override {
+    auto node = value_of(field);
+    if (!node) return;
+    const std::string p = path(field.key);
+    std::string text;
+    if (!read_text(*node, p, text)) return;
+    if (std::find(options.begin(), options.end(), text) != options.end()) {
+      value = text;
+      return;
+    }
+    const std::vector<std::string> names(options.begin(), options.end());
+    const std::string suggestion = closest_match(text, names);
+    context_.error(node->Mark(), p, "'" + text + "' is not allowed; allowed: " + join_alternatives(names),
+                   suggestion.empty() ? std::string() : "did you mean '" + suggestion + "'?");
+  }
+  void object(const Field& field, SpecObject& value) override {
+    if (auto node = value_of(field)) read_object(*node, path(field.key), value);
+  }
+  void optional_object(const Field& field, SpecObject& value, bool& present) override {
+    if (auto node = value_of(field)) present = read_object(*node, path(field.key), value);
+  }
+  void list(const Field& field, ObjectList& items) override {
+    auto node = value_of(field);
+    if (!node) return;
+    const std::string p = path(field.key);
+    if (!expect_list(field, *node, p)) return;
+    items.resize(node->size());
+    for (std::size_t i = 0; i < node->size(); ++i)
+      read_object((*node)[i], p + "[" + std::to_string(i) + "]", items.at(i));
+  }
+  void integer_list(const Field& field, std::vector<std::int64_t>& values) override {
+    auto node = value_of(field);
+    if (!node) return;
+    const std::string p = path(field.key);
+    if (!expect_list(field, *node, p)) return;
+    // Elements are checked by the kind's rules (e.g. torus dimensions >= 1); here only their type.
+    Field element(field.key, field.doc);
+    values.assign(node->size(), 0);
+    for (std::size_t i = 0; i < node->size(); ++i)
+      read_integer(element, (*node)[i], p + "[" + std::to_string(i) + "]", values[i]);
+  }
+  void number_map(const Field& field, std::map<std::string, double>& values,
+                  std::span<const std::string_view> keys) override {
+    auto node = value_of(field);
+    if (!node) return;
+    const std::string p = path(field.key);
+    if (!node->IsMap()) {
+      context_.error(node->Mark(), p, "expected a mapping, found " + describe_node(*node));
+      return;
+    }
+    YamlReader entries(*node, p, context_);
+    entries.known_.assign(keys.begin(), keys.end());
+    for (auto it = node->begin(); it != node->end(); ++it) {
+      if (!it->first.IsScalar()) continue;
+      const std::string key = it->first.Scalar();
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;  // reported by finish()
+      double v = 0;
+      if (is_null(it->second)) context_.error(it->first.Mark(), p + "." + key, "missing value");
+      else if (entries.read_number(field, it->second, p + "." + key, v)) values[key] = v;
+    }
+    entries.finish();
+  }
+  void text_map(const Field& field, std::map<std::string, std::string>& values) override {
+    auto node = value_of(field);
+    if (!node) return;
+    const std::string p = path(field.key);
+    if (!node->IsMap()) {
+      context_.error(node->Mark(), p, "expected a mapping, found " + describe_node(*node));
+      return;
+    }
+    YamlReader entries(*node, p, context_);  // reports duplicate keys
+    for (auto it = node->begin(); it != node->end(); ++it) {
+      if (!it->first.IsScalar()) continue;
+      std::string text;
+      if (entries.read_text(it->second, p + "." + it->first.Scalar(), text)) values[it->first.Scalar()] = text;
+    }
+  }
+
+ private:
+  std::string path(std::string_view key) const {
+    return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
+  }
+
+  // The value of a field, or nullopt when absent (reporting it when required).
+  std::optional<YAML::Node> value_of(const Field& field) {
+    known_.emplace_back(field.key);
+    const YAML::Node node = map_[std::string(field.key)];
+    if (!is_null(node)) return node;
+    if (field.required) {
+      const YAML::Mark mark = node.IsDefined() ? node.Mark() : map_.Mark();
+      context_.error(mark, path(field.key), "missing required field '" + std::string(field.key) + "'",
+                     std::string(field.doc) + (field.unit.empty() ? "" : ", in " + std::string(field.unit)));
+    }
+    return std::nullopt;
+  }
+
+  bool check_range(const Field& field, const YAML::Node& node, const std::string& p, double value) {
+    if (field.allows(value)) return true;
+    context_.error(node.Mark(), p,
+                   "value " + (std::isfinite(value) ? format_number(value) : node.Scalar()) +
+                       " is out of range; allowed " + field.range_text());
+    return false;
+  }
+
+  bool read_number(const Field& field, const YAML::Node& node, const std::string& p, double& out) {
+    const std::optional<double> value = is_plain_scalar(node) ? parse_double(node.Scalar()) : std::nullopt;
+    if (!value) {
+      context_.error(node.Mark(), p, "expected a number, found " + describe_node(node));
+      return false;
+    }
+    if (!check_range(field, node, p, *value)) return false;
+    out = *value;
+    context_.record(p, node.Mark(), true);
+    return true;
+  }
+
+  bool read_integer(const Field& field, const YAML::Node& node, const std::string& p, std::int64_t& out) {
+    if (!is_plain_scalar(node)) {
+      context_.error(node.Mark(), p, "expected a whole number, found " + describe_node(node));
+      return false;
+    }
+    std::string_view s = node.Scalar();
+    if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+    std::int64_t value = 0;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec == std::errc::result_out_of_range) {
+      context_.error(node.Mark(), p, "value " + node.Scalar() + " is out of range; allowed " + field.range_text());
+      return false;
+    }
+    if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) {
+      context_.error(node.Mark(), p, "expected a whole number, found " + describe_node(node));
+      return false;
+    }
+    if (!check_range(field, node, p, static_cast<double>(value))) return false;
+    out = value;
+    context_.record(p, node.Mark(), true);
+    return true;
+  }
+
+  bool read_text(const YAML::Node& node, const std::string& p, std::string& out) {
+    if (!node.IsScalar()) {
+      context_.error(node.Mark(), p, "expected text, found " + describe_node(node));
+      return false;
+    }
+    if (node.Scalar().empty()) {
+      context_.error(node.Mark(), p, "expected text, found an empty string");
+      return false;
+    }
+    out = node.Scalar();
+    context_.record(p, node.Mark(), false);
+    return true;
+  }
+
+  bool read_object(const YAML::Node& node, const std::string& p, SpecObject& value) {
+    if (!node.IsMap()) {
+      context_.error(node.Mark(), p, "expected a mapping, found " + describe_node(node));
+      return false;
+    }
+    context_.record(p, node.Mark(), false);
+    YamlReader reader(node, p, context_);
+    value.describe(reader);
+    reader.finish();
+    return true;
+  }
+
+  bool expect_list(const Field& field, const YAML::Node& node, const std::string& p) {
+    if (!node.IsSequence()) {
+      context_.error(node.Mark(), p, "expected a list, found " + describe_node(node));
+      return false;
+    }
+    const double count = static_cast<double>(node.size());
+    if (!field.allows(count)) {
+      context_.error(node.Mark(), p, std::to_string(node.size()) + " entries is out of range; allowed " +
+                                         field.range_text() + " entries");
+      return false;
+    }
+    context_.record(p, node.Mark(), false);
+    return true;
+  }
+
+  YAML::Node map_;
+  std::string prefix_;
+  Context& context_;
+  std::vector<std::string> known_;
+};
+
+void parse_document(const YAML::Node& root, const std::string& file, LoadResult& result) {
+  const SourceLocation start = location_of(file, root.Mark());
+  if (!root.IsMap()) {
+    result.diagnostics.error(start, "", "expected a spec (a mapping with kind: and name:), found " + describe_node(root));
+    return;
+  }
+  const YAML::Node kind_node = root["kind"];
+  std::vector<std::string> kinds(std::begin(kKindNames), std::end(kKindNames));
+  if (is_null(kind_node)) {
+    result.diagnostics.error(start, "kind", "missing required field 'kind'", "one of " + join_alternatives(kinds));
+    return;
+  }
+  const std::optional<Kind> kind = kind_node.IsScalar() ? parse_kind(kind_node.Scalar()) : std::nullopt;
+  if (!kind) {
+    const std::string found = describe_node(kind_node);
+    const std::string suggestion = kind_node.IsScalar() ? closest_match(kind_node.Scalar(), kinds) : std::string();
+    result.diagnostics.error(location_of(file, kind_node.Mark()), "kind",
+                             found + " is not a spec kind; allowed: " + join_alternatives(kinds),
+                             suggestion.empty() ? std::string() : "did you mean '" + suggestion + "'?");
+    return;
+  }
+
+  Document document{make_spec(*kind), start, {}, {}};
+  Diagnostics diagnostics;
+  Context context{file, &diagnostics, &document};
+  YamlReader reader(root, "", context);
+  reader.skip("kind");
+  object_of(document.spec).describe(reader);
+  reader.finish();
+  const bool ok = !diagnostics.has_errors();
+  result.diagnostics.append(diagnostics);
+  if (ok) result.documents.push_back(std::move(document));
+}
+
+// YAML must be UTF-8 text; reject binary input before the parser sees it, with the place it starts.
+bool check_text(std::string_view text, const std::string& file, Diagnostics& out) {
+  int line = 1;
+  int column = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    std::size_t length = 1;
+    if (byte == 0) {
+      out.error({file, line, column}, "", "the file contains a NUL byte: not a YAML text file");
+      return false;
+    }
+    if (byte >= 0x80) {
+      length = byte >= 0xF0 && byte < 0xF5 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC2 && byte < 0xE0 ? 2 : 0;
+      bool valid = length != 0 && i + length <= text.size();
+      for (std::size_t k = 1; valid && k < length; ++k)
+        valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+      if (!valid) {
+        out.error({file, line, column}, "", "invalid UTF-8: not a YAML text file");
+        return false;
+      }
+    }
+    if (byte == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += length;
+  }
+  return true;
+}
+
+}  // namespace
+
+LoadResult parse_specs(std::string_view text, const std::string& file) {
+  LoadResult result;
+  if (!check_text(text, file, result.diagnostics)) return result;
+  std::vector<YAML::Node> roots;
+  try {
+    std::istringstream stream{std::string(text)};
+    roots = YAML::LoadAll(stream);
+  } catch (const YAML::Exception& e) {
+    result.diagnostics.error(location_of(file, e.mark), "", "YAML syntax error: " + e.msg);
+    return result;
+  }
+  std::size_t specs = 0;
+  for (const YAML::Node& root : roots) {
+    if (is_null(root)) continue;  // an empty document between '---' markers
+    ++specs;
+    parse_document(root, file, result);
+  }
+  if (specs == 0)
+    result.diagnostics.error({file, 1, 1}, "", "no spec in the file: expected a mapping with kind: and name:");
+  return result;
+}
+
+LoadResult load_spec_file(const std::filesystem::path& path, const std::string& label) {
+  const std::string name = label.empty() ? path.string() : label;
+  LoadResult result;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    result.diagnostics.error({name, 0, 0}, "", "is a directory, not a spec file");
+    return result;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    result.diagnostics.error({name, 0, 0}, "", "cannot open the file");
+    return result;
+  }
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxSpecFileBytes) {
+      result.diagnostics.error({name, 0, 0}, "",
+                               "file is larger than " + std::to_string(kMaxSpecFileBytes >> 20) + " MiB: not a spec");
+      return result;
+    }
+  }
+  return parse_specs(text, name);
+}
+
+}  // namespace xpusim::spec

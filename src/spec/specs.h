@@ -1,0 +1,304 @@
+// The spec kinds: chip, system (a node or rack), network (a switch or link family), cluster, datacenter
+// and model (a transformer LLM architecture). Plain data; each describes its fields in a SpecVisitor
+// (see schema.h), and each kind's consistency rules live beside its description (chip.cpp, ...).
+//
+// Units are in the field names: _mhz, _w, _mm2, _kib, _mib, _gib (binary), _gb_s and _tb_s (decimal
+// bytes per second), _gbps (decimal bits per second), _ns, _usd, _mw (megawatts).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "spec/schema.h"
+
+namespace xpusim::spec {
+
+using Sources = std::map<std::string, std::string>;  // field path -> where the published number comes from
+
+// ---------------------------------------------------------------------------------------------- chip
+
+struct MatrixTile final : SpecObject {
+  std::int64_t m = 1, n = 1, k = 1;
+  void describe(SpecVisitor& v) override;
+};
+
+struct MatrixUnit final : SpecObject {
+  std::int64_t count = 1;  // per core
+  MatrixTile tile;
+  std::string dataflow = "output_stationary";
+  std::map<std::string, double> macs_per_cycle;  // per unit, by dtype; dense (no structured sparsity)
+  void describe(SpecVisitor& v) override;
+};
+
+struct VectorUnit final : SpecObject {
+  std::int64_t count = 1;  // per core
+  std::int64_t lanes = 1;
+  double fp32_flops_per_cycle = 1;  // per unit
+  std::optional<double> clock_mhz;  // when it differs from the chip clock
+  void describe(SpecVisitor& v) override;
+};
+
+struct CoreSram final : SpecObject {
+  std::string level;
+  double capacity_kib = 0;
+  double bandwidth_bytes_per_cycle = 0;
+  std::optional<std::int64_t> banks;
+  void describe(SpecVisitor& v) override;
+};
+
+struct Cores final : SpecObject {
+  std::int64_t count = 1;
+  MatrixUnit matrix_unit;
+  VectorUnit vector_unit;
+  std::vector<CoreSram> sram;
+  void describe(SpecVisitor& v) override;
+};
+
+struct SharedSram final : SpecObject {
+  std::string level;
+  double capacity_mib = 0;
+  std::optional<double> bandwidth_gb_s;
+  std::optional<std::int64_t> banks;
+  void describe(SpecVisitor& v) override;
+};
+
+struct Hbm final : SpecObject {
+  std::string generation = "hbm3";
+  std::int64_t stacks = 1;
+  std::optional<std::int64_t> channels_per_stack;
+  double capacity_gib = 0;
+  double bandwidth_tb_s = 0;
+  void describe(SpecVisitor& v) override;
+};
+
+struct ChipLinks final : SpecObject {
+  std::string technology;  // nvlink4, ici, infinity-fabric, ethernet, ...
+  std::int64_t count = 1;
+  double bandwidth_gb_s_per_direction = 0;  // per link
+  void describe(SpecVisitor& v) override;
+};
+
+struct ChipSpec final : SpecObject {
+  std::string name;
+  std::string vendor;
+  std::string family = "gpu";
+  std::string description;
+  std::string process_node;
+  std::int64_t die_count = 1;
+  std::optional<double> die_area_mm2;  // per die
+  std::optional<double> transistors_billion;
+  double clock_mhz = 0;
+  double tdp_w = 0;
+  Cores cores;
+  std::vector<SharedSram> shared_sram;
+  Hbm hbm;
+  bool has_links = false;
+  ChipLinks links;
+  std::map<std::string, double> peak_tflops;  // published dense peaks, checked against the units
+  Sources sources;
+  void describe(SpecVisitor& v) override;
+
+  // Peak dense TFLOP/s for a dtype implied by the units and the clock; 0 when the chip lacks the dtype.
+  double derived_peak_tflops(std::string_view dtype) const;
+  double total_sram_mib() const;
+  // Chip-to-chip bandwidth, both directions, GB/s.
+  double link_bandwidth_gb_s_bidirectional() const;
+};
+
+// -------------------------------------------------------------------------------------------- system
+
+struct ScaleUp final : SpecObject {
+  std::string network;   // a network spec (switch or link)
+  std::string topology = "switched";
+  std::optional<std::int64_t> domain_size;  // chips in one scale-up domain; default: all chips
+  std::vector<std::int64_t> torus_dims;
+  double bandwidth_gb_s_per_direction = 0;  // per chip
+  void describe(SpecVisitor& v) override;
+};
+
+struct ScaleOut final : SpecObject {
+  std::string network;  // a network spec (a link family)
+  std::int64_t nic_count = 1;  // per system
+  double nic_gbps = 0;         // per NIC, per direction
+  void describe(SpecVisitor& v) override;
+};
+
+struct Host final : SpecObject {
+  std::string cpu;
+  std::int64_t cpu_count = 1;
+  std::optional<double> memory_gib;
+  void describe(SpecVisitor& v) override;
+};
+
+struct SystemSpec final : SpecObject {
+  std::string name;
+  std::string vendor;
+  std::string description;
+  std::string chip;
+  std::int64_t chip_count = 1;
+  ScaleUp scale_up;
+  bool has_scale_out = false;
+  ScaleOut scale_out;
+  bool has_host = false;
+  Host host;
+  std::optional<double> power_w;
+  Sources sources;
+  void describe(SpecVisitor& v) override;
+
+  std::int64_t scale_up_domain_size() const { return scale_up.domain_size.value_or(chip_count); }
+};
+
+// ------------------------------------------------------------------------------------------- network
+
+struct SwitchAsic final : SpecObject {
+  std::int64_t radix = 1;  // ports at port_speed_gbps
+  double port_speed_gbps = 0;
+  double capacity_tbps = 0;  // one direction
+  std::optional<double> latency_ns;
+  std::optional<double> power_w;
+  bool in_network_reduction = false;
+  std::optional<double> serdes_gbps;
+  std::string process_node;
+  void describe(SpecVisitor& v) override;
+};
+
+struct Link final : SpecObject {
+  double bandwidth_gbps_per_direction = 0;
+  std::optional<std::int64_t> lanes;
+  std::optional<double> latency_ns;
+  std::optional<double> energy_pj_per_bit;
+  std::optional<double> reach_m;
+  std::string medium = "copper";
+  void describe(SpecVisitor& v) override;
+};
+
+struct NetworkSpec final : SpecObject {
+  std::string name;
+  std::string vendor;
+  std::string description;
+  std::string type = "switch";
+  std::string protocol = "ethernet";
+  bool has_switch = false;
+  SwitchAsic switch_asic;
+  bool has_link = false;
+  Link link;
+  Sources sources;
+  void describe(SpecVisitor& v) override;
+};
+
+// ------------------------------------------------------------------------------------------- cluster
+
+struct ClusterFabric final : SpecObject {
+  std::string topology = "fat_tree";
+  std::string switch_name;  // a network spec of type switch
+  std::string link;         // a network spec of type link; optional
+  std::int64_t tiers = 1;
+  double oversubscription = 1;
+  void describe(SpecVisitor& v) override;
+};
+
+struct ClusterSpec final : SpecObject {
+  std::string name;
+  std::string description;
+  std::string system;
+  std::int64_t system_count = 1;
+  ClusterFabric scale_out;
+  Sources sources;
+  void describe(SpecVisitor& v) override;
+};
+
+// ---------------------------------------------------------------------------------------- datacenter
+
+struct DatacenterSpec final : SpecObject {
+  std::string name;
+  std::string description;
+  double critical_power_mw = 0;
+  double pue = 1;
+  double electricity_usd_per_kwh = 0;
+  double facility_capex_usd_per_mw = 0;
+  double facility_depreciation_years = 0;
+  double hardware_depreciation_years = 0;
+  std::optional<double> annual_opex_fraction;  // maintenance etc., fraction of hardware capex per year
+  Sources sources;
+  void describe(SpecVisitor& v) override;
+};
+
+// --------------------------------------------------------------------------------------------- model
+
+struct MoeConfig final : SpecObject {
+  std::int64_t experts = 1;
+  std::int64_t top_k = 1;
+  std::int64_t shared_experts = 0;
+  std::int64_t expert_ffn_hidden = 1;
+  std::int64_t dense_layers = 0;  // the first N layers keep a dense FFN
+  std::optional<std::int64_t> dense_ffn_hidden;  // FFN width of those dense layers; default ffn_hidden
+  double capacity_factor = 1;
+  void describe(SpecVisitor& v) override;
+};
+
+// Multi-head latent attention (DeepSeek-V2/V3): low-rank compressed queries and keys/values.
+struct MlaConfig final : SpecObject {
+  std::int64_t q_lora_rank = 0;  // 0: queries are not compressed
+  std::int64_t kv_lora_rank = 1;
+  std::int64_t qk_nope_head_dim = 1;
+  std::int64_t qk_rope_head_dim = 1;
+  std::int64_t v_head_dim = 1;
+  void describe(SpecVisitor& v) override;
+};
+
+struct ModelSpec final : SpecObject {
+  std::string name;
+  std::string family;
+  std::string description;
+  std::int64_t layers = 1;
+  std::int64_t hidden = 1;
+  std::int64_t heads = 1;
+  std::optional<std::int64_t> kv_heads;  // default: heads (multi-head attention)
+  std::optional<std::int64_t> head_dim;  // default: hidden / heads
+  std::int64_t ffn_hidden = 1;
+  std::int64_t vocab = 1;
+  std::int64_t max_seq_len = 1;
+  std::string activation = "gelu";
+  std::string norm = "layernorm";
+  std::string positional = "learned";
+  bool tied_embeddings = false;
+  bool linear_bias = false;
+  bool has_moe = false;
+  MoeConfig moe;
+  bool has_mla = false;
+  MlaConfig mla;
+  std::optional<double> params_b;         // published total parameters, billions
+  std::optional<double> active_params_b;  // published parameters active per token (MoE)
+  Sources sources;
+  void describe(SpecVisitor& v) override;
+
+  std::int64_t kv_head_count() const { return kv_heads.value_or(heads); }
+  std::int64_t head_size() const { return head_dim.value_or(heads > 0 ? hidden / heads : 0); }
+};
+
+struct ParameterCount {
+  double total = 0;
+  double active_per_token = 0;
+};
+// Weights counted from the architecture: embeddings, attention, FFN or experts, norms, biases.
+ParameterCount count_parameters(const ModelSpec& model);
+
+// -------------------------------------------------------------------------------------------- any
+
+enum class Kind { chip, system, network, cluster, datacenter, model };
+inline constexpr std::string_view kKindNames[] = {"chip", "system", "network", "cluster", "datacenter", "model"};
+std::string_view kind_name(Kind kind);
+std::optional<Kind> parse_kind(std::string_view text);
+
+using AnySpec = std::variant<ChipSpec, SystemSpec, NetworkSpec, ClusterSpec, DatacenterSpec, ModelSpec>;
+Kind kind_of(const AnySpec& spec);
+const std::string& name_of(const AnySpec& spec);
+const std::string& description_of(const AnySpec& spec);
+SpecObject& object_of(AnySpec& spec);
+AnySpec make_spec(Kind kind);
+
+}  // namespace xpusim::spec

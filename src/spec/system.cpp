@@ -1,0 +1,120 @@
+// The system kind: a node or rack of chips that share a scale-up fabric, with NICs for scale-out.
+//
+// Rules: the chip and networks it names exist and are of the right kind; a torus's dimensions
+// multiply to its domain; a chip cannot inject more scale-up bandwidth than its links carry.
+#include <cmath>
+
+#include "spec/document.h"
+#include "support/text.h"
+
+namespace xpusim::spec {
+namespace {
+constexpr std::string_view kScaleUpTopologies[] = {"switched", "torus", "mesh", "fully_connected", "ring"};
+}
+
+void ScaleUp::describe(SpecVisitor& v) {
+  v.text(Field("network", "Network spec (switch or link) the scale-up fabric is built from"), network);
+  v.choice(Field("topology", "How the chips of a domain are connected"), topology, kScaleUpTopologies);
+  v.integer(Field("domain_size", "Chips in one scale-up domain (default: all chips of the system)")
+                .optional()
+                .positive(1 << 20),
+            domain_size);
+  v.integer_list(Field("torus_dims", "Torus or mesh dimensions; their product is the domain size").optional().between(0, 6),
+                 torus_dims);
+  v.number(Field("bandwidth_gb_s_per_direction", "Scale-up bandwidth of one chip in one direction", "GB/s")
+               .positive(100000),
+           bandwidth_gb_s_per_direction);
+}
+
+void ScaleOut::describe(SpecVisitor& v) {
+  v.text(Field("network", "Network spec (link) of the NICs").optional(), network);
+  v.integer(Field("nic_count", "Scale-out NICs in the system").positive(4096), nic_count);
+  v.number(Field("nic_gbps", "Speed of one NIC in one direction", "Gb/s").positive(6400), nic_gbps);
+}
+
+void Host::describe(SpecVisitor& v) {
+  v.text(Field("cpu", "Host processor model"), cpu);
+  v.integer(Field("cpu_count", "Host processors in the system").optional().positive(1024), cpu_count);
+  v.number(Field("memory_gib", "Host memory", "GiB").optional().positive(1 << 22), memory_gib);
+}
+
+void SystemSpec::describe(SpecVisitor& v) {
+  v.text(Field("name", "Name used to refer to this system"), name);
+  v.text(Field("vendor", "Who builds it").optional(), vendor);
+  v.text(Field("description", "One line for listings").optional(), description);
+  v.text(Field("chip", "Chip spec of its accelerators"), chip);
+  v.integer(Field("chip_count", "Accelerators in the system").positive(1 << 20), chip_count);
+  v.object(Field("scale_up", "The fabric that joins its chips"), scale_up);
+  v.optional_object(Field("scale_out", "NICs to the cluster network").optional(), scale_out, has_scale_out);
+  v.optional_object(Field("host", "Host processors and memory").optional(), host, has_host);
+  v.number(Field("power_w", "Maximum power of the whole system", "W").optional().positive(1e7), power_w);
+  v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
+}
+
+void check_system(const SystemSpec& system, const Document& doc, const SpecResolver* resolver, Diagnostics& out) {
+  const std::int64_t domain = system.scale_up_domain_size();
+  if (domain > system.chip_count)
+    out.error(doc.where("scale_up.domain_size"), "scale_up.domain_size",
+              "domain of " + std::to_string(domain) + " chips is larger than the system's " +
+                  std::to_string(system.chip_count) + "; allowed [1, " + std::to_string(system.chip_count) + "]");
+  else if (system.chip_count % domain != 0)
+    out.error(doc.where("scale_up.domain_size"), "scale_up.domain_size",
+              "domain of " + std::to_string(domain) + " chips does not divide the system's " +
+                  std::to_string(system.chip_count) + " chips");
+
+  const bool grid = system.scale_up.topology == "torus" || system.scale_up.topology == "mesh";
+  if (grid && system.scale_up.torus_dims.empty())
+    out.error(doc.where("scale_up.topology"), "scale_up.torus_dims",
+              "a " + system.scale_up.topology + " needs its dimensions", "add scale_up.torus_dims, e.g. [4, 4, 4]");
+  if (!system.scale_up.torus_dims.empty()) {
+    std::int64_t product = 1;
+    std::string shape;
+    for (std::int64_t d : system.scale_up.torus_dims) {
+      if (d < 1) {
+        out.error(doc.where("scale_up.torus_dims"), "scale_up.torus_dims",
+                  "dimension " + std::to_string(d) + " is not a size; allowed >= 1");
+        return;
+      }
+      product *= d;
+      if (!shape.empty()) shape += 'x';
+      shape += std::to_string(d);
+    }
+    if (!grid)
+      out.error(doc.where("scale_up.torus_dims"), "scale_up.torus_dims",
+                "dimensions are given but the topology is " + system.scale_up.topology, "use topology: torus or mesh");
+    else if (product != domain)
+      out.error(doc.where("scale_up.torus_dims"), "scale_up.torus_dims",
+                shape + " holds " + std::to_string(product) + " chips but the scale-up domain has " +
+                    std::to_string(domain));
+  }
+
+  const Document* chip_doc = resolve_reference(doc, "chip", Kind::chip, system.chip, resolver, out);
+  if (chip_doc) {
+    const auto& chip = std::get<ChipSpec>(chip_doc->spec);
+    const double link_gb_s = chip.has_links ? static_cast<double>(chip.links.count) * chip.links.bandwidth_gb_s_per_direction : 0.0;
+    if (chip.has_links && system.scale_up.bandwidth_gb_s_per_direction > link_gb_s * 1.001)
+      out.error(doc.where("scale_up.bandwidth_gb_s_per_direction"), "scale_up.bandwidth_gb_s_per_direction",
+                format_number(system.scale_up.bandwidth_gb_s_per_direction) + " GB/s per chip is more than chip '" +
+                    chip.name + "' has in links (" + std::to_string(chip.links.count) + " x " +
+                    format_number(chip.links.bandwidth_gb_s_per_direction) + " GB/s); allowed (0, " +
+                    format_number(link_gb_s) + "]");
+  }
+  resolve_reference(doc, "scale_up.network", Kind::network, system.scale_up.network, resolver, out);
+  if (system.has_scale_out && !system.scale_out.network.empty()) {
+    const Document* net =
+        resolve_reference(doc, "scale_out.network", Kind::network, system.scale_out.network, resolver, out);
+    if (net) {
+      const auto& network = std::get<NetworkSpec>(net->spec);
+      if (network.type != "link")
+        out.error(doc.where("scale_out.network"), "scale_out.network",
+                  "'" + network.name + "' is a " + network.type + "; a NIC's network must be a link spec");
+      else if (std::abs(network.link.bandwidth_gbps_per_direction - system.scale_out.nic_gbps) >
+               1e-6 * system.scale_out.nic_gbps)
+        out.error(doc.where("scale_out.nic_gbps"), "scale_out.nic_gbps",
+                  "NIC speed " + format_number(system.scale_out.nic_gbps) + " Gb/s differs from link '" + network.name +
+                      "' (" + format_number(network.link.bandwidth_gbps_per_direction) + " Gb/s)");
+    }
+  }
+}
+
+}  // namespace xpusim::spec

@@ -1,0 +1,23 @@
+// Small text helpers shared by the spec loader and the CLI.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace xpusim {
+
+// Levenshtein distance, used for "did you mean" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word`, or "" when none is close enough to be a plausible typo.
+std::string closest_match(std::string_view word, std::span<const std::string> candidates);
+
+// Shortest decimal text that reads back as the same double ("0.1", "989.4", "1e+400" never occurs:
+// callers only format finite values).
+std::string format_number(double value);
+
+// "a, b or c"
+std::string join_alternatives(std::span<const std::string> items);
+
+}  // namespace xpusim

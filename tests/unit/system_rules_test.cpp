@@ -1,0 +1,150 @@
+// Rules of systems, networks and clusters: references, topology shapes, link budgets, reach.
+#include <gtest/gtest.h>
+
+#include "spec_test_util.h"
+
+namespace xpusim::spec {
+namespace {
+
+using testing::check_yaml;
+using testing::only;
+using testing::replace;
+
+// Resolves against the tiny chip plus the built-in library.
+class SystemRules : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Diagnostics d;
+    user_.add(parse_specs(testing::kTinyChip, "chip.yaml").documents, d);
+    ASSERT_TRUE(d.empty());
+  }
+  Diagnostics check(const std::string& yaml) {
+    const LayeredResolver resolver(user_, &testing::builtin_library());
+    return check_yaml(yaml, &resolver);
+  }
+  Library user_;
+};
+
+const char* kTinySystem = R"(kind: system
+name: tiny-node
+chip: tiny
+chip_count: 8
+scale_up:
+  network: ethernet-800g
+  topology: switched
+  bandwidth_gb_s_per_direction: 200
+scale_out: {network: ethernet-400g, nic_count: 8, nic_gbps: 400}
+)";
+
+TEST_F(SystemRules, AcceptsTheTinySystem) { EXPECT_TRUE(check(kTinySystem).empty()) << only(check(kTinySystem)); }
+
+TEST_F(SystemRules, ReportsADanglingChipWithASuggestion) {
+  EXPECT_EQ(only(check(replace(kTinySystem, "chip: tiny", "chip: h100-sx"))),
+            "test.yaml:3:7: error: chip: no chip named 'h100-sx' (did you mean 'h100-sxm'?)");
+  EXPECT_EQ(only(check(replace(kTinySystem, "network: ethernet-800g", "network: nothing-like-it"))),
+            "test.yaml:6:12: error: scale_up.network: no network named 'nothing-like-it' (see `xpusim specs list "
+            "--kind network`)");
+}
+
+TEST_F(SystemRules, ScaleUpCannotExceedTheChipsLinks) {
+  // The tiny chip has 4 links x 50 GB/s = 200 GB/s per direction.
+  EXPECT_EQ(only(check(replace(kTinySystem, "bandwidth_gb_s_per_direction: 200", "bandwidth_gb_s_per_direction: 250"))),
+            "test.yaml:8:33: error: scale_up.bandwidth_gb_s_per_direction: 250 GB/s per chip is more than chip 'tiny' "
+            "has in links (4 x 50 GB/s); allowed (0, 200]");
+}
+
+TEST_F(SystemRules, TorusDimensionsMustMultiplyToTheDomain) {
+  const std::string torus = replace(kTinySystem, "topology: switched", "topology: torus\n  torus_dims: [2, 2, 3]");
+  EXPECT_EQ(only(check(torus)),
+            "test.yaml:8:15: error: scale_up.torus_dims: 2x2x3 holds 12 chips but the scale-up domain has 8");
+  EXPECT_TRUE(check(replace(torus, "[2, 2, 3]", "[2, 2, 2]")).empty());
+  EXPECT_EQ(only(check(replace(kTinySystem, "topology: switched", "topology: torus"))),
+            "test.yaml:7:13: error: scale_up.torus_dims: a torus needs its dimensions (add scale_up.torus_dims, e.g. "
+            "[4, 4, 4])");
+}
+
+TEST_F(SystemRules, DomainMustDivideTheSystem) {
+  EXPECT_EQ(only(check(replace(kTinySystem, "topology: switched", "topology: switched\n  domain_size: 3"))),
+            "test.yaml:8:16: error: scale_up.domain_size: domain of 3 chips does not divide the system's 8 chips");
+}
+
+TEST_F(SystemRules, NicSpeedMustMatchItsLink) {
+  EXPECT_EQ(only(check(replace(kTinySystem, "nic_gbps: 400", "nic_gbps: 800"))),
+            "test.yaml:9:61: error: scale_out.nic_gbps: NIC speed 800 Gb/s differs from link 'ethernet-400g' (400 Gb/s)");
+  EXPECT_EQ(only(check(replace(kTinySystem, "{network: ethernet-400g", "{network: broadcom-tomahawk5"))),
+            "test.yaml:9:22: error: scale_out.network: 'broadcom-tomahawk5' is a switch; a NIC's network must be a link "
+            "spec");
+}
+
+const char* kSwitch = R"(kind: network
+name: sw
+type: switch
+protocol: ethernet
+switch: {radix: 64, port_speed_gbps: 800, capacity_tbps: 51.2}
+)";
+
+TEST(NetworkRules, CapacityIsRadixTimesPortSpeed) {
+  EXPECT_TRUE(check_yaml(kSwitch).empty());
+  EXPECT_EQ(only(check_yaml(replace(kSwitch, "capacity_tbps: 51.2", "capacity_tbps: 102.4"))),
+            "test.yaml:5:58: error: switch.capacity_tbps: capacity 102.4 Tb/s differs from radix x port speed = 64 x 800 "
+            "Gb/s = 51.2 Tb/s; allowed within 1%");
+}
+
+TEST(NetworkRules, TypeAndSectionMustAgree) {
+  const Diagnostics d = check_yaml(replace(kSwitch, "type: switch", "type: link"));
+  ASSERT_EQ(d.items().size(), 2u) << only(d);
+  EXPECT_EQ(d.items()[0].to_string(), "test.yaml:3:7: error: link: a network of type link needs a link: section");
+  EXPECT_EQ(d.items()[1].to_string(),
+            "test.yaml:5:9: error: switch: a network of type link takes no switch: section (did you mean type: switch?)");
+}
+
+const char* kCluster = R"(kind: cluster
+name: c
+system: dgx-h100
+system_count: 32
+scale_out: {topology: fat_tree, switch: nvidia-quantum2-ndr, tiers: 1}
+)";
+
+TEST(ClusterRules, SwitchesMustReachEveryNic) {
+  const Library& library = testing::builtin_library();
+  // dgx-h100 has 8 x 400G NICs; one 64-port NDR switch reaches 64 NICs, two tiers 2 x 32 x 32 = 2048.
+  EXPECT_EQ(only(check_yaml(kCluster, &library)),
+            "test.yaml:4:15: error: system_count: 256 NICs cannot be reached by 1 tier(s) of 64-port switches "
+            "('nvidia-quantum2-ndr'); allowed at most 64 NICs (add a tier or use a larger switch)");
+  EXPECT_TRUE(check_yaml(replace(kCluster, "tiers: 1", "tiers: 2"), &library).empty());
+  EXPECT_EQ(only(check_yaml(replace(replace(kCluster, "tiers: 1", "tiers: 2"), "system_count: 32", "system_count: 257"),
+                            &library)),
+            "test.yaml:4:15: error: system_count: 2056 NICs cannot be reached by 2 tier(s) of 64-port switches "
+            "('nvidia-quantum2-ndr'); allowed at most 2048 NICs (add a tier or use a larger switch)");
+}
+
+TEST(ClusterRules, SwitchReferenceMustBeASwitch) {
+  EXPECT_EQ(only(check_yaml(replace(kCluster, "switch: nvidia-quantum2-ndr", "switch: ethernet-400g"),
+                            &testing::builtin_library())),
+            "test.yaml:5:41: error: scale_out.switch: 'ethernet-400g' is a link; scale_out.switch must name a switch "
+            "spec");
+}
+
+TEST(SourceRules, SourceKeysMustNameFields) {
+  const std::string yaml = std::string(kSwitch) + "sources: {switch.radixx: \"datasheet\"}\n";
+  EXPECT_EQ(only(check_yaml(yaml)),
+            "test.yaml:6:26: error: sources.switch.radixx: 'switch.radixx' names no field of a network (did you mean "
+            "'switch.radix'?)");
+}
+
+TEST(SourceRules, StrictModeWantsASourceForEveryNumber) {
+  const std::string yaml = std::string(kSwitch) + "sources: {switch.radix: \"datasheet\", switch.capacity_tbps: \"x\"}\n";
+  const Diagnostics d = check_yaml(yaml, nullptr, true);
+  EXPECT_EQ(only(d), "test.yaml:5:38: warning: switch.port_speed_gbps: published number without a source (add sources: "
+                     "{switch.port_speed_gbps: \"...\"} or a source for a parent field)");
+  EXPECT_TRUE(check_yaml(std::string(kSwitch) + "sources: {switch: \"datasheet\"}\n", nullptr, true).empty());
+}
+
+TEST(NameRules, NamesUseASafeAlphabet) {
+  EXPECT_EQ(only(check_yaml(replace(kSwitch, "name: sw", "name: \"My Switch\""))),
+            "test.yaml:2:7: error: name: 'My Switch' is not a valid name (use 1 to 64 lowercase letters, digits, '-', "
+            "'.' or '_', starting with a letter or digit)");
+}
+
+}  // namespace
+}  // namespace xpusim::spec

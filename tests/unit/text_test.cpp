@@ -1,0 +1,38 @@
+#include "support/text.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace xpusim {
+namespace {
+
+TEST(EditDistance, CountsInsertionsDeletionsAndSubstitutions) {
+  EXPECT_EQ(edit_distance("", ""), 0u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);  // the textbook example: k->s, e->i, +g
+  EXPECT_EQ(edit_distance("clock_mhz", "clock_mh"), 1u);
+  EXPECT_EQ(edit_distance("abc", ""), 3u);
+}
+
+TEST(ClosestMatch, SuggestsOnlyPlausibleTypos) {
+  const std::vector<std::string> keys = {"clock_mhz", "tdp_w", "cores", "hbm"};
+  EXPECT_EQ(closest_match("clock_ghz", keys), "clock_mhz");
+  EXPECT_EQ(closest_match("tdp", keys), "tdp_w");
+  EXPECT_EQ(closest_match("completely_different", keys), "");
+}
+
+TEST(FormatNumber, IsShortestRoundTrip) {
+  EXPECT_EQ(format_number(989.4), "989.4");
+  EXPECT_EQ(format_number(0.1), "0.1");
+  EXPECT_EQ(format_number(1e21), "1e+21");
+  EXPECT_EQ(format_number(128), "128");
+}
+
+TEST(JoinAlternatives, ReadsAsEnglish) {
+  const std::vector<std::string> three = {"a", "b", "c"};
+  EXPECT_EQ(join_alternatives(three), "a, b or c");
+  EXPECT_EQ(join_alternatives(std::vector<std::string>{"a"}), "a");
+}
+
+}  // namespace
+}  // namespace xpusim

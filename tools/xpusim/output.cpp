@@ -1,0 +1,47 @@
+#include "output.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace xpusim::cli {
+
+void print_diagnostics(const Diagnostics& diagnostics) {
+  for (const Diagnostic& d : diagnostics.items()) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+}
+
+nlohmann::ordered_json diagnostics_json(const Diagnostics& diagnostics) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const Diagnostic& d : diagnostics.items()) {
+    nlohmann::ordered_json item;
+    item["severity"] = d.severity == Severity::error ? "error" : "warning";
+    item["file"] = d.where.file;
+    item["line"] = d.where.line;
+    item["column"] = d.where.column;
+    item["path"] = d.path;
+    item["message"] = d.message;
+    item["hint"] = d.hint;
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+BuiltinLibrary load_builtin_library(const Context& context, Diagnostics& out) {
+  BuiltinLibrary result;
+  std::error_code ec;
+  std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) executable = std::filesystem::absolute(context.executable, ec);
+  const std::optional<std::filesystem::path> root = spec::find_builtin_library(executable);
+  if (!root) {
+    out.error({}, {}, "cannot find the built-in spec library beside " + executable.string(),
+              "set XPUSIM_SPECS to the specs/ folder");
+    return result;
+  }
+  const char* env = std::getenv("XPUSIM_SPECS");
+  // Name files the way the user named the folder, so messages are short and stable.
+  const std::string label = env && *env ? std::string(env) : std::filesystem::weakly_canonical(*root, ec).string();
+  result.library = spec::Library::load_folder(*root, label, out);
+  result.found = true;
+  return result;
+}
+
+}  // namespace xpusim::cli

@@ -1,0 +1,32 @@
+// What every subcommand shares: the exit codes, printing diagnostics, and finding the built-in library.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "spec/library.h"
+#include "support/diagnostic.h"
+
+namespace xpusim::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitBadInput = 2;
+
+// Shared state of one run of the tool.
+struct Context {
+  std::string executable;  // path of this binary, to find the built-in library
+};
+
+// Each diagnostic on its own line on stderr.
+void print_diagnostics(const Diagnostics& diagnostics);
+nlohmann::ordered_json diagnostics_json(const Diagnostics& diagnostics);
+
+// The built-in library, with any problems loading it appended to `out`.
+struct BuiltinLibrary {
+  spec::Library library;
+  bool found = false;
+};
+BuiltinLibrary load_builtin_library(const Context& context, Diagnostics& out);
+
+}  // namespace xpusim::cli
