@@ -15,17 +15,23 @@
 #include <cmath>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "support/text.h"
 
 namespace xpusim::spec {
 namespace {
 
-SourceLocation location_of(const std::string& file, const YAML::Mark& mark) {
-  if (mark.is_null()) return {file, 0, 0};
-  return {file, mark.line + 1, mark.column + 1};
-}
+// Where a piece of text (one YAML document) sits in its file: yaml-cpp counts lines from the start of
+// the text it was given.
+struct Origin {
+  std::string file;
+  int first_line = 1;
+
+  SourceLocation at(const YAML::Mark& mark) const {
+    if (mark.is_null()) return {file, 0, 0};
+    return {file, first_line + mark.line, mark.column + 1};
+  }
+};
 
 std::string describe_node(const YAML::Node& node) {
   switch (node.Type()) {
@@ -56,15 +62,15 @@ std::optional<double> parse_double(const std::string& text) {
 }
 
 struct Context {
-  std::string file;
+  Origin origin;
   Diagnostics* diagnostics;
   Document* document;
 
   void error(const YAML::Mark& mark, const std::string& path, std::string message, std::string hint = {}) {
-    diagnostics->error(location_of(file, mark), path, std::move(message), std::move(hint));
+    diagnostics->error(origin.at(mark), path, std::move(message), std::move(hint));
   }
   void record(const std::string& path, const YAML::Mark& mark, bool is_number) {
-    document->field_locations[path] = location_of(file, mark);
+    document->field_locations[path] = origin.at(mark);
     if (is_number) document->number_paths.push_back(path);
   }
 };
@@ -320,8 +326,8 @@ class YamlReader final : public SpecVisitor {
   std::vector<std::string> known_;
 };
 
-void parse_document(const YAML::Node& root, const std::string& file, LoadResult& result) {
-  const SourceLocation start = location_of(file, root.Mark());
+void parse_document(const YAML::Node& root, const Origin& origin, LoadResult& result) {
+  const SourceLocation start = origin.at(root.Mark());
   if (!root.IsMap()) {
     result.diagnostics.error(start, "", "expected a spec (a mapping with kind: and name:), found " + describe_node(root));
     return;
@@ -336,7 +342,7 @@ void parse_document(const YAML::Node& root, const std::string& file, LoadResult&
   if (!kind) {
     const std::string found = describe_node(kind_node);
     const std::string suggestion = kind_node.IsScalar() ? closest_match(kind_node.Scalar(), kinds) : std::string();
-    result.diagnostics.error(location_of(file, kind_node.Mark()), "kind",
+    result.diagnostics.error(origin.at(kind_node.Mark()), "kind",
                              found + " is not a spec kind; allowed: " + join_alternatives(kinds),
                              suggestion.empty() ? std::string() : "did you mean '" + suggestion + "'?");
     return;
@@ -344,7 +350,7 @@ void parse_document(const YAML::Node& root, const std::string& file, LoadResult&
 
   Document document{make_spec(*kind), start, {}, {}};
   Diagnostics diagnostics;
-  Context context{file, &diagnostics, &document};
+  Context context{origin, &diagnostics, &document};
   YamlReader reader(root, "", context);
   reader.skip("kind");
   object_of(document.spec).describe(reader);
@@ -386,26 +392,73 @@ bool check_text(std::string_view text, const std::string& file, Diagnostics& out
   return true;
 }
 
+// One YAML document of a stream and the line it starts on.
+struct DocumentText {
+  std::string_view text;
+  int first_line = 1;
+};
+
+bool is_marker_line(std::string_view line, std::string_view marker) {
+  return line.starts_with(marker) && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+}
+
+// Splits a stream at its document markers. YAML forbids "---" and "..." at the start of a line inside
+// content, so this split is exact. It is done here rather than by YAML::LoadAll, which loops forever
+// (allocating as it goes) on some malformed streams in yaml-cpp 0.7, e.g. ",:1".
+std::vector<DocumentText> split_documents(std::string_view text) {
+  std::vector<DocumentText> pieces;
+  std::size_t start = 0;
+  int start_line = 1;
+  bool has_content = false;  // anything but blank lines, comments and directives since `start`
+  int line_number = 1;
+  for (std::size_t at = 0; at < text.size(); ++line_number) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view line = text.substr(at, end - at);
+    const std::size_t next = end < text.size() ? end + 1 : end;
+    if (is_marker_line(line, "---") && has_content) {
+      pieces.push_back({text.substr(start, at - start), start_line});
+      start = at;
+      start_line = line_number;
+      has_content = false;
+    }
+    if (is_marker_line(line, "...")) {
+      pieces.push_back({text.substr(start, next - start), start_line});
+      start = next;
+      start_line = line_number + 1;
+      has_content = false;
+    } else {
+      const std::size_t first = line.find_first_not_of(" \t\r");
+      if (first != std::string_view::npos && line[first] != '#' && line[first] != '%' && !is_marker_line(line, "---"))
+        has_content = true;
+      else if (is_marker_line(line, "---") && line.find_first_not_of(" \t\r", 3) != std::string_view::npos)
+        has_content = true;  // "--- value" starts a document with content on the marker line
+    }
+    at = next;
+  }
+  if (start < text.size()) pieces.push_back({text.substr(start), start_line});
+  return pieces;
+}
+
 }  // namespace
 
 LoadResult parse_specs(std::string_view text, const std::string& file) {
   LoadResult result;
   if (!check_text(text, file, result.diagnostics)) return result;
-  std::vector<YAML::Node> roots;
-  try {
-    std::istringstream stream{std::string(text)};
-    roots = YAML::LoadAll(stream);
-  } catch (const YAML::Exception& e) {
-    result.diagnostics.error(location_of(file, e.mark), "", "YAML syntax error: " + e.msg);
-    return result;
-  }
   std::size_t specs = 0;
-  for (const YAML::Node& root : roots) {
-    if (is_null(root)) continue;  // an empty document between '---' markers
+  for (const DocumentText& piece : split_documents(text)) {
+    const Origin origin{file, piece.first_line};
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(piece.text));
+    } catch (const YAML::Exception& e) {
+      result.diagnostics.error(origin.at(e.mark), "", "YAML syntax error: " + e.msg);
+      continue;
+    }
+    if (is_null(root)) continue;  // an empty document between markers
     ++specs;
-    parse_document(root, file, result);
+    parse_document(root, origin, result);
   }
-  if (specs == 0)
+  if (specs == 0 && !result.diagnostics.has_errors())
     result.diagnostics.error({file, 1, 1}, "", "no spec in the file: expected a mapping with kind: and name:");
   return result;
 }

@@ -167,6 +167,26 @@ TEST(Loader, ReportsProblemsInEveryDocument) {
   EXPECT_EQ(d.items()[1].where.line, 23);
 }
 
+TEST(Loader, SplitsStreamsAtDocumentMarkersOnly) {
+  // A directive and a "---" before the first document belong to it; a "..." ends a document.
+  const std::string yaml = "%YAML 1.2\n---\n" + std::string(kTinyChip) + "...\n" +
+                           replace(kTinyChip, "name: tiny", "name: tiny2");
+  const LoadResult result = parse_specs(yaml, "s.yaml");
+  ASSERT_TRUE(result.diagnostics.empty()) << only(result.diagnostics);
+  ASSERT_EQ(result.documents.size(), 2u);
+  EXPECT_EQ(result.documents[0].where("tdp_w").line, 10);
+  EXPECT_EQ(result.documents[1].where("tdp_w").line, 32);
+  // "---" inside a line or with more dashes is content, not a marker.
+  const LoadResult dashes = parse_specs(replace(kTinyChip, "vendor: test", "vendor: a---b\ndescription: ----"), "d.yaml");
+  EXPECT_TRUE(dashes.diagnostics.empty()) << only(dashes.diagnostics);
+  EXPECT_EQ(dashes.documents.size(), 1u);
+}
+
+TEST(Loader, StrayCommaIsAnErrorNotAHang) {
+  // yaml-cpp 0.7's LoadAll loops forever on this input; the loader must not.
+  EXPECT_EQ(only(check_yaml(",:1")), "test.yaml:1:1: error: no spec in the file: expected a mapping with kind: and name:");
+}
+
 TEST(Writers, YamlRoundTripKeepsEveryField) {
   const LoadResult first = parse_specs(kTinyChip, "a.yaml");
   ASSERT_EQ(first.documents.size(), 1u);
