@@ -186,7 +186,7 @@ void check_chip(const ChipSpec& chip, const Document& doc, Diagnostics& out) {
     if (std::abs(derived - published) > kPeakTolerance * published) {
       out.error(doc.where(path), path,
                 "published peak " + format_number(published) + " TFLOP/s does not follow from the units: cores x units x "
-                "MACs/cycle x 2 x clock = " + format_number(std::round(derived * 10) / 10) +
+                "MACs/cycle x 2 x clock = " + format_significant(derived, 4) +
                     " TFLOP/s; allowed within 2.5% of it",
                 "check cores.count, cores.matrix_unit.macs_per_cycle and clock_mhz");
     }
@@ -198,13 +198,13 @@ void check_chip(const ChipSpec& chip, const Document& doc, Diagnostics& out) {
     if (chip.hbm.capacity_gib > max_gib)
       out.error(doc.where("hbm.capacity_gib"), "hbm.capacity_gib",
                 "capacity " + format_number(chip.hbm.capacity_gib) + " GiB does not fit " +
-                    std::to_string(chip.hbm.stacks) + " " + chip.hbm.generation + " stacks; allowed (0, " +
+                    count_noun(chip.hbm.stacks, chip.hbm.generation + " stack", chip.hbm.generation + " stacks") + "; allowed (0, " +
                     format_number(max_gib) + "]");
     const double max_tb_s = stacks * limits->max_stack_tb_s;
     if (chip.hbm.bandwidth_tb_s > max_tb_s)
       out.error(doc.where("hbm.bandwidth_tb_s"), "hbm.bandwidth_tb_s",
                 "bandwidth " + format_number(chip.hbm.bandwidth_tb_s) + " TB/s is more than " +
-                    std::to_string(chip.hbm.stacks) + " " + chip.hbm.generation + " stacks deliver; allowed (0, " +
+                    count_noun(chip.hbm.stacks, chip.hbm.generation + " stack", chip.hbm.generation + " stacks") + " can deliver; allowed (0, " +
                     format_number(max_tb_s) + "]");
     if (chip.hbm.channels_per_stack && *chip.hbm.channels_per_stack != limits->channels_per_stack &&
         *chip.hbm.channels_per_stack != 2 * limits->channels_per_stack)
@@ -217,8 +217,12 @@ void check_chip(const ChipSpec& chip, const Document& doc, Diagnostics& out) {
   if (chip.die_area_mm2) {
     const double area = *chip.die_area_mm2 * static_cast<double>(chip.die_count);
     const double max_sram_mib = area * kMaxSramMibPerMm2;
+    double core_mib = 0;
+    for (const CoreSram& level : chip.cores.sram) core_mib += level.capacity_kib / 1024.0 * static_cast<double>(chip.cores.count);
+    // Blame the level that tips the total over: the cores' own SRAM if it alone is too much.
+    const std::string path = core_mib > max_sram_mib || chip.shared_sram.empty() ? "cores.sram" : "shared_sram";
     if (chip.total_sram_mib() > max_sram_mib)
-      out.error(doc.where("cores.sram"), "cores.sram",
+      out.error(doc.where(path), path,
                 "on-chip SRAM totals " + format_number(std::round(chip.total_sram_mib())) + " MiB, more than " +
                     format_number(std::round(max_sram_mib)) + " MiB fit on " + format_number(area) +
                     " mm2 at the densest published SRAM (38 Mb/mm2)");

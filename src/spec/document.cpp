@@ -61,7 +61,7 @@ const Document* resolve_reference(const Document& doc, std::string_view path, Ki
   const std::vector<std::string> names = resolver->names(kind);
   const std::string suggestion = closest_match(name, names);
   out.error(doc.where(path), std::string(path),
-            "no " + std::string(kind_name(kind)) + " named '" + std::string(name) + "'",
+            "no " + std::string(kind_name(kind)) + " named " + quote_value(name),
             suggestion.empty() ? "see `xpusim specs list --kind " + std::string(kind_name(kind)) + "`"
                                : "did you mean '" + suggestion + "'?");
   return nullptr;
@@ -81,7 +81,7 @@ void check_sources(const Document& doc, bool require_sources, Diagnostics& out) 
     const std::string path = strip_indices(key);
     if (fields.count(path) == 0) {
       const std::string suggestion = closest_match(path, field_list);
-      out.error(doc.where("sources." + key), "sources." + key, "'" + key + "' names no field of a " +
+      out.error(doc.where("sources." + key), "sources." + key, quote_value(key) + " names no field of a " +
                                                                    std::string(kind_name(doc.kind())),
                 suggestion.empty() ? std::string() : "did you mean '" + suggestion + "'?");
     }
@@ -111,7 +111,7 @@ void check_name(const Document& doc, Diagnostics& out) {
                       return std::islower(c) || std::isdigit(c) || c == '-' || c == '.' || c == '_';
                     });
   if (!safe)
-    out.error(doc.where("name"), "name", "'" + name + "' is not a valid name",
+    out.error(doc.where("name"), "name", quote_value(name) + " is not a valid name",
               "use 1 to 64 lowercase letters, digits, '-', '.' or '_', starting with a letter or digit");
 }
 

@@ -7,6 +7,7 @@
 // are a classic source of silent mistakes).
 #include "spec/loader.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -38,7 +39,12 @@ std::string describe_node(const YAML::Node& node) {
     case YAML::NodeType::Map: return "a mapping";
     case YAML::NodeType::Sequence: return "a list";
     case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Scalar: {
+      std::string text = quote_value(node.Scalar());
+      if (node.Tag() == "!") text = "the quoted text " + text;
+      else if (node.Tag() != "?") text += " tagged " + node.Tag();
+      return text;
+    }
     case YAML::NodeType::Undefined: break;
   }
   return "nothing";
@@ -46,19 +52,35 @@ std::string describe_node(const YAML::Node& node) {
 
 bool is_null(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
 
-// A plain (unquoted) scalar: yaml-cpp tags quoted scalars "!".
-bool is_plain_scalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() != "!"; }
+// A plain scalar: neither quoted (yaml-cpp tags those "!") nor explicitly tagged ("!!str 5").
+bool is_plain_scalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() == "?"; }
 
+// A number as YAML 1.2's core schema reads it: decimal with optional sign, fraction and exponent, or
+// .inf/-.inf/.nan (which the range checks then reject). "nan", "inf", hex and "+-1" are not numbers.
 std::optional<double> parse_double(const std::string& text) {
+  static const std::string_view infinities[] = {".inf", ".Inf", ".INF"};
+  static const std::string_view nans[] = {".nan", ".NaN", ".NAN"};
   std::string_view s = text;
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return std::nullopt;
+  const bool negative = !s.empty() && s.front() == '-';
+  if (!s.empty() && (s.front() == '+' || s.front() == '-')) s.remove_prefix(1);
+  for (std::string_view inf : infinities)
+    if (s == inf) return negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+  for (std::string_view nan : nans)
+    if (s == nan && text.size() == nan.size()) return std::numeric_limits<double>::quiet_NaN();
+  if (s.empty() || !(std::isdigit(static_cast<unsigned char>(s.front())) || s.front() == '.')) return std::nullopt;
+  if (s.find_first_not_of("0123456789.eE+-") != std::string_view::npos) return std::nullopt;
   double value = 0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ptr != s.data() + s.size()) return std::nullopt;
-  if (ec == std::errc::result_out_of_range) return std::numeric_limits<double>::infinity();
-  if (ec != std::errc()) return std::nullopt;
-  return value;
+  if (ec == std::errc::result_out_of_range) value = std::numeric_limits<double>::infinity();
+  else if (ec != std::errc()) return std::nullopt;
+  return negative ? -value : value;
+}
+
+// Why a scalar that is not a plain number may still have been meant as one.
+std::string number_hint(const YAML::Node& node) {
+  if (node.IsScalar() && node.Tag() == "!" && parse_double(node.Scalar())) return "quoted values are text: remove the quotes";
+  return {};
 }
 
 struct Context {
@@ -87,7 +109,7 @@ class YamlReader final : public SpecVisitor {
       }
       const std::string& key = it->first.Scalar();
       if (!seen.insert(key).second)
-        context_.error(it->first.Mark(), path(key), "duplicate key '" + key + "'", "each key may appear once");
+        context_.error(it->first.Mark(), path(key), "duplicate key " + quote_value(key), "each key may appear once");
     }
   }
 
@@ -101,8 +123,9 @@ class YamlReader final : public SpecVisitor {
       const std::string& key = it->first.Scalar();
       if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
       const std::string suggestion = closest_match(key, known_);
-      context_.error(it->first.Mark(), path(key), "unknown key '" + key + "'",
-                     suggestion.empty() ? "allowed: " + join_alternatives(known_) : "did you mean '" + suggestion + "'?");
+      std::string hint = suggestion.empty() ? "allowed: " + join_alternatives(known_) : "did you mean '" + suggestion + "'?";
+      if (key == "<<") hint = "YAML merge keys are not supported; write the fields out";
+      context_.error(it->first.Mark(), path(key), "unknown key " + quote_value(key), hint);
     }
   }
 
@@ -134,7 +157,8 @@ class YamlReader final : public SpecVisitor {
     std::string text = node->IsScalar() ? node->Scalar() : std::string();
     std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
     if (!is_plain_scalar(*node) || (text != "true" && text != "false")) {
-      context_.error(node->Mark(), p, "expected true or false, found " + describe_node(*node));
+      context_.error(node->Mark(), p, "expected true or false, found " + describe_node(*node),
+                     node->Tag() == "!" ? "quoted values are text: remove the quotes" : "");
       return;
     }
     value = text == "true";
@@ -152,7 +176,7 @@ class YamlReader final : public SpecVisitor {
     }
     const std::vector<std::string> names(options.begin(), options.end());
     const std::string suggestion = closest_match(text, names);
-    context_.error(node->Mark(), p, "'" + text + "' is not allowed; allowed: " + join_alternatives(names),
+    context_.error(node->Mark(), p, quote_value(text) + " is not allowed; allowed: " + join_alternatives(names),
                    suggestion.empty() ? std::string() : "did you mean '" + suggestion + "'?");
   }
   void object(const Field& field, SpecObject& value) override {
@@ -170,16 +194,16 @@ class YamlReader final : public SpecVisitor {
     for (std::size_t i = 0; i < node->size(); ++i)
       read_object((*node)[i], p + "[" + std::to_string(i) + "]", items.at(i));
   }
-  void integer_list(const Field& field, std::vector<std::int64_t>& values) override {
+  void integer_list(const Field& field, std::vector<std::int64_t>& values, std::size_t max_count) override {
     auto node = value_of(field);
     if (!node) return;
     const std::string p = path(field.key);
-    if (!expect_list(field, *node, p)) return;
-    // Elements are checked by the kind's rules (e.g. torus dimensions >= 1); here only their type.
-    Field element(field.key, field.doc);
+    Field count(field.key, field.doc);
+    count.between(0, static_cast<double>(max_count));
+    if (!expect_list(count, *node, p)) return;
     values.assign(node->size(), 0);
     for (std::size_t i = 0; i < node->size(); ++i)
-      read_integer(element, (*node)[i], p + "[" + std::to_string(i) + "]", values[i]);
+      read_integer(field, (*node)[i], p + "[" + std::to_string(i) + "]", values[i]);
   }
   void number_map(const Field& field, std::map<std::string, double>& values,
                   std::span<const std::string_view> keys) override {
@@ -239,7 +263,9 @@ class YamlReader final : public SpecVisitor {
   bool check_range(const Field& field, const YAML::Node& node, const std::string& p, double value) {
     if (field.allows(value)) return true;
     context_.error(node.Mark(), p,
-                   "value " + (std::isfinite(value) ? format_number(value) : node.Scalar()) +
+                   "value " + (!std::isfinite(value) ? quote_value(node.Scalar())
+                               : node.Scalar().size() <= 40 ? node.Scalar()  // as written: no rounding
+                                                            : format_number(value)) +
                        " is out of range; allowed " + field.range_text());
     return false;
   }
@@ -247,7 +273,8 @@ class YamlReader final : public SpecVisitor {
   bool read_number(const Field& field, const YAML::Node& node, const std::string& p, double& out) {
     const std::optional<double> value = is_plain_scalar(node) ? parse_double(node.Scalar()) : std::nullopt;
     if (!value) {
-      context_.error(node.Mark(), p, "expected a number, found " + describe_node(node));
+      context_.error(node.Mark(), p, "expected a number, found " + describe_node(node) + "; allowed " + field.range_text(),
+                     number_hint(node));
       return false;
     }
     if (!check_range(field, node, p, *value)) return false;
@@ -257,20 +284,19 @@ class YamlReader final : public SpecVisitor {
   }
 
   bool read_integer(const Field& field, const YAML::Node& node, const std::string& p, std::int64_t& out) {
-    if (!is_plain_scalar(node)) {
-      context_.error(node.Mark(), p, "expected a whole number, found " + describe_node(node));
-      return false;
-    }
-    std::string_view s = node.Scalar();
-    if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+    std::string_view s = is_plain_scalar(node) ? std::string_view(node.Scalar()) : std::string_view();
+    if (s.size() > 1 && s.front() == '+' && s[1] != '-' && s[1] != '+') s.remove_prefix(1);
     std::int64_t value = 0;
     const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
     if (ec == std::errc::result_out_of_range) {
-      context_.error(node.Mark(), p, "value " + node.Scalar() + " is out of range; allowed " + field.range_text());
+      context_.error(node.Mark(), p,
+                     "value " + quote_value(node.Scalar()) + " is out of range; allowed " + field.range_text());
       return false;
     }
-    if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) {
-      context_.error(node.Mark(), p, "expected a whole number, found " + describe_node(node));
+    if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
+      context_.error(node.Mark(), p,
+                     "expected a whole number, found " + describe_node(node) + "; allowed " + field.range_text(),
+                     number_hint(node));
       return false;
     }
     if (!check_range(field, node, p, static_cast<double>(value))) return false;
@@ -286,6 +312,13 @@ class YamlReader final : public SpecVisitor {
     }
     if (node.Scalar().empty()) {
       context_.error(node.Mark(), p, "expected text, found an empty string");
+      return false;
+    }
+    const auto control = std::find_if(node.Scalar().begin(), node.Scalar().end(), [](unsigned char c) {
+      return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+    });
+    if (control != node.Scalar().end()) {
+      context_.error(node.Mark(), p, "text contains the control character " + quote_value(std::string(1, *control)));
       return false;
     }
     out = node.Scalar();
@@ -360,32 +393,47 @@ void parse_document(const YAML::Node& root, const Origin& origin, LoadResult& re
   if (ok) result.documents.push_back(std::move(document));
 }
 
-// YAML must be UTF-8 text; reject binary input before the parser sees it, with the place it starts.
+// Length of the well-formed UTF-8 sequence at the start of `s` (Unicode 15, table 3-7), or 0.
+std::size_t utf8_sequence_length(std::string_view s) {
+  const auto byte = [&](std::size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0u; };
+  const auto in = [](unsigned value, unsigned low, unsigned high) { return value >= low && value <= high; };
+  const unsigned b0 = byte(0);
+  if (b0 < 0x80) return 1;
+  if (in(b0, 0xC2, 0xDF)) return in(byte(1), 0x80, 0xBF) ? 2 : 0;
+  unsigned low = 0x80, high = 0xBF;
+  if (b0 == 0xE0) low = 0xA0;        // no overlong forms
+  else if (b0 == 0xED) high = 0x9F;  // no UTF-16 surrogates
+  else if (b0 == 0xF0) low = 0x90;
+  else if (b0 == 0xF4) high = 0x8F;  // nothing above U+10FFFF
+  if (in(b0, 0xE0, 0xEF)) return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) ? 3 : 0;
+  if (in(b0, 0xF0, 0xF4))
+    return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) && in(byte(3), 0x80, 0xBF) ? 4 : 0;
+  return 0;
+}
+
+// YAML must be UTF-8 text; reject anything else before the parser sees it, with the place it starts.
+// Columns count bytes, as yaml-cpp's do, so every diagnostic of a file counts the same way.
 bool check_text(std::string_view text, const std::string& file, Diagnostics& out) {
+  if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) {
+    out.error({file, 1, 1}, "", "the file is UTF-16 text", "save it as UTF-8");
+    return false;
+  }
   int line = 1;
-  int column = 1;
+  std::size_t line_start = 0;
   for (std::size_t i = 0; i < text.size();) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    std::size_t length = 1;
-    if (byte == 0) {
+    const int column = static_cast<int>(i - line_start) + 1;
+    if (text[i] == '\0') {
       out.error({file, line, column}, "", "the file contains a NUL byte: not a YAML text file");
       return false;
     }
-    if (byte >= 0x80) {
-      length = byte >= 0xF0 && byte < 0xF5 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC2 && byte < 0xE0 ? 2 : 0;
-      bool valid = length != 0 && i + length <= text.size();
-      for (std::size_t k = 1; valid && k < length; ++k)
-        valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
-      if (!valid) {
-        out.error({file, line, column}, "", "invalid UTF-8: not a YAML text file");
-        return false;
-      }
+    const std::size_t length = utf8_sequence_length(text.substr(i));
+    if (length == 0) {
+      out.error({file, line, column}, "", "invalid UTF-8: not a YAML text file");
+      return false;
     }
-    if (byte == '\n') {
+    if (text[i] == '\n') {
       ++line;
-      column = 1;
-    } else {
-      ++column;
+      line_start = i + 1;
     }
     i += length;
   }
@@ -450,6 +498,10 @@ LoadResult parse_specs(std::string_view text, const std::string& file) {
     YAML::Node root;
     try {
       root = YAML::Load(std::string(piece.text));
+    } catch (const YAML::DeepRecursion& e) {
+      result.diagnostics.error(origin.at(e.mark), "", "YAML nesting is deeper than a spec can be",
+                               "at most " + std::to_string(e.depth() - 1) + " levels");
+      continue;
     } catch (const YAML::Exception& e) {
       result.diagnostics.error(origin.at(e.mark), "", "YAML syntax error: " + e.msg);
       continue;

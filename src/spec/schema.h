@@ -99,7 +99,8 @@ class SpecVisitor {
   // `present` tells whether the object was given (loader) or is to be written (writers).
   virtual void optional_object(const Field& field, SpecObject& value, bool& present) = 0;
   virtual void list(const Field& field, ObjectList& items) = 0;
-  virtual void integer_list(const Field& field, std::vector<std::int64_t>& values) = 0;
+  // The field's range applies to each element; `max_count` bounds the length.
+  virtual void integer_list(const Field& field, std::vector<std::int64_t>& values, std::size_t max_count) = 0;
   // A map from a fixed set of keys (e.g. dtypes) to numbers; each value must lie in field's range.
   virtual void number_map(const Field& field, std::map<std::string, double>& values,
                           std::span<const std::string_view> keys) = 0;

@@ -32,8 +32,8 @@ class SchemaWalker final : public SpecVisitor {
     items.at(0).describe(inner);
     items.resize(0);
   }
-  void integer_list(const Field& f, std::vector<std::int64_t>&) override {
-    add(f, "integer list", f.range_text() + " entries");
+  void integer_list(const Field& f, std::vector<std::int64_t>&, std::size_t max_count) override {
+    add(f, "integer list", "up to " + std::to_string(max_count) + " entries, each " + f.range_text());
   }
   void number_map(const Field& f, std::map<std::string, double>&, std::span<const std::string_view> keys) override {
     const std::vector<std::string> names(keys.begin(), keys.end());

@@ -10,6 +10,7 @@
 namespace xpusim::spec {
 namespace {
 constexpr std::string_view kScaleUpTopologies[] = {"switched", "torus", "mesh", "fully_connected", "ring"};
+constexpr std::int64_t kMaxTorusDim = 1 << 20;  // the most chips a system may hold
 }
 
 void ScaleUp::describe(SpecVisitor& v) {
@@ -19,8 +20,10 @@ void ScaleUp::describe(SpecVisitor& v) {
                 .optional()
                 .positive(1 << 20),
             domain_size);
-  v.integer_list(Field("torus_dims", "Torus or mesh dimensions; their product is the domain size").optional().between(0, 6),
-                 torus_dims);
+  v.integer_list(Field("torus_dims", "Torus or mesh dimensions; their product is the domain size")
+                     .optional()
+                     .between(1, kMaxTorusDim),
+                 torus_dims, 6);
   v.number(Field("bandwidth_gb_s_per_direction", "Scale-up bandwidth of one chip in one direction", "GB/s")
                .positive(100000),
            bandwidth_gb_s_per_direction);
@@ -67,24 +70,24 @@ void check_system(const SystemSpec& system, const Document& doc, const SpecResol
     out.error(doc.where("scale_up.topology"), "scale_up.torus_dims",
               "a " + system.scale_up.topology + " needs its dimensions", "add scale_up.torus_dims, e.g. [4, 4, 4]");
   if (!system.scale_up.torus_dims.empty()) {
-    std::int64_t product = 1;
+    double product = 1;  // a double cannot overflow on six dimensions of at most 2^20
     std::string shape;
     for (std::int64_t d : system.scale_up.torus_dims) {
-      if (d < 1) {
+      if (d < 1 || d > kMaxTorusDim) {
         out.error(doc.where("scale_up.torus_dims"), "scale_up.torus_dims",
-                  "dimension " + std::to_string(d) + " is not a size; allowed >= 1");
+                  "dimension " + std::to_string(d) + " is not a size; allowed [1, " + std::to_string(kMaxTorusDim) + "]");
         return;
       }
-      product *= d;
+      product *= static_cast<double>(d);
       if (!shape.empty()) shape += 'x';
       shape += std::to_string(d);
     }
     if (!grid)
       out.error(doc.where("scale_up.torus_dims"), "scale_up.torus_dims",
                 "dimensions are given but the topology is " + system.scale_up.topology, "use topology: torus or mesh");
-    else if (product != domain)
+    else if (product != static_cast<double>(domain))
       out.error(doc.where("scale_up.torus_dims"), "scale_up.torus_dims",
-                shape + " holds " + std::to_string(product) + " chips but the scale-up domain has " +
+                shape + " holds " + format_number(product) + " chips but the scale-up domain has " +
                     std::to_string(domain));
   }
 

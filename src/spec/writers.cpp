@@ -47,7 +47,7 @@ class JsonWriter final : public SpecVisitor {
     }
     out_[key(f)] = std::move(array);
   }
-  void integer_list(const Field& f, std::vector<std::int64_t>& v) override {
+  void integer_list(const Field& f, std::vector<std::int64_t>& v, std::size_t) override {
     if (f.required || !v.empty()) out_[key(f)] = v;
   }
   void number_map(const Field& f, std::map<std::string, double>& v, std::span<const std::string_view> keys) override {
@@ -107,7 +107,7 @@ class YamlWriter final : public SpecVisitor {
     }
     out_ << YAML::EndSeq;
   }
-  void integer_list(const Field& f, std::vector<std::int64_t>& v) override {
+  void integer_list(const Field& f, std::vector<std::int64_t>& v, std::size_t) override {
     if (!f.required && v.empty()) return;
     out_ << YAML::Key << key(f) << YAML::Value << YAML::Flow << v;
   }

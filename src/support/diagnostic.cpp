@@ -15,7 +15,9 @@ std::string Diagnostic::to_string() const {
     out += ": ";
   }
   out += severity == Severity::error ? "error: " : "warning: ";
-  if (!path.empty()) out += path + ": ";
+  // A path carries the user's keys, which may be absurdly long; keep the line readable.
+  constexpr std::size_t kMaxPath = 100;
+  if (!path.empty()) out += (path.size() > kMaxPath ? path.substr(0, kMaxPath) + "..." : path) + ": ";
   out += message;
   if (!hint.empty()) out += " (" + hint + ")";
   return out;

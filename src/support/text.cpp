@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <vector>
 
 namespace xpusim {
@@ -41,6 +42,42 @@ std::string format_number(double value) {
   char buffer[64];
   auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, result.ptr);
+}
+
+std::string quote_value(std::string_view value) {
+  constexpr std::size_t kMaxBytes = 60;
+  std::size_t cut = value.size();
+  if (cut > kMaxBytes) {
+    cut = kMaxBytes;
+    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+  }
+  std::string out = "'";
+  for (std::size_t i = 0; i < cut; ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7F) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (cut < value.size()) out += "...";
+  out += "'";
+  return out;
+}
+
+std::string format_significant(double value, int digits) {
+  if (value == 0 || !std::isfinite(value)) return format_number(value);
+  const double scale = std::pow(10.0, digits - 1 - static_cast<int>(std::floor(std::log10(std::abs(value)))));
+  return format_number(std::round(value * scale) / scale);
+}
+
+std::string count_noun(long long count, std::string_view singular, std::string_view plural) {
+  return std::to_string(count) + " " + std::string(count == 1 ? singular : plural);
 }
 
 std::string join_alternatives(std::span<const std::string> items) {

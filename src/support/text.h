@@ -17,6 +17,16 @@ std::string closest_match(std::string_view word, std::span<const std::string> ca
 // callers only format finite values).
 std::string format_number(double value);
 
+// A value from the user's input, fit to be echoed in a one-line message: in single quotes, control
+// characters escaped (\n, \xNN), and cut to about 60 bytes (on a UTF-8 boundary) with "..." when longer.
+std::string quote_value(std::string_view value);
+
+// "1 stack", "2 stacks"
+std::string count_noun(long long count, std::string_view singular, std::string_view plural);
+
+// `value` rounded to `digits` significant digits, then as format_number ("0.064", "989.4", "2517").
+std::string format_significant(double value, int digits);
+
 // "a, b or c"
 std::string join_alternatives(std::span<const std::string> items);
 

@@ -16,7 +16,7 @@ TEST(ChipRules, PublishedPeakMustFollowFromTheUnits) {
   // 2 cores x 16 MAC x 2 x 1 GHz = 0.064 TFLOP/s; 0.07 is 9% off.
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "peak_tflops: {bf16: 0.064}", "peak_tflops: {bf16: 0.07}"))),
             "test.yaml:21:21: error: peak_tflops.bf16: published peak 0.07 TFLOP/s does not follow from the units: "
-            "cores x units x MACs/cycle x 2 x clock = 0.1 TFLOP/s; allowed within 2.5% of it (check cores.count, "
+            "cores x units x MACs/cycle x 2 x clock = 0.064 TFLOP/s; allowed within 2.5% of it (check cores.count, "
             "cores.matrix_unit.macs_per_cycle and clock_mhz)");
   // 0.0655 is 2.3% off: rounding in a datasheet, accepted.
   EXPECT_TRUE(check_yaml(replace(kTinyChip, "peak_tflops: {bf16: 0.064}", "peak_tflops: {bf16: 0.0655}")).empty());
@@ -36,13 +36,13 @@ TEST(ChipRules, Fp32PeakMayComeFromTheVectorUnit) {
 TEST(ChipRules, HbmCapacityMustFitTheStacks) {
   // One HBM3 stack holds at most 24 GiB (12-high, 16 Gb dies).
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "capacity_gib: 16", "capacity_gib: 32"))),
-            "test.yaml:19:50: error: hbm.capacity_gib: capacity 32 GiB does not fit 1 hbm3 stacks; allowed (0, 24]");
+            "test.yaml:19:50: error: hbm.capacity_gib: capacity 32 GiB does not fit 1 hbm3 stack; allowed (0, 24]");
 }
 
 TEST(ChipRules, HbmBandwidthMustFitTheStacks) {
   // One HBM3 stack: 1024 bits x 6.4 Gb/s = 819 GB/s.
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "bandwidth_tb_s: 0.8", "bandwidth_tb_s: 1.2"))),
-            "test.yaml:19:70: error: hbm.bandwidth_tb_s: bandwidth 1.2 TB/s is more than 1 hbm3 stacks deliver; "
+            "test.yaml:19:70: error: hbm.bandwidth_tb_s: bandwidth 1.2 TB/s is more than 1 hbm3 stack can deliver; "
             "allowed (0, 0.82]");
 }
 

@@ -44,6 +44,20 @@ TEST(ModelRules, TopKMustFitTheExperts) {
   EXPECT_EQ(only(check_yaml(moe)), "test.yaml:14:26: error: moe.top_k: top-9 of 8 experts; allowed [1, 8]");
 }
 
+TEST(ModelRules, DenseLayersMustFitTheModel) {
+  const std::string moe =
+      replace(kModel, "params_b: 8.03", "moe: {experts: 8, top_k: 2, expert_ffn_hidden: 14336, dense_layers: 40}");
+  EXPECT_EQ(only(check_yaml(moe)), "test.yaml:14:69: error: moe.dense_layers: 40 dense layers in a 32-layer model; "
+                                   "allowed [0, 32]");
+}
+
+TEST(ModelRules, LatentAttentionHasNoKvHeads) {
+  const std::string mla = replace(kModel, "params_b: 8.03",
+                                  "mla: {kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128}");
+  EXPECT_EQ(only(check_yaml(mla)), "test.yaml:7:11: error: kv_heads: multi-head latent attention has no separate KV "
+                                   "heads (remove kv_heads; mla.kv_lora_rank sets the cache size)");
+}
+
 TEST(ModelRules, PublishedParametersMustMatchTheArchitecture) {
   // A typo in ffn_hidden (1433 instead of 14336) leaves 2.96 billion parameters, far from 8.03.
   EXPECT_EQ(only(check_yaml(replace(kModel, "ffn_hidden: 14336", "ffn_hidden: 1433"))),

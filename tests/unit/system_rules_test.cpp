@@ -68,6 +68,24 @@ TEST_F(SystemRules, DomainMustDivideTheSystem) {
             "test.yaml:8:16: error: scale_up.domain_size: domain of 3 chips does not divide the system's 8 chips");
 }
 
+TEST_F(SystemRules, DomainCannotExceedTheSystem) {
+  EXPECT_EQ(only(check(replace(kTinySystem, "topology: switched", "topology: switched\n  domain_size: 16"))),
+            "test.yaml:8:16: error: scale_up.domain_size: domain of 16 chips is larger than the system's 8; allowed "
+            "[1, 8]");
+}
+
+TEST_F(SystemRules, TorusDimensionsNeedATorus) {
+  EXPECT_EQ(only(check(replace(kTinySystem, "topology: switched", "topology: switched\n  torus_dims: [2, 4]"))),
+            "test.yaml:8:15: error: scale_up.torus_dims: dimensions are given but the topology is switched (use "
+            "topology: torus or mesh)");
+  EXPECT_EQ(only(check(replace(kTinySystem, "topology: switched", "topology: mesh\n  torus_dims: [0, 8]"))),
+            "test.yaml:8:16: error: scale_up.torus_dims[0]: value 0 is out of range; allowed [1, 1048576]");
+  // 2^62 + 1 times 8 wraps to 8 in 64-bit arithmetic; it must not pass.
+  EXPECT_EQ(only(check(replace(kTinySystem, "topology: switched", "topology: mesh\n  torus_dims: [4611686018427387905, 8]"))),
+            "test.yaml:8:16: error: scale_up.torus_dims[0]: value 4611686018427387905 is out of range; allowed [1, "
+            "1048576]");
+}
+
 TEST_F(SystemRules, NicSpeedMustMatchItsLink) {
   EXPECT_EQ(only(check(replace(kTinySystem, "nic_gbps: 400", "nic_gbps: 800"))),
             "test.yaml:9:61: error: scale_out.nic_gbps: NIC speed 800 Gb/s differs from link 'ethernet-400g' (400 Gb/s)");
@@ -88,6 +106,11 @@ TEST(NetworkRules, CapacityIsRadixTimesPortSpeed) {
   EXPECT_EQ(only(check_yaml(replace(kSwitch, "capacity_tbps: 51.2", "capacity_tbps: 102.4"))),
             "test.yaml:5:58: error: switch.capacity_tbps: capacity 102.4 Tb/s differs from radix x port speed = 64 x 800 "
             "Gb/s = 51.2 Tb/s; allowed within 1%");
+}
+
+TEST(NetworkRules, LaneCannotOutrunItsPort) {
+  EXPECT_EQ(only(check_yaml(replace(replace(kSwitch, "capacity_tbps: 51.2}", "capacity_tbps: 6.4, serdes_gbps: 200}"), "port_speed_gbps: 800", "port_speed_gbps: 100"))),
+            "test.yaml:5:76: error: switch.serdes_gbps: a 200 Gb/s lane is faster than the 100 Gb/s port it belongs to");
 }
 
 TEST(NetworkRules, TypeAndSectionMustAgree) {
@@ -123,6 +146,33 @@ TEST(ClusterRules, SwitchReferenceMustBeASwitch) {
                             &testing::builtin_library())),
             "test.yaml:5:41: error: scale_out.switch: 'ethernet-400g' is a link; scale_out.switch must name a switch "
             "spec");
+}
+
+TEST(ClusterRules, LinkReferenceMustBeALink) {
+  EXPECT_EQ(only(check_yaml(replace(replace(kCluster, "tiers: 1", "tiers: 2"), "tiers: 2}", "tiers: 2, link: broadcom-tomahawk5}"),
+                            &testing::builtin_library())),
+            "test.yaml:5:78: error: scale_out.link: 'broadcom-tomahawk5' is a switch; scale_out.link must name a link spec");
+}
+
+TEST(ClusterRules, SystemsWithoutNicsCannotBeJoined) {
+  Library user;
+  Diagnostics d;
+  user.add(parse_specs("kind: system\nname: lonely\nchip: h100-sxm\nchip_count: 8\n"
+                       "scale_up: {network: nvlink4-switch, topology: switched, bandwidth_gb_s_per_direction: 450}\n",
+                       "s.yaml").documents, d);
+  ASSERT_TRUE(d.empty()) << only(d);
+  const LayeredResolver resolver(user, &testing::builtin_library());
+  EXPECT_EQ(only(check_yaml(replace(kCluster, "system: dgx-h100", "system: lonely"), &resolver)),
+            "test.yaml:3:9: error: system: system 'lonely' has no scale_out NICs, so 32 of them cannot be joined");
+}
+
+TEST(DatacenterRules, HardwareOutlivingTheBuildingIsAWarning) {
+  const char* dc = "kind: datacenter\nname: dc\ncritical_power_mw: 10\npue: 1.2\nelectricity_usd_per_kwh: 0.08\n"
+                   "facility_capex_usd_per_mw: 1e7\nfacility_depreciation_years: 4\nhardware_depreciation_years: 5\n";
+  const Diagnostics d = check_yaml(dc);
+  EXPECT_EQ(only(d), "test.yaml:8:30: warning: hardware_depreciation_years: hardware outliving the building it stands "
+                     "in is unusual");
+  EXPECT_FALSE(d.has_errors());
 }
 
 TEST(SourceRules, SourceKeysMustNameFields) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -29,7 +30,10 @@ std::optional<spec::Kind> kind_filter(const std::string& text) {
   return text.empty() ? std::nullopt : spec::parse_kind(text);
 }
 
-void print_json(const Json& json) { std::printf("%s\n", json.dump(2).c_str()); }
+// Invalid UTF-8 cannot reach here through the loader; replacing it anyway keeps output valid JSON.
+void print_json(const Json& json) {
+  std::printf("%s\n", json.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
+}
 
 int run_list(const Context& context, const SpecsOptions& options) {
   Diagnostics diagnostics;
@@ -68,9 +72,19 @@ bool looks_like_path(const std::string& target) {
          std::filesystem::is_regular_file(target, ec);
 }
 
+// Four significant digits read well in a table and keep golden files stable across libm versions;
+// large values are written out whole with thousands separators rather than in exponent form.
 std::string figure_text(double value) {
-  // Four significant digits read well in a table and keep golden files stable across libm versions.
-  return fmt::format("{:.4g}", value);
+  if (std::abs(value) < 1e4) return fmt::format("{:.4g}", value);
+  const double magnitude = std::pow(10.0, std::floor(std::log10(std::abs(value))) - 3);
+  const auto rounded = static_cast<long long>(std::llround(value / magnitude) * magnitude);
+  const std::string digits = std::to_string(std::llabs(rounded));
+  std::string out = rounded < 0 ? "-" : "";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
 }
 
 void show_text(const spec::Document& doc, const std::vector<spec::DerivedFigure>& figures) {
@@ -127,10 +141,10 @@ int run_show(const Context& context, const SpecsOptions& options) {
       for (const spec::Document* doc : builtin.library.documents())
         if (!kind || doc->kind() == *kind) names.push_back(doc->name());
       const std::string suggestion = closest_match(options.target, names);
-      diagnostics.error({}, {}, "no spec named '" + options.target + "' in the library",
+      diagnostics.error({}, {}, "no spec named " + quote_value(options.target) + " in the library",
                         suggestion.empty() ? "see 'xpusim specs list'" : "did you mean '" + suggestion + "'?");
     } else if (shown.size() > 1) {
-      diagnostics.error({}, {}, "'" + options.target + "' names specs of several kinds",
+      diagnostics.error({}, {}, quote_value(options.target) + " names specs of several kinds",
                         "pick one with --kind " + std::string(spec::kind_name(shown[0]->kind())));
     }
   }
