@@ -13,8 +13,8 @@ namespace {
 constexpr std::string_view kFamilies[] = {"gpu", "tpu", "xpu", "asic"};
 constexpr std::string_view kDataflows[] = {"output_stationary", "weight_stationary", "input_stationary"};
 constexpr std::string_view kHbmGenerations[] = {"hbm2", "hbm2e", "hbm3", "hbm3e", "hbm4"};
-constexpr std::string_view kProcessNodes[] = {"tsmc-n16", "tsmc-n12", "tsmc-n7",  "tsmc-n6",   "tsmc-n5",
-                                              "tsmc-n4",  "tsmc-4n",  "tsmc-4np", "tsmc-n3",   "tsmc-n3e",
+constexpr std::string_view kProcessNodes[] = {"tsmc-n16", "tsmc-n12", "tsmc-n7",     "tsmc-n6",   "tsmc-n5",
+                                              "tsmc-n4",  "tsmc-4n",  "tsmc-4np",    "tsmc-n3",   "tsmc-n3e",
                                               "tsmc-n3p", "tsmc-n2",  "samsung-sf4", "intel-18a", "unknown"};
 
 // Largest capacity and bandwidth of one stack of each generation, from JEDEC and vendor product briefs
@@ -26,11 +26,11 @@ struct HbmLimits {
   std::int64_t channels_per_stack;
 };
 constexpr HbmLimits kHbmLimits[] = {
-    {"hbm2", 8, 0.308, 8},      // 8-high 8 Gb dies; 2.4 Gb/s x 1024 bits
-    {"hbm2e", 24, 0.461, 8},    // 12-high 16 Gb dies; 3.6 Gb/s
-    {"hbm3", 24, 0.820, 16},    // 12-high 16 Gb dies; 6.4 Gb/s
-    {"hbm3e", 48, 1.331, 16},   // 16-high 24 Gb dies; 10.4 Gb/s (no product ships faster)
-    {"hbm4", 64, 3.3, 32},      // 16-high 32 Gb dies; 2048 bits at up to 13 Gb/s (announced)
+    {"hbm2", 8, 0.308, 8},     // 8-high 8 Gb dies; 2.4 Gb/s x 1024 bits
+    {"hbm2e", 24, 0.461, 8},   // 12-high 16 Gb dies; 3.6 Gb/s
+    {"hbm3", 24, 0.820, 16},   // 12-high 16 Gb dies; 6.4 Gb/s
+    {"hbm3e", 48, 1.331, 16},  // 16-high 24 Gb dies; 10.4 Gb/s (no product ships faster)
+    {"hbm4", 64, 3.3, 32},     // 16-high 32 Gb dies; 2048 bits at up to 13 Gb/s (announced)
 };
 
 // Densest SRAM macros published (TSMC N3 high-density bit cell, 0.021 um2, about 38 Mb/mm2 in macros);
@@ -61,16 +61,15 @@ void MatrixUnit::describe(SpecVisitor& v) {
   v.integer(Field("count", "Matrix units per core").positive(1024), count);
   v.object(Field("tile", "Granule that matmul dimensions are rounded up to (tile quantization)"), tile);
   v.choice(Field("dataflow", "What stays in place in the array").optional(), dataflow, kDataflows);
-  v.number_map(Field("macs_per_cycle", "Dense multiply-accumulates per cycle per unit, by dtype", "MAC/cycle")
-                   .positive(1e7),
-               macs_per_cycle, kDtypeNames);
+  v.number_map(
+      Field("macs_per_cycle", "Dense multiply-accumulates per cycle per unit, by dtype", "MAC/cycle").positive(1e7),
+      macs_per_cycle, kDtypeNames);
 }
 
 void VectorUnit::describe(SpecVisitor& v) {
   v.integer(Field("count", "Vector units per core").optional().positive(1024), count);
   v.integer(Field("lanes", "SIMD lanes per unit").positive(1 << 20), lanes);
-  v.number(Field("fp32_flops_per_cycle", "FP32 FLOPs per cycle per unit (an FMA counts 2)", "FLOP/cycle")
-               .positive(1e7),
+  v.number(Field("fp32_flops_per_cycle", "FP32 FLOPs per cycle per unit (an FMA counts 2)", "FLOP/cycle").positive(1e7),
            fp32_flops_per_cycle);
   v.number(Field("clock_mhz", "Clock of the vector unit when it differs from the chip clock", "MHz")
                .optional()
@@ -185,27 +184,28 @@ void check_chip(const ChipSpec& chip, const Document& doc, Diagnostics& out) {
     }
     if (std::abs(derived - published) > kPeakTolerance * published) {
       out.error(doc.where(path), path,
-                "published peak " + format_number(published) + " TFLOP/s does not follow from the units: cores x units x "
-                "MACs/cycle x 2 x clock = " + format_significant(derived, 4) +
-                    " TFLOP/s; allowed within 2.5% of it",
+                "published peak " + format_number(published) +
+                    " TFLOP/s does not follow from the units: cores x units x "
+                    "MACs/cycle x 2 x clock = " +
+                    format_significant(derived, 4) + " TFLOP/s; allowed within 2.5% of it",
                 "check cores.count, cores.matrix_unit.macs_per_cycle and clock_mhz");
     }
   }
 
   if (const HbmLimits* limits = hbm_limits(chip.hbm.generation)) {
     const double stacks = static_cast<double>(chip.hbm.stacks);
+    const std::string stack_text =
+        count_noun(chip.hbm.stacks, chip.hbm.generation + " stack", chip.hbm.generation + " stacks");
     const double max_gib = stacks * limits->max_stack_gib;
     if (chip.hbm.capacity_gib > max_gib)
       out.error(doc.where("hbm.capacity_gib"), "hbm.capacity_gib",
-                "capacity " + format_number(chip.hbm.capacity_gib) + " GiB does not fit " +
-                    count_noun(chip.hbm.stacks, chip.hbm.generation + " stack", chip.hbm.generation + " stacks") + "; allowed (0, " +
-                    format_number(max_gib) + "]");
+                "capacity " + format_number(chip.hbm.capacity_gib) + " GiB does not fit " + stack_text +
+                    "; allowed (0, " + format_number(max_gib) + "]");
     const double max_tb_s = stacks * limits->max_stack_tb_s;
     if (chip.hbm.bandwidth_tb_s > max_tb_s)
       out.error(doc.where("hbm.bandwidth_tb_s"), "hbm.bandwidth_tb_s",
-                "bandwidth " + format_number(chip.hbm.bandwidth_tb_s) + " TB/s is more than " +
-                    count_noun(chip.hbm.stacks, chip.hbm.generation + " stack", chip.hbm.generation + " stacks") + " can deliver; allowed (0, " +
-                    format_number(max_tb_s) + "]");
+                "bandwidth " + format_number(chip.hbm.bandwidth_tb_s) + " TB/s is more than " + stack_text +
+                    " can deliver; allowed (0, " + format_number(max_tb_s) + "]");
     if (chip.hbm.channels_per_stack && *chip.hbm.channels_per_stack != limits->channels_per_stack &&
         *chip.hbm.channels_per_stack != 2 * limits->channels_per_stack)
       out.error(doc.where("hbm.channels_per_stack"), "hbm.channels_per_stack",
@@ -218,7 +218,8 @@ void check_chip(const ChipSpec& chip, const Document& doc, Diagnostics& out) {
     const double area = *chip.die_area_mm2 * static_cast<double>(chip.die_count);
     const double max_sram_mib = area * kMaxSramMibPerMm2;
     double core_mib = 0;
-    for (const CoreSram& level : chip.cores.sram) core_mib += level.capacity_kib / 1024.0 * static_cast<double>(chip.cores.count);
+    for (const CoreSram& level : chip.cores.sram)
+      core_mib += level.capacity_kib / 1024.0 * static_cast<double>(chip.cores.count);
     // Blame the level that tips the total over: the cores' own SRAM if it alone is too much.
     const std::string path = core_mib > max_sram_mib || chip.shared_sram.empty() ? "cores.sram" : "shared_sram";
     if (chip.total_sram_mib() > max_sram_mib)
@@ -237,8 +238,8 @@ void check_chip(const ChipSpec& chip, const Document& doc, Diagnostics& out) {
       const std::string path = "cores.matrix_unit.macs_per_cycle." + dtype;
       out.error(doc.where(path), path,
                 format_number(macs) + " MACs per cycle exceeds what a " + std::to_string(tile.k) + " x " +
-                    std::to_string(tile.n) + " array can do even with 4 " + dtype + " MACs per element; allowed <= " +
-                    format_number(array_pes * 4));
+                    std::to_string(tile.n) + " array can do even with 4 " + dtype +
+                    " MACs per element; allowed <= " + format_number(array_pes * 4));
     }
   }
 }

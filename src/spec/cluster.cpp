@@ -61,8 +61,9 @@ void check_cluster(const ClusterSpec& cluster, const Document& doc, const SpecRe
     return;
   }
   // Ports at NIC speed per switch: a faster port breaks out into several NIC-speed ports.
-  const double ports_per_switch = std::floor(static_cast<double>(network.switch_asic.radix) *
-                                             std::max(1.0, network.switch_asic.port_speed_gbps / system.scale_out.nic_gbps));
+  const double ports_per_switch =
+      std::floor(static_cast<double>(network.switch_asic.radix) *
+                 std::max(1.0, network.switch_asic.port_speed_gbps / system.scale_out.nic_gbps));
   const double endpoints = static_cast<double>(cluster.system_count * system.scale_out.nic_count);
   double reachable = ports_per_switch;
   if (cluster.scale_out.topology == "fat_tree" || cluster.scale_out.topology == "rail_optimized") {
@@ -70,7 +71,8 @@ void check_cluster(const ClusterSpec& cluster, const Document& doc, const SpecRe
     const double down_ports_at_leaf = ports_per_switch * o / (1.0 + o);
     reachable = cluster.scale_out.tiers == 1
                     ? ports_per_switch
-                    : 2.0 * down_ports_at_leaf * std::pow(ports_per_switch / 2.0, static_cast<double>(cluster.scale_out.tiers - 1));
+                    : 2.0 * down_ports_at_leaf *
+                          std::pow(ports_per_switch / 2.0, static_cast<double>(cluster.scale_out.tiers - 1));
   } else if (cluster.scale_out.topology != "single_switch") {
     return;  // torus and dragonfly sizes are not bounded by tiers
   }

@@ -28,15 +28,16 @@ void chip_figures(const ChipSpec& chip, Figures& out) {
 
 void system_figures(const SystemSpec& system, const SpecResolver* resolver, Figures& out) {
   const double chips = static_cast<double>(system.chip_count);
-  out.push_back({"scale_up_domains", chips / static_cast<double>(system.scale_up_domain_size()), "",
-                 "chips / domain size"});
+  out.push_back(
+      {"scale_up_domains", chips / static_cast<double>(system.scale_up_domain_size()), "", "chips / domain size"});
   if (system.has_scale_out)
     out.push_back({"scale_out_gbps", static_cast<double>(system.scale_out.nic_count) * system.scale_out.nic_gbps,
                    "Gb/s", "NICs x NIC speed, one direction"});
   const Document* chip_doc = resolver ? resolver->find(Kind::chip, system.chip) : nullptr;
   if (!chip_doc) return;
   const auto& chip = std::get<ChipSpec>(chip_doc->spec);
-  out.push_back({"peak_pflops.bf16", chips * chip.derived_peak_tflops("bf16") / 1000, "PFLOP/s", "chips x chip bf16 peak"});
+  out.push_back(
+      {"peak_pflops.bf16", chips * chip.derived_peak_tflops("bf16") / 1000, "PFLOP/s", "chips x chip bf16 peak"});
   out.push_back({"hbm_capacity_gib", chips * chip.hbm.capacity_gib, "GiB", "chips x chip HBM"});
   out.push_back({"hbm_bandwidth_tb_s", chips * chip.hbm.bandwidth_tb_s, "TB/s", "chips x chip HBM bandwidth"});
   out.push_back({"chip_tdp_w", chips * chip.tdp_w, "W", "chips x chip TDP (accelerators only)"});
@@ -53,8 +54,9 @@ void cluster_figures(const ClusterSpec& cluster, const SpecResolver* resolver, F
   const Document* chip_doc = resolver->find(Kind::chip, system.chip);
   if (!chip_doc) return;
   const auto& chip = std::get<ChipSpec>(chip_doc->spec);
-  out.push_back({"peak_eflops.bf16", systems * static_cast<double>(system.chip_count) * chip.derived_peak_tflops("bf16") / 1e6,
-                 "EFLOP/s", "chips x chip bf16 peak"});
+  out.push_back({"peak_eflops.bf16",
+                 systems * static_cast<double>(system.chip_count) * chip.derived_peak_tflops("bf16") / 1e6, "EFLOP/s",
+                 "chips x chip bf16 peak"});
 }
 
 void model_figures(const ModelSpec& model, Figures& out) {
@@ -75,11 +77,9 @@ void model_figures(const ModelSpec& model, Figures& out) {
 
 void network_figures(const NetworkSpec& network, Figures& out) {
   if (network.has_switch)
-    out.push_back({"ports_400g_equivalent", network.switch_asic.capacity_tbps * 1000 / 400, "",
-                   "capacity / 400 Gb/s"});
+    out.push_back({"ports_400g_equivalent", network.switch_asic.capacity_tbps * 1000 / 400, "", "capacity / 400 Gb/s"});
   if (network.has_link)
-    out.push_back({"bandwidth_gb_s_per_direction", network.link.bandwidth_gbps_per_direction / 8, "GB/s",
-                   "Gb/s / 8"});
+    out.push_back({"bandwidth_gb_s_per_direction", network.link.bandwidth_gbps_per_direction / 8, "GB/s", "Gb/s / 8"});
 }
 
 void datacenter_figures(const DatacenterSpec& dc, Figures& out) {
@@ -97,12 +97,18 @@ std::vector<DerivedFigure> derived_figures(const Document& doc, const SpecResolv
   std::visit(
       [&](const auto& spec) {
         using T = std::decay_t<decltype(spec)>;
-        if constexpr (std::is_same_v<T, ChipSpec>) chip_figures(spec, out);
-        else if constexpr (std::is_same_v<T, SystemSpec>) system_figures(spec, resolver, out);
-        else if constexpr (std::is_same_v<T, ClusterSpec>) cluster_figures(spec, resolver, out);
-        else if constexpr (std::is_same_v<T, ModelSpec>) model_figures(spec, out);
-        else if constexpr (std::is_same_v<T, NetworkSpec>) network_figures(spec, out);
-        else datacenter_figures(spec, out);
+        if constexpr (std::is_same_v<T, ChipSpec>)
+          chip_figures(spec, out);
+        else if constexpr (std::is_same_v<T, SystemSpec>)
+          system_figures(spec, resolver, out);
+        else if constexpr (std::is_same_v<T, ClusterSpec>)
+          cluster_figures(spec, resolver, out);
+        else if constexpr (std::is_same_v<T, ModelSpec>)
+          model_figures(spec, out);
+        else if constexpr (std::is_same_v<T, NetworkSpec>)
+          network_figures(spec, out);
+        else
+          datacenter_figures(spec, out);
       },
       doc.spec);
   return out;

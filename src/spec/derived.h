@@ -10,7 +10,7 @@
 namespace xpusim::spec {
 
 struct DerivedFigure {
-  std::string key;   // snake_case with its unit, e.g. "peak_tflops.bf16", "ridge_point_flop_per_byte"
+  std::string key;  // snake_case with its unit, e.g. "peak_tflops.bf16", "ridge_point_flop_per_byte"
   double value = 0;
   std::string unit;  // for people: "TFLOP/s"
   std::string doc;   // how it is derived

@@ -10,7 +10,9 @@
 
 namespace xpusim::spec {
 
-std::string_view kind_name(Kind kind) { return kKindNames[static_cast<std::size_t>(kind)]; }
+std::string_view kind_name(Kind kind) {
+  return kKindNames[static_cast<std::size_t>(kind)];
+}
 
 std::optional<Kind> parse_kind(std::string_view text) {
   for (std::size_t i = 0; i < std::size(kKindNames); ++i)
@@ -18,7 +20,9 @@ std::optional<Kind> parse_kind(std::string_view text) {
   return std::nullopt;
 }
 
-Kind kind_of(const AnySpec& spec) { return static_cast<Kind>(spec.index()); }
+Kind kind_of(const AnySpec& spec) {
+  return static_cast<Kind>(spec.index());
+}
 
 const std::string& name_of(const AnySpec& spec) {
   return std::visit([](const auto& s) -> const std::string& { return s.name; }, spec);
@@ -34,12 +38,18 @@ SpecObject& object_of(AnySpec& spec) {
 
 AnySpec make_spec(Kind kind) {
   switch (kind) {
-    case Kind::chip: return ChipSpec{};
-    case Kind::system: return SystemSpec{};
-    case Kind::network: return NetworkSpec{};
-    case Kind::cluster: return ClusterSpec{};
-    case Kind::datacenter: return DatacenterSpec{};
-    case Kind::model: return ModelSpec{};
+    case Kind::chip:
+      return ChipSpec{};
+    case Kind::system:
+      return SystemSpec{};
+    case Kind::network:
+      return NetworkSpec{};
+    case Kind::cluster:
+      return ClusterSpec{};
+    case Kind::datacenter:
+      return DatacenterSpec{};
+    case Kind::model:
+      return ModelSpec{};
   }
   XPUSIM_ASSERT(false, "every Kind has a spec type");
 }
@@ -60,8 +70,7 @@ const Document* resolve_reference(const Document& doc, std::string_view path, Ki
   if (const Document* found = resolver->find(kind, name)) return found;
   const std::vector<std::string> names = resolver->names(kind);
   const std::string suggestion = closest_match(name, names);
-  out.error(doc.where(path), std::string(path),
-            "no " + std::string(kind_name(kind)) + " named " + quote_value(name),
+  out.error(doc.where(path), std::string(path), "no " + std::string(kind_name(kind)) + " named " + quote_value(name),
             suggestion.empty() ? "see `xpusim specs list --kind " + std::string(kind_name(kind)) + "`"
                                : "did you mean '" + suggestion + "'?");
   return nullptr;
@@ -81,8 +90,8 @@ void check_sources(const Document& doc, bool require_sources, Diagnostics& out) 
     const std::string path = strip_indices(key);
     if (fields.count(path) == 0) {
       const std::string suggestion = closest_match(path, field_list);
-      out.error(doc.where("sources." + key), "sources." + key, quote_value(key) + " names no field of a " +
-                                                                   std::string(kind_name(doc.kind())),
+      out.error(doc.where("sources." + key), "sources." + key,
+                quote_value(key) + " names no field of a " + std::string(kind_name(doc.kind())),
                 suggestion.empty() ? std::string() : "did you mean '" + suggestion + "'?");
     }
     covered.insert(path);
@@ -120,12 +129,18 @@ void check_document(const Document& doc, const SpecResolver* resolver, bool requ
   std::visit(
       [&](const auto& spec) {
         using T = std::decay_t<decltype(spec)>;
-        if constexpr (std::is_same_v<T, ChipSpec>) check_chip(spec, doc, out);
-        else if constexpr (std::is_same_v<T, SystemSpec>) check_system(spec, doc, resolver, out);
-        else if constexpr (std::is_same_v<T, NetworkSpec>) check_network(spec, doc, out);
-        else if constexpr (std::is_same_v<T, ClusterSpec>) check_cluster(spec, doc, resolver, out);
-        else if constexpr (std::is_same_v<T, DatacenterSpec>) check_datacenter(spec, doc, out);
-        else check_model(spec, doc, out);
+        if constexpr (std::is_same_v<T, ChipSpec>)
+          check_chip(spec, doc, out);
+        else if constexpr (std::is_same_v<T, SystemSpec>)
+          check_system(spec, doc, resolver, out);
+        else if constexpr (std::is_same_v<T, NetworkSpec>)
+          check_network(spec, doc, out);
+        else if constexpr (std::is_same_v<T, ClusterSpec>)
+          check_cluster(spec, doc, resolver, out);
+        else if constexpr (std::is_same_v<T, DatacenterSpec>)
+          check_datacenter(spec, doc, out);
+        else
+          check_model(spec, doc, out);
       },
       doc.spec);
   check_sources(doc, require_sources, out);

@@ -36,24 +36,34 @@ struct Origin {
 
 std::string describe_node(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Null: return "nothing";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "nothing";
     case YAML::NodeType::Scalar: {
       std::string text = quote_value(node.Scalar());
-      if (node.Tag() == "!") text = "the quoted text " + text;
-      else if (node.Tag() != "?") text += " tagged " + node.Tag();
+      if (node.Tag() == "!")
+        text = "the quoted text " + text;
+      else if (node.Tag() != "?")
+        text += " tagged " + node.Tag();
       return text;
     }
-    case YAML::NodeType::Undefined: break;
+    case YAML::NodeType::Undefined:
+      break;
   }
   return "nothing";
 }
 
-bool is_null(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
+bool is_null(const YAML::Node& node) {
+  return !node.IsDefined() || node.IsNull();
+}
 
 // A plain scalar: neither quoted (yaml-cpp tags those "!") nor explicitly tagged ("!!str 5").
-bool is_plain_scalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() == "?"; }
+bool is_plain_scalar(const YAML::Node& node) {
+  return node.IsScalar() && node.Tag() == "?";
+}
 
 // A number as YAML 1.2's core schema reads it: decimal with optional sign, fraction and exponent, or
 // .inf/-.inf/.nan (which the range checks then reject). "nan", "inf", hex and "+-1" are not numbers.
@@ -72,14 +82,17 @@ std::optional<double> parse_double(const std::string& text) {
   double value = 0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ptr != s.data() + s.size()) return std::nullopt;
-  if (ec == std::errc::result_out_of_range) value = std::numeric_limits<double>::infinity();
-  else if (ec != std::errc()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range)
+    value = std::numeric_limits<double>::infinity();
+  else if (ec != std::errc())
+    return std::nullopt;
   return negative ? -value : value;
 }
 
 // Why a scalar that is not a plain number may still have been meant as one.
 std::string number_hint(const YAML::Node& node) {
-  if (node.IsScalar() && node.Tag() == "!" && parse_double(node.Scalar())) return "quoted values are text: remove the quotes";
+  if (node.IsScalar() && node.Tag() == "!" && parse_double(node.Scalar()))
+    return "quoted values are text: remove the quotes";
   return {};
 }
 
@@ -123,7 +136,8 @@ class YamlReader final : public SpecVisitor {
       const std::string& key = it->first.Scalar();
       if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
       const std::string suggestion = closest_match(key, known_);
-      std::string hint = suggestion.empty() ? "allowed: " + join_alternatives(known_) : "did you mean '" + suggestion + "'?";
+      std::string hint =
+          suggestion.empty() ? "allowed: " + join_alternatives(known_) : "did you mean '" + suggestion + "'?";
       if (key == "<<") hint = "YAML merge keys are not supported; write the fields out";
       context_.error(it->first.Mark(), path(key), "unknown key " + quote_value(key), hint);
     }
@@ -207,13 +221,9 @@ class YamlReader final : public SpecVisitor {
   }
   void number_map(const Field& field, std::map<std::string, double>& values,
                   std::span<const std::string_view> keys) override {
-    auto node = value_of(field);
-    if (!node) return;
     const std::string p = path(field.key);
-    if (!node->IsMap()) {
-      context_.error(node->Mark(), p, "expected a mapping, found " + describe_node(*node));
-      return;
-    }
+    auto node = mapping_of(field, p);
+    if (!node) return;
     YamlReader entries(*node, p, context_);
     entries.known_.assign(keys.begin(), keys.end());
     for (auto it = node->begin(); it != node->end(); ++it) {
@@ -221,19 +231,17 @@ class YamlReader final : public SpecVisitor {
       const std::string key = it->first.Scalar();
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;  // reported by finish()
       double v = 0;
-      if (is_null(it->second)) context_.error(it->first.Mark(), p + "." + key, "missing value");
-      else if (entries.read_number(field, it->second, p + "." + key, v)) values[key] = v;
+      if (is_null(it->second))
+        context_.error(it->first.Mark(), p + "." + key, "missing value");
+      else if (entries.read_number(field, it->second, p + "." + key, v))
+        values[key] = v;
     }
     entries.finish();
   }
   void text_map(const Field& field, std::map<std::string, std::string>& values) override {
-    auto node = value_of(field);
-    if (!node) return;
     const std::string p = path(field.key);
-    if (!node->IsMap()) {
-      context_.error(node->Mark(), p, "expected a mapping, found " + describe_node(*node));
-      return;
-    }
+    auto node = mapping_of(field, p);
+    if (!node) return;
     YamlReader entries(*node, p, context_);  // reports duplicate keys
     for (auto it = node->begin(); it != node->end(); ++it) {
       if (!it->first.IsScalar()) continue;
@@ -260,12 +268,23 @@ class YamlReader final : public SpecVisitor {
     return std::nullopt;
   }
 
+  // The value of a field that must be a mapping, or nullopt (reported) when absent or not one.
+  std::optional<YAML::Node> mapping_of(const Field& field, const std::string& p) {
+    auto node = value_of(field);
+    if (node && !node->IsMap()) {
+      context_.error(node->Mark(), p, "expected a mapping, found " + describe_node(*node));
+      return std::nullopt;
+    }
+    return node;
+  }
+
   bool check_range(const Field& field, const YAML::Node& node, const std::string& p, double value) {
     if (field.allows(value)) return true;
     context_.error(node.Mark(), p,
-                   "value " + (!std::isfinite(value) ? quote_value(node.Scalar())
-                               : node.Scalar().size() <= 40 ? node.Scalar()  // as written: no rounding
-                                                            : format_number(value)) +
+                   "value " +
+                       (!std::isfinite(value)        ? quote_value(node.Scalar())
+                        : node.Scalar().size() <= 40 ? node.Scalar()  // as written: no rounding
+                                                     : format_number(value)) +
                        " is out of range; allowed " + field.range_text());
     return false;
   }
@@ -273,7 +292,8 @@ class YamlReader final : public SpecVisitor {
   bool read_number(const Field& field, const YAML::Node& node, const std::string& p, double& out) {
     const std::optional<double> value = is_plain_scalar(node) ? parse_double(node.Scalar()) : std::nullopt;
     if (!value) {
-      context_.error(node.Mark(), p, "expected a number, found " + describe_node(node) + "; allowed " + field.range_text(),
+      context_.error(node.Mark(), p,
+                     "expected a number, found " + describe_node(node) + "; allowed " + field.range_text(),
                      number_hint(node));
       return false;
     }
@@ -314,9 +334,8 @@ class YamlReader final : public SpecVisitor {
       context_.error(node.Mark(), p, "expected text, found an empty string");
       return false;
     }
-    const auto control = std::find_if(node.Scalar().begin(), node.Scalar().end(), [](unsigned char c) {
-      return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
-    });
+    const auto control = std::find_if(node.Scalar().begin(), node.Scalar().end(),
+                                      [](unsigned char c) { return c < 0x20 && c != '\t' && c != '\n' && c != '\r'; });
     if (control != node.Scalar().end()) {
       context_.error(node.Mark(), p, "text contains the control character " + quote_value(std::string(1, *control)));
       return false;
@@ -345,8 +364,9 @@ class YamlReader final : public SpecVisitor {
     }
     const double count = static_cast<double>(node.size());
     if (!field.allows(count)) {
-      context_.error(node.Mark(), p, std::to_string(node.size()) + " entries is out of range; allowed " +
-                                         field.range_text() + " entries");
+      context_.error(
+          node.Mark(), p,
+          std::to_string(node.size()) + " entries is out of range; allowed " + field.range_text() + " entries");
       return false;
     }
     context_.record(p, node.Mark(), false);
@@ -362,7 +382,8 @@ class YamlReader final : public SpecVisitor {
 void parse_document(const YAML::Node& root, const Origin& origin, LoadResult& result) {
   const SourceLocation start = origin.at(root.Mark());
   if (!root.IsMap()) {
-    result.diagnostics.error(start, "", "expected a spec (a mapping with kind: and name:), found " + describe_node(root));
+    result.diagnostics.error(start, "",
+                             "expected a spec (a mapping with kind: and name:), found " + describe_node(root));
     return;
   }
   const YAML::Node kind_node = root["kind"];
@@ -401,13 +422,16 @@ std::size_t utf8_sequence_length(std::string_view s) {
   if (b0 < 0x80) return 1;
   if (in(b0, 0xC2, 0xDF)) return in(byte(1), 0x80, 0xBF) ? 2 : 0;
   unsigned low = 0x80, high = 0xBF;
-  if (b0 == 0xE0) low = 0xA0;        // no overlong forms
-  else if (b0 == 0xED) high = 0x9F;  // no UTF-16 surrogates
-  else if (b0 == 0xF0) low = 0x90;
-  else if (b0 == 0xF4) high = 0x8F;  // nothing above U+10FFFF
+  if (b0 == 0xE0)
+    low = 0xA0;  // no overlong forms
+  else if (b0 == 0xED)
+    high = 0x9F;  // no UTF-16 surrogates
+  else if (b0 == 0xF0)
+    low = 0x90;
+  else if (b0 == 0xF4)
+    high = 0x8F;  // nothing above U+10FFFF
   if (in(b0, 0xE0, 0xEF)) return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) ? 3 : 0;
-  if (in(b0, 0xF0, 0xF4))
-    return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) && in(byte(3), 0x80, 0xBF) ? 4 : 0;
+  if (in(b0, 0xF0, 0xF4)) return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) && in(byte(3), 0x80, 0xBF) ? 4 : 0;
   return 0;
 }
 

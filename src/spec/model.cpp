@@ -19,7 +19,9 @@ constexpr std::string_view kPositionals[] = {"learned", "rope", "alibi", "none"}
 // norms); 5% still catches a wrong width.
 constexpr double kParamTolerance = 0.05;
 
-bool gated(const ModelSpec& m) { return m.activation == "swiglu" || m.activation == "geglu"; }
+bool gated(const ModelSpec& m) {
+  return m.activation == "swiglu" || m.activation == "geglu";
+}
 
 // Weights of one FFN of inner width `width`.
 double ffn_params(const ModelSpec& m, double width) {
@@ -58,14 +60,16 @@ void MoeConfig::describe(SpecVisitor& v) {
   v.integer(Field("shared_experts", "Experts every token uses").optional().between(0, 1 << 16), shared_experts);
   v.integer(Field("expert_ffn_hidden", "Inner width of one expert's FFN").positive(1 << 24), expert_ffn_hidden);
   v.integer(Field("dense_layers", "Leading layers that keep a dense FFN").optional().between(0, 1 << 16), dense_layers);
-  v.integer(Field("dense_ffn_hidden", "FFN width of the dense layers (default: ffn_hidden)").optional().positive(1 << 24),
-            dense_ffn_hidden);
+  v.integer(
+      Field("dense_ffn_hidden", "FFN width of the dense layers (default: ffn_hidden)").optional().positive(1 << 24),
+      dense_ffn_hidden);
   v.number(Field("capacity_factor", "Tokens an expert accepts, relative to an even share").optional().between(1, 64),
            capacity_factor);
 }
 
 void MlaConfig::describe(SpecVisitor& v) {
-  v.integer(Field("q_lora_rank", "Rank of the query compression (0: none)").optional().between(0, 1 << 20), q_lora_rank);
+  v.integer(Field("q_lora_rank", "Rank of the query compression (0: none)").optional().between(0, 1 << 20),
+            q_lora_rank);
   v.integer(Field("kv_lora_rank", "Rank of the joint key-value compression").positive(1 << 20), kv_lora_rank);
   v.integer(Field("qk_nope_head_dim", "Per-head query/key size without rotary embedding").positive(1 << 16),
             qk_nope_head_dim);
@@ -87,7 +91,8 @@ void ModelSpec::describe(SpecVisitor& v) {
   v.integer(Field("ffn_hidden", "Inner width of the dense FFN").positive(1 << 24), ffn_hidden);
   v.integer(Field("vocab", "Vocabulary size").positive(1 << 24), vocab);
   v.integer(Field("max_seq_len", "Longest context the model was trained for", "tokens").positive(1 << 24), max_seq_len);
-  v.choice(Field("activation", "FFN activation (swiglu and geglu are gated: three matrices)"), activation, kActivations);
+  v.choice(Field("activation", "FFN activation (swiglu and geglu are gated: three matrices)"), activation,
+           kActivations);
   v.choice(Field("norm", "Normalisation"), norm, kNorms);
   v.choice(Field("positional", "Position encoding"), positional, kPositionals);
   v.flag(Field("tied_embeddings", "Output projection shares the input embedding").optional(), tied_embeddings);
@@ -114,7 +119,8 @@ ParameterCount count_parameters(const ModelSpec& m) {
     count.total += attention;
     count.active_per_token += attention;
     if (!m.has_moe || layer < m.moe.dense_layers) {
-      const double width = static_cast<double>(m.has_moe ? m.moe.dense_ffn_hidden.value_or(m.ffn_hidden) : m.ffn_hidden);
+      const double width =
+          static_cast<double>(m.has_moe ? m.moe.dense_ffn_hidden.value_or(m.ffn_hidden) : m.ffn_hidden);
       count.total += ffn_params(m, width);
       count.active_per_token += ffn_params(m, width);
       continue;

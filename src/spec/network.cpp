@@ -10,7 +10,8 @@
 namespace xpusim::spec {
 namespace {
 constexpr std::string_view kNetworkTypes[] = {"switch", "link"};
-constexpr std::string_view kProtocols[] = {"ethernet", "infiniband", "nvlink", "ici", "infinity-fabric", "neuronlink", "ualink"};
+constexpr std::string_view kProtocols[] = {"ethernet",        "infiniband", "nvlink", "ici",
+                                           "infinity-fabric", "neuronlink", "ualink"};
 constexpr std::string_view kMedia[] = {"copper", "optical", "backplane", "on-package"};
 }  // namespace
 
@@ -31,8 +32,7 @@ void Link::describe(SpecVisitor& v) {
   v.integer(Field("lanes", "SerDes lanes per link").optional().positive(1024), lanes);
   v.number(Field("latency_ns", "One-way latency of the link and its endpoints", "ns").optional().positive(1e6),
            latency_ns);
-  v.number(Field("energy_pj_per_bit", "Energy to move one bit", "pJ/bit").optional().positive(1000),
-           energy_pj_per_bit);
+  v.number(Field("energy_pj_per_bit", "Energy to move one bit", "pJ/bit").optional().positive(1000), energy_pj_per_bit);
   v.number(Field("reach_m", "Longest supported cable or trace", "m").optional().positive(1e6), reach_m);
   v.choice(Field("medium", "Physical medium").optional(), medium, kMedia);
 }
@@ -50,10 +50,10 @@ void NetworkSpec::describe(SpecVisitor& v) {
 
 void check_network(const NetworkSpec& network, const Document& doc, Diagnostics& out) {
   if (network.type == "switch") {
-    if (!network.has_switch)
-      out.error(doc.where("type"), "switch", "a network of type switch needs a switch: section");
+    if (!network.has_switch) out.error(doc.where("type"), "switch", "a network of type switch needs a switch: section");
     if (network.has_link)
-      out.error(doc.where("link"), "link", "a network of type switch takes no link: section", "did you mean type: link?");
+      out.error(doc.where("link"), "link", "a network of type switch takes no link: section",
+                "did you mean type: link?");
   } else {
     if (!network.has_link) out.error(doc.where("type"), "link", "a network of type link needs a link: section");
     if (network.has_switch)
@@ -66,8 +66,8 @@ void check_network(const NetworkSpec& network, const Document& doc, Diagnostics&
     if (std::abs(implied_tbps - s.capacity_tbps) > 0.01 * s.capacity_tbps)
       out.error(doc.where("switch.capacity_tbps"), "switch.capacity_tbps",
                 "capacity " + format_number(s.capacity_tbps) + " Tb/s differs from radix x port speed = " +
-                    std::to_string(s.radix) + " x " + format_number(s.port_speed_gbps) + " Gb/s = " +
-                    format_number(implied_tbps) + " Tb/s; allowed within 1%");
+                    std::to_string(s.radix) + " x " + format_number(s.port_speed_gbps) +
+                    " Gb/s = " + format_number(implied_tbps) + " Tb/s; allowed within 1%");
     if (s.serdes_gbps && *s.serdes_gbps > s.port_speed_gbps)
       out.error(doc.where("switch.serdes_gbps"), "switch.serdes_gbps",
                 "a " + format_number(*s.serdes_gbps) + " Gb/s lane is faster than the " +

@@ -7,7 +7,8 @@ namespace {
 
 class SchemaWalker final : public SpecVisitor {
  public:
-  explicit SchemaWalker(std::vector<SchemaRow>& rows, std::string prefix = {}) : rows_(rows), prefix_(std::move(prefix)) {}
+  explicit SchemaWalker(std::vector<SchemaRow>& rows, std::string prefix = {})
+      : rows_(rows), prefix_(std::move(prefix)) {}
 
   void number(const Field& f, double&) override { add(f, "number", f.range_text()); }
   void number(const Field& f, std::optional<double>&) override { add(f, "number", f.range_text()); }
@@ -50,7 +51,8 @@ class SchemaWalker final : public SpecVisitor {
     return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
   }
   void add(const Field& f, std::string type, std::string range) {
-    rows_.push_back({path(f.key), std::move(type), std::string(f.unit), f.required, std::move(range), std::string(f.doc)});
+    rows_.push_back(
+        {path(f.key), std::move(type), std::string(f.unit), f.required, std::move(range), std::string(f.doc)});
   }
 
   std::vector<SchemaRow>& rows_;

@@ -11,8 +11,8 @@
 namespace xpusim::spec {
 
 struct SchemaRow {
-  std::string path;   // "hbm.capacity_gib"; list elements as "cores.sram[].level"
-  std::string type;   // number, integer, text, boolean, choice, object, list, integer list, map
+  std::string path;  // "hbm.capacity_gib"; list elements as "cores.sram[].level"
+  std::string type;  // number, integer, text, boolean, choice, object, list, integer list, map
   std::string unit;
   bool required = false;  // within its parent
   std::string range;      // allowed values, or "" when any value of the type is allowed

@@ -112,7 +112,7 @@ struct ChipSpec final : SpecObject {
 // -------------------------------------------------------------------------------------------- system
 
 struct ScaleUp final : SpecObject {
-  std::string network;   // a network spec (switch or link)
+  std::string network;  // a network spec (switch or link)
   std::string topology = "switched";
   std::optional<std::int64_t> domain_size;  // chips in one scale-up domain; default: all chips
   std::vector<std::int64_t> torus_dims;
@@ -121,7 +121,7 @@ struct ScaleUp final : SpecObject {
 };
 
 struct ScaleOut final : SpecObject {
-  std::string network;  // a network spec (a link family)
+  std::string network;         // a network spec (a link family)
   std::int64_t nic_count = 1;  // per system
   double nic_gbps = 0;         // per NIC, per direction
   void describe(SpecVisitor& v) override;
@@ -234,7 +234,7 @@ struct MoeConfig final : SpecObject {
   std::int64_t top_k = 1;
   std::int64_t shared_experts = 0;
   std::int64_t expert_ffn_hidden = 1;
-  std::int64_t dense_layers = 0;  // the first N layers keep a dense FFN
+  std::int64_t dense_layers = 0;                 // the first N layers keep a dense FFN
   std::optional<std::int64_t> dense_ffn_hidden;  // FFN width of those dense layers; default ffn_hidden
   double capacity_factor = 1;
   void describe(SpecVisitor& v) override;

@@ -11,7 +11,7 @@ namespace xpusim::spec {
 namespace {
 constexpr std::string_view kScaleUpTopologies[] = {"switched", "torus", "mesh", "fully_connected", "ring"};
 constexpr std::int64_t kMaxTorusDim = 1 << 20;  // the most chips a system may hold
-}
+}  // namespace
 
 void ScaleUp::describe(SpecVisitor& v) {
   v.text(Field("network", "Network spec (switch or link) the scale-up fabric is built from"), network);
@@ -24,9 +24,9 @@ void ScaleUp::describe(SpecVisitor& v) {
                      .optional()
                      .between(1, kMaxTorusDim),
                  torus_dims, 6);
-  v.number(Field("bandwidth_gb_s_per_direction", "Scale-up bandwidth of one chip in one direction", "GB/s")
-               .positive(100000),
-           bandwidth_gb_s_per_direction);
+  v.number(
+      Field("bandwidth_gb_s_per_direction", "Scale-up bandwidth of one chip in one direction", "GB/s").positive(100000),
+      bandwidth_gb_s_per_direction);
 }
 
 void ScaleOut::describe(SpecVisitor& v) {
@@ -74,8 +74,9 @@ void check_system(const SystemSpec& system, const Document& doc, const SpecResol
     std::string shape;
     for (std::int64_t d : system.scale_up.torus_dims) {
       if (d < 1 || d > kMaxTorusDim) {
-        out.error(doc.where("scale_up.torus_dims"), "scale_up.torus_dims",
-                  "dimension " + std::to_string(d) + " is not a size; allowed [1, " + std::to_string(kMaxTorusDim) + "]");
+        out.error(
+            doc.where("scale_up.torus_dims"), "scale_up.torus_dims",
+            "dimension " + std::to_string(d) + " is not a size; allowed [1, " + std::to_string(kMaxTorusDim) + "]");
         return;
       }
       product *= static_cast<double>(d);
@@ -86,15 +87,16 @@ void check_system(const SystemSpec& system, const Document& doc, const SpecResol
       out.error(doc.where("scale_up.torus_dims"), "scale_up.torus_dims",
                 "dimensions are given but the topology is " + system.scale_up.topology, "use topology: torus or mesh");
     else if (product != static_cast<double>(domain))
-      out.error(doc.where("scale_up.torus_dims"), "scale_up.torus_dims",
-                shape + " holds " + format_number(product) + " chips but the scale-up domain has " +
-                    std::to_string(domain));
+      out.error(
+          doc.where("scale_up.torus_dims"), "scale_up.torus_dims",
+          shape + " holds " + format_number(product) + " chips but the scale-up domain has " + std::to_string(domain));
   }
 
   const Document* chip_doc = resolve_reference(doc, "chip", Kind::chip, system.chip, resolver, out);
   if (chip_doc) {
     const auto& chip = std::get<ChipSpec>(chip_doc->spec);
-    const double link_gb_s = chip.has_links ? static_cast<double>(chip.links.count) * chip.links.bandwidth_gb_s_per_direction : 0.0;
+    const double link_gb_s =
+        chip.has_links ? static_cast<double>(chip.links.count) * chip.links.bandwidth_gb_s_per_direction : 0.0;
     if (chip.has_links && system.scale_up.bandwidth_gb_s_per_direction > link_gb_s * 1.001)
       out.error(doc.where("scale_up.bandwidth_gb_s_per_direction"), "scale_up.bandwidth_gb_s_per_direction",
                 format_number(system.scale_up.bandwidth_gb_s_per_direction) + " GB/s per chip is more than chip '" +

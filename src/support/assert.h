@@ -7,7 +7,7 @@ namespace xpusim::detail {
 [[noreturn]] void assertion_failed(const char* condition, const char* message, const char* file, int line);
 }
 
-#define XPUSIM_ASSERT(cond, message)                                                   \
-  do {                                                                                 \
+#define XPUSIM_ASSERT(cond, message)                                                     \
+  do {                                                                                   \
     if (!(cond)) ::xpusim::detail::assertion_failed(#cond, message, __FILE__, __LINE__); \
   } while (false)

@@ -40,11 +40,17 @@ std::size_t Diagnostics::error_count() const {
       std::count_if(items_.begin(), items_.end(), [](const Diagnostic& d) { return d.severity == Severity::error; }));
 }
 
-std::size_t Diagnostics::warning_count() const { return items_.size() - error_count(); }
+std::size_t Diagnostics::warning_count() const {
+  return items_.size() - error_count();
+}
 
-bool Diagnostics::has_errors() const { return error_count() > 0; }
+bool Diagnostics::has_errors() const {
+  return error_count() > 0;
+}
 
-Error::Error(std::string message) { diagnostics_.error({}, {}, std::move(message)); }
+Error::Error(std::string message) {
+  diagnostics_.error({}, {}, std::move(message));
+}
 
 std::string Error::to_string() const {
   std::string out;

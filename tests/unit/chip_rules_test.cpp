@@ -23,14 +23,16 @@ TEST(ChipRules, PublishedPeakMustFollowFromTheUnits) {
 }
 
 TEST(ChipRules, PublishedPeakNeedsAUnitForItsDtype) {
-  EXPECT_EQ(only(check_yaml(replace(kTinyChip, "peak_tflops: {bf16: 0.064}", "peak_tflops: {bf16: 0.064, fp8: 0.128}"))),
-            "test.yaml:21:33: error: peak_tflops.fp8: published peak 0.128 TFLOP/s but no unit supports fp8 (add "
-            "cores.matrix_unit.macs_per_cycle.fp8)");
+  EXPECT_EQ(
+      only(check_yaml(replace(kTinyChip, "peak_tflops: {bf16: 0.064}", "peak_tflops: {bf16: 0.064, fp8: 0.128}"))),
+      "test.yaml:21:33: error: peak_tflops.fp8: published peak 0.128 TFLOP/s but no unit supports fp8 (add "
+      "cores.matrix_unit.macs_per_cycle.fp8)");
 }
 
 TEST(ChipRules, Fp32PeakMayComeFromTheVectorUnit) {
   // 2 cores x 1 unit x 16 FLOP/cycle x 1 GHz = 0.032 TFLOP/s.
-  EXPECT_TRUE(check_yaml(replace(kTinyChip, "peak_tflops: {bf16: 0.064}", "peak_tflops: {bf16: 0.064, fp32: 0.032}")).empty());
+  EXPECT_TRUE(
+      check_yaml(replace(kTinyChip, "peak_tflops: {bf16: 0.064}", "peak_tflops: {bf16: 0.064, fp32: 0.032}")).empty());
 }
 
 TEST(ChipRules, HbmCapacityMustFitTheStacks) {

@@ -1,8 +1,9 @@
 // The loader's rules: syntax, types, ranges, missing, unknown and duplicate keys, and input that is
 // not a spec at all. Each test states the exact diagnostic a user sees.
+#include "spec/loader.h"
+
 #include <gtest/gtest.h>
 
-#include "spec/loader.h"
 #include <nlohmann/json.hpp>
 
 #include "spec/writers.h"
@@ -45,8 +46,10 @@ TEST(Loader, ReportsEmptyInput) {
 TEST(Loader, RejectsBinaryAndInvalidUtf8) {
   EXPECT_EQ(only(check_yaml(std::string("kind: chip\nna\0me", 15))),
             "test.yaml:2:3: error: the file contains a NUL byte: not a YAML text file");
-  EXPECT_EQ(only(check_yaml("kind: chip\nname: \xff\xfe\n")), "test.yaml:2:7: error: invalid UTF-8: not a YAML text file");
-  EXPECT_TRUE(parse_specs("kind: chip\nname: \xc3\xa9t\xc3\xa9\n", "t").diagnostics.error_count() > 0);  // valid UTF-8 passes to the schema
+  EXPECT_EQ(only(check_yaml("kind: chip\nname: \xff\xfe\n")),
+            "test.yaml:2:7: error: invalid UTF-8: not a YAML text file");
+  EXPECT_TRUE(parse_specs("kind: chip\nname: \xc3\xa9t\xc3\xa9\n", "t").diagnostics.error_count() >
+              0);  // valid UTF-8 passes to the schema
 }
 
 TEST(Loader, RequiresAKnownKind) {
@@ -71,7 +74,8 @@ TEST(Loader, ReportsEveryMissingRequiredField) {
 
 TEST(Loader, SuggestsTheKeyMeantForAnUnknownOne) {
   const std::string yaml = replace(kTinyChip, "clock_mhz: 1000", "clock_mhz: 1000\nclock_ghz: 1");
-  EXPECT_EQ(only(check_yaml(yaml)), "test.yaml:8:1: error: clock_ghz: unknown key 'clock_ghz' (did you mean 'clock_mhz'?)");
+  EXPECT_EQ(only(check_yaml(yaml)),
+            "test.yaml:8:1: error: clock_ghz: unknown key 'clock_ghz' (did you mean 'clock_mhz'?)");
   const std::string nested = replace(kTinyChip, "lanes: 8", "lanez: 8");
   const Diagnostics d = check_yaml(nested);
   ASSERT_EQ(d.error_count(), 2u) << only(d);
@@ -103,17 +107,19 @@ TEST(Loader, ChecksTypes) {
             "test.yaml:10:10: error: cores.count: expected a whole number, found '2.5'; allowed (0, 1048576]");
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: [5]"))),
             "test.yaml:8:8: error: tdp_w: expected a number, found a list; allowed (0, 5000]");
-  EXPECT_EQ(only(check_yaml(replace(kTinyChip, "hbm: {generation: hbm3, stacks: 1, capacity_gib: 16, bandwidth_tb_s: 0.8}",
-                                    "hbm: 16"))),
+  EXPECT_EQ(only(check_yaml(replace(
+                kTinyChip, "hbm: {generation: hbm3, stacks: 1, capacity_gib: 16, bandwidth_tb_s: 0.8}", "hbm: 16"))),
             "test.yaml:19:6: error: hbm: expected a mapping, found '16'");
-  EXPECT_EQ(only(check_yaml(replace(kTinyChip, "  sram:\n    - {level: scratchpad, capacity_kib: 64, bandwidth_bytes_per_cycle: 64}",
-                                    "  sram: {level: scratchpad}"))),
+  EXPECT_EQ(only(check_yaml(replace(
+                kTinyChip, "  sram:\n    - {level: scratchpad, capacity_kib: 64, bandwidth_bytes_per_cycle: 64}",
+                "  sram: {level: scratchpad}"))),
             "test.yaml:17:9: error: cores.sram: expected a list, found a mapping");
 }
 
 TEST(Loader, AcceptsOnlyTrueAndFalseAsBooleans) {
-  const char* network = "kind: network\nname: n\ntype: switch\nprotocol: ethernet\n"
-                        "switch: {radix: 64, port_speed_gbps: 800, capacity_tbps: 51.2, in_network_reduction: yes}\n";
+  const char* network =
+      "kind: network\nname: n\ntype: switch\nprotocol: ethernet\n"
+      "switch: {radix: 64, port_speed_gbps: 800, capacity_tbps: 51.2, in_network_reduction: yes}\n";
   EXPECT_EQ(only(check_yaml(network)),
             "test.yaml:5:86: error: switch.in_network_reduction: expected true or false, found 'yes'");
 }
@@ -145,8 +151,9 @@ TEST(Loader, RejectsHugeAndNonFiniteNumbers) {
             "test.yaml:8:8: error: tdp_w: expected a number, found 'nan'; allowed (0, 5000]");
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: +-5"))),
             "test.yaml:8:8: error: tdp_w: expected a number, found '+-5'; allowed (0, 5000]");
-  EXPECT_EQ(only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: !!str 5"))),
-            "test.yaml:8:8: error: tdp_w: expected a number, found '5' tagged tag:yaml.org,2002:str; allowed (0, 5000]");
+  EXPECT_EQ(
+      only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: !!str 5"))),
+      "test.yaml:8:8: error: tdp_w: expected a number, found '5' tagged tag:yaml.org,2002:str; allowed (0, 5000]");
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "  count: 2", "  count: 99999999999999999999999"))),
             "test.yaml:10:10: error: cores.count: value '99999999999999999999999' is out of range; allowed (0, "
             "1048576]");
@@ -156,7 +163,8 @@ TEST(Loader, SurvivesDeepNesting) {
   const std::string deep = "kind: chip\nname: " + std::string(100000, '[') + "\n";
   const Diagnostics d = check_yaml(deep);
   ASSERT_EQ(d.error_count(), 1u);
-  EXPECT_EQ(d.items()[0].to_string(), "test.yaml:3:1: error: YAML nesting is deeper than a spec can be (at most 499 levels)");
+  EXPECT_EQ(d.items()[0].to_string(),
+            "test.yaml:3:1: error: YAML nesting is deeper than a spec can be (at most 499 levels)");
 }
 
 TEST(Loader, ReadsEveryDocumentOfAFile) {
@@ -178,22 +186,24 @@ TEST(Loader, ReportsProblemsInEveryDocument) {
 
 TEST(Loader, SplitsStreamsAtDocumentMarkersOnly) {
   // A directive and a "---" before the first document belong to it; a "..." ends a document.
-  const std::string yaml = "%YAML 1.2\n---\n" + std::string(kTinyChip) + "...\n" +
-                           replace(kTinyChip, "name: tiny", "name: tiny2");
+  const std::string yaml =
+      "%YAML 1.2\n---\n" + std::string(kTinyChip) + "...\n" + replace(kTinyChip, "name: tiny", "name: tiny2");
   const LoadResult result = parse_specs(yaml, "s.yaml");
   ASSERT_TRUE(result.diagnostics.empty()) << only(result.diagnostics);
   ASSERT_EQ(result.documents.size(), 2u);
   EXPECT_EQ(result.documents[0].where("tdp_w").line, 10);
   EXPECT_EQ(result.documents[1].where("tdp_w").line, 32);
   // "---" inside a line or with more dashes is content, not a marker.
-  const LoadResult dashes = parse_specs(replace(kTinyChip, "vendor: test", "vendor: a---b\ndescription: ----"), "d.yaml");
+  const LoadResult dashes =
+      parse_specs(replace(kTinyChip, "vendor: test", "vendor: a---b\ndescription: ----"), "d.yaml");
   EXPECT_TRUE(dashes.diagnostics.empty()) << only(dashes.diagnostics);
   EXPECT_EQ(dashes.documents.size(), 1u);
 }
 
 TEST(Loader, StrayCommaIsAnErrorNotAHang) {
   // yaml-cpp 0.7's LoadAll loops forever on this input; the loader must not.
-  EXPECT_EQ(only(check_yaml(",:1")), "test.yaml:1:1: error: no spec in the file: expected a mapping with kind: and name:");
+  EXPECT_EQ(only(check_yaml(",:1")),
+            "test.yaml:1:1: error: no spec in the file: expected a mapping with kind: and name:");
 }
 
 TEST(Writers, YamlRoundTripKeepsEveryField) {

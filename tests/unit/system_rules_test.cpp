@@ -36,7 +36,9 @@ scale_up:
 scale_out: {network: ethernet-400g, nic_count: 8, nic_gbps: 400}
 )";
 
-TEST_F(SystemRules, AcceptsTheTinySystem) { EXPECT_TRUE(check(kTinySystem).empty()) << only(check(kTinySystem)); }
+TEST_F(SystemRules, AcceptsTheTinySystem) {
+  EXPECT_TRUE(check(kTinySystem).empty()) << only(check(kTinySystem));
+}
 
 TEST_F(SystemRules, ReportsADanglingChipWithASuggestion) {
   EXPECT_EQ(only(check(replace(kTinySystem, "chip: tiny", "chip: h100-sx"))),
@@ -81,17 +83,20 @@ TEST_F(SystemRules, TorusDimensionsNeedATorus) {
   EXPECT_EQ(only(check(replace(kTinySystem, "topology: switched", "topology: mesh\n  torus_dims: [0, 8]"))),
             "test.yaml:8:16: error: scale_up.torus_dims[0]: value 0 is out of range; allowed [1, 1048576]");
   // 2^62 + 1 times 8 wraps to 8 in 64-bit arithmetic; it must not pass.
-  EXPECT_EQ(only(check(replace(kTinySystem, "topology: switched", "topology: mesh\n  torus_dims: [4611686018427387905, 8]"))),
-            "test.yaml:8:16: error: scale_up.torus_dims[0]: value 4611686018427387905 is out of range; allowed [1, "
-            "1048576]");
+  EXPECT_EQ(
+      only(check(replace(kTinySystem, "topology: switched", "topology: mesh\n  torus_dims: [4611686018427387905, 8]"))),
+      "test.yaml:8:16: error: scale_up.torus_dims[0]: value 4611686018427387905 is out of range; allowed [1, "
+      "1048576]");
 }
 
 TEST_F(SystemRules, NicSpeedMustMatchItsLink) {
-  EXPECT_EQ(only(check(replace(kTinySystem, "nic_gbps: 400", "nic_gbps: 800"))),
-            "test.yaml:9:61: error: scale_out.nic_gbps: NIC speed 800 Gb/s differs from link 'ethernet-400g' (400 Gb/s)");
-  EXPECT_EQ(only(check(replace(kTinySystem, "{network: ethernet-400g", "{network: broadcom-tomahawk5"))),
-            "test.yaml:9:22: error: scale_out.network: 'broadcom-tomahawk5' is a switch; a NIC's network must be a link "
-            "spec");
+  EXPECT_EQ(
+      only(check(replace(kTinySystem, "nic_gbps: 400", "nic_gbps: 800"))),
+      "test.yaml:9:61: error: scale_out.nic_gbps: NIC speed 800 Gb/s differs from link 'ethernet-400g' (400 Gb/s)");
+  EXPECT_EQ(
+      only(check(replace(kTinySystem, "{network: ethernet-400g", "{network: broadcom-tomahawk5"))),
+      "test.yaml:9:22: error: scale_out.network: 'broadcom-tomahawk5' is a switch; a NIC's network must be a link "
+      "spec");
 }
 
 const char* kSwitch = R"(kind: network
@@ -103,22 +108,26 @@ switch: {radix: 64, port_speed_gbps: 800, capacity_tbps: 51.2}
 
 TEST(NetworkRules, CapacityIsRadixTimesPortSpeed) {
   EXPECT_TRUE(check_yaml(kSwitch).empty());
-  EXPECT_EQ(only(check_yaml(replace(kSwitch, "capacity_tbps: 51.2", "capacity_tbps: 102.4"))),
-            "test.yaml:5:58: error: switch.capacity_tbps: capacity 102.4 Tb/s differs from radix x port speed = 64 x 800 "
-            "Gb/s = 51.2 Tb/s; allowed within 1%");
+  EXPECT_EQ(
+      only(check_yaml(replace(kSwitch, "capacity_tbps: 51.2", "capacity_tbps: 102.4"))),
+      "test.yaml:5:58: error: switch.capacity_tbps: capacity 102.4 Tb/s differs from radix x port speed = 64 x 800 "
+      "Gb/s = 51.2 Tb/s; allowed within 1%");
 }
 
 TEST(NetworkRules, LaneCannotOutrunItsPort) {
-  EXPECT_EQ(only(check_yaml(replace(replace(kSwitch, "capacity_tbps: 51.2}", "capacity_tbps: 6.4, serdes_gbps: 200}"), "port_speed_gbps: 800", "port_speed_gbps: 100"))),
-            "test.yaml:5:76: error: switch.serdes_gbps: a 200 Gb/s lane is faster than the 100 Gb/s port it belongs to");
+  EXPECT_EQ(
+      only(check_yaml(replace(replace(kSwitch, "capacity_tbps: 51.2}", "capacity_tbps: 6.4, serdes_gbps: 200}"),
+                              "port_speed_gbps: 800", "port_speed_gbps: 100"))),
+      "test.yaml:5:76: error: switch.serdes_gbps: a 200 Gb/s lane is faster than the 100 Gb/s port it belongs to");
 }
 
 TEST(NetworkRules, TypeAndSectionMustAgree) {
   const Diagnostics d = check_yaml(replace(kSwitch, "type: switch", "type: link"));
   ASSERT_EQ(d.items().size(), 2u) << only(d);
   EXPECT_EQ(d.items()[0].to_string(), "test.yaml:3:7: error: link: a network of type link needs a link: section");
-  EXPECT_EQ(d.items()[1].to_string(),
-            "test.yaml:5:9: error: switch: a network of type link takes no switch: section (did you mean type: switch?)");
+  EXPECT_EQ(
+      d.items()[1].to_string(),
+      "test.yaml:5:9: error: switch: a network of type link takes no switch: section (did you mean type: switch?)");
 }
 
 const char* kCluster = R"(kind: cluster
@@ -149,9 +158,11 @@ TEST(ClusterRules, SwitchReferenceMustBeASwitch) {
 }
 
 TEST(ClusterRules, LinkReferenceMustBeALink) {
-  EXPECT_EQ(only(check_yaml(replace(replace(kCluster, "tiers: 1", "tiers: 2"), "tiers: 2}", "tiers: 2, link: broadcom-tomahawk5}"),
-                            &testing::builtin_library())),
-            "test.yaml:5:78: error: scale_out.link: 'broadcom-tomahawk5' is a switch; scale_out.link must name a link spec");
+  EXPECT_EQ(
+      only(check_yaml(
+          replace(replace(kCluster, "tiers: 1", "tiers: 2"), "tiers: 2}", "tiers: 2, link: broadcom-tomahawk5}"),
+          &testing::builtin_library())),
+      "test.yaml:5:78: error: scale_out.link: 'broadcom-tomahawk5' is a switch; scale_out.link must name a link spec");
 }
 
 TEST(ClusterRules, SystemsWithoutNicsCannotBeJoined) {
@@ -159,7 +170,9 @@ TEST(ClusterRules, SystemsWithoutNicsCannotBeJoined) {
   Diagnostics d;
   user.add(parse_specs("kind: system\nname: lonely\nchip: h100-sxm\nchip_count: 8\n"
                        "scale_up: {network: nvlink4-switch, topology: switched, bandwidth_gb_s_per_direction: 450}\n",
-                       "s.yaml").documents, d);
+                       "s.yaml")
+               .documents,
+           d);
   ASSERT_TRUE(d.empty()) << only(d);
   const LayeredResolver resolver(user, &testing::builtin_library());
   EXPECT_EQ(only(check_yaml(replace(kCluster, "system: dgx-h100", "system: lonely"), &resolver)),
@@ -167,11 +180,13 @@ TEST(ClusterRules, SystemsWithoutNicsCannotBeJoined) {
 }
 
 TEST(DatacenterRules, HardwareOutlivingTheBuildingIsAWarning) {
-  const char* dc = "kind: datacenter\nname: dc\ncritical_power_mw: 10\npue: 1.2\nelectricity_usd_per_kwh: 0.08\n"
-                   "facility_capex_usd_per_mw: 1e7\nfacility_depreciation_years: 4\nhardware_depreciation_years: 5\n";
+  const char* dc =
+      "kind: datacenter\nname: dc\ncritical_power_mw: 10\npue: 1.2\nelectricity_usd_per_kwh: 0.08\n"
+      "facility_capex_usd_per_mw: 1e7\nfacility_depreciation_years: 4\nhardware_depreciation_years: 5\n";
   const Diagnostics d = check_yaml(dc);
-  EXPECT_EQ(only(d), "test.yaml:8:30: warning: hardware_depreciation_years: hardware outliving the building it stands "
-                     "in is unusual");
+  EXPECT_EQ(only(d),
+            "test.yaml:8:30: warning: hardware_depreciation_years: hardware outliving the building it stands "
+            "in is unusual");
   EXPECT_FALSE(d.has_errors());
 }
 
@@ -183,10 +198,12 @@ TEST(SourceRules, SourceKeysMustNameFields) {
 }
 
 TEST(SourceRules, StrictModeWantsASourceForEveryNumber) {
-  const std::string yaml = std::string(kSwitch) + "sources: {switch.radix: \"datasheet\", switch.capacity_tbps: \"x\"}\n";
+  const std::string yaml =
+      std::string(kSwitch) + "sources: {switch.radix: \"datasheet\", switch.capacity_tbps: \"x\"}\n";
   const Diagnostics d = check_yaml(yaml, nullptr, true);
-  EXPECT_EQ(only(d), "test.yaml:5:38: warning: switch.port_speed_gbps: published number without a source (add sources: "
-                     "{switch.port_speed_gbps: \"...\"} or a source for a parent field)");
+  EXPECT_EQ(only(d),
+            "test.yaml:5:38: warning: switch.port_speed_gbps: published number without a source (add sources: "
+            "{switch.port_speed_gbps: \"...\"} or a source for a parent field)");
   EXPECT_TRUE(check_yaml(std::string(kSwitch) + "sources: {switch: \"datasheet\"}\n", nullptr, true).empty());
 }
 

@@ -212,7 +212,8 @@ int run_check(const Context& context, const SpecsOptions& options) {
     for (const Diagnostic& d : found.items())
       if (by_file.count(d.where.file) == 0) unplaced.add(d);
     all.append(unplaced);
-    if (!unplaced.empty()) files.push_back(Json{{"file", ""}, {"specs", Json::array()}, {"diagnostics", diagnostics_json(unplaced)}});
+    if (!unplaced.empty())
+      files.push_back(Json{{"file", ""}, {"specs", Json::array()}, {"diagnostics", diagnostics_json(unplaced)}});
   } else {
     // Load all files first so that they may refer to each other, then check each.
     spec::Library user;
@@ -263,7 +264,8 @@ int run_schema(const SpecsOptions& options) {
     Json fields = Json::array();
     const std::string name(spec::kind_name(k));
     if (options.markdown) {
-      text += "### kind: " + name + "\n\n| field | type | unit | required | allowed | meaning |\n|---|---|---|---|---|---|\n";
+      text += "### kind: " + name +
+              "\n\n| field | type | unit | required | allowed | meaning |\n|---|---|---|---|---|---|\n";
     } else if (!options.json) {
       text += (text.empty() ? "" : "\n") + name + "\n";
     }
@@ -286,8 +288,10 @@ int run_schema(const SpecsOptions& options) {
     if (options.markdown) text += "\n";
     out[name] = std::move(fields);
   }
-  if (options.json) print_json(out);
-  else std::fputs(text.c_str(), stdout);
+  if (options.json)
+    print_json(out);
+  else
+    std::fputs(text.c_str(), stdout);
   return kExitOk;
 }
 
