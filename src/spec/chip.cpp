@@ -144,7 +144,24 @@ void ChipSpec::describe(SpecVisitor& v) {
                    .optional()
                    .positive(1e6),
                peak_tflops, kDtypeNames);
+  v.optional_object(Field("efficiency", "Achieved fractions of peak, for the analytical model").optional(), efficiency,
+                    has_efficiency);
   v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
+}
+
+void ChipEfficiency::describe(SpecVisitor& v) {
+  v.number_map(Field("matmul", "Fraction of the dtype's peak that a large GEMM sustains").optional().between(0.01, 1),
+               matmul, kDtypeNames);
+  v.number(Field("attention", "Fraction of the matmul peak that fused attention sustains").optional().between(0.01, 1),
+           attention);
+  v.number(Field("hbm", "Fraction of peak HBM bandwidth that streaming kernels sustain").optional().between(0.01, 1),
+           hbm);
+  v.number(Field("vector", "Fraction of the vector peak that pointwise kernels sustain").optional().between(0.01, 1),
+           vector);
+  v.number(Field("kernel_overhead_us", "Fixed time of every kernel: launch, prologue and tail", "us")
+               .optional()
+               .between(0, 1000),
+           kernel_overhead_us);
 }
 
 double ChipSpec::derived_peak_tflops(std::string_view dtype) const {
@@ -227,6 +244,15 @@ void check_chip(const ChipSpec& chip, const Document& doc, Diagnostics& out) {
                 "on-chip SRAM totals " + format_number(std::round(chip.total_sram_mib())) + " MiB, more than " +
                     format_number(std::round(max_sram_mib)) + " MiB fit on " + format_number(area) +
                     " mm2 at the densest published SRAM (38 Mb/mm2)");
+  }
+
+  for (const auto& [dtype, fraction] : chip.efficiency.matmul) {
+    (void)fraction;
+    if (chip.cores.matrix_unit.macs_per_cycle.count(dtype) == 0) {
+      const std::string path = "efficiency.matmul." + dtype;
+      out.error(doc.where(path), path, "an efficiency for " + dtype + ", which no unit of the chip computes",
+                "add cores.matrix_unit.macs_per_cycle." + dtype + " or remove this entry");
+    }
   }
 
   const auto& tile = chip.cores.matrix_unit.tile;

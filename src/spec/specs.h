@@ -82,6 +82,17 @@ struct ChipLinks final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
+// How close the chip's software gets to its peaks: calibrated on measurements for real parts (the
+// sources name the cases), derived from the microarchitecture for xpusim's own designs.
+struct ChipEfficiency final : SpecObject {
+  std::map<std::string, double> matmul;  // by dtype: fraction of peak a large, well-shaped GEMM sustains
+  double attention = 1;                  // fraction of the matmul peak a fused attention kernel sustains
+  double hbm = 1;                        // fraction of peak HBM bandwidth streaming kernels sustain
+  double vector = 1;                     // fraction of the vector peak pointwise kernels sustain
+  double kernel_overhead_us = 0;         // fixed cost of every kernel: launch, prologue, tail
+  void describe(SpecVisitor& v) override;
+};
+
 struct ChipSpec final : SpecObject {
   std::string name;
   std::string vendor;
@@ -99,6 +110,8 @@ struct ChipSpec final : SpecObject {
   bool has_links = false;
   ChipLinks links;
   std::map<std::string, double> peak_tflops;  // published dense peaks, checked against the units
+  bool has_efficiency = false;
+  ChipEfficiency efficiency;
   Sources sources;
   void describe(SpecVisitor& v) override;
 

@@ -1,0 +1,283 @@
+#include "perfmodel/chip_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace xpusim::perfmodel {
+namespace {
+
+using ir::OpKind;
+
+double ceil_div(double a, double b) { return std::ceil(a / b); }
+
+// GEMM threadblock tiles a GPU library picks from (CUTLASS's and cuBLAS's usual shapes); the model
+// takes the fastest that fits shared memory, as their heuristics aim to.
+constexpr std::pair<int, int> kGpuTiles[] = {{128, 256}, {256, 128}, {128, 128}, {128, 64},
+                                             {64, 256},  {64, 128},  {64, 64}};
+constexpr double kMinSplitKDepth = 256;  // split-K stops where a slice of K is too thin to pipeline
+constexpr int kGpuPipelineStages = 3;   // multi-buffered operand tiles in shared memory
+constexpr int kGpuKBlockBytes = 128;    // bytes of K each stage holds per row (64 bf16, 128 fp8)
+
+struct MatmulDims {
+  double batch = 1, m = 1, n = 1, k = 1;
+};
+
+MatmulDims matmul_dims(const ir::Graph& graph, const ir::Op& op) {
+  const ir::Shape& a = graph.tensor(op.inputs[0]).shape;
+  const ir::Shape& b = graph.tensor(op.inputs[1]).shape;
+  MatmulDims d;
+  d.k = static_cast<double>(a.back());
+  d.n = static_cast<double>(b.back());
+  d.m = static_cast<double>(a[a.size() - 2]);
+  double lead = 1;
+  for (std::size_t i = 0; i + 2 < a.size(); ++i) lead *= static_cast<double>(a[i]);
+  if (b.size() > 2) d.batch = lead;  // batched operands: independent GEMMs
+  else d.m *= lead;                  // a shared weight: leading dims fold into M
+  return d;
+}
+
+}  // namespace
+
+std::string_view bound_name(Bound bound) {
+  switch (bound) {
+    case Bound::compute: return "compute";
+    case Bound::memory: return "memory";
+    case Bound::latency: return "latency";
+    case Bound::network: return "network";
+    case Bound::free: return "free";
+  }
+  return "?";
+}
+
+ChipModel::ChipModel(const spec::ChipSpec& chip) : chip_(chip) {
+  systolic_ = chip.family != "gpu";
+  const spec::ChipEfficiency& e = chip.efficiency;
+  hbm_bytes_per_s_ = chip.hbm.bandwidth_tb_s * 1e12 * e.hbm;
+  vector_flops_ = chip.derived_peak_tflops("fp32") * 1e12 * e.vector;
+  overhead_s_ = e.kernel_overhead_us * 1e-6;
+  for (const auto& level : chip.cores.sram) core_sram_bytes_ += level.capacity_kib * 1024;
+  for (const auto& level : chip.shared_sram) onchip_bytes_ += level.capacity_mib * 1024 * 1024;
+  if (onchip_bytes_ == 0) onchip_bytes_ = core_sram_bytes_ * static_cast<double>(chip.cores.count);
+}
+
+bool ChipModel::supports(ir::DType dtype) const {
+  return chip_.cores.matrix_unit.macs_per_cycle.count(std::string(ir::dtype_compute_key(dtype))) > 0;
+}
+
+double ChipModel::matmul_peak_flops(ir::DType dtype) const {
+  return chip_.derived_peak_tflops(ir::dtype_compute_key(dtype)) * 1e12;
+}
+
+double ChipModel::matmul_efficiency(ir::DType dtype) const {
+  const auto& m = chip_.efficiency.matmul;
+  if (auto it = m.find(std::string(ir::dtype_compute_key(dtype))); it != m.end()) return it->second;
+  return 1.0;
+}
+
+OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
+  const ir::Tensor& a = graph.tensor(op.inputs[0]);
+  const ir::Tensor& b = graph.tensor(op.inputs[1]);
+  const ir::Tensor& c = graph.tensor(op.outputs[0]);
+  const MatmulDims d = matmul_dims(graph, op);
+  const double in_bytes = ir::dtype_bytes(a.dtype);
+  const double peak = matmul_peak_flops(a.dtype) * matmul_efficiency(a.dtype);
+  const auto& unit = chip_.cores.matrix_unit;
+  const double units = static_cast<double>(chip_.cores.count * unit.count);
+  // The instruction's K granule is a fixed number of bytes: fp8 instructions take twice the K of bf16.
+  const double k_granule = static_cast<double>(unit.tile.k) * std::max(1.0, 2.0 / in_bytes);
+  const double k_padded = ceil_div(d.k, k_granule) * k_granule;
+
+  OpTime best;
+  best.seconds = -1;
+  auto consider = [&](double compute_s, double traffic) {
+    const double memory_s = traffic / hbm_bytes_per_s_;
+    const double seconds = std::max(compute_s, memory_s) + overhead_s_;
+    if (best.seconds >= 0 && seconds >= best.seconds) return;
+    best.seconds = seconds;
+    best.compute_s = compute_s;
+    best.memory_s = memory_s;
+    best.hbm_bytes = traffic;
+  };
+  // Re-reads of A and B: an operand panel stays in on-chip memory while the other streams past, in
+  // blocks as large as half of that memory holds.
+  auto traffic_for = [&](double tile_m, double tile_n) {
+    const double block = std::max({tile_m, tile_n, onchip_bytes_ / 2 / std::max(1.0, 2 * d.k * in_bytes)});
+    const double a_reads = ceil_div(d.n, std::max(tile_n, block));
+    const double b_reads = ceil_div(d.m, std::max(tile_m, block));
+    return a.bytes() * a_reads + b.bytes() * std::min(b_reads, std::max(1.0, ceil_div(d.m, tile_m))) + c.bytes();
+  };
+
+  if (!systolic_) {
+    const double sms = static_cast<double>(chip_.cores.count);
+    const double per_sm = peak / sms;
+    const double smem = core_sram_bytes_;
+    // Operands reach the tensor cores through shared memory and L2 at a rate sized for the tile the
+    // architecture is built around: at least 128 x 128 (Ampere's mma.sync kernels), two warp groups of a
+    // narrower instruction (Hopper: 2 x m64n256 = 128 x 256), one instruction of a 128-row one
+    // (Blackwell). A tile with less reuse (tm tn / (tm + tn) MACs per element loaded) starves them in
+    // proportion.
+    const double instruction_m = static_cast<double>(unit.tile.m);
+    const double full_m = std::max(128.0, instruction_m < 128 ? 2 * instruction_m : instruction_m);
+    const double full_n = std::max(128.0, static_cast<double>(unit.tile.n));
+    const double full_reuse = full_m * full_n / (full_m + full_n);
+    for (const auto& [tm, tn] : kGpuTiles) {
+      const double stage_bytes = (tm + tn) * kGpuKBlockBytes;
+      if (kGpuPipelineStages * stage_bytes > smem && !(tm == 64 && tn == 64)) continue;
+      const double reuse = static_cast<double>(tm * tn) / (tm + tn);
+      const double rate = per_sm * std::min(1.0, reuse / full_reuse);
+      const double tiles_m = ceil_div(d.m, tm), tiles_n = ceil_div(d.n, tn);
+      // Too few tiles to fill the SMs: the library splits K across CTAs (split-K / stream-K) and adds
+      // the partial sums, which costs an extra pass over C per split.
+      const double output_tiles = d.batch * tiles_m * tiles_n;
+      const double splits = std::max(1.0, std::min(std::floor(sms / output_tiles), std::floor(k_padded / kMinSplitKDepth)));
+      const double tiles = output_tiles * splits;
+      const double waves = ceil_div(tiles, sms);
+      const double compute_s = waves * (tm * tn * (k_padded / splits) * 2.0) / rate;
+      // Each wave's CTAs cover a near-square block of tiles; its A rows and B columns come from HBM
+      // once per wave (L2 shares them among the wave's CTAs), and never less than once in all.
+      const double concurrent = std::min(tiles, sms);
+      const double grid_m = std::min(tiles_m, std::max(1.0, std::round(std::sqrt(concurrent * tn / tm))));
+      const double grid_n = std::min(tiles_n, ceil_div(concurrent, grid_m));
+      const double wave_bytes = (grid_m * tm + grid_n * tn) * d.k * in_bytes;
+      const double operand_bytes = std::max(a.bytes() + b.bytes(), waves * wave_bytes / splits);
+      const double reduction_bytes = splits > 1 ? 2 * splits * c.elements() * 4 : 0;  // fp32 partials
+      consider(compute_s, operand_bytes + c.bytes() + reduction_bytes);
+    }
+  } else {
+    // Weight-stationary systolic arrays: a k x n block of B sits in the array while the rows of A
+    // stream through, `rows_per_cycle` at a time; filling and draining costs k + n cycles per block.
+    const double array_k = static_cast<double>(unit.tile.k), array_n = static_cast<double>(unit.tile.n);
+    const std::string key(ir::dtype_compute_key(a.dtype));
+    const double macs = unit.macs_per_cycle.count(key) ? unit.macs_per_cycle.at(key) : array_k * array_n;
+    const double rows_per_cycle = macs / (array_k * array_n);
+    const double blocks = d.batch * ceil_div(d.k, array_k) * ceil_div(d.n, array_n);
+    const double waves = ceil_div(blocks, units);
+    const double cycles = waves * (ceil_div(d.m, rows_per_cycle) + array_k + array_n);
+    const double eff = matmul_efficiency(a.dtype);
+    const double compute_s = cycles / (chip_.clock_mhz * 1e6) / eff;
+    consider(compute_s, traffic_for(array_k, array_n));
+  }
+  best.flops = 2.0 * d.batch * d.m * d.n * d.k;
+  best.overhead_s = overhead_s_;
+  best.peak_fraction = best.flops / best.seconds / matmul_peak_flops(a.dtype);
+  best.bound = best.compute_s >= best.memory_s ? Bound::compute : Bound::memory;
+  if (overhead_s_ > std::max(best.compute_s, best.memory_s)) best.bound = Bound::latency;
+  return best;
+}
+
+OpTime ChipModel::attention(const ir::Graph& graph, const ir::Op& op) const {
+  const ir::DType dtype = graph.tensor(op.inputs[0]).dtype;
+  const ir::OpCost cost = ir::op_cost(graph, op);
+  OpTime t;
+  t.flops = cost.flops;
+  t.hbm_bytes = cost.bytes();
+  t.compute_s = cost.flops / (matmul_peak_flops(dtype) * matmul_efficiency(dtype) * chip_.efficiency.attention);
+  t.memory_s = t.hbm_bytes / hbm_bytes_per_s_;
+  t.overhead_s = overhead_s_;
+  t.seconds = std::max(t.compute_s, t.memory_s) + t.overhead_s;
+  t.peak_fraction = t.flops / t.seconds / matmul_peak_flops(dtype);
+  t.bound = t.compute_s >= t.memory_s ? Bound::compute : Bound::memory;
+  if (t.overhead_s > std::max(t.compute_s, t.memory_s)) t.bound = Bound::latency;
+  return t;
+}
+
+OpTime ChipModel::vector_op(const ir::Graph& graph, const ir::Op& op) const {
+  const ir::OpCost cost = ir::op_cost(graph, op);
+  OpTime t;
+  t.flops = cost.flops;
+  t.hbm_bytes = cost.bytes();
+  t.compute_s = vector_flops_ > 0 ? cost.flops / vector_flops_ : 0;
+  t.memory_s = t.hbm_bytes / hbm_bytes_per_s_;
+  t.overhead_s = overhead_s_;
+  t.seconds = std::max(t.compute_s, t.memory_s) + t.overhead_s;
+  t.peak_fraction = t.memory_s / t.seconds;
+  t.bound = t.compute_s >= t.memory_s ? Bound::compute : Bound::memory;
+  if (t.overhead_s > std::max(t.compute_s, t.memory_s)) t.bound = Bound::latency;
+  return t;
+}
+
+OpTime ChipModel::collective(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const {
+  OpTime t;
+  const double g = op.attrs.group_size;
+  if (g <= 1) return t;
+  const double bytes = graph.tensor(op.inputs[0]).bytes();
+  const double bandwidth = link.bandwidth_gb_s_per_direction * 1e9 * link.efficiency;
+  // Ring algorithms: an all-reduce is a reduce-scatter then an all-gather, 2 (g-1) steps each moving
+  // bytes / g; the others take g - 1 steps.
+  const double steps = op.kind == OpKind::all_reduce ? 2 * (g - 1) : g - 1;
+  const double moved = steps * bytes / g;
+  t.memory_s = bandwidth > 0 ? moved / bandwidth : 0;
+  t.overhead_s = steps * link.latency_us * 1e-6;
+  t.seconds = t.memory_s + t.overhead_s;
+  t.hbm_bytes = 0;
+  t.flops = ir::op_cost(graph, op).flops;
+  t.peak_fraction = t.seconds > 0 ? t.memory_s / t.seconds : 0;
+  t.bound = t.overhead_s > t.memory_s ? Bound::latency : Bound::network;
+  return t;
+}
+
+Expected<OpTime> ChipModel::time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const {
+  switch (op.kind) {
+    case OpKind::view: return OpTime{};
+    case OpKind::matmul:
+    case OpKind::attention:
+    case OpKind::attention_backward: {
+      const ir::DType dtype = graph.tensor(op.inputs[0]).dtype;
+      if (!supports(dtype))
+        return Error("chip " + chip_.name + " has no " + std::string(ir::dtype_compute_key(dtype)) +
+                     " matrix units (it computes " + [&] {
+                       std::string all;
+                       for (const auto& [key, macs] : chip_.cores.matrix_unit.macs_per_cycle) {
+                         (void)macs;
+                         if (!all.empty()) all += ", ";
+                         all += key;
+                       }
+                       return all;
+                     }() + ")");
+      return op.kind == OpKind::matmul ? matmul(graph, op) : attention(graph, op);
+    }
+    case OpKind::all_reduce:
+    case OpKind::all_gather:
+    case OpKind::reduce_scatter:
+    case OpKind::all_to_all: return collective(graph, op, link);
+    default: return vector_op(graph, op);
+  }
+}
+
+namespace {
+
+// Pointwise ops that a GEMM library or inference engine runs in the producing kernel's epilogue.
+bool fusable(OpKind kind) {
+  return kind == OpKind::gelu || kind == OpKind::silu || kind == OpKind::swiglu || kind == OpKind::rope ||
+         kind == OpKind::elementwise;
+}
+
+}  // namespace
+
+Expected<GraphTime> evaluate(const ChipModel& model, const ir::Graph& graph, const Interconnect& link) {
+  GraphTime result;
+  const auto& ops = graph.ops();
+  result.ops.resize(ops.size());
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const ir::Op& op = ops[i];
+    Expected<OpTime> t = model.time_op(graph, op, link);
+    if (!t.ok()) return t.error();
+    OpTime& time = result.ops[i] = *t;
+    // Epilogue fusion: a pointwise op reading the output of the matmul just before it, in the same
+    // phase and repeat, costs no launch and no memory pass; its arithmetic hides under the matmul's.
+    if (i > 0 && fusable(op.kind) && ops[i - 1].kind == OpKind::matmul && ops[i - 1].repeat == op.repeat &&
+        ops[i - 1].phase == op.phase &&
+        std::find(op.inputs.begin(), op.inputs.end(), ops[i - 1].outputs[0]) != op.inputs.end()) {
+      time = OpTime{};
+      time.fused = true;
+      time.flops = ir::op_cost(graph, op).flops;
+    }
+    const double repeat = static_cast<double>(op.repeat);
+    result.seconds += time.seconds * repeat;
+    result.flops += time.flops * repeat;
+    result.hbm_bytes += time.hbm_bytes * repeat;
+  }
+  return result;
+}
+
+}  // namespace xpusim::perfmodel

@@ -1,0 +1,76 @@
+// The analytical per-op model: how long one op of a graph takes on one chip, and why.
+//
+// Each op is bounded by compute (its FLOPs on the units that run it, after tile and wave
+// quantization), by memory (the HBM traffic its tiling implies) and by a fixed per-kernel overhead.
+// Matmuls run on the matrix units, pointwise ops and norms on the vector units; fused attention keeps
+// its scores on chip. Efficiencies come from the chip spec (calibrated for real parts).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "spec/specs.h"
+#include "support/expected.h"
+
+namespace xpusim::perfmodel {
+
+enum class Bound : unsigned char { compute, memory, latency, network, free };
+std::string_view bound_name(Bound bound);
+
+struct OpTime {
+  double seconds = 0;        // one execution
+  double compute_s = 0;      // after quantization and efficiency
+  double memory_s = 0;       // HBM traffic / achieved bandwidth
+  double overhead_s = 0;     // kernel launch and tail, or collective latency
+  double flops = 0;          // useful FLOPs (as counted by the IR)
+  double hbm_bytes = 0;      // traffic including tiling re-reads
+  double peak_fraction = 0;  // achieved FLOP/s over the dtype's peak (compute ops) or bandwidth (others)
+  Bound bound = Bound::free;
+  bool fused = false;  // runs inside the previous kernel (matmul epilogue)
+};
+
+// The scale-up fabric the collectives of a tensor-parallel group run on.
+struct Interconnect {
+  double bandwidth_gb_s_per_direction = 0;  // per chip
+  double latency_us = 0;                    // per step of a ring
+  double efficiency = 0.8;                  // achieved fraction of link bandwidth (NCCL bus bandwidth)
+};
+
+class ChipModel {
+ public:
+  explicit ChipModel(const spec::ChipSpec& chip);
+
+  // Errors: the op needs a dtype the chip cannot compute.
+  Expected<OpTime> time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const;
+
+  const spec::ChipSpec& chip() const { return chip_; }
+  bool supports(ir::DType dtype) const;
+  double matmul_peak_flops(ir::DType dtype) const;  // FLOP/s, whole chip
+
+ private:
+  OpTime matmul(const ir::Graph& graph, const ir::Op& op) const;
+  OpTime attention(const ir::Graph& graph, const ir::Op& op) const;
+  OpTime vector_op(const ir::Graph& graph, const ir::Op& op) const;
+  OpTime collective(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const;
+  double matmul_efficiency(ir::DType dtype) const;
+
+  spec::ChipSpec chip_;
+  bool systolic_ = false;
+  double hbm_bytes_per_s_ = 0;    // achieved
+  double vector_flops_ = 0;       // achieved, whole chip
+  double overhead_s_ = 0;         // per kernel
+  double onchip_bytes_ = 0;       // SRAM that tiling can block into (L2 or shared SRAM, else core SRAM)
+  double core_sram_bytes_ = 0;    // per core
+};
+
+// A graph's time on one chip: every op, and the sum (ops run one after another).
+struct GraphTime {
+  std::vector<OpTime> ops;  // parallel to graph.ops()
+  double seconds = 0;
+  double flops = 0;
+  double hbm_bytes = 0;
+};
+Expected<GraphTime> evaluate(const ChipModel& model, const ir::Graph& graph, const Interconnect& link);
+
+}  // namespace xpusim::perfmodel

@@ -1,0 +1,94 @@
+#include "serve/serving.h"
+
+namespace xpusim::serve {
+namespace {
+
+Expected<PhaseResult> run_phase(const perfmodel::ChipModel& chip, const ir::Graph& graph,
+                                const perfmodel::Interconnect& link, bool explain) {
+  Expected<perfmodel::GraphTime> time = perfmodel::evaluate(chip, graph, link);
+  if (!time.ok()) return time.error();
+  PhaseResult phase;
+  phase.seconds = time->seconds;
+  phase.flops = time->flops;
+  phase.bytes = time->hbm_bytes;
+  if (!explain) return phase;
+  for (std::size_t i = 0; i < graph.ops().size(); ++i) {
+    const ir::Op& op = graph.ops()[i];
+    const perfmodel::OpTime& t = time->ops[i];
+    if (op.kind == ir::OpKind::view) continue;
+    const auto count = static_cast<double>(op.repeat);
+    phase.ops.push_back({op.name, std::string(ir::op_kind_name(op.kind)), op.repeat, t.flops * count,
+                         t.hbm_bytes * count, t.seconds * count,
+                         phase.seconds > 0 ? t.seconds * count / phase.seconds : 0, t.bound, t.peak_fraction,
+                         t.fused});
+  }
+  return phase;
+}
+
+}  // namespace
+
+perfmodel::Interconnect interconnect_of(const spec::ChipSpec& chip, const spec::SystemSpec* system,
+                                        const spec::NetworkSpec* network) {
+  perfmodel::Interconnect link;
+  link.bandwidth_gb_s_per_direction =
+      system ? system->scale_up.bandwidth_gb_s_per_direction
+             : (chip.has_links ? static_cast<double>(chip.links.count) * chip.links.bandwidth_gb_s_per_direction : 0);
+  // Each ring step pays the fabric's latency and a software step (NCCL-class libraries: about a
+  // microsecond to post, signal and wait).
+  double fabric_ns = 0;
+  if (network && network->has_switch && network->switch_asic.latency_ns) fabric_ns = *network->switch_asic.latency_ns;
+  if (network && network->has_link && network->link.latency_ns) fabric_ns = *network->link.latency_ns;
+  link.latency_us = fabric_ns / 1000 + 1.0;
+  return link;
+}
+
+Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec::ChipSpec& chip,
+                                       const perfmodel::Interconnect& link, const ServeOptions& options) {
+  const std::int64_t context = options.prompt + options.gen;
+  if (options.gen < 1) return Error("gen must be at least 1 token, got " + std::to_string(options.gen));
+  if (auto ok = frontend::check_llm_shape(model, options.batch, context, options.llm); !ok) return ok.error();
+  if (options.llm.tp > 1 && link.bandwidth_gb_s_per_direction <= 0)
+    return Error("tp " + std::to_string(options.llm.tp) + " needs a scale-up fabric, and chip " + chip.name +
+                 " has no links (give --system)");
+
+  ServeResult result;
+  result.memory = frontend::serving_memory(model, options.batch, options.prompt, context, options.llm);
+  result.hbm_capacity_bytes = chip.hbm.capacity_gib * 1024.0 * 1024 * 1024;
+  result.fits = result.memory.total() <= result.hbm_capacity_bytes;
+  const perfmodel::ChipModel chip_model(chip);
+  for (ir::DType dtype : {options.llm.dtype, options.llm.kv_dtype})
+    if (!chip_model.supports(dtype))
+      return Error("chip " + chip.name + " cannot compute " + std::string(ir::dtype_name(dtype)));
+  if (!result.fits) return result;
+
+  Expected<ir::Graph> prefill = frontend::build_prefill(model, options.batch, options.prompt, options.llm);
+  if (!prefill.ok()) return prefill.error();
+  Expected<PhaseResult> prefill_time = run_phase(chip_model, *prefill, link, true);
+  if (!prefill_time.ok()) return prefill_time.error();
+  result.prefill = std::move(*prefill_time);
+  result.ttft_s = result.prefill.seconds;
+
+  // A decode step's time is linear in its context (attention reads the cache; nothing else depends on
+  // it), so the mean over the generation is the mean of the first and last steps.
+  const std::int64_t first = options.prompt, last = options.prompt + options.gen - 1;
+  double step_sum = 0;
+  for (std::int64_t ctx : {first, last}) {
+    Expected<ir::Graph> step = frontend::build_decode(model, options.batch, ctx, options.llm);
+    if (!step.ok()) return step.error();
+    Expected<PhaseResult> t = run_phase(chip_model, *step, link, false);
+    if (!t.ok()) return t.error();
+    step_sum += t->seconds;
+  }
+  result.tpot_s = step_sum / 2;
+  Expected<ir::Graph> middle = frontend::build_decode(model, options.batch, (first + last) / 2, options.llm);
+  if (!middle.ok()) return middle.error();
+  Expected<PhaseResult> middle_time = run_phase(chip_model, *middle, link, true);
+  if (!middle_time.ok()) return middle_time.error();
+  result.decode = std::move(*middle_time);
+
+  result.total_s = result.ttft_s + static_cast<double>(options.gen - 1) * result.tpot_s;
+  result.output_tokens_per_s = static_cast<double>(options.batch * options.gen) / result.total_s;
+  return result;
+}
+
+}  // namespace xpusim::serve

@@ -1,0 +1,63 @@
+// LLM serving estimates: time to first token, time per output token, throughput and memory fit for a
+// model on a chip (tensor parallel over a system's scale-up fabric), explained op by op.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "frontend/llm/llm_builder.h"
+#include "perfmodel/chip_model.h"
+#include "spec/specs.h"
+
+namespace xpusim::serve {
+
+struct ServeOptions {
+  std::int64_t batch = 1;
+  std::int64_t prompt = 128;  // tokens per request
+  std::int64_t gen = 128;     // output tokens per request
+  frontend::LlmOptions llm;
+};
+
+// One row of the explanation: an op of the graph and what its `count` executions cost in total.
+struct OpRow {
+  std::string name;
+  std::string kind;
+  std::int64_t count = 1;
+  double flops = 0;    // total over count
+  double bytes = 0;    // HBM traffic, total over count
+  double seconds = 0;  // total over count
+  double share = 0;    // of the phase's time
+  perfmodel::Bound bound = perfmodel::Bound::free;
+  double peak_fraction = 0;
+  bool fused = false;
+};
+
+struct PhaseResult {
+  double seconds = 0;
+  double flops = 0;
+  double bytes = 0;
+  std::vector<OpRow> ops;  // ops that cost something, in graph order
+};
+
+struct ServeResult {
+  frontend::ServingMemory memory;
+  double hbm_capacity_bytes = 0;
+  bool fits = false;
+  // Only when it fits:
+  double ttft_s = 0;           // the prefill of the whole batch
+  double tpot_s = 0;           // mean decode step over the generation
+  double total_s = 0;          // ttft + (gen - 1) decode steps
+  double output_tokens_per_s = 0;  // batch x gen / total, all ranks together
+  PhaseResult prefill;
+  PhaseResult decode;  // one step at the middle of the generation
+};
+
+// The scale-up interconnect a system gives each chip (falls back to the chip's own links).
+perfmodel::Interconnect interconnect_of(const spec::ChipSpec& chip, const spec::SystemSpec* system,
+                                        const spec::NetworkSpec* network);
+
+// Errors: shapes the model cannot run, a dtype the chip cannot compute.
+Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec::ChipSpec& chip,
+                                       const perfmodel::Interconnect& link, const ServeOptions& options);
+
+}  // namespace xpusim::serve

@@ -1,0 +1,760 @@
+#include "validation/validation.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "frontend/llm/llm_builder.h"
+#include "ir/graph.h"
+#include "perfmodel/chip_model.h"
+#include "serve/serving.h"
+#include "support/text.h"
+
+namespace xpusim::validation {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+
+// ------------------------------------------------------------------------------------ YAML access
+
+SourceLocation at(const std::string& file, const YAML::Mark& mark) {
+  if (mark.is_null()) return {file, 0, 0};
+  return {file, mark.line + 1, mark.column + 1};
+}
+
+// The node at a dotted path below `node` ("workload.m"), or nullopt when a step is missing or null.
+std::optional<YAML::Node> child(const YAML::Node& node, std::string_view path) {
+  YAML::Node current = node;
+  while (!path.empty()) {
+    const std::size_t dot = path.find('.');
+    const std::string key(path.substr(0, dot));
+    path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+    if (!current.IsMap()) return std::nullopt;
+    const YAML::Node next = current[key];
+    if (!next.IsDefined() || next.IsNull()) return std::nullopt;
+    current = next;
+  }
+  return current;
+}
+
+std::optional<std::string> text_at(const YAML::Node& node, std::string_view path) {
+  const std::optional<YAML::Node> n = child(node, path);
+  if (!n || !n->IsScalar()) return std::nullopt;
+  return n->Scalar();
+}
+
+std::optional<double> number_at(const YAML::Node& node, std::string_view path) {
+  const std::optional<YAML::Node> n = child(node, path);
+  if (!n || !n->IsScalar()) return std::nullopt;
+  try {
+    const double value = n->as<double>();
+    if (!std::isfinite(value)) return std::nullopt;
+    return value;
+  } catch (const YAML::Exception&) {
+    return std::nullopt;
+  }
+}
+
+// A positive whole number, or nullopt (absent, null, fractional, not a number).
+std::optional<std::int64_t> count_at(const YAML::Node& node, std::string_view path) {
+  const std::optional<double> value = number_at(node, path);
+  if (!value || *value < 1 || *value > 1e15 || std::floor(*value) != *value) return std::nullopt;
+  return static_cast<std::int64_t>(*value);
+}
+
+std::optional<bool> flag_at(const YAML::Node& node, std::string_view path) {
+  const std::optional<YAML::Node> n = child(node, path);
+  if (!n || !n->IsScalar()) return std::nullopt;
+  try {
+    return n->as<bool>();
+  } catch (const YAML::Exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool contains(std::string_view haystack, std::string_view needle) { return haystack.find(needle) != std::string_view::npos; }
+
+std::string fixed(double value, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+std::string sig(double value) { return format_significant(value, 4); }
+
+// --------------------------------------------------------------------------------- chip mapping
+
+// Accelerator names as published -> chip specs. A row matches when the lower-cased name holds every
+// `all` word and no `none` word; the first match wins, so specific rows come first. A row with an
+// empty chip is a known part that has no spec, with the reason.
+struct ChipRow {
+  std::vector<std::string_view> all;
+  std::vector<std::string_view> none;
+  std::string_view chip;
+  std::string_view no_spec_reason;
+};
+
+const std::vector<ChipRow>& chip_table() {
+  static const std::vector<ChipRow> rows = {
+      {{"gb200"}, {}, "gb200", {}},
+      {{"gb300"}, {}, {}, "no chip spec for the GB300 (Blackwell Ultra)"},
+      {{"b200"}, {}, "b200", {}},
+      {{"h200", "cts"}, {}, {}, "the H200 CTS runs at 1000 W; h200-sxm describes the 700 W part"},
+      {{"h200", "1000 w"}, {}, {}, "the 1000 W H200 has no chip spec; h200-sxm describes the 700 W part"},
+      {{"h200"}, {"nvl"}, "h200-sxm", {}},
+      {{"h100"}, {"pcie", "nvl"}, "h100-sxm", {}},
+      {{"a100"}, {"pcie", "40gb", "40 gb"}, "a100-sxm-80gb", {}},
+      {{"mi300x"}, {}, "mi300x", {}},
+      {{"tpu", "v4"}, {}, "tpu-v4", {}},
+      {{"tpu", "v5p"}, {}, "tpu-v5p", {}},
+      {{"tpu", "v6e"}, {}, "tpu-v6e", {}},
+      {{"trillium"}, {}, "tpu-v6e", {}},
+      {{"trainium2"}, {}, "trainium2", {}},
+      {{"trn2"}, {}, "trainium2", {}},
+  };
+  return rows;
+}
+
+struct ChipMatch {
+  std::string chip;    // empty: none
+  std::string reason;  // why none
+};
+
+ChipMatch map_accelerator(const std::string& accelerator, const spec::Library& library) {
+  const std::string name = lower(accelerator);
+  for (const ChipRow& row : chip_table()) {
+    const bool all = std::all_of(row.all.begin(), row.all.end(), [&](std::string_view w) { return contains(name, w); });
+    const bool none =
+        std::none_of(row.none.begin(), row.none.end(), [&](std::string_view w) { return contains(name, w); });
+    if (!all || !none) continue;
+    if (row.chip.empty()) return {{}, std::string(row.no_spec_reason)};
+    if (!library.find(spec::Kind::chip, row.chip))
+      return {{}, "accelerator maps to chip spec " + std::string(row.chip) + ", which the library lacks"};
+    return {std::string(row.chip), {}};
+  }
+  return {{}, "unknown accelerator " + quote_value(accelerator) + ": no chip spec maps to it"};
+}
+
+// The scale-up system each chip is measured in (the clouds' VMs are these boards).
+std::string_view system_of(std::string_view chip) {
+  static const std::map<std::string_view, std::string_view> systems = {{"a100-sxm-80gb", "dgx-a100"},
+                                                                       {"h100-sxm", "dgx-h100"},
+                                                                       {"h200-sxm", "hgx-h200"},
+                                                                       {"b200", "dgx-b200"},
+                                                                       {"gb200", "gb200-nvl72"},
+                                                                       {"mi300x", "mi300x-platform"}};
+  const auto it = systems.find(chip);
+  return it == systems.end() ? std::string_view{} : it->second;
+}
+
+// ---------------------------------------------------------------------------------- calibration
+
+bool id_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; }
+
+// Whether `text` names `id` as a case it was fitted to: the id appears as a whole word (not as part of
+// a longer id) and is not followed by "held out".
+bool names_as_calibration(std::string_view text, std::string_view id) {
+  for (std::size_t at = text.find(id); at != std::string_view::npos; at = text.find(id, at + 1)) {
+    const std::size_t end = at + id.size();
+    if (at > 0 && (id_char(text[at - 1]) || text[at - 1] == '.')) continue;
+    if (end < text.size() && id_char(text[end])) continue;
+    if (end + 1 < text.size() && text[end] == '.' && std::isalnum(static_cast<unsigned char>(text[end + 1]))) continue;
+    std::size_t next = end;
+    while (next < text.size() && text[next] == ' ') ++next;
+    if (text.substr(next).starts_with("held out")) continue;
+    return true;
+  }
+  return false;
+}
+
+// Chip name -> its sources.efficiency text, for every chip in the library.
+std::vector<std::pair<std::string, std::string>> efficiency_sources(const spec::Library& library) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& name : library.names(spec::Kind::chip)) {
+    const spec::Document* doc = library.find(spec::Kind::chip, name);
+    if (!doc) continue;
+    const auto& chip = std::get<spec::ChipSpec>(doc->spec);
+    if (auto it = chip.sources.find("efficiency"); it != chip.sources.end()) out.emplace_back(name, it->second);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------ predictors
+
+struct Prediction {
+  std::optional<double> value;
+  std::string method;
+  std::string reason;  // when there is no value
+};
+
+Prediction not_expressible(std::string reason, std::string method = {}) {
+  return {std::nullopt, std::move(method), std::move(reason)};
+}
+
+const spec::ChipSpec& chip_spec(const spec::Library& library, const std::string& name) {
+  return std::get<spec::ChipSpec>(library.find(spec::Kind::chip, name)->spec);
+}
+
+Prediction predict_gemm(const YAML::Node& c, const spec::ChipSpec& chip) {
+  const auto m = count_at(c, "workload.m"), n = count_at(c, "workload.n"), k = count_at(c, "workload.k");
+  if (!m || !n || !k) return not_expressible("the case gives no GEMM shape (workload.m, n, k)");
+  const std::optional<std::string> dtype_text = text_at(c, "workload.dtype");
+  if (!dtype_text) return not_expressible("the case gives no workload.dtype");
+  const std::optional<ir::DType> dtype = ir::parse_dtype(lower(*dtype_text));
+  if (!dtype) return not_expressible("unknown dtype " + quote_value(*dtype_text));
+  // Narrow formats accumulate in fp32 and write bf16 (cuBLASLt's fp8 and fp4 GEMMs); others write
+  // their own type.
+  const bool narrow = ir::dtype_bytes(*dtype) < 2;
+  const ir::DType out_dtype = narrow ? ir::DType::bf16 : *dtype;
+  ir::Graph graph;
+  const ir::TensorId a = graph.add_tensor("A", {*m, *k}, *dtype, ir::TensorRole::activation);
+  const ir::TensorId b = graph.add_tensor("B", {*k, *n}, *dtype, ir::TensorRole::weight);
+  const ir::TensorId out = graph.add_op(ir::OpKind::matmul, "gemm", {a, b});
+  graph.tensor(out).dtype = out_dtype;
+  std::string method = "C[" + std::to_string(*m) + "," + std::to_string(*n) + "] = A[" + std::to_string(*m) + "," +
+                       std::to_string(*k) + "] B[" + std::to_string(*k) + "," + std::to_string(*n) + "], " +
+                       std::string(ir::dtype_name(*dtype)) + " in, " + std::string(ir::dtype_name(out_dtype)) +
+                       " out; 2mnk / time";
+  const perfmodel::ChipModel model(chip);
+  Expected<perfmodel::GraphTime> time = perfmodel::evaluate(model, graph, perfmodel::Interconnect{});
+  if (!time.ok()) return not_expressible(time.error().to_string(), method);
+  const double flops = 2.0 * static_cast<double>(*m) * static_cast<double>(*n) * static_cast<double>(*k);
+  return {flops / time->seconds / 1e12, method + " (" + std::string(perfmodel::bound_name(time->ops[0].bound)) +
+                                            "-bound)", {}};
+}
+
+Prediction predict_memory(const YAML::Node& c, const spec::ChipSpec& chip) {
+  const std::string metric = lower(text_at(c, "measured.metric").value_or(""));
+  if (!contains(metric, "stream") && !contains(metric, "triad") && !contains(metric, "copy") &&
+      !contains(metric, "bandwidth"))
+    return not_expressible("metric " + quote_value(metric) + " is not a streaming bandwidth");
+  const double predicted = chip.hbm.bandwidth_tb_s * chip.efficiency.hbm;
+  return {predicted,
+          "HBM peak " + format_number(chip.hbm.bandwidth_tb_s) + " TB/s x efficiency.hbm " +
+              format_number(chip.efficiency.hbm) +
+              "; a triad's 3 arrays (2 read, 1 written) over its time, as STREAM counts them, is the achieved "
+              "streaming bandwidth",
+          {}};
+}
+
+Prediction predict_attention(const YAML::Node& c, const spec::ChipSpec& chip) {
+  const std::string kernel = lower(text_at(c, "workload.kernel").value_or(""));
+  const std::string shape = lower(text_at(c, "workload.shape").value_or(""));
+  if (contains(kernel, "flashattention-3") || contains(kernel, "flash_attn 3") || contains(kernel, "fa3"))
+    return not_expressible(
+        "FlashAttention-3 (Hopper warp specialization, wgmma/TMA pipelining, fp8) is a different kernel generation "
+        "from the FlashAttention-2-class kernels that efficiency.attention is calibrated on");
+  const auto batch = count_at(c, "workload.batch"), seq = count_at(c, "workload.seq_len"),
+             head_dim = count_at(c, "workload.head_dim");
+  if (contains(shape, "peak over") || !batch || !seq || !head_dim)
+    return not_expressible("the source reports the peak over a sweep of shapes; the shape of the peak point "
+                           "(batch, sequence length, head dim) is not recorded");
+  // flash-attention's benchmarks/benchmark_flash_attention.py, which the Azure guide runs: model width
+  // 2048 (heads = 2048 / head_dim), fp16, forward and backward timed separately; FLOPs 4 b h s^2 d
+  // forward and 2.5x that backward; fwd+bwd TFLOP/s = 3.5 x forward FLOPs / (fwd time + bwd time).
+  constexpr std::int64_t kWidth = 2048;
+  const std::int64_t heads = count_at(c, "workload.heads").value_or(kWidth / *head_dim);
+  if (heads < 1) return not_expressible("head_dim " + std::to_string(*head_dim) + " exceeds the model width");
+  const bool causal = flag_at(c, "workload.causal").value_or(false);
+  const ir::DType dtype = ir::DType::fp16;
+  ir::Graph graph;
+  const ir::Shape qkv{*batch, heads, *seq, *head_dim};
+  const ir::TensorId q = graph.add_tensor("Q", qkv, dtype, ir::TensorRole::activation);
+  const ir::TensorId k = graph.add_tensor("K", qkv, dtype, ir::TensorRole::activation);
+  const ir::TensorId v = graph.add_tensor("V", qkv, dtype, ir::TensorRole::activation);
+  ir::OpAttrs attrs;
+  attrs.causal = causal;
+  const ir::TensorId o = graph.add_op(ir::OpKind::attention, "attention", {q, k, v}, attrs);
+  const ir::TensorId d_o = graph.add_tensor("dO", qkv, dtype, ir::TensorRole::gradient);
+  graph.add_op_multi(ir::OpKind::attention_backward, "attention_backward", {q, k, v, o, d_o}, attrs, 1,
+                     ir::Phase::backward);
+  const std::string method = "FlashAttention-2 fwd+bwd, batch " + std::to_string(*batch) + ", " +
+                             std::to_string(heads) + " heads x head_dim " + std::to_string(*head_dim) + ", seq " +
+                             std::to_string(*seq) + (causal ? ", causal" : ", non-causal") +
+                             ", fp16; (4bhs^2d + 2.5x) / (fwd + bwd time)";
+  const perfmodel::ChipModel model(chip);
+  Expected<perfmodel::GraphTime> time = perfmodel::evaluate(model, graph, perfmodel::Interconnect{});
+  if (!time.ok()) return not_expressible(time.error().to_string(), method);
+  return {time->flops / time->seconds / 1e12, method, {}};
+}
+
+// "Llama 3.1 8B" -> "llama3.1-8b", the library's naming.
+std::string model_spec_name(std::string_view published) {
+  std::string name = lower(published);
+  if (name.starts_with("llama ")) name.erase(5, 1);
+  std::replace(name.begin(), name.end(), ' ', '-');
+  return name;
+}
+
+// Differences between the case's stated architecture and the spec's, as "layers 80 vs 126; ...".
+std::string shape_mismatch(const YAML::Node& c, const spec::ModelSpec& model) {
+  std::string out;
+  auto check = [&](std::string_view path, std::int64_t spec_value) {
+    const auto value = count_at(c, path);
+    if (value && *value != spec_value) {
+      if (!out.empty()) out += "; ";
+      out += std::string(path.substr(path.find('.') + 1)) + " " + std::to_string(*value) + " in the case, " +
+             std::to_string(spec_value) + " in the spec";
+    }
+  };
+  check("model.layers", model.layers);
+  check("model.hidden", model.hidden);
+  check("model.heads", model.heads);
+  check("model.kv_heads", model.kv_head_count());
+  check("model.ffn", model.ffn_hidden);
+  check("model.vocab", model.vocab);
+  return out;
+}
+
+Prediction predict_inference(const YAML::Node& c, const spec::ChipSpec& chip, const spec::Library& library) {
+  const std::string benchmark = lower(text_at(c, "workload.benchmark").value_or(""));
+  if (child(c, "workload.scenario") || contains(benchmark, "mlperf"))
+    return not_expressible(
+        "MLPerf runs are set by a request scheduler (offline: as many queries as the engine takes; server: Poisson "
+        "arrivals held to TTFT <= 2 s and TPOT <= 200 ms) over OpenOrca's length distribution, with instances "
+        "of their own parallelism; xpusim's serving estimate is one static batch of fixed lengths");
+  const std::optional<std::string> model_name = text_at(c, "model.name");
+  if (!model_name) return not_expressible("the case names no model");
+  const std::string spec_name = model_spec_name(*model_name);
+  const spec::Document* model_doc = library.find(spec::Kind::model, spec_name);
+  if (!model_doc) return not_expressible("no model spec " + spec_name + " for " + quote_value(*model_name));
+  const auto& model = std::get<spec::ModelSpec>(model_doc->spec);
+  if (std::string mismatch = shape_mismatch(c, model); !mismatch.empty())
+    return not_expressible("model spec " + spec_name + " differs from the case: " + mismatch);
+
+  const auto prompt = count_at(c, "workload.input_len"), gen = count_at(c, "workload.output_len");
+  if (!prompt || !gen) return not_expressible("the case gives no input_len and output_len");
+  if (const auto pp = count_at(c, "parallelism.pp"); pp && *pp > 1)
+    return not_expressible("pipeline parallelism is not part of the serving estimate");
+
+  serve::ServeOptions options;
+  options.prompt = *prompt;
+  options.gen = *gen;
+  // Tensor parallel over the world size; an unstated world size is one GPU (the guide's configuration
+  // runs the 8B models with tp_sizes [1]).
+  const std::int64_t tp = count_at(c, "workload.world_size").value_or(count_at(c, "parallelism.tp").value_or(1));
+  options.llm.tp = static_cast<int>(tp);
+  const std::string precision = lower(text_at(c, "hardware.precision").value_or(""));
+  if (contains(precision, "fp8")) {
+    options.llm.dtype = ir::DType::fp8_e4m3;
+    options.llm.kv_dtype = ir::DType::fp8_e4m3;  // trtllm-bench forces an fp8 KV cache with fp8 quantization
+  } else if (contains(precision, "fp16") && !contains(precision, "bf16")) {
+    options.llm.dtype = options.llm.kv_dtype = ir::DType::fp16;
+  } else if (precision.empty() || contains(precision, "bf16")) {
+    options.llm.dtype = options.llm.kv_dtype = ir::DType::bf16;
+  } else {
+    return not_expressible("precision " + quote_value(precision) + " is not one the serving estimate runs");
+  }
+
+  const std::string_view system_name = system_of(chip.name);
+  const spec::Document* system_doc = system_name.empty() ? nullptr : library.find(spec::Kind::system, system_name);
+  const spec::SystemSpec* system = system_doc ? &std::get<spec::SystemSpec>(system_doc->spec) : nullptr;
+  const spec::Document* network_doc = system ? library.find(spec::Kind::network, system->scale_up.network) : nullptr;
+  const spec::NetworkSpec* network = network_doc ? &std::get<spec::NetworkSpec>(network_doc->spec) : nullptr;
+  if (tp > 1 && !system) return not_expressible("tp " + std::to_string(tp) + " needs a system spec for " + chip.name);
+  const perfmodel::Interconnect link = serve::interconnect_of(chip, system, network);
+
+  const auto requests = count_at(c, "workload.num_requests");
+  const auto batch = count_at(c, "workload.batch");
+  std::string method = spec_name + ", tp " + std::to_string(tp) + (system ? " on " + system->name : "") + ", " +
+                       std::string(ir::dtype_name(options.llm.dtype)) + " weights, " +
+                       std::string(ir::dtype_name(options.llm.kv_dtype)) + " KV, " + std::to_string(*prompt) +
+                       " in / " + std::to_string(*gen) + " out";
+  const double capacity = chip.hbm.capacity_gib * kGiB;
+  auto fits = [&](std::int64_t b) {
+    return frontend::serving_memory(model, b, *prompt, *prompt + *gen, options.llm).total() <= capacity;
+  };
+
+  if (batch) {
+    // A static batch through prefill and gen decode steps (TensorRT-LLM's benchmarks/python
+    // benchmark.py): batch x output_len / latency of the whole generate call.
+    options.batch = *batch;
+    method += ", batch " + std::to_string(*batch) + "; output tokens / (prefill + (gen - 1) decode steps)";
+    Expected<serve::ServeResult> result = serve::estimate_serving(model, chip, link, options);
+    if (!result.ok()) return not_expressible(result.error().to_string(), method);
+    if (!result->fits)
+      return not_expressible("does not fit: " + std::string(ir::dtype_name(options.llm.dtype)) + " needs " +
+                                 fixed(result->memory.total() / kGiB, 1) + " GiB per GPU (weights " +
+                                 fixed(result->memory.weight_bytes / kGiB, 1) + " GiB) of " +
+                                 fixed(chip.hbm.capacity_gib, 0) + " GiB" +
+                                 (model.params_b && *model.params_b > 200
+                                      ? "; the run must have used narrower weights (the guide's configuration names "
+                                        "the FP8 checkpoint of this model)"
+                                      : ""),
+                             method);
+    return {result->output_tokens_per_s, method, {}};
+  }
+  if (requests) {
+    // Offline throughput of num_requests identical requests, all present at the start (trtllm-bench
+    // throughput). In-flight batching then runs them in waves of the largest batch the memory holds,
+    // each wave a prefill and its decode steps; chunked prefill mixes the phases but not the work.
+    if (!fits(1)) return not_expressible("does not fit even at batch 1 on " + chip.name, method);
+    std::int64_t lo = 1, hi = *requests;
+    while (lo < hi) {
+      const std::int64_t mid = lo + (hi - lo + 1) / 2;
+      if (fits(mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    const std::int64_t wave = lo, full_waves = *requests / wave, rest = *requests % wave;
+    double seconds = 0;
+    for (const auto& [b, count] : {std::pair{wave, full_waves}, std::pair{rest, std::int64_t{1}}}) {
+      if (b == 0 || count == 0) continue;
+      options.batch = b;
+      Expected<serve::ServeResult> result = serve::estimate_serving(model, chip, link, options);
+      if (!result.ok()) return not_expressible(result.error().to_string(), method);
+      if (!result->fits) return not_expressible("batch " + std::to_string(b) + " does not fit", method);
+      seconds += static_cast<double>(count) * result->total_s;
+    }
+    method += ", " + std::to_string(*requests) + " requests in waves of " + std::to_string(wave) +
+              " (the largest batch that fits); output tokens / total time";
+    return {static_cast<double>(*requests * *gen) / seconds, method, {}};
+  }
+  return not_expressible("the case gives neither a batch nor a request count");
+}
+
+// ---------------------------------------------------------------------------------------- summary
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+KindSummary summarize(std::string_view kind, const std::vector<CaseResult>& cases) {
+  KindSummary s;
+  s.kind = std::string(kind);
+  s.bound_pct = error_bound_pct(kind);
+  std::vector<double> held_out, calibration;
+  for (const CaseResult& c : cases) {
+    if (c.kind != kind) continue;
+    ++s.cases;
+    switch (c.status) {
+      case CaseStatus::predicted:
+        ++s.held_out;
+        held_out.push_back(std::abs(*c.error_pct));
+        if (!s.worst_error_pct || std::abs(*c.error_pct) > std::abs(*s.worst_error_pct)) {
+          s.worst_error_pct = c.error_pct;
+          s.worst_case = c.id;
+        }
+        break;
+      case CaseStatus::calibration:
+        ++s.calibration;
+        calibration.push_back(std::abs(*c.error_pct));
+        break;
+      case CaseStatus::not_expressible: ++s.not_expressible; break;
+    }
+  }
+  if (!held_out.empty()) s.median_abs_error_pct = median(held_out);
+  if (!calibration.empty()) s.calibration_median_abs_error_pct = median(calibration);
+  return s;
+}
+
+bool covered(std::string_view kind) {
+  return std::find(std::begin(kCoveredKinds), std::end(kCoveredKinds), kind) != std::end(kCoveredKinds);
+}
+
+// ------------------------------------------------------------------------------------- markdown
+
+std::string cell(std::string_view text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '|') out += "\\|";
+    else if (ch == '\n') out += ' ';
+    else out += ch;
+  }
+  return out;
+}
+
+std::string pct(const std::optional<double>& value, bool sign) {
+  if (!value) return "—";
+  return (sign && *value >= 0 ? "+" : "") + fixed(*value, 1) + "%";
+}
+
+}  // namespace
+
+std::optional<double> error_bound_pct(std::string_view kind) {
+  if (kind == "gemm_microbenchmark") return 10.0;
+  if (kind == "memory_bandwidth") return 10.0;
+  if (kind == "attention_kernel") return 15.0;
+  if (kind == "inference_throughput") return 15.0;
+  return std::nullopt;
+}
+
+std::string_view status_name(CaseStatus status) {
+  switch (status) {
+    case CaseStatus::predicted: return "predicted";
+    case CaseStatus::calibration: return "calibration";
+    case CaseStatus::not_expressible: return "not expressible";
+  }
+  return "?";
+}
+
+Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yaml, const spec::Library& library) {
+  const std::string file = cases_yaml.string();
+  auto file_error = [&](std::string message) {
+    Diagnostics d;
+    d.error({file, 0, 0}, "", std::move(message));
+    return Error(std::move(d));
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(cases_yaml, ec)) return file_error("is a directory, not a cases file");
+  std::ifstream in(cases_yaml, std::ios::binary);
+  if (!in) return file_error("cannot open the cases file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+
+  YAML::Node root;
+  try {
+    root = YAML::Load(buffer.str());
+  } catch (const YAML::Exception& e) {
+    Diagnostics d;
+    d.error(at(file, e.mark), "", "YAML syntax error: " + e.msg);
+    return Error(std::move(d));
+  }
+
+  Diagnostics problems;
+  ValidationReport report;
+  report.cases_file = cases_yaml.filename().string();
+  try {
+    if (!root.IsMap()) {
+      problems.error(at(file, root.Mark()), "", "a cases file is a mapping with schema_version and cases");
+      return Error(std::move(problems));
+    }
+    if (auto version = number_at(root, "schema_version")) report.schema_version = static_cast<int>(*version);
+    const YAML::Node cases = root["cases"];
+    if (!cases.IsDefined() || !cases.IsSequence()) {
+      problems.error(at(file, cases.IsDefined() ? cases.Mark() : root.Mark()), "cases", "expected a list of cases");
+      return Error(std::move(problems));
+    }
+
+    const auto sources = efficiency_sources(library);
+    std::map<std::string, int> other;
+    std::map<std::string, int> seen_ids;
+    int index = 0;
+    for (const YAML::Node& c : cases) {
+      const std::string path = "cases[" + std::to_string(index++) + "]";
+      if (!c.IsMap()) {
+        problems.error(at(file, c.Mark()), path, "a case is a mapping with id, kind, hardware and measured");
+        continue;
+      }
+      const std::optional<std::string> id = text_at(c, "id"), kind = text_at(c, "kind");
+      if (!id || !kind) {
+        problems.error(at(file, c.Mark()), path, "a case needs an id and a kind");
+        continue;
+      }
+      if (seen_ids[*id]++ > 0) problems.error(at(file, c.Mark()), path + ".id", "duplicate case id " + quote_value(*id));
+      ++report.total_cases;
+      if (!covered(*kind)) {
+        ++other[*kind];
+        continue;
+      }
+      CaseResult r;
+      r.id = *id;
+      r.kind = *kind;
+      r.accelerator = text_at(c, "hardware.accelerator").value_or("");
+      r.metric = text_at(c, "measured.metric").value_or("");
+      r.unit = text_at(c, "measured.unit").value_or("");
+      const std::optional<double> measured = number_at(c, "measured.value");
+      if (!measured || *measured <= 0) {
+        const auto node = child(c, "measured.value");
+        problems.error(at(file, node ? node->Mark() : c.Mark()), path + ".measured.value",
+                       "case " + *id + ": the measured value must be a positive number");
+        continue;
+      }
+      r.measured = *measured;
+
+      const ChipMatch match = map_accelerator(r.accelerator, library);
+      Prediction p;
+      if (match.chip.empty()) {
+        p = not_expressible(match.reason);
+      } else {
+        r.chip = match.chip;
+        const spec::ChipSpec& chip = chip_spec(library, match.chip);
+        if (r.kind == "gemm_microbenchmark") p = predict_gemm(c, chip);
+        else if (r.kind == "memory_bandwidth") p = predict_memory(c, chip);
+        else if (r.kind == "attention_kernel") p = predict_attention(c, chip);
+        else p = predict_inference(c, chip, library);
+      }
+      r.method = p.method;
+      if (!p.value || !std::isfinite(*p.value) || *p.value <= 0) {
+        r.status = CaseStatus::not_expressible;
+        r.reason = p.reason.empty() ? "the model gave no finite prediction" : p.reason;
+      } else {
+        r.predicted = p.value;
+        r.error_pct = 100.0 * (*p.value - r.measured) / r.measured;
+        std::vector<std::string> named;
+        for (const auto& [chip_name, text] : sources)
+          if (names_as_calibration(text, r.id)) named.push_back(chip_name);
+        if (named.empty()) {
+          r.status = CaseStatus::predicted;
+        } else {
+          r.status = CaseStatus::calibration;
+          std::string list;
+          for (const std::string& n : named) list += (list.empty() ? "" : ", ") + n;
+          r.reason = "named in the efficiency sources of " + list;
+        }
+      }
+      report.cases.push_back(std::move(r));
+    }
+    for (const auto& [kind, count] : other) report.other_kinds.emplace_back(kind, count);
+  } catch (const YAML::Exception& e) {
+    problems.error(at(file, e.mark), "", "malformed cases file: " + e.msg);
+  }
+  if (problems.has_errors()) return Error(std::move(problems));
+  for (std::string_view kind : kCoveredKinds) report.summary.push_back(summarize(kind, report.cases));
+  return report;
+}
+
+std::string to_markdown(const ValidationReport& report) {
+  std::string md;
+  auto line = [&](std::string_view text = {}) {
+    md += text;
+    md += '\n';
+  };
+  line("# Validation against published results");
+  line();
+  line("Generated by `scripts/gen-validation-doc` from `../shared/validation/" + report.cases_file +
+       "` and the built-in specs; do not edit by hand.");
+  line();
+  line("This page sets xpusim's predictions against published measurements of real hardware. The cases file "
+       "holds " + std::to_string(report.total_cases) + " cases (schema version " +
+       std::to_string(report.schema_version) +
+       "), each citing its source: the accelerator, the experiment and the measured figure. For the kinds below, "
+       "xpusim states the same experiment with the library's chip, system, network and model specs and predicts "
+       "the same figure with the analytical per-op model (src/perfmodel) and the serving estimate (src/serve). "
+       "The error is signed, 100 (predicted - measured) / measured: positive means xpusim is optimistic.");
+  line();
+  line("**Calibration.** Each GPU chip spec has an `efficiency:` section (the achieved fraction of the matmul peak, "
+       "attention's fraction of that, the HBM fraction, a per-kernel overhead) fitted to a few of these cases, "
+       "which its `sources.efficiency` names. Those cases are marked *calibration*: they are shown, and their "
+       "errors check that the fit is reproduced, but they do not count. A case a source names as \"held out\" is "
+       "not calibration. The statistic of each kind is the median absolute percentage error (MdAPE) over the "
+       "held-out predictions; the bound is what tests/unit/validation_test.cpp holds it to.");
+  line();
+  line("**How each kind is stated.**");
+  line();
+  line("- *GEMM* (`gemm_microbenchmark`, cuBLASLt): a one-op graph C[m,n] = A[m,k] B[k,n] in the case's dtype; "
+       "fp8 (e4m3) and fp4 (e2m1) inputs write a bf16 C. Predicted TFLOP/s = 2mnk / modelled time (tiles, waves, "
+       "HBM traffic and the per-kernel overhead included).");
+  line("- *Attention* (`attention_kernel`): the Azure guide runs flash-attention's "
+       "`benchmarks/benchmark_flash_attention.py` and reports its FlashAttention-2 \"fwd + bwd\" figure for "
+       "batch 2, sequence 8192, non-causal: model width 2048, so heads = 2048 / head_dim, fp16. The graph is one "
+       "`attention` and one `attention_backward` op; TFLOP/s counts as the benchmark does: forward 4bhs^2d, "
+       "backward 2.5x that, over the sum of the two times. Peaks over a paper's sweep (no shape recorded) and "
+       "FlashAttention-3 are not expressible.");
+  line("- *Memory* (`memory_bandwidth`, STREAM triad on the GPU): predicted = HBM peak x the chip's "
+       "`efficiency.hbm`. STREAM counts the triad's three arrays (two read, one written) over its time, which "
+       "is the bandwidth a streaming kernel achieves, so the two compare directly.");
+  line("- *Inference* (`inference_throughput`): the Azure guide's end-to-end runs are TensorRT-LLM's "
+       "`benchmarks/python/benchmark.py`, whose \"tokens per second\" is batch x output_len / the latency of the "
+       "whole generate call (prefill and every decode step): output tokens only, though the results file does "
+       "not say so. xpusim's `estimate_serving` gives the same ratio: batch x gen / (TTFT + (gen - 1) TPOT), tp = "
+       "world size (one GPU when unstated, as the guide configures the 8B models), bf16 (fp16 where the case "
+       "says so), on the chip's system (dgx-a100, dgx-h100, hgx-h200) for the all-reduces. The GB200 "
+       "TensorRT-LLM runs (`trtllm-bench throughput`, 1000 requests, fp8 weights and KV cache) report output "
+       "tokens over the whole run; all requests have the same lengths and are present at the start, so in-flight "
+       "batching runs them in waves of the largest batch that fits (capped at the request count), each wave a "
+       "prefill and its decode steps. MLPerf runs need a request scheduler with latency limits and are not "
+       "expressible yet.");
+  line();
+
+  line("## Summary");
+  line();
+  line("| kind | cases | held out | MdAPE (held out) | bound | worst held-out case | calibration (MdAPE) | not expressible |");
+  line("|---|---:|---:|---:|---:|---|---:|---:|");
+  for (const KindSummary& s : report.summary) {
+    const std::string worst = s.worst_case.empty() ? "—" : "`" + s.worst_case + "` (" + pct(s.worst_error_pct, true) + ")";
+    line("| " + s.kind + " | " + std::to_string(s.cases) + " | " + std::to_string(s.held_out) + " | " +
+         pct(s.median_abs_error_pct, false) + " | " + (s.bound_pct ? "<= " + fixed(*s.bound_pct, 0) + "%" : "—") +
+         " | " + worst + " | " + std::to_string(s.calibration) + " (" + pct(s.calibration_median_abs_error_pct, false) +
+         ") | " + std::to_string(s.not_expressible) + " |");
+  }
+  if (!report.other_kinds.empty()) {
+    std::string others;
+    for (const auto& [kind, count] : report.other_kinds)
+      others += (others.empty() ? "" : ", ") + kind + " (" + std::to_string(count) + ")";
+    line();
+    line("Kinds this harness does not cover yet: " + others + ".");
+  }
+  line();
+
+  line("## All cases");
+  line();
+  line("| case | kind | chip | measured | predicted | error | status | setup |");
+  line("|---|---|---|---:|---:|---:|---|---|");
+  for (const CaseResult& c : report.cases) {
+    const std::string measured = format_number(c.measured) + " " + c.unit;
+    line("| `" + c.id + "` | " + c.kind + " | " + (c.chip.empty() ? "—" : c.chip) + " | " + cell(measured) + " | " +
+         (c.predicted ? sig(*c.predicted) : "—") + " | " + pct(c.error_pct, true) + " | " +
+         std::string(status_name(c.status)) + " | " + cell(c.method.empty() ? "—" : c.method) + " |");
+  }
+  line();
+
+  line("## Not yet expressible");
+  line();
+  bool any = false;
+  for (const CaseResult& c : report.cases) {
+    if (c.status != CaseStatus::not_expressible) continue;
+    any = true;
+    line("- `" + c.id + "` (" + c.kind + (c.chip.empty() ? "" : ", " + c.chip) + "): " + c.reason);
+  }
+  if (!any) line("None.");
+  return md;
+}
+
+nlohmann::ordered_json to_json(const ValidationReport& report) {
+  auto optional = [](const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); };
+  Json summary = Json::array();
+  for (const KindSummary& s : report.summary) {
+    summary.push_back(Json{{"kind", s.kind},
+                           {"cases", s.cases},
+                           {"held_out", s.held_out},
+                           {"calibration", s.calibration},
+                           {"not_expressible", s.not_expressible},
+                           {"median_abs_error_pct", optional(s.median_abs_error_pct)},
+                           {"calibration_median_abs_error_pct", optional(s.calibration_median_abs_error_pct)},
+                           {"bound_pct", optional(s.bound_pct)},
+                           {"worst_case", s.worst_case.empty() ? Json(nullptr) : Json(s.worst_case)},
+                           {"worst_error_pct", optional(s.worst_error_pct)}});
+  }
+  Json cases = Json::array();
+  for (const CaseResult& c : report.cases) {
+    cases.push_back(Json{{"id", c.id},
+                         {"kind", c.kind},
+                         {"accelerator", c.accelerator},
+                         {"chip", c.chip.empty() ? Json(nullptr) : Json(c.chip)},
+                         {"metric", c.metric},
+                         {"measured", c.measured},
+                         {"unit", c.unit},
+                         {"predicted", optional(c.predicted)},
+                         {"error_pct", optional(c.error_pct)},
+                         {"status", std::string(status_name(c.status))},
+                         {"method", c.method},
+                         {"reason", c.reason}});
+  }
+  Json other = Json::object();
+  for (const auto& [kind, count] : report.other_kinds) other[kind] = count;
+  return Json{{"cases_file", report.cases_file},
+              {"schema_version", report.schema_version},
+              {"total_cases", report.total_cases},
+              {"summary", std::move(summary)},
+              {"cases", std::move(cases)},
+              {"other_kinds", std::move(other)}};
+}
+
+}  // namespace xpusim::validation

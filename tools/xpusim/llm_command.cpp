@@ -1,0 +1,217 @@
+#include "llm_command.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "serve/serving.h"
+#include "support/text.h"
+
+namespace xpusim::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct ServeArgs {
+  std::string model, chip, system, dtype = "bf16", kv_dtype;
+  std::int64_t batch = 1, prompt = 128, gen = 128;
+  int tp = 1;
+  bool json = false;
+};
+
+// A spec by library name or file path; one line per problem in `out`.
+const spec::Document* resolve(const spec::Library& library, spec::Library& files, spec::Kind kind,
+                              const std::string& target, Diagnostics& out) {
+  std::error_code ec;
+  const bool is_path = target.find('/') != std::string::npos || target.ends_with(".yaml") ||
+                       target.ends_with(".yml") || std::filesystem::is_regular_file(target, ec);
+  if (is_path) {
+    spec::LoadResult loaded = spec::load_spec_file(target);
+    out.append(loaded.diagnostics);
+    const std::size_t before = files.documents().size();
+    files.add(std::move(loaded.documents), out);
+    for (const spec::Document* doc : files.documents())
+      if (doc->kind() == kind && doc->location.file == target) return doc;
+    if (!out.has_errors() && files.documents().size() >= before)
+      out.error({target, 0, 0}, {}, "the file holds no " + std::string(spec::kind_name(kind)) + " spec");
+    return nullptr;
+  }
+  if (const spec::Document* doc = library.find(kind, target)) return doc;
+  const std::string suggestion = closest_match(target, library.names(kind));
+  out.error({}, {}, "no " + std::string(spec::kind_name(kind)) + " named " + quote_value(target) + " in the library",
+            suggestion.empty() ? "see 'xpusim specs list --kind " + std::string(spec::kind_name(kind)) + "'"
+                               : "did you mean '" + suggestion + "'?");
+  return nullptr;
+}
+
+std::string ms(double seconds) { return fmt::format("{:.3f} ms", seconds * 1e3); }
+std::string gb(double bytes) { return fmt::format("{:.2f} GB", bytes / 1e9); }
+
+Json phase_json(const serve::PhaseResult& phase) {
+  Json ops = Json::array();
+  for (const serve::OpRow& row : phase.ops) {
+    Json op;
+    op["name"] = row.name;
+    op["kind"] = row.kind;
+    op["count"] = row.count;
+    op["flops"] = row.flops;
+    op["bytes"] = row.bytes;
+    op["seconds"] = row.seconds;
+    op["share"] = row.share;
+    op["bound"] = std::string(perfmodel::bound_name(row.bound));
+    op["peak_fraction"] = row.peak_fraction;
+    op["fused"] = row.fused;
+    ops.push_back(std::move(op));
+  }
+  return Json{{"seconds", phase.seconds}, {"flops", phase.flops}, {"bytes", phase.bytes}, {"ops", std::move(ops)}};
+}
+
+void print_phase(const std::string& title, const serve::PhaseResult& phase) {
+  std::printf("\n%s: %s, %.2f TFLOP, %s of HBM traffic\n", title.c_str(), ms(phase.seconds).c_str(),
+              phase.flops / 1e12, gb(phase.bytes).c_str());
+  std::printf("  %-34s %6s %11s %10s %10s %6s %-8s %6s\n", "op", "count", "GFLOP", "MB", "time ms", "share",
+              "bound", "%peak");
+  for (const serve::OpRow& row : phase.ops) {
+    std::printf("  %-34s %6lld %11.2f %10.2f %10.4f %5.1f%% %-8s %5.1f%%\n", row.name.c_str(),
+                static_cast<long long>(row.count), row.flops / 1e9, row.bytes / 1e6, row.seconds * 1e3,
+                100 * row.share, row.fused ? "fused" : std::string(perfmodel::bound_name(row.bound)).c_str(),
+                100 * row.peak_fraction);
+  }
+}
+
+int run_serve(const Context& context, const ServeArgs& args) {
+  Diagnostics diagnostics;
+  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
+  if (diagnostics.has_errors()) {
+    print_diagnostics(diagnostics);
+    return kExitBadInput;
+  }
+  spec::Library files;
+  const spec::Document* model_doc = resolve(builtin.library, files, spec::Kind::model, args.model, diagnostics);
+  const spec::Document* system_doc = nullptr;
+  const spec::Document* chip_doc = nullptr;
+  if (!args.system.empty()) {
+    system_doc = resolve(builtin.library, files, spec::Kind::system, args.system, diagnostics);
+    if (system_doc)
+      chip_doc = resolve(builtin.library, files, spec::Kind::chip, std::get<spec::SystemSpec>(system_doc->spec).chip,
+                         diagnostics);
+  } else {
+    chip_doc = resolve(builtin.library, files, spec::Kind::chip, args.chip, diagnostics);
+  }
+  // Specs from files must pass their rules before they are used.
+  const spec::LayeredResolver resolver(files, &builtin.library);
+  for (const spec::Document* doc : files.documents()) spec::check_document(*doc, &resolver, false, diagnostics);
+  if (diagnostics.has_errors() || !model_doc || !chip_doc) {
+    print_diagnostics(diagnostics);
+    return kExitBadInput;
+  }
+  const auto& model = std::get<spec::ModelSpec>(model_doc->spec);
+  const auto& chip = std::get<spec::ChipSpec>(chip_doc->spec);
+  const spec::SystemSpec* system = system_doc ? &std::get<spec::SystemSpec>(system_doc->spec) : nullptr;
+  if (system && args.tp > system->scale_up_domain_size()) {
+    std::fprintf(stderr, "xpusim: error: tp %d exceeds the %lld chips of %s's scale-up domain\n", args.tp,
+                 static_cast<long long>(system->scale_up_domain_size()), system->name.c_str());
+    return kExitBadInput;
+  }
+  const spec::Document* network_doc =
+      system ? resolver.find(spec::Kind::network, system->scale_up.network) : nullptr;
+  const perfmodel::Interconnect link = serve::interconnect_of(
+      chip, system, network_doc ? &std::get<spec::NetworkSpec>(network_doc->spec) : nullptr);
+
+  serve::ServeOptions options;
+  options.batch = args.batch;
+  options.prompt = args.prompt;
+  options.gen = args.gen;
+  options.llm.tp = args.tp;
+  options.llm.dtype = *ir::parse_dtype(args.dtype);
+  options.llm.kv_dtype = args.kv_dtype.empty() ? options.llm.dtype : *ir::parse_dtype(args.kv_dtype);
+  Expected<serve::ServeResult> estimate = serve::estimate_serving(model, chip, link, options);
+  if (!estimate.ok()) {
+    std::fprintf(stderr, "xpusim: %s\n", estimate.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  const serve::ServeResult& r = *estimate;
+  const std::string where = system ? system->name + " (" + chip.name + ")" : chip.name;
+
+  if (args.json) {
+    Json out;
+    out["model"] = model.name;
+    out["chip"] = chip.name;
+    out["system"] = system ? Json(system->name) : Json(nullptr);
+    out["tp"] = args.tp;
+    out["dtype"] = std::string(ir::dtype_name(options.llm.dtype));
+    out["kv_dtype"] = std::string(ir::dtype_name(options.llm.kv_dtype));
+    out["batch"] = args.batch;
+    out["prompt"] = args.prompt;
+    out["gen"] = args.gen;
+    out["memory"] = Json{{"weight_bytes", r.memory.weight_bytes},
+                         {"kv_cache_bytes", r.memory.kv_cache_bytes},
+                         {"activation_bytes", r.memory.activation_bytes},
+                         {"workspace_bytes", r.memory.workspace_bytes},
+                         {"total_bytes", r.memory.total()},
+                         {"capacity_bytes", r.hbm_capacity_bytes}};
+    out["fits"] = r.fits;
+    if (r.fits) {
+      out["ttft_s"] = r.ttft_s;
+      out["tpot_s"] = r.tpot_s;
+      out["total_s"] = r.total_s;
+      out["output_tokens_per_s"] = r.output_tokens_per_s;
+      out["prefill"] = phase_json(r.prefill);
+      out["decode_step"] = phase_json(r.decode);
+      out["decode_step"]["context"] = args.prompt + (args.gen - 1) / 2;
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+
+  std::printf("%s on %s, tp %d, %s weights, %s KV cache; batch %lld, prompt %lld, gen %lld\n", model.name.c_str(),
+              where.c_str(), args.tp, std::string(ir::dtype_name(options.llm.dtype)).c_str(),
+              std::string(ir::dtype_name(options.llm.kv_dtype)).c_str(), static_cast<long long>(args.batch),
+              static_cast<long long>(args.prompt), static_cast<long long>(args.gen));
+  std::printf("\nmemory per chip: weights %s + KV cache %s + activations %s + workspace %s = %s of %s HBM: %s\n",
+              gb(r.memory.weight_bytes).c_str(), gb(r.memory.kv_cache_bytes).c_str(),
+              gb(r.memory.activation_bytes).c_str(), gb(r.memory.workspace_bytes).c_str(),
+              gb(r.memory.total()).c_str(), gb(r.hbm_capacity_bytes).c_str(), r.fits ? "fits" : "DOES NOT FIT");
+  if (!r.fits) {
+    std::printf("\nnot timed: the workload needs %.1fx the memory of one chip (raise --tp, lower --batch or use a "
+                "smaller --dtype)\n",
+                r.memory.total() / r.hbm_capacity_bytes);
+    return kExitOk;
+  }
+  std::printf("\ntime to first token   %s\ntime per output token %s (mean over the generation)\n", ms(r.ttft_s).c_str(),
+              ms(r.tpot_s).c_str());
+  std::printf("total                 %s\nthroughput            %.1f output tokens/s (all %d chips)\n",
+              ms(r.total_s).c_str(), r.output_tokens_per_s, args.tp);
+  print_phase(fmt::format("prefill ({} x {} tokens, per chip)", args.batch, args.prompt), r.prefill);
+  print_phase(fmt::format("decode step at context {} (per chip)", args.prompt + (args.gen - 1) / 2), r.decode);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_llm_command(CLI::App& app, const Context& context, int& exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* llm = app.add_subcommand("llm", "Estimate LLM serving and training on chips and systems");
+  llm->require_subcommand(1);
+  CLI::App* serve = llm->add_subcommand("serve", "Time to first token, time per token and throughput, op by op");
+  serve->add_option("--model", args->model, "Model: a library name (llama3-8b) or a YAML file")->required();
+  auto* chip = serve->add_option("--chip", args->chip, "Chip: a library name (h100-sxm) or a YAML file");
+  auto* system = serve->add_option("--system", args->system, "System whose chips and scale-up fabric to use");
+  chip->excludes(system);
+  serve->add_option("--batch", args->batch, "Requests served together")->check(CLI::Range(1, 1 << 20));
+  serve->add_option("--prompt", args->prompt, "Prompt tokens per request")->check(CLI::Range(1, 1 << 24));
+  serve->add_option("--gen", args->gen, "Output tokens per request")->check(CLI::Range(1, 1 << 24));
+  serve->add_option("--dtype", args->dtype, "Weights and activations")
+      ->check(CLI::IsMember({"bf16", "fp16", "fp8", "int8", "fp4"}));
+  serve->add_option("--kv-dtype", args->kv_dtype, "KV cache (default: --dtype)")
+      ->check(CLI::IsMember({"bf16", "fp16", "fp8", "int8"}));
+  serve->add_option("--tp", args->tp, "Tensor-parallel chips (inside one scale-up domain)")->check(CLI::Range(1, 4096));
+  serve->add_flag("--json", args->json, "Print JSON");
+  serve->callback([&, args, chip, system] {
+    if (chip->count() == 0 && system->count() == 0) throw CLI::RequiredError("--chip or --system");
+    exit_code = run_serve(context, *args);
+  });
+}
+
+}  // namespace xpusim::cli
