@@ -21,13 +21,19 @@ std::size_t expected_inputs(OpKind kind) {
   switch (kind) {
     case OpKind::matmul:
     case OpKind::swiglu:
-    case OpKind::embedding: return 2;
-    case OpKind::attention: return 3;
-    case OpKind::attention_backward: return 5;
-    case OpKind::optimizer_update: return 4;  // gradient, master weights, first and second moments
+    case OpKind::embedding:
+      return 2;
+    case OpKind::attention:
+      return 3;
+    case OpKind::attention_backward:
+      return 5;
+    case OpKind::optimizer_update:
+      return 4;  // gradient, master weights, first and second moments
     case OpKind::elementwise:
-    case OpKind::permute: return 0;  // any number
-    default: return 1;
+    case OpKind::permute:
+      return 0;  // any number
+    default:
+      return 1;
   }
 }
 
@@ -35,36 +41,60 @@ std::size_t expected_inputs(OpKind kind) {
 
 std::string_view role_name(TensorRole role) {
   switch (role) {
-    case TensorRole::activation: return "activation";
-    case TensorRole::weight: return "weight";
-    case TensorRole::kv_cache: return "kv_cache";
-    case TensorRole::gradient: return "gradient";
-    case TensorRole::optimizer_state: return "optimizer_state";
+    case TensorRole::activation:
+      return "activation";
+    case TensorRole::weight:
+      return "weight";
+    case TensorRole::kv_cache:
+      return "kv_cache";
+    case TensorRole::gradient:
+      return "gradient";
+    case TensorRole::optimizer_state:
+      return "optimizer_state";
   }
   return "?";
 }
 
 std::string_view op_kind_name(OpKind kind) {
   switch (kind) {
-    case OpKind::matmul: return "matmul";
-    case OpKind::attention: return "attention";
-    case OpKind::attention_backward: return "attention_backward";
-    case OpKind::softmax: return "softmax";
-    case OpKind::layernorm: return "layernorm";
-    case OpKind::rmsnorm: return "rmsnorm";
-    case OpKind::elementwise: return "elementwise";
-    case OpKind::gelu: return "gelu";
-    case OpKind::silu: return "silu";
-    case OpKind::swiglu: return "swiglu";
-    case OpKind::rope: return "rope";
-    case OpKind::embedding: return "embedding";
-    case OpKind::optimizer_update: return "optimizer_update";
-    case OpKind::all_reduce: return "all_reduce";
-    case OpKind::all_gather: return "all_gather";
-    case OpKind::reduce_scatter: return "reduce_scatter";
-    case OpKind::all_to_all: return "all_to_all";
-    case OpKind::view: return "view";
-    case OpKind::permute: return "permute";
+    case OpKind::matmul:
+      return "matmul";
+    case OpKind::attention:
+      return "attention";
+    case OpKind::attention_backward:
+      return "attention_backward";
+    case OpKind::softmax:
+      return "softmax";
+    case OpKind::layernorm:
+      return "layernorm";
+    case OpKind::rmsnorm:
+      return "rmsnorm";
+    case OpKind::elementwise:
+      return "elementwise";
+    case OpKind::gelu:
+      return "gelu";
+    case OpKind::silu:
+      return "silu";
+    case OpKind::swiglu:
+      return "swiglu";
+    case OpKind::rope:
+      return "rope";
+    case OpKind::embedding:
+      return "embedding";
+    case OpKind::optimizer_update:
+      return "optimizer_update";
+    case OpKind::all_reduce:
+      return "all_reduce";
+    case OpKind::all_gather:
+      return "all_gather";
+    case OpKind::reduce_scatter:
+      return "reduce_scatter";
+    case OpKind::all_to_all:
+      return "all_to_all";
+    case OpKind::view:
+      return "view";
+    case OpKind::permute:
+      return "permute";
   }
   return "?";
 }
@@ -76,10 +106,14 @@ bool is_collective(OpKind kind) {
 
 std::string_view phase_name(Phase phase) {
   switch (phase) {
-    case Phase::forward: return "forward";
-    case Phase::backward: return "backward";
-    case Phase::recompute: return "recompute";
-    case Phase::optimizer: return "optimizer";
+    case Phase::forward:
+      return "forward";
+    case Phase::backward:
+      return "backward";
+    case Phase::recompute:
+      return "recompute";
+    case Phase::optimizer:
+      return "optimizer";
   }
   return "?";
 }
@@ -103,8 +137,8 @@ TensorId Graph::add_tensor(std::string name, Shape shape, DType dtype, TensorRol
   return static_cast<TensorId>(tensors_.size() - 1);
 }
 
-std::vector<TensorId> Graph::add_op_multi(OpKind kind, std::string name, std::vector<TensorId> inputs,
-                                          OpAttrs attrs, std::int64_t repeat, Phase phase) {
+std::vector<TensorId> Graph::add_op_multi(OpKind kind, std::string name, std::vector<TensorId> inputs, OpAttrs attrs,
+                                          std::int64_t repeat, Phase phase) {
   Expected<std::vector<Shape>> shapes = infer_shapes(*this, kind, inputs, attrs);
   XPUSIM_ASSERT(shapes.ok(), "graph builders must produce well-shaped ops");
   // Outputs take the data's dtype: the first input's, or the table's for an embedding lookup.
@@ -119,8 +153,8 @@ std::vector<TensorId> Graph::add_op_multi(OpKind kind, std::string name, std::ve
   return outputs;
 }
 
-TensorId Graph::add_op(OpKind kind, std::string name, std::vector<TensorId> inputs, OpAttrs attrs,
-                       std::int64_t repeat, Phase phase) {
+TensorId Graph::add_op(OpKind kind, std::string name, std::vector<TensorId> inputs, OpAttrs attrs, std::int64_t repeat,
+                       Phase phase) {
   std::vector<TensorId> outputs = add_op_multi(kind, std::move(name), std::move(inputs), attrs, repeat, phase);
   XPUSIM_ASSERT(outputs.size() == 1, "add_op is for single-output ops");
   return outputs[0];
@@ -144,10 +178,11 @@ Expected<std::vector<Shape>> infer_shapes(const Graph& graph, OpKind kind, const
       const Shape& b = graph.tensor(inputs[1]).shape;
       if (a.size() < 2 || b.size() < 2) return shape_error(graph, kind, inputs, "both operands need rank >= 2");
       if (a.back() != b[b.size() - 2])
-        return shape_error(graph, kind, inputs, "inner dimensions " + std::to_string(a.back()) + " and " +
-                                                    std::to_string(b[b.size() - 2]) + " differ");
-      if (b.size() > 2 && !std::equal(b.begin(), b.end() - 2, a.end() - static_cast<std::ptrdiff_t>(b.size()),
-                                      a.end() - 2))
+        return shape_error(
+            graph, kind, inputs,
+            "inner dimensions " + std::to_string(a.back()) + " and " + std::to_string(b[b.size() - 2]) + " differ");
+      if (b.size() > 2 &&
+          !std::equal(b.begin(), b.end() - 2, a.end() - static_cast<std::ptrdiff_t>(b.size()), a.end() - 2))
         return shape_error(graph, kind, inputs, "batch dimensions differ");
       if (b.size() > a.size()) return shape_error(graph, kind, inputs, "the right operand has more batch dimensions");
       Shape out = a;
@@ -213,7 +248,8 @@ Expected<std::vector<Shape>> infer_shapes(const Graph& graph, OpKind kind, const
       out.back() /= attrs.group_size;
       return std::vector<Shape>{out};
     }
-    default: return std::vector<Shape>{a};  // shape-preserving ops
+    default:
+      return std::vector<Shape>{a};  // shape-preserving ops
   }
 }
 
@@ -226,7 +262,8 @@ Diagnostics verify(const Graph& graph) {
       continue;
     }
     bool same = shapes->size() == op.outputs.size();
-    for (std::size_t i = 0; same && i < op.outputs.size(); ++i) same = graph.tensor(op.outputs[i]).shape == (*shapes)[i];
+    for (std::size_t i = 0; same && i < op.outputs.size(); ++i)
+      same = graph.tensor(op.outputs[i]).shape == (*shapes)[i];
     if (!same) out.error({}, op.name, "recorded output shapes differ from the inferred ones");
   }
   return out;
@@ -242,7 +279,9 @@ double attention_pairs(double q_len, double kv_len, const OpAttrs& attrs) {
   return q_len * (kv_len - q_len) + q_len * (q_len + 1) / 2;
 }
 
-double elements_of(const Graph& graph, TensorId id) { return graph.tensor(id).elements(); }
+double elements_of(const Graph& graph, TensorId id) {
+  return graph.tensor(id).elements();
+}
 
 }  // namespace
 
@@ -274,14 +313,30 @@ OpCost op_cost(const Graph& graph, const Op& op) {
       cost.flops = op.kind == OpKind::attention ? forward : 2.5 * forward;
       break;
     }
-    case OpKind::softmax: cost.flops = 5 * out_elements; break;    // max, subtract, exp, sum, divide
-    case OpKind::layernorm: cost.flops = 8 * out_elements; break;  // mean, variance, normalise, scale, shift
-    case OpKind::rmsnorm: cost.flops = 4 * out_elements; break;    // square-sum, rsqrt scale, weight
-    case OpKind::gelu: cost.flops = 8 * out_elements; break;       // tanh approximation
-    case OpKind::silu: cost.flops = 4 * out_elements; break;
-    case OpKind::swiglu: cost.flops = 5 * out_elements; break;  // silu(gate) and the product
-    case OpKind::rope: cost.flops = 3 * out_elements; break;    // x cos + rotate(x) sin
-    case OpKind::elementwise: cost.flops = op.attrs.flops_per_element * out_elements; break;
+    case OpKind::softmax:
+      cost.flops = 5 * out_elements;
+      break;  // max, subtract, exp, sum, divide
+    case OpKind::layernorm:
+      cost.flops = 8 * out_elements;
+      break;  // mean, variance, normalise, scale, shift
+    case OpKind::rmsnorm:
+      cost.flops = 4 * out_elements;
+      break;  // square-sum, rsqrt scale, weight
+    case OpKind::gelu:
+      cost.flops = 8 * out_elements;
+      break;  // tanh approximation
+    case OpKind::silu:
+      cost.flops = 4 * out_elements;
+      break;
+    case OpKind::swiglu:
+      cost.flops = 5 * out_elements;
+      break;  // silu(gate) and the product
+    case OpKind::rope:
+      cost.flops = 3 * out_elements;
+      break;  // x cos + rotate(x) sin
+    case OpKind::elementwise:
+      cost.flops = op.attrs.flops_per_element * out_elements;
+      break;
     case OpKind::embedding:
       // A gather reads only the rows it needs, not the table.
       cost.bytes_read = graph.tensor(op.inputs[0]).bytes() + graph.tensor(op.outputs[0]).bytes();
@@ -298,9 +353,14 @@ OpCost op_cost(const Graph& graph, const Op& op) {
                    static_cast<double>(op.attrs.group_size);
       break;
     case OpKind::all_gather:
-    case OpKind::all_to_all: break;
-    case OpKind::view: cost = {}; break;
-    case OpKind::permute: cost.flops = op.attrs.flops_per_element * out_elements; break;
+    case OpKind::all_to_all:
+      break;
+    case OpKind::view:
+      cost = {};
+      break;
+    case OpKind::permute:
+      cost.flops = op.attrs.flops_per_element * out_elements;
+      break;
   }
   return cost;
 }

@@ -61,11 +61,11 @@ enum class Phase : unsigned char { forward, backward, recompute, optimizer };
 std::string_view phase_name(Phase phase);
 
 struct OpAttrs {
-  bool causal = false;       // attention: a query sees only keys at or before its position
-  bool skip_masked = true;   // attention: masked score blocks are skipped (flash attention), not computed
+  bool causal = false;           // attention: a query sees only keys at or before its position
+  bool skip_masked = true;       // attention: masked score blocks are skipped (flash attention), not computed
   double flops_per_element = 1;  // elementwise: arithmetic per output element
-  int group_size = 1;        // collectives: ranks taking part
-  Shape shape;               // view: the new shape (same element count)
+  int group_size = 1;            // collectives: ranks taking part
+  Shape shape;                   // view: the new shape (same element count)
 };
 
 struct Op {

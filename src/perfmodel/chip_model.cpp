@@ -8,15 +8,17 @@ namespace {
 
 using ir::OpKind;
 
-double ceil_div(double a, double b) { return std::ceil(a / b); }
+double ceil_div(double a, double b) {
+  return std::ceil(a / b);
+}
 
 // GEMM threadblock tiles a GPU library picks from (CUTLASS's and cuBLAS's usual shapes); the model
 // takes the fastest that fits shared memory, as their heuristics aim to.
 constexpr std::pair<int, int> kGpuTiles[] = {{128, 256}, {256, 128}, {128, 128}, {128, 64},
                                              {64, 256},  {64, 128},  {64, 64}};
 constexpr double kMinSplitKDepth = 256;  // split-K stops where a slice of K is too thin to pipeline
-constexpr int kGpuPipelineStages = 3;   // multi-buffered operand tiles in shared memory
-constexpr int kGpuKBlockBytes = 128;    // bytes of K each stage holds per row (64 bf16, 128 fp8)
+constexpr int kGpuPipelineStages = 3;    // multi-buffered operand tiles in shared memory
+constexpr int kGpuKBlockBytes = 128;     // bytes of K each stage holds per row (64 bf16, 128 fp8)
 
 struct MatmulDims {
   double batch = 1, m = 1, n = 1, k = 1;
@@ -31,8 +33,10 @@ MatmulDims matmul_dims(const ir::Graph& graph, const ir::Op& op) {
   d.m = static_cast<double>(a[a.size() - 2]);
   double lead = 1;
   for (std::size_t i = 0; i + 2 < a.size(); ++i) lead *= static_cast<double>(a[i]);
-  if (b.size() > 2) d.batch = lead;  // batched operands: independent GEMMs
-  else d.m *= lead;                  // a shared weight: leading dims fold into M
+  if (b.size() > 2)
+    d.batch = lead;  // batched operands: independent GEMMs
+  else
+    d.m *= lead;  // a shared weight: leading dims fold into M
   return d;
 }
 
@@ -40,11 +44,16 @@ MatmulDims matmul_dims(const ir::Graph& graph, const ir::Op& op) {
 
 std::string_view bound_name(Bound bound) {
   switch (bound) {
-    case Bound::compute: return "compute";
-    case Bound::memory: return "memory";
-    case Bound::latency: return "latency";
-    case Bound::network: return "network";
-    case Bound::free: return "free";
+    case Bound::compute:
+      return "compute";
+    case Bound::memory:
+      return "memory";
+    case Bound::latency:
+      return "latency";
+    case Bound::network:
+      return "network";
+    case Bound::free:
+      return "free";
   }
   return "?";
 }
@@ -129,7 +138,8 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
       // Too few tiles to fill the SMs: the library splits K across CTAs (split-K / stream-K) and adds
       // the partial sums, which costs an extra pass over C per split.
       const double output_tiles = d.batch * tiles_m * tiles_n;
-      const double splits = std::max(1.0, std::min(std::floor(sms / output_tiles), std::floor(k_padded / kMinSplitKDepth)));
+      const double splits =
+          std::max(1.0, std::min(std::floor(sms / output_tiles), std::floor(k_padded / kMinSplitKDepth)));
       const double tiles = output_tiles * splits;
       const double waves = ceil_div(tiles, sms);
       const double compute_s = waves * (tm * tn * (k_padded / splits) * 2.0) / rate;
@@ -218,14 +228,16 @@ OpTime ChipModel::collective(const ir::Graph& graph, const ir::Op& op, const Int
 
 Expected<OpTime> ChipModel::time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const {
   switch (op.kind) {
-    case OpKind::view: return OpTime{};
+    case OpKind::view:
+      return OpTime{};
     case OpKind::matmul:
     case OpKind::attention:
     case OpKind::attention_backward: {
       const ir::DType dtype = graph.tensor(op.inputs[0]).dtype;
       if (!supports(dtype))
         return Error("chip " + chip_.name + " has no " + std::string(ir::dtype_compute_key(dtype)) +
-                     " matrix units (it computes " + [&] {
+                     " matrix units (it computes " +
+                     [&] {
                        std::string all;
                        for (const auto& [key, macs] : chip_.cores.matrix_unit.macs_per_cycle) {
                          (void)macs;
@@ -233,14 +245,17 @@ Expected<OpTime> ChipModel::time_op(const ir::Graph& graph, const ir::Op& op, co
                          all += key;
                        }
                        return all;
-                     }() + ")");
+                     }() +
+                     ")");
       return op.kind == OpKind::matmul ? matmul(graph, op) : attention(graph, op);
     }
     case OpKind::all_reduce:
     case OpKind::all_gather:
     case OpKind::reduce_scatter:
-    case OpKind::all_to_all: return collective(graph, op, link);
-    default: return vector_op(graph, op);
+    case OpKind::all_to_all:
+      return collective(graph, op, link);
+    default:
+      return vector_op(graph, op);
   }
 }
 

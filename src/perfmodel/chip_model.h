@@ -57,11 +57,11 @@ class ChipModel {
 
   spec::ChipSpec chip_;
   bool systolic_ = false;
-  double hbm_bytes_per_s_ = 0;    // achieved
-  double vector_flops_ = 0;       // achieved, whole chip
-  double overhead_s_ = 0;         // per kernel
-  double onchip_bytes_ = 0;       // SRAM that tiling can block into (L2 or shared SRAM, else core SRAM)
-  double core_sram_bytes_ = 0;    // per core
+  double hbm_bytes_per_s_ = 0;  // achieved
+  double vector_flops_ = 0;     // achieved, whole chip
+  double overhead_s_ = 0;       // per kernel
+  double onchip_bytes_ = 0;     // SRAM that tiling can block into (L2 or shared SRAM, else core SRAM)
+  double core_sram_bytes_ = 0;  // per core
 };
 
 // A graph's time on one chip: every op, and the sum (ops run one after another).

@@ -19,8 +19,7 @@ Expected<PhaseResult> run_phase(const perfmodel::ChipModel& chip, const ir::Grap
     const auto count = static_cast<double>(op.repeat);
     phase.ops.push_back({op.name, std::string(ir::op_kind_name(op.kind)), op.repeat, t.flops * count,
                          t.hbm_bytes * count, t.seconds * count,
-                         phase.seconds > 0 ? t.seconds * count / phase.seconds : 0, t.bound, t.peak_fraction,
-                         t.fused});
+                         phase.seconds > 0 ? t.seconds * count / phase.seconds : 0, t.bound, t.peak_fraction, t.fused});
   }
   return phase;
 }

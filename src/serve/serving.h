@@ -44,9 +44,9 @@ struct ServeResult {
   double hbm_capacity_bytes = 0;
   bool fits = false;
   // Only when it fits:
-  double ttft_s = 0;           // the prefill of the whole batch
-  double tpot_s = 0;           // mean decode step over the generation
-  double total_s = 0;          // ttft + (gen - 1) decode steps
+  double ttft_s = 0;               // the prefill of the whole batch
+  double tpot_s = 0;               // mean decode step over the generation
+  double total_s = 0;              // ttft + (gen - 1) decode steps
   double output_tokens_per_s = 0;  // batch x gen / total, all ranks together
   PhaseResult prefill;
   PhaseResult decode;  // one step at the middle of the generation

@@ -33,7 +33,9 @@ SourceLocation at(const std::string& file, const YAML::Mark& mark) {
 
 // The node at a dotted path below `node` ("workload.m"), or nullopt when a step is missing or null.
 std::optional<YAML::Node> child(const YAML::Node& node, std::string_view path) {
-  YAML::Node current = node;
+  // Node::operator= writes through to the node it refers to; reset() rebinds, which is what walking needs.
+  YAML::Node current;
+  current.reset(node);
   while (!path.empty()) {
     const std::size_t dot = path.find('.');
     const std::string key(path.substr(0, dot));
@@ -41,7 +43,7 @@ std::optional<YAML::Node> child(const YAML::Node& node, std::string_view path) {
     if (!current.IsMap()) return std::nullopt;
     const YAML::Node next = current[key];
     if (!next.IsDefined() || next.IsNull()) return std::nullopt;
-    current = next;
+    current.reset(next);
   }
   return current;
 }
@@ -87,7 +89,9 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-bool contains(std::string_view haystack, std::string_view needle) { return haystack.find(needle) != std::string_view::npos; }
+bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
 
 std::string fixed(double value, int decimals) {
   char buffer[64];
@@ -95,7 +99,9 @@ std::string fixed(double value, int decimals) {
   return buffer;
 }
 
-std::string sig(double value) { return format_significant(value, 4); }
+std::string sig(double value) {
+  return format_significant(value, 4);
+}
 
 // --------------------------------------------------------------------------------- chip mapping
 
@@ -152,19 +158,18 @@ ChipMatch map_accelerator(const std::string& accelerator, const spec::Library& l
 
 // The scale-up system each chip is measured in (the clouds' VMs are these boards).
 std::string_view system_of(std::string_view chip) {
-  static const std::map<std::string_view, std::string_view> systems = {{"a100-sxm-80gb", "dgx-a100"},
-                                                                       {"h100-sxm", "dgx-h100"},
-                                                                       {"h200-sxm", "hgx-h200"},
-                                                                       {"b200", "dgx-b200"},
-                                                                       {"gb200", "gb200-nvl72"},
-                                                                       {"mi300x", "mi300x-platform"}};
+  static const std::map<std::string_view, std::string_view> systems = {
+      {"a100-sxm-80gb", "dgx-a100"}, {"h100-sxm", "dgx-h100"}, {"h200-sxm", "hgx-h200"},
+      {"b200", "dgx-b200"},          {"gb200", "gb200-nvl72"}, {"mi300x", "mi300x-platform"}};
   const auto it = systems.find(chip);
   return it == systems.end() ? std::string_view{} : it->second;
 }
 
 // ---------------------------------------------------------------------------------- calibration
 
-bool id_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; }
+bool id_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+}
 
 // Whether `text` names `id` as a case it was fitted to: the id appears as a whole word (not as part of
 // a longer id) and is not followed by "held out".
@@ -234,8 +239,9 @@ Prediction predict_gemm(const YAML::Node& c, const spec::ChipSpec& chip) {
   Expected<perfmodel::GraphTime> time = perfmodel::evaluate(model, graph, perfmodel::Interconnect{});
   if (!time.ok()) return not_expressible(time.error().to_string(), method);
   const double flops = 2.0 * static_cast<double>(*m) * static_cast<double>(*n) * static_cast<double>(*k);
-  return {flops / time->seconds / 1e12, method + " (" + std::string(perfmodel::bound_name(time->ops[0].bound)) +
-                                            "-bound)", {}};
+  return {flops / time->seconds / 1e12,
+          method + " (" + std::string(perfmodel::bound_name(time->ops[0].bound)) + "-bound)",
+          {}};
 }
 
 Prediction predict_memory(const YAML::Node& c, const spec::ChipSpec& chip) {
@@ -252,18 +258,33 @@ Prediction predict_memory(const YAML::Node& c, const spec::ChipSpec& chip) {
           {}};
 }
 
+// Why a case cannot be stated whatever the chip: the experiment itself is outside what xpusim models.
+std::optional<std::string> experiment_reason(std::string_view kind, const YAML::Node& c) {
+  if (kind == "attention_kernel") {
+    const std::string kernel = lower(text_at(c, "workload.kernel").value_or(""));
+    const std::string shape = lower(text_at(c, "workload.shape").value_or(""));
+    if (contains(kernel, "flashattention-3") || contains(kernel, "flash_attn 3") || contains(kernel, "fa3"))
+      return "FlashAttention-3 (Hopper warp specialization, wgmma/TMA pipelining, fp8) is a different kernel "
+             "generation from the FlashAttention-2-class kernels that efficiency.attention is calibrated on";
+    if (contains(shape, "peak over") || !count_at(c, "workload.batch") || !count_at(c, "workload.seq_len") ||
+        !count_at(c, "workload.head_dim"))
+      return "the source reports the peak over a sweep of shapes; the shape of the peak point (batch, sequence "
+             "length, head dim) is not recorded";
+  }
+  if (kind == "inference_throughput") {
+    const std::string benchmark = lower(text_at(c, "workload.benchmark").value_or(""));
+    if (child(c, "workload.scenario") || contains(benchmark, "mlperf"))
+      return "MLPerf runs are set by a request scheduler (offline: as many queries as the engine takes; server: "
+             "Poisson arrivals held to TTFT <= 2 s and TPOT <= 200 ms) over OpenOrca's length distribution, with "
+             "instances of their own parallelism; xpusim's serving estimate is one static batch of fixed lengths";
+  }
+  return std::nullopt;
+}
+
 Prediction predict_attention(const YAML::Node& c, const spec::ChipSpec& chip) {
-  const std::string kernel = lower(text_at(c, "workload.kernel").value_or(""));
-  const std::string shape = lower(text_at(c, "workload.shape").value_or(""));
-  if (contains(kernel, "flashattention-3") || contains(kernel, "flash_attn 3") || contains(kernel, "fa3"))
-    return not_expressible(
-        "FlashAttention-3 (Hopper warp specialization, wgmma/TMA pipelining, fp8) is a different kernel generation "
-        "from the FlashAttention-2-class kernels that efficiency.attention is calibrated on");
   const auto batch = count_at(c, "workload.batch"), seq = count_at(c, "workload.seq_len"),
              head_dim = count_at(c, "workload.head_dim");
-  if (contains(shape, "peak over") || !batch || !seq || !head_dim)
-    return not_expressible("the source reports the peak over a sweep of shapes; the shape of the peak point "
-                           "(batch, sequence length, head dim) is not recorded");
+  if (!batch || !seq || !head_dim) return not_expressible("the case gives no batch, seq_len and head_dim");
   // flash-attention's benchmarks/benchmark_flash_attention.py, which the Azure guide runs: model width
   // 2048 (heads = 2048 / head_dim), fp16, forward and backward timed separately; FLOPs 4 b h s^2 d
   // forward and 2.5x that backward; fwd+bwd TFLOP/s = 3.5 x forward FLOPs / (fwd time + bwd time).
@@ -322,12 +343,6 @@ std::string shape_mismatch(const YAML::Node& c, const spec::ModelSpec& model) {
 }
 
 Prediction predict_inference(const YAML::Node& c, const spec::ChipSpec& chip, const spec::Library& library) {
-  const std::string benchmark = lower(text_at(c, "workload.benchmark").value_or(""));
-  if (child(c, "workload.scenario") || contains(benchmark, "mlperf"))
-    return not_expressible(
-        "MLPerf runs are set by a request scheduler (offline: as many queries as the engine takes; server: Poisson "
-        "arrivals held to TTFT <= 2 s and TPOT <= 200 ms) over OpenOrca's length distribution, with instances "
-        "of their own parallelism; xpusim's serving estimate is one static batch of fixed lengths");
   const std::optional<std::string> model_name = text_at(c, "model.name");
   if (!model_name) return not_expressible("the case names no model");
   const std::string spec_name = model_spec_name(*model_name);
@@ -375,11 +390,6 @@ Prediction predict_inference(const YAML::Node& c, const spec::ChipSpec& chip, co
                        std::string(ir::dtype_name(options.llm.dtype)) + " weights, " +
                        std::string(ir::dtype_name(options.llm.kv_dtype)) + " KV, " + std::to_string(*prompt) +
                        " in / " + std::to_string(*gen) + " out";
-  const double capacity = chip.hbm.capacity_gib * kGiB;
-  auto fits = [&](std::int64_t b) {
-    return frontend::serving_memory(model, b, *prompt, *prompt + *gen, options.llm).total() <= capacity;
-  };
-
   if (batch) {
     // A static batch through prefill and gen decode steps (TensorRT-LLM's benchmarks/python
     // benchmark.py): batch x output_len / latency of the whole generate call.
@@ -400,29 +410,13 @@ Prediction predict_inference(const YAML::Node& c, const spec::ChipSpec& chip, co
     return {result->output_tokens_per_s, method, {}};
   }
   if (requests) {
-    // Offline throughput of num_requests identical requests, all present at the start (trtllm-bench
-    // throughput). In-flight batching then runs them in waves of the largest batch the memory holds,
-    // each wave a prefill and its decode steps; chunked prefill mixes the phases but not the work.
-    if (!fits(1)) return not_expressible("does not fit even at batch 1 on " + chip.name, method);
-    std::int64_t lo = 1, hi = *requests;
-    while (lo < hi) {
-      const std::int64_t mid = lo + (hi - lo + 1) / 2;
-      if (fits(mid)) lo = mid;
-      else hi = mid - 1;
-    }
-    const std::int64_t wave = lo, full_waves = *requests / wave, rest = *requests % wave;
-    double seconds = 0;
-    for (const auto& [b, count] : {std::pair{wave, full_waves}, std::pair{rest, std::int64_t{1}}}) {
-      if (b == 0 || count == 0) continue;
-      options.batch = b;
-      Expected<serve::ServeResult> result = serve::estimate_serving(model, chip, link, options);
-      if (!result.ok()) return not_expressible(result.error().to_string(), method);
-      if (!result->fits) return not_expressible("batch " + std::to_string(b) + " does not fit", method);
-      seconds += static_cast<double>(count) * result->total_s;
-    }
-    method += ", " + std::to_string(*requests) + " requests in waves of " + std::to_string(wave) +
-              " (the largest batch that fits); output tokens / total time";
-    return {static_cast<double>(*requests * *gen) / seconds, method, {}};
+    // trtllm-bench throughput: in-flight batching of num_requests requests at a concurrency (max batch
+    // size, max tokens per iteration) that the engine picks and the case does not state. Guessing it
+    // (e.g. waves of the largest batch that fits) is a free parameter, not a prediction.
+    return not_expressible("in-flight batching of " + std::to_string(*requests) +
+                               " requests at a concurrency the case does not state; xpusim models static batches "
+                               "only (the scheduler model is future work)",
+                           method);
   }
   return not_expressible("the case gives neither a batch nor a request count");
 }
@@ -456,7 +450,9 @@ KindSummary summarize(std::string_view kind, const std::vector<CaseResult>& case
         ++s.calibration;
         calibration.push_back(std::abs(*c.error_pct));
         break;
-      case CaseStatus::not_expressible: ++s.not_expressible; break;
+      case CaseStatus::not_expressible:
+        ++s.not_expressible;
+        break;
     }
   }
   if (!held_out.empty()) s.median_abs_error_pct = median(held_out);
@@ -473,9 +469,12 @@ bool covered(std::string_view kind) {
 std::string cell(std::string_view text) {
   std::string out;
   for (char ch : text) {
-    if (ch == '|') out += "\\|";
-    else if (ch == '\n') out += ' ';
-    else out += ch;
+    if (ch == '|')
+      out += "\\|";
+    else if (ch == '\n')
+      out += ' ';
+    else
+      out += ch;
   }
   return out;
 }
@@ -497,9 +496,12 @@ std::optional<double> error_bound_pct(std::string_view kind) {
 
 std::string_view status_name(CaseStatus status) {
   switch (status) {
-    case CaseStatus::predicted: return "predicted";
-    case CaseStatus::calibration: return "calibration";
-    case CaseStatus::not_expressible: return "not expressible";
+    case CaseStatus::predicted:
+      return "predicted";
+    case CaseStatus::calibration:
+      return "calibration";
+    case CaseStatus::not_expressible:
+      return "not expressible";
   }
   return "?";
 }
@@ -557,7 +559,8 @@ Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yam
         problems.error(at(file, c.Mark()), path, "a case needs an id and a kind");
         continue;
       }
-      if (seen_ids[*id]++ > 0) problems.error(at(file, c.Mark()), path + ".id", "duplicate case id " + quote_value(*id));
+      if (seen_ids[*id]++ > 0)
+        problems.error(at(file, c.Mark()), path + ".id", "duplicate case id " + quote_value(*id));
       ++report.total_cases;
       if (!covered(*kind)) {
         ++other[*kind];
@@ -580,15 +583,22 @@ Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yam
 
       const ChipMatch match = map_accelerator(r.accelerator, library);
       Prediction p;
-      if (match.chip.empty()) {
+      if (std::optional<std::string> why = experiment_reason(r.kind, c)) {
+        r.chip = match.chip;
+        p = not_expressible(*why + (match.chip.empty() ? "; and " + match.reason : ""));
+      } else if (match.chip.empty()) {
         p = not_expressible(match.reason);
       } else {
         r.chip = match.chip;
         const spec::ChipSpec& chip = chip_spec(library, match.chip);
-        if (r.kind == "gemm_microbenchmark") p = predict_gemm(c, chip);
-        else if (r.kind == "memory_bandwidth") p = predict_memory(c, chip);
-        else if (r.kind == "attention_kernel") p = predict_attention(c, chip);
-        else p = predict_inference(c, chip, library);
+        if (r.kind == "gemm_microbenchmark")
+          p = predict_gemm(c, chip);
+        else if (r.kind == "memory_bandwidth")
+          p = predict_memory(c, chip);
+        else if (r.kind == "attention_kernel")
+          p = predict_attention(c, chip);
+        else
+          p = predict_inference(c, chip, library);
       }
       r.method = p.method;
       if (!p.value || !std::isfinite(*p.value) || *p.value <= 0) {
@@ -631,54 +641,65 @@ std::string to_markdown(const ValidationReport& report) {
   line("Generated by `scripts/gen-validation-doc` from `../shared/validation/" + report.cases_file +
        "` and the built-in specs; do not edit by hand.");
   line();
-  line("This page sets xpusim's predictions against published measurements of real hardware. The cases file "
-       "holds " + std::to_string(report.total_cases) + " cases (schema version " +
-       std::to_string(report.schema_version) +
-       "), each citing its source: the accelerator, the experiment and the measured figure. For the kinds below, "
-       "xpusim states the same experiment with the library's chip, system, network and model specs and predicts "
-       "the same figure with the analytical per-op model (src/perfmodel) and the serving estimate (src/serve). "
-       "The error is signed, 100 (predicted - measured) / measured: positive means xpusim is optimistic.");
+  line(
+      "This page sets xpusim's predictions against published measurements of real hardware. The cases file "
+      "holds " +
+      count_noun(report.total_cases, "case", "cases") + " (schema version " + std::to_string(report.schema_version) +
+      "), each citing its source: the accelerator, the experiment and the measured figure. For the kinds below, "
+      "xpusim states the same experiment with the library's chip, system, network and model specs and predicts "
+      "the same figure with the analytical per-op model (src/perfmodel) and the serving estimate (src/serve). "
+      "The error is signed, 100 (predicted - measured) / measured: positive means xpusim is optimistic.");
   line();
-  line("**Calibration.** Each GPU chip spec has an `efficiency:` section (the achieved fraction of the matmul peak, "
-       "attention's fraction of that, the HBM fraction, a per-kernel overhead) fitted to a few of these cases, "
-       "which its `sources.efficiency` names. Those cases are marked *calibration*: they are shown, and their "
-       "errors check that the fit is reproduced, but they do not count. A case a source names as \"held out\" is "
-       "not calibration. The statistic of each kind is the median absolute percentage error (MdAPE) over the "
-       "held-out predictions; the bound is what tests/unit/validation_test.cpp holds it to.");
+  line(
+      "**Calibration.** Each GPU chip spec has an `efficiency:` section (the achieved fraction of the matmul peak, "
+      "attention's fraction of that, the HBM fraction, a per-kernel overhead) fitted to a few of these cases, "
+      "which its `sources.efficiency` names. Those cases are marked *calibration*: they are shown, and their "
+      "errors check that the fit is reproduced, but they do not count. A case a source names as \"held out\" is "
+      "not calibration. The statistic of each kind is the median absolute percentage error (MdAPE) over the "
+      "held-out predictions; the bound is what tests/unit/validation_test.cpp holds it to.");
   line();
   line("**How each kind is stated.**");
   line();
-  line("- *GEMM* (`gemm_microbenchmark`, cuBLASLt): a one-op graph C[m,n] = A[m,k] B[k,n] in the case's dtype; "
-       "fp8 (e4m3) and fp4 (e2m1) inputs write a bf16 C. Predicted TFLOP/s = 2mnk / modelled time (tiles, waves, "
-       "HBM traffic and the per-kernel overhead included).");
-  line("- *Attention* (`attention_kernel`): the Azure guide runs flash-attention's "
-       "`benchmarks/benchmark_flash_attention.py` and reports its FlashAttention-2 \"fwd + bwd\" figure for "
-       "batch 2, sequence 8192, non-causal: model width 2048, so heads = 2048 / head_dim, fp16. The graph is one "
-       "`attention` and one `attention_backward` op; TFLOP/s counts as the benchmark does: forward 4bhs^2d, "
-       "backward 2.5x that, over the sum of the two times. Peaks over a paper's sweep (no shape recorded) and "
-       "FlashAttention-3 are not expressible.");
-  line("- *Memory* (`memory_bandwidth`, STREAM triad on the GPU): predicted = HBM peak x the chip's "
-       "`efficiency.hbm`. STREAM counts the triad's three arrays (two read, one written) over its time, which "
-       "is the bandwidth a streaming kernel achieves, so the two compare directly.");
-  line("- *Inference* (`inference_throughput`): the Azure guide's end-to-end runs are TensorRT-LLM's "
-       "`benchmarks/python/benchmark.py`, whose \"tokens per second\" is batch x output_len / the latency of the "
-       "whole generate call (prefill and every decode step): output tokens only, though the results file does "
-       "not say so. xpusim's `estimate_serving` gives the same ratio: batch x gen / (TTFT + (gen - 1) TPOT), tp = "
-       "world size (one GPU when unstated, as the guide configures the 8B models), bf16 (fp16 where the case "
-       "says so), on the chip's system (dgx-a100, dgx-h100, hgx-h200) for the all-reduces. The GB200 "
-       "TensorRT-LLM runs (`trtllm-bench throughput`, 1000 requests, fp8 weights and KV cache) report output "
-       "tokens over the whole run; all requests have the same lengths and are present at the start, so in-flight "
-       "batching runs them in waves of the largest batch that fits (capped at the request count), each wave a "
-       "prefill and its decode steps. MLPerf runs need a request scheduler with latency limits and are not "
-       "expressible yet.");
+  line(
+      "- *GEMM* (`gemm_microbenchmark`, cuBLASLt): a one-op graph C[m,n] = A[m,k] B[k,n] in the case's dtype; "
+      "fp8 (e4m3) and fp4 (e2m1) inputs write a bf16 C. Predicted TFLOP/s = 2mnk / modelled time (tiles, waves, "
+      "HBM traffic and the per-kernel overhead included).");
+  line(
+      "- *Attention* (`attention_kernel`): the Azure guide runs flash-attention's "
+      "`benchmarks/benchmark_flash_attention.py` and reports its FlashAttention-2 \"fwd + bwd\" figure (the "
+      "results file does not say which of fwd, bwd and fwd + bwd; the guide's script reads the fwd + bwd one) "
+      "for batch 2, sequence 8192, non-causal (the line the guide's original script selects; a later version "
+      "reports the causal one): model width 2048, so heads = 2048 / head_dim, fp16. The graph is one "
+      "`attention` and one `attention_backward` op; TFLOP/s counts as the benchmark does: forward 4bhs^2d, "
+      "backward 2.5x that, over the sum of the two times. Peaks over a paper's sweep (no shape recorded) and "
+      "FlashAttention-3 are not expressible.");
+  line(
+      "- *Memory* (`memory_bandwidth`, STREAM triad on the GPU): predicted = HBM peak x the chip's "
+      "`efficiency.hbm`. STREAM counts the triad's three arrays (two read, one written) over its time, which "
+      "is the bandwidth a streaming kernel achieves, so the two compare directly.");
+  line(
+      "- *Inference* (`inference_throughput`): the Azure guide's end-to-end runs are TensorRT-LLM's "
+      "`benchmarks/python/benchmark.py`, whose \"tokens per second\" is batch x output_len / the latency of the "
+      "whole generate call (prefill and every decode step): output tokens only, though the results file does "
+      "not say so. xpusim's `estimate_serving` gives the same ratio: batch x gen / (TTFT + (gen - 1) TPOT), tp = "
+      "world size (one GPU when unstated, as the guide configures the 8B models), bf16 (fp16 where the case "
+      "says so; the results files do not state the H100 and H200 precision, and one version of the guide's "
+      "configuration quantizes the 8B and 70B models to fp8, so those runs may be faster than bf16), on the "
+      "chip's system (dgx-a100, dgx-h100, hgx-h200) for the all-reduces. The GB200 "
+      "TensorRT-LLM runs (`trtllm-bench throughput`, 1000 requests) and the MLPerf runs are set by a request "
+      "scheduler (in-flight batching at a concurrency the engine picks; MLPerf adds latency limits) and are not "
+      "expressible until xpusim models one: any batch size chosen for them would be a fitted parameter.");
   line();
 
   line("## Summary");
   line();
-  line("| kind | cases | held out | MdAPE (held out) | bound | worst held-out case | calibration (MdAPE) | not expressible |");
+  line(
+      "| kind | cases | held out | MdAPE (held out) | bound | worst held-out case | calibration (MdAPE) | not "
+      "expressible |");
   line("|---|---:|---:|---:|---:|---|---:|---:|");
   for (const KindSummary& s : report.summary) {
-    const std::string worst = s.worst_case.empty() ? "—" : "`" + s.worst_case + "` (" + pct(s.worst_error_pct, true) + ")";
+    const std::string worst =
+        s.worst_case.empty() ? "—" : "`" + s.worst_case + "` (" + pct(s.worst_error_pct, true) + ")";
     line("| " + s.kind + " | " + std::to_string(s.cases) + " | " + std::to_string(s.held_out) + " | " +
          pct(s.median_abs_error_pct, false) + " | " + (s.bound_pct ? "<= " + fixed(*s.bound_pct, 0) + "%" : "—") +
          " | " + worst + " | " + std::to_string(s.calibration) + " (" + pct(s.calibration_median_abs_error_pct, false) +
@@ -749,12 +770,9 @@ nlohmann::ordered_json to_json(const ValidationReport& report) {
   }
   Json other = Json::object();
   for (const auto& [kind, count] : report.other_kinds) other[kind] = count;
-  return Json{{"cases_file", report.cases_file},
-              {"schema_version", report.schema_version},
-              {"total_cases", report.total_cases},
-              {"summary", std::move(summary)},
-              {"cases", std::move(cases)},
-              {"other_kinds", std::move(other)}};
+  return Json{{"cases_file", report.cases_file},   {"schema_version", report.schema_version},
+              {"total_cases", report.total_cases}, {"summary", std::move(summary)},
+              {"cases", std::move(cases)},         {"other_kinds", std::move(other)}};
 }
 
 }  // namespace xpusim::validation

@@ -10,12 +10,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "spec/library.h"
 #include "support/expected.h"
@@ -68,10 +67,10 @@ struct KindSummary {
 struct ValidationReport {
   std::string cases_file;  // the cases file's name (no directory, so output does not depend on where it is)
   int schema_version = 0;
-  int total_cases = 0;                                  // every case in the file, of any kind
+  int total_cases = 0;                                   // every case in the file, of any kind
   std::vector<std::pair<std::string, int>> other_kinds;  // kinds not covered, with their counts, by name
-  std::vector<CaseResult> cases;                        // the covered kinds, in file order
-  std::vector<KindSummary> summary;                     // one per covered kind, in kCoveredKinds order
+  std::vector<CaseResult> cases;                         // the covered kinds, in file order
+  std::vector<KindSummary> summary;                      // one per covered kind, in kCoveredKinds order
 };
 
 // Reads the cases file and predicts every case of a covered kind with specs from `library` (chips,

@@ -1,7 +1,8 @@
 // The LLM builder against closed forms from the literature, worked out independently of the graph.
+#include "frontend/llm/llm_builder.h"
+
 #include <gtest/gtest.h>
 
-#include "frontend/llm/llm_builder.h"
 #include "spec_test_util.h"
 
 namespace xpusim::frontend {
@@ -100,7 +101,8 @@ TEST(LlmBuilder, RejectsShapesTheModelCannotRun) {
   const spec::ModelSpec& m = model("llama3-8b");
   LlmOptions tp3;
   tp3.tp = 3;
-  EXPECT_EQ(build_prefill(m, 1, 128, tp3).error().to_string(), "error: tp 3 does not divide llama3-8b's 32 attention heads");
+  EXPECT_EQ(build_prefill(m, 1, 128, tp3).error().to_string(),
+            "error: tp 3 does not divide llama3-8b's 32 attention heads");
   EXPECT_EQ(build_prefill(m, 0, 128, {}).error().to_string(), "error: batch must be at least 1, got 0");
   EXPECT_EQ(build_decode(m, 1, 8192, {}).error().to_string(),
             "error: 8193 tokens exceed llama3-8b's context of 8192 (max_seq_len)");
@@ -109,8 +111,8 @@ TEST(LlmBuilder, RejectsShapesTheModelCannotRun) {
 TEST(LlmBuilder, GraphsVerify) {
   for (const char* name : {"llama3-70b", "mixtral-8x7b", "deepseek-v3", "gpt2-small"}) {
     const spec::ModelSpec& m = model(name);
-    for (const Expected<ir::Graph>& g :
-         {build_prefill(m, 2, 256, {}), build_decode(m, 4, 300, {}), build_training_step(m, 1, 256, Recompute::full, {})}) {
+    for (const Expected<ir::Graph>& g : {build_prefill(m, 2, 256, {}), build_decode(m, 4, 300, {}),
+                                         build_training_step(m, 1, 256, Recompute::full, {})}) {
       ASSERT_TRUE(g.ok()) << name;
       EXPECT_TRUE(ir::verify(*g).empty()) << name;
     }

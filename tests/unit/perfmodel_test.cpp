@@ -111,7 +111,8 @@ TEST(Serving, TensorParallelismNeedsAFabric) {
   lonely.has_links = false;
   const Expected<serve::ServeResult> r = serve::estimate_serving(model("llama3-8b"), lonely, {}, options);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().to_string(), "error: tp 2 needs a scale-up fabric, and chip h100-sxm has no links (give --system)");
+  EXPECT_EQ(r.error().to_string(),
+            "error: tp 2 needs a scale-up fabric, and chip h100-sxm has no links (give --system)");
 }
 
 }  // namespace

@@ -24,8 +24,8 @@ struct ServeArgs {
 const spec::Document* resolve(const spec::Library& library, spec::Library& files, spec::Kind kind,
                               const std::string& target, Diagnostics& out) {
   std::error_code ec;
-  const bool is_path = target.find('/') != std::string::npos || target.ends_with(".yaml") ||
-                       target.ends_with(".yml") || std::filesystem::is_regular_file(target, ec);
+  const bool is_path = target.find('/') != std::string::npos || target.ends_with(".yaml") || target.ends_with(".yml") ||
+                       std::filesystem::is_regular_file(target, ec);
   if (is_path) {
     spec::LoadResult loaded = spec::load_spec_file(target);
     out.append(loaded.diagnostics);
@@ -45,8 +45,12 @@ const spec::Document* resolve(const spec::Library& library, spec::Library& files
   return nullptr;
 }
 
-std::string ms(double seconds) { return fmt::format("{:.3f} ms", seconds * 1e3); }
-std::string gb(double bytes) { return fmt::format("{:.2f} GB", bytes / 1e9); }
+std::string ms(double seconds) {
+  return fmt::format("{:.3f} ms", seconds * 1e3);
+}
+std::string gb(double bytes) {
+  return fmt::format("{:.2f} GB", bytes / 1e9);
+}
 
 Json phase_json(const serve::PhaseResult& phase) {
   Json ops = Json::array();
@@ -68,15 +72,14 @@ Json phase_json(const serve::PhaseResult& phase) {
 }
 
 void print_phase(const std::string& title, const serve::PhaseResult& phase) {
-  std::printf("\n%s: %s, %.2f TFLOP, %s of HBM traffic\n", title.c_str(), ms(phase.seconds).c_str(),
-              phase.flops / 1e12, gb(phase.bytes).c_str());
-  std::printf("  %-34s %6s %11s %10s %10s %6s %-8s %6s\n", "op", "count", "GFLOP", "MB", "time ms", "share",
-              "bound", "%peak");
+  std::printf("\n%s: %s, %.2f TFLOP, %s of HBM traffic\n", title.c_str(), ms(phase.seconds).c_str(), phase.flops / 1e12,
+              gb(phase.bytes).c_str());
+  std::printf("  %-34s %6s %11s %10s %10s %6s %-8s %6s\n", "op", "count", "GFLOP", "MB", "time ms", "share", "bound",
+              "%peak");
   for (const serve::OpRow& row : phase.ops) {
     std::printf("  %-34s %6lld %11.2f %10.2f %10.4f %5.1f%% %-8s %5.1f%%\n", row.name.c_str(),
-                static_cast<long long>(row.count), row.flops / 1e9, row.bytes / 1e6, row.seconds * 1e3,
-                100 * row.share, row.fused ? "fused" : std::string(perfmodel::bound_name(row.bound)).c_str(),
-                100 * row.peak_fraction);
+                static_cast<long long>(row.count), row.flops / 1e9, row.bytes / 1e6, row.seconds * 1e3, 100 * row.share,
+                row.fused ? "fused" : std::string(perfmodel::bound_name(row.bound)).c_str(), 100 * row.peak_fraction);
   }
 }
 
@@ -114,10 +117,9 @@ int run_serve(const Context& context, const ServeArgs& args) {
                  static_cast<long long>(system->scale_up_domain_size()), system->name.c_str());
     return kExitBadInput;
   }
-  const spec::Document* network_doc =
-      system ? resolver.find(spec::Kind::network, system->scale_up.network) : nullptr;
-  const perfmodel::Interconnect link = serve::interconnect_of(
-      chip, system, network_doc ? &std::get<spec::NetworkSpec>(network_doc->spec) : nullptr);
+  const spec::Document* network_doc = system ? resolver.find(spec::Kind::network, system->scale_up.network) : nullptr;
+  const perfmodel::Interconnect link =
+      serve::interconnect_of(chip, system, network_doc ? &std::get<spec::NetworkSpec>(network_doc->spec) : nullptr);
 
   serve::ServeOptions options;
   options.batch = args.batch;
@@ -171,12 +173,13 @@ int run_serve(const Context& context, const ServeArgs& args) {
               static_cast<long long>(args.prompt), static_cast<long long>(args.gen));
   std::printf("\nmemory per chip: weights %s + KV cache %s + activations %s + workspace %s = %s of %s HBM: %s\n",
               gb(r.memory.weight_bytes).c_str(), gb(r.memory.kv_cache_bytes).c_str(),
-              gb(r.memory.activation_bytes).c_str(), gb(r.memory.workspace_bytes).c_str(),
-              gb(r.memory.total()).c_str(), gb(r.hbm_capacity_bytes).c_str(), r.fits ? "fits" : "DOES NOT FIT");
+              gb(r.memory.activation_bytes).c_str(), gb(r.memory.workspace_bytes).c_str(), gb(r.memory.total()).c_str(),
+              gb(r.hbm_capacity_bytes).c_str(), r.fits ? "fits" : "DOES NOT FIT");
   if (!r.fits) {
-    std::printf("\nnot timed: the workload needs %.1fx the memory of one chip (raise --tp, lower --batch or use a "
-                "smaller --dtype)\n",
-                r.memory.total() / r.hbm_capacity_bytes);
+    std::printf(
+        "\nnot timed: the workload needs %.1fx the memory of one chip (raise --tp, lower --batch or use a "
+        "smaller --dtype)\n",
+        r.memory.total() / r.hbm_capacity_bytes);
     return kExitOk;
   }
   std::printf("\ntime to first token   %s\ntime per output token %s (mean over the generation)\n", ms(r.ttft_s).c_str(),

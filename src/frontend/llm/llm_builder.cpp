@@ -36,7 +36,9 @@ Dims dims_of(const spec::ModelSpec& m, int tp) {
   return d;
 }
 
-bool gated(const spec::ModelSpec& m) { return m.activation == "swiglu" || m.activation == "geglu"; }
+bool gated(const spec::ModelSpec& m) {
+  return m.activation == "swiglu" || m.activation == "geglu";
+}
 
 // Expected distinct experts that `assignments` uniformly routed token-slots reach out of `experts`.
 double experts_reached(double experts, double assignments) {
@@ -160,8 +162,8 @@ class Builder {
       const TensorId per_head = permute("attn_latent", attn, {heads, tokens, a.kv_lora_rank});
       attn = matmul("v_absorb", per_head, weight("w_uv", {heads, a.kv_lora_rank, a.v_head_dim}, L));
     } else {
-      const TensorId kv = matmul("kv_up", kv_latent,
-                                 weight("w_kv_up", {latent, heads * (a.qk_nope_head_dim + a.v_head_dim)}, L));
+      const TensorId kv =
+          matmul("kv_up", kv_latent, weight("w_kv_up", {latent, heads * (a.qk_nope_head_dim + a.v_head_dim)}, L));
       const TensorId q4 = slice(q, {batch, heads, q_len, qk}, "q");
       const TensorId k4 = permute("k", kv, {batch, heads, kv_len, qk});  // nope part plus the shared rope key
       const TensorId v4 = slice(kv, {batch, heads, kv_len, v_dim}, "v");
@@ -214,14 +216,17 @@ class Builder {
         const TensorId dispatched = permute("moe_dispatch" + tag, normed, {count, rows, d_.hidden});
         TensorId h;
         if (gated(m_)) {
-          const TensorId gate = matmul("expert_gate" + tag, dispatched, weight("w_expert_gate" + tag, {count, d_.hidden, w}, L));
-          const TensorId up = matmul("expert_up" + tag, dispatched, weight("w_expert_up" + tag, {count, d_.hidden, w}, L));
+          const TensorId gate =
+              matmul("expert_gate" + tag, dispatched, weight("w_expert_gate" + tag, {count, d_.hidden, w}, L));
+          const TensorId up =
+              matmul("expert_up" + tag, dispatched, weight("w_expert_up" + tag, {count, d_.hidden, w}, L));
           h = op(OpKind::swiglu, "expert_swiglu" + tag, {gate, up});
         } else {
           h = op(OpKind::gelu, "expert_act" + tag,
                  {matmul("expert_up" + tag, dispatched, weight("w_expert_up" + tag, {count, d_.hidden, w}, L))});
         }
-        expert_outputs.push_back(matmul("expert_down" + tag, h, weight("w_expert_down" + tag, {count, w, d_.hidden}, L)));
+        expert_outputs.push_back(
+            matmul("expert_down" + tag, h, weight("w_expert_down" + tag, {count, w, d_.hidden}, L)));
       }
       // Combine: each token sums its top_k expert outputs, weighted by the router.
       OpAttrs combine;
@@ -270,7 +275,8 @@ class Builder {
 
   TensorId head(TensorId x, std::int64_t tokens) {
     region(1, Phase::forward, "", "");
-    const TensorId last = tokens == graph.tensor(x).shape[0] ? x : activation("last_hidden", {tokens, d_.hidden}, o_.dtype);
+    const TensorId last =
+        tokens == graph.tensor(x).shape[0] ? x : activation("last_hidden", {tokens, d_.hidden}, o_.dtype);
     const TensorId normed = norm("final_norm", last);
     const TensorId w_out = m_.tied_embeddings ? 1 : weight("w_lm_head", {d_.hidden, d_.vocab / o_.tp}, 1);
     // Tied embeddings: tensor 1 is the embedding table ([vocab, hidden]); its transpose is a free view.
@@ -384,7 +390,9 @@ class Builder {
         accumulate(x, op(fwd.kind, name + ".grad", {gradient_of(y)}, attrs));
         break;
       }
-      case OpKind::all_reduce: accumulate(fwd.inputs[0], op(OpKind::all_reduce, name, {gradient_of(y)}, fwd.attrs)); break;
+      case OpKind::all_reduce:
+        accumulate(fwd.inputs[0], op(OpKind::all_reduce, name, {gradient_of(y)}, fwd.attrs));
+        break;
       case OpKind::swiglu: {
         const TensorId dy = gradient_of(y);
         accumulate(fwd.inputs[0], elementwise_grad(name + ".dgate", {fwd.inputs[0], fwd.inputs[1], dy}, 8));
@@ -430,9 +438,12 @@ class Builder {
 
 std::string_view recompute_name(Recompute recompute) {
   switch (recompute) {
-    case Recompute::none: return "none";
-    case Recompute::selective: return "selective";
-    case Recompute::full: return "full";
+    case Recompute::none:
+      return "none";
+    case Recompute::selective:
+      return "selective";
+    case Recompute::full:
+      return "full";
   }
   return "?";
 }
@@ -454,8 +465,7 @@ Expected<bool> check_llm_shape(const spec::ModelSpec& model, std::int64_t batch,
     return Error("tp " + std::to_string(tp) + " neither divides nor is a multiple of " + model.name + "'s " +
                  std::to_string(kv) + " KV heads");
   const std::int64_t ffn = model.has_moe ? model.moe.expert_ffn_hidden : model.ffn_hidden;
-  if (ffn % tp != 0)
-    return Error("tp " + std::to_string(tp) + " does not divide the FFN width " + std::to_string(ffn));
+  if (ffn % tp != 0) return Error("tp " + std::to_string(tp) + " does not divide the FFN width " + std::to_string(ffn));
   if (model.vocab % tp != 0 && model.vocab > tp) {
     // Vocabulary-parallel layers pad the vocabulary to a multiple of tp, as Megatron-LM does.
   }
@@ -535,10 +545,10 @@ ServingMemory serving_memory(const spec::ModelSpec& model, std::int64_t batch, s
   memory.kv_cache_bytes = per_token_values * ir::dtype_bytes(options.kv_dtype) * static_cast<double>(batch * context);
   // The widest live activations of a prefill: the FFN's gate and up outputs plus the residual stream,
   // for every prompt token at once (one layer at a time).
-  const double width = static_cast<double>(model.has_moe ? model.moe.expert_ffn_hidden * model.moe.top_k
-                                                         : model.ffn_hidden) / tp;
-  memory.activation_bytes = static_cast<double>(batch * prompt) * (2 * width + 2.0 * static_cast<double>(model.hidden)) *
-                            ir::dtype_bytes(options.dtype);
+  const double width =
+      static_cast<double>(model.has_moe ? model.moe.expert_ffn_hidden * model.moe.top_k : model.ffn_hidden) / tp;
+  memory.activation_bytes = static_cast<double>(batch * prompt) *
+                            (2 * width + 2.0 * static_cast<double>(model.hidden)) * ir::dtype_bytes(options.dtype);
   // Kernel workspaces (cuBLAS), the CUDA context and allocator slack: about 1 GiB on current runtimes.
   memory.workspace_bytes = 1024.0 * 1024 * 1024;
   return memory;

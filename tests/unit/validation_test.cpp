@@ -1,0 +1,272 @@
+// The validation harness against ../shared/validation/published-results.yaml: which cases it predicts,
+// the error bounds per kind, calibration bookkeeping, malformed input, and the generated report page.
+#include "validation/validation.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "spec_test_util.h"
+
+namespace xpusim::validation {
+namespace {
+
+const std::filesystem::path kCasesFile = std::filesystem::path(XPUSIM_SHARED_DIR) / "validation/published-results.yaml";
+
+// The report over the published cases, computed once. A missing cases file fails every test that
+// needs it (it is part of the project's shared data, not optional).
+const ValidationReport* published_report() {
+  static const std::optional<ValidationReport> report = []() -> std::optional<ValidationReport> {
+    if (!std::filesystem::exists(kCasesFile)) return std::nullopt;
+    Expected<ValidationReport> r = run_validation(kCasesFile, spec::testing::builtin_library());
+    if (!r.ok()) {
+      ADD_FAILURE() << r.error().to_string();
+      return std::nullopt;
+    }
+    return std::move(*r);
+  }();
+  return report ? &*report : nullptr;
+}
+
+#define REQUIRE_REPORT(name)                                            \
+  const ValidationReport* name = published_report();                    \
+  ASSERT_NE(name, nullptr) << "the published cases file " << kCasesFile \
+                           << " is missing or unreadable; it comes with the shared data (../shared/validation)"
+
+const CaseResult* find_case(const ValidationReport& report, std::string_view id) {
+  for (const CaseResult& c : report.cases)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+const KindSummary& summary_of(const ValidationReport& report, std::string_view kind) {
+  for (const KindSummary& s : report.summary)
+    if (s.kind == kind) return s;
+  ADD_FAILURE() << "no summary for " << kind;
+  static const KindSummary none;
+  return none;
+}
+
+std::filesystem::path write_temp(const std::string& name, const std::string& text) {
+  const std::filesystem::path path = std::filesystem::temp_directory_path() / ("xpusim_validation_" + name);
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+TEST(Validation, PredictsTheMicrobenchmarkCases) {
+  REQUIRE_REPORT(report);
+  std::vector<std::string> expected;
+  for (const char* chip : {"h100", "h200", "gb200"})
+    for (const char* shape : {"1024x1024x1024", "2048x2048x2048", "4096x4096x4096", "8192x8192x8192",
+                              "16384x16384x16384", "32768x32768x32768", "1024x2145x1024", "802816x192x768"})
+      expected.push_back(std::string("azure-gemm-") + chip + "-fp8-" + shape);
+  for (const char* id : {"azure-gemm-h100-fp8-6144x12288x12288", "azure-gemm-h200-fp8-6144x12288x12288",
+                         "azure-gemm-gb200-fp8-6144x12288x12288", "azure-gemm-gb200-fp4-16384x16384x16384",
+                         "azure-gemm-gb200-fp4-802816x192x768", "azure-gemm-a100-fp16-16384x16384x16384",
+                         "azure-gemm-a100-fp16-802816x192x768", "azure-hbm-a100", "azure-hbm-h100", "azure-hbm-h200",
+                         "azure-fa2-a100", "azure-fa2-h100", "azure-fa2-h200", "azure-fa2-gb200"})
+    expected.emplace_back(id);
+  for (const std::string& id : expected) {
+    const CaseResult* c = find_case(*report, id);
+    ASSERT_NE(c, nullptr) << id;
+    EXPECT_NE(c->status, CaseStatus::not_expressible) << id << ": " << c->reason;
+    EXPECT_TRUE(c->predicted.has_value()) << id;
+  }
+  // Every GEMM case is expressible: the shapes and dtypes are all given and every chip computes its dtype.
+  const KindSummary& gemm = summary_of(*report, "gemm_microbenchmark");
+  EXPECT_EQ(gemm.not_expressible, 0);
+  EXPECT_EQ(gemm.cases, gemm.held_out + gemm.calibration);
+}
+
+TEST(Validation, PredictsTheAzureInferenceCases) {
+  REQUIRE_REPORT(report);
+  for (const char* id :
+       {"azure-e2e-a100-llama3-70b-bs16", "azure-e2e-h100-llama3-70b-bs64", "azure-e2e-h200-llama3-70b-bs32",
+        "azure-e2e-h200-llama3-405b-bs96", "azure-e2e-h100-llama3-8b-bs64"}) {
+    const CaseResult* c = find_case(*report, id);
+    ASSERT_NE(c, nullptr) << id;
+    EXPECT_EQ(c->status, CaseStatus::predicted) << id << ": " << c->reason;
+  }
+  // Scheduler-driven runs are declared, with the reason, not fitted.
+  const CaseResult* trtllm = find_case(*report, "azure-gb200-trtllm-llama3-70b-tp4-500-2000");
+  ASSERT_NE(trtllm, nullptr);
+  EXPECT_EQ(trtllm->status, CaseStatus::not_expressible);
+  EXPECT_NE(trtllm->reason.find("in-flight batching"), std::string::npos) << trtllm->reason;
+}
+
+// Held-out median absolute errors per kind, against the bounds the report states.
+TEST(Validation, HeldOutErrorsStayWithinTheBounds) {
+  REQUIRE_REPORT(report);
+  for (const KindSummary& s : report->summary) {
+    ASSERT_TRUE(s.bound_pct.has_value()) << s.kind;
+    ASSERT_GT(s.held_out, 0) << s.kind << " has no held-out prediction";
+    ASSERT_TRUE(s.median_abs_error_pct.has_value()) << s.kind;
+    EXPECT_LE(*s.median_abs_error_pct, *s.bound_pct)
+        << s.kind << ": median |error| " << *s.median_abs_error_pct << "% over " << s.held_out
+        << " held-out cases; worst " << s.worst_case;
+  }
+  EXPECT_EQ(*error_bound_pct("gemm_microbenchmark"), 10.0);
+  EXPECT_EQ(*error_bound_pct("memory_bandwidth"), 10.0);
+  EXPECT_EQ(*error_bound_pct("attention_kernel"), 15.0);
+  EXPECT_EQ(*error_bound_pct("inference_throughput"), 15.0);
+}
+
+// A chip spec's efficiency sources name the cases they were fitted to; a case named "held out" is not one.
+TEST(Validation, CalibrationCasesAreTheOnesTheChipSpecsName) {
+  REQUIRE_REPORT(report);
+  for (const char* id : {"azure-gemm-h100-fp8-16384x16384x16384", "azure-gemm-h100-fp8-1024x1024x1024",
+                         "azure-gemm-gb200-fp4-16384x16384x16384", "azure-gemm-a100-fp16-16384x16384x16384",
+                         "azure-fa2-h100", "azure-fa2-gb200", "azure-hbm-a100", "azure-hbm-h100"}) {
+    const CaseResult* c = find_case(*report, id);
+    ASSERT_NE(c, nullptr) << id;
+    EXPECT_EQ(c->status, CaseStatus::calibration) << id;
+    // A calibration case reproduces its fit closely.
+    ASSERT_TRUE(c->error_pct.has_value()) << id;
+    EXPECT_LT(std::abs(*c->error_pct), 5.0) << id;
+  }
+  for (const char* id : {"azure-fa2-h200", "azure-hbm-h200", "azure-gemm-h100-fp8-8192x8192x8192",
+                         "azure-gemm-gb200-fp4-1024x1024x1024"}) {
+    const CaseResult* c = find_case(*report, id);
+    ASSERT_NE(c, nullptr) << id;
+    EXPECT_EQ(c->status, CaseStatus::predicted) << id << " should be held out";
+  }
+  for (const KindSummary& s : report->summary)
+    if (s.kind != "inference_throughput") {
+      EXPECT_GT(s.calibration, 0) << s.kind;
+    }
+}
+
+TEST(Validation, SaysWhyACaseIsNotExpressible) {
+  REQUIRE_REPORT(report);
+  auto reason_of = [&](std::string_view id) {
+    const CaseResult* c = find_case(*report, id);
+    EXPECT_NE(c, nullptr) << id;
+    if (!c) return std::string();
+    EXPECT_EQ(c->status, CaseStatus::not_expressible) << id;
+    EXPECT_FALSE(c->predicted.has_value()) << id;
+    return c->reason;
+  };
+  EXPECT_NE(reason_of("fa3-h100-fp16-peak").find("FlashAttention-3"), std::string::npos);
+  EXPECT_NE(reason_of("fa3-h100-fp8-peak").find("FlashAttention-3"), std::string::npos);
+  EXPECT_NE(reason_of("fa2-a100-fwd-peak").find("peak over a sweep"), std::string::npos);
+  EXPECT_NE(reason_of("fa2-h100-fwdbwd-peak").find("peak over a sweep"), std::string::npos);
+  EXPECT_NE(reason_of("mlperf-inf-v4.0-llama2-70b-h200-sxm-141gbx8-trt-offline").find("MLPerf"), std::string::npos);
+  EXPECT_NE(reason_of("mlperf-inf-v4.0-llama2-70b-h200-sxm-141gb-ctsx8-trt-server").find("1000 W"), std::string::npos);
+  // Llama 3 405B in bf16 needs about 100 GiB of weights per GPU at tp 8: more than an H100 holds.
+  EXPECT_NE(reason_of("azure-e2e-h100-llama3-405b-bs32").find("does not fit"), std::string::npos);
+}
+
+TEST(Validation, CoversOnlyItsKindsAndCountsTheRest) {
+  REQUIRE_REPORT(report);
+  EXPECT_EQ(report->cases_file, "published-results.yaml");
+  int covered = 0, other = 0;
+  for (const KindSummary& s : report->summary) covered += s.cases;
+  for (const auto& [kind, count] : report->other_kinds) other += count;
+  EXPECT_EQ(covered, static_cast<int>(report->cases.size()));
+  EXPECT_EQ(covered + other, report->total_cases);
+  ASSERT_EQ(report->summary.size(), std::size(kCoveredKinds));
+}
+
+TEST(Validation, JsonHoldsTheSummaryAndEveryCase) {
+  REQUIRE_REPORT(report);
+  const nlohmann::ordered_json json = to_json(*report);
+  ASSERT_EQ(json["summary"].size(), report->summary.size());
+  ASSERT_EQ(json["cases"].size(), report->cases.size());
+  const auto& first = json["cases"][0];
+  for (const char* key : {"id", "kind", "chip", "measured", "unit", "predicted", "error_pct", "status", "reason"})
+    EXPECT_TRUE(first.contains(key)) << key;
+  EXPECT_EQ(json["summary"][0]["kind"], "gemm_microbenchmark");
+}
+
+// docs/validation.md is generated (scripts/gen-validation-doc) and must match the report.
+TEST(Validation, DocMatchesTheReport) {
+  REQUIRE_REPORT(report);
+  const std::filesystem::path doc = std::filesystem::path(XPUSIM_SOURCE_DIR) / "docs/validation.md";
+  std::ifstream in(doc, std::ios::binary);
+  ASSERT_TRUE(in) << doc << " is missing: run scripts/gen-validation-doc";
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_TRUE(text.str() == to_markdown(*report)) << doc << " is out of date: run scripts/gen-validation-doc";
+}
+
+TEST(Validation, MalformedFilesAreErrorsNamingTheFile) {
+  const spec::Library& library = spec::testing::builtin_library();
+  const struct {
+    const char* name;
+    const char* text;
+    const char* message;
+  } bad[] = {
+      {"syntax.yaml", "cases: [\n  {id: a,\n", "YAML syntax error"},
+      {"scalar.yaml", "just text\n", "mapping"},
+      {"no-cases.yaml", "schema_version: 1\n", "list of cases"},
+      {"cases-map.yaml", "cases: {id: a}\n", "list of cases"},
+      {"case-scalar.yaml", "cases:\n  - 3\n", "a case is a mapping"},
+      {"no-id.yaml", "cases:\n  - kind: gemm_microbenchmark\n", "id and a kind"},
+      {"bad-value.yaml",
+       "cases:\n  - id: x\n    kind: memory_bandwidth\n    hardware: {accelerator: NVIDIA H100 80GB HBM3}\n"
+       "    measured: {metric: stream_triad_bandwidth, value: fast, unit: TB/s}\n",
+       "positive number"},
+      {"duplicate.yaml", "cases:\n  - {id: x, kind: layer_time}\n  - {id: x, kind: layer_time}\n", "duplicate case id"},
+  };
+  for (const auto& b : bad) {
+    const std::filesystem::path path = write_temp(b.name, b.text);
+    Expected<ValidationReport> r = run_validation(path, library);
+    ASSERT_FALSE(r.ok()) << b.name;
+    const std::string message = r.error().to_string();
+    EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+    EXPECT_NE(message.find(b.message), std::string::npos) << message;
+    std::filesystem::remove(path);
+  }
+  Expected<ValidationReport> missing = run_validation("/nonexistent/cases.yaml", library);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().to_string().find("cannot open"), std::string::npos);
+}
+
+TEST(Validation, UnknownAcceleratorsAndMissingShapesAreRowsNotErrors) {
+  const std::filesystem::path path = write_temp("rows.yaml", R"(schema_version: 1
+cases:
+  - id: mystery-gemm
+    kind: gemm_microbenchmark
+    hardware: {accelerator: Acme Z9}
+    workload: {m: 1024, n: 1024, k: 1024, dtype: fp8}
+    measured: {metric: gemm_tflops, value: 100, unit: TFLOP/s}
+  - id: shapeless-gemm
+    kind: gemm_microbenchmark
+    hardware: {accelerator: NVIDIA H100 80GB HBM3}
+    measured: {metric: gemm_tflops, value: 100, unit: TFLOP/s}
+  - id: fp8-on-a100
+    kind: gemm_microbenchmark
+    hardware: {accelerator: NVIDIA A100 80GB}
+    workload: {m: 4096, n: 4096, k: 4096, dtype: fp8}
+    measured: {metric: gemm_tflops, value: 100, unit: TFLOP/s}
+  - id: h100-gemm
+    kind: gemm_microbenchmark
+    hardware: {accelerator: NVIDIA H100 80GB HBM3}
+    workload: {m: 8192, n: 8192, k: 8192, dtype: fp8}
+    measured: {metric: gemm_tflops, value: 1290.1, unit: TFLOP/s}
+  - {id: some-training, kind: training_throughput}
+)");
+  Expected<ValidationReport> r = run_validation(path, spec::testing::builtin_library());
+  std::filesystem::remove(path);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->cases.size(), 4u);
+  EXPECT_EQ(r->total_cases, 5);
+  EXPECT_EQ(r->cases[0].status, CaseStatus::not_expressible);
+  EXPECT_NE(r->cases[0].reason.find("unknown accelerator 'Acme Z9'"), std::string::npos) << r->cases[0].reason;
+  EXPECT_NE(r->cases[1].reason.find("no GEMM shape"), std::string::npos) << r->cases[1].reason;
+  EXPECT_EQ(r->cases[2].chip, "a100-sxm-80gb");
+  EXPECT_NE(r->cases[2].reason.find("no fp8"), std::string::npos) << r->cases[2].reason;
+  // Not named in any chip's efficiency sources: held out (the id differs from the published one).
+  EXPECT_EQ(r->cases[3].status, CaseStatus::predicted);
+  ASSERT_TRUE(r->cases[3].error_pct.has_value());
+  EXPECT_LT(std::abs(*r->cases[3].error_pct), 10.0);
+  ASSERT_EQ(r->other_kinds.size(), 1u);
+  EXPECT_EQ(r->other_kinds[0].first, "training_throughput");
+}
+
+}  // namespace
+}  // namespace xpusim::validation

@@ -1,0 +1,65 @@
+#include "validate_command.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "validation/validation.h"
+
+namespace xpusim::cli {
+namespace {
+
+struct ValidateArgs {
+  std::string cases;
+  bool json = false;
+  bool markdown = false;
+};
+
+int run_validate(const Context& context, const ValidateArgs& args) {
+  Diagnostics diagnostics;
+  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
+  if (diagnostics.has_errors()) {
+    print_diagnostics(diagnostics);
+    return kExitBadInput;
+  }
+  Expected<validation::ValidationReport> report = validation::run_validation(args.cases, builtin.library);
+  if (!report.ok()) {
+    std::fprintf(stderr, "xpusim: %s\n", report.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  if (args.json) {
+    std::printf("%s\n", validation::to_json(*report).dump(2).c_str());
+  } else if (args.markdown) {
+    const std::string text = validation::to_markdown(*report);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else {
+    std::printf("%-22s %6s %9s %10s %8s %15s\n", "kind", "cases", "held out", "MdAPE", "bound", "not expressible");
+    for (const validation::KindSummary& s : report->summary)
+      std::printf("%-22s %6d %9d %9s %8s %15d\n", s.kind.c_str(), s.cases, s.held_out,
+                  s.median_abs_error_pct ? fmt::format("{:.1f}%", *s.median_abs_error_pct).c_str() : "-",
+                  s.bound_pct ? fmt::format("{:.0f}%", *s.bound_pct).c_str() : "-", s.not_expressible);
+    std::printf("\nevery case, with its error and method: xpusim validate --markdown (docs/validation.md)\n");
+  }
+  // A bound exceeded is a model regression, reported as a failure.
+  for (const validation::KindSummary& s : report->summary)
+    if (s.median_abs_error_pct && s.bound_pct && *s.median_abs_error_pct > *s.bound_pct) return 1;
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_validate_command(CLI::App& app, const Context& context, int& exit_code) {
+  auto args = std::make_shared<ValidateArgs>();
+  CLI::App* validate = app.add_subcommand("validate",
+                                          "Compare the analytical model with published measurements (GEMM, attention, "
+                                          "HBM, serving)");
+  validate->add_option("--cases", args->cases, "The published-results YAML (shared/validation/published-results.yaml)")
+      ->required();
+  auto* json = validate->add_flag("--json", args->json, "Print JSON");
+  auto* markdown = validate->add_flag("--markdown", args->markdown, "Print the full report as Markdown");
+  json->excludes(markdown);
+  validate->callback([&, args] { exit_code = run_validate(context, *args); });
+}
+
+}  // namespace xpusim::cli
