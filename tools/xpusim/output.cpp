@@ -25,6 +25,12 @@ nlohmann::ordered_json diagnostics_json(const Diagnostics& diagnostics) {
   return out;
 }
 
+bool looks_like_path(const std::string& target) {
+  std::error_code ec;
+  return target.find('/') != std::string::npos || target.ends_with(".yaml") || target.ends_with(".yml") ||
+         std::filesystem::is_regular_file(target, ec);
+}
+
 BuiltinLibrary load_builtin_library(const Context& context, Diagnostics& out) {
   BuiltinLibrary result;
   std::error_code ec;

@@ -22,6 +22,9 @@ struct Context {
 void print_diagnostics(const Diagnostics& diagnostics);
 nlohmann::ordered_json diagnostics_json(const Diagnostics& diagnostics);
 
+// Whether a spec argument names a file (read it) rather than a library spec (look it up).
+bool looks_like_path(const std::string& target);
+
 // The built-in library, with any problems loading it appended to `out`.
 struct BuiltinLibrary {
   spec::Library library;

@@ -66,12 +66,6 @@ int run_list(const Context& context, const SpecsOptions& options) {
   return kExitOk;
 }
 
-bool looks_like_path(const std::string& target) {
-  std::error_code ec;
-  return target.find('/') != std::string::npos || target.ends_with(".yaml") || target.ends_with(".yml") ||
-         std::filesystem::is_regular_file(target, ec);
-}
-
 // Four significant digits read well in a table and keep golden files stable across libm versions;
 // large values are written out whole with thousands separators rather than in exponent form.
 std::string figure_text(double value) {
