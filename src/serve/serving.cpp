@@ -43,8 +43,10 @@ perfmodel::Interconnect interconnect_of(const spec::ChipSpec& chip, const spec::
 
 Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec::ChipSpec& chip,
                                        const perfmodel::Interconnect& link, const ServeOptions& options) {
-  const std::int64_t context = options.prompt + options.gen;
   if (options.gen < 1) return Error("gen must be at least 1 token, got " + std::to_string(options.gen));
+  // The prefill yields the first output token; each later one is a decode step that attends to the
+  // prompt and the tokens before it. The last output token is never fed back.
+  const std::int64_t context = options.prompt + options.gen - 1;
   if (auto ok = frontend::check_llm_shape(model, options.batch, context, options.llm); !ok) return ok.error();
   if (options.llm.tp > 1 && link.bandwidth_gb_s_per_direction <= 0)
     return Error("tp " + std::to_string(options.llm.tp) + " needs a scale-up fabric, and chip " + chip.name +
@@ -68,8 +70,14 @@ Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec:
   result.ttft_s = result.prefill.seconds;
 
   // A decode step's time is linear in its context (attention reads the cache; nothing else depends on
-  // it), so the mean over the generation is the mean of the first and last steps.
-  const std::int64_t first = options.prompt, last = options.prompt + options.gen - 1;
+  // it), so the mean over the generation is the mean of the first and last steps. With gen = 1 there is
+  // no decode step at all.
+  if (options.gen == 1) {
+    result.total_s = result.ttft_s;
+    result.output_tokens_per_s = static_cast<double>(options.batch) / result.total_s;
+    return result;
+  }
+  const std::int64_t first = options.prompt, last = std::max(first, options.prompt + options.gen - 2);
   double step_sum = 0;
   for (std::int64_t ctx : {first, last}) {
     Expected<ir::Graph> step = frontend::build_decode(model, options.batch, ctx, options.llm);

@@ -49,7 +49,7 @@ struct ServeResult {
   double total_s = 0;              // ttft + (gen - 1) decode steps
   double output_tokens_per_s = 0;  // batch x gen / total, all ranks together
   PhaseResult prefill;
-  PhaseResult decode;  // one step at the middle of the generation
+  PhaseResult decode;  // one step at the middle of the generation (empty when gen = 1)
 };
 
 // The scale-up interconnect a system gives each chip (falls back to the chip's own links).

@@ -45,6 +45,12 @@ const spec::Document* resolve(const spec::Library& library, spec::Library& files
   return nullptr;
 }
 
+// The context of the decode step the table shows: the middle of the generation (serving.cpp).
+std::int64_t decode_context(const ServeArgs& args) {
+  const std::int64_t first = args.prompt, last = std::max(first, args.prompt + args.gen - 2);
+  return (first + last) / 2;
+}
+
 std::string ms(double seconds) {
   return fmt::format("{:.3f} ms", seconds * 1e3);
 }
@@ -160,8 +166,10 @@ int run_serve(const Context& context, const ServeArgs& args) {
       out["total_s"] = r.total_s;
       out["output_tokens_per_s"] = r.output_tokens_per_s;
       out["prefill"] = phase_json(r.prefill);
-      out["decode_step"] = phase_json(r.decode);
-      out["decode_step"]["context"] = args.prompt + (args.gen - 1) / 2;
+      if (args.gen > 1) {
+        out["decode_step"] = phase_json(r.decode);
+        out["decode_step"]["context"] = decode_context(args);
+      }
     }
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
@@ -182,12 +190,13 @@ int run_serve(const Context& context, const ServeArgs& args) {
         r.memory.total() / r.hbm_capacity_bytes);
     return kExitOk;
   }
-  std::printf("\ntime to first token   %s\ntime per output token %s (mean over the generation)\n", ms(r.ttft_s).c_str(),
-              ms(r.tpot_s).c_str());
+  std::printf("\ntime to first token   %s\ntime per output token %s\n", ms(r.ttft_s).c_str(),
+              args.gen > 1 ? (ms(r.tpot_s) + " (mean over the generation)").c_str() : "none (gen 1: no decode step)");
   std::printf("total                 %s\nthroughput            %.1f output tokens/s (all %d chips)\n",
               ms(r.total_s).c_str(), r.output_tokens_per_s, args.tp);
   print_phase(fmt::format("prefill ({} x {} tokens, per chip)", args.batch, args.prompt), r.prefill);
-  print_phase(fmt::format("decode step at context {} (per chip)", args.prompt + (args.gen - 1) / 2), r.decode);
+  if (args.gen > 1)
+    print_phase(fmt::format("decode step at context {} (per chip)", decode_context(args)), r.decode);
   return kExitOk;
 }
 
