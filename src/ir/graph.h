@@ -100,6 +100,11 @@ class Graph {
   std::vector<TensorId> add_op_multi(OpKind kind, std::string name, std::vector<TensorId> inputs, OpAttrs attrs,
                                      std::int64_t repeat, Phase phase);
 
+  void reserve(std::size_t ops, std::size_t tensors) {
+    ops_.reserve(ops);
+    tensors_.reserve(tensors);
+  }
+
   const Tensor& tensor(TensorId id) const { return tensors_[static_cast<std::size_t>(id)]; }
   Tensor& tensor(TensorId id) { return tensors_[static_cast<std::size_t>(id)]; }
   const std::vector<Tensor>& tensors() const { return tensors_; }

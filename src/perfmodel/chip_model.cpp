@@ -58,7 +58,19 @@ std::string_view bound_name(Bound bound) {
   return "?";
 }
 
-ChipModel::ChipModel(const spec::ChipSpec& chip) : chip_(chip) {
+ChipModel::ChipModel(const spec::ChipSpec& chip) : chip_(&chip) {
+  for (ir::DType dtype : ir::kAllDTypes) {
+    const auto i = static_cast<std::size_t>(dtype);
+    const std::string key(ir::dtype_compute_key(dtype));
+    const auto& macs = chip.cores.matrix_unit.macs_per_cycle;
+    if (auto it = macs.find(key); it != macs.end()) {
+      macs_per_cycle_[i] = it->second;
+      peak_flops_[i] = chip.derived_peak_tflops(key) * 1e12;
+    }
+    const auto& eff = chip.efficiency.matmul;
+    auto e = eff.find(key);
+    matmul_efficiency_[i] = e != eff.end() ? e->second : 1.0;
+  }
   systolic_ = chip.family != "gpu";
   const spec::ChipEfficiency& e = chip.efficiency;
   hbm_bytes_per_s_ = chip.hbm.bandwidth_tb_s * 1e12 * e.hbm;
@@ -70,17 +82,15 @@ ChipModel::ChipModel(const spec::ChipSpec& chip) : chip_(chip) {
 }
 
 bool ChipModel::supports(ir::DType dtype) const {
-  return chip_.cores.matrix_unit.macs_per_cycle.count(std::string(ir::dtype_compute_key(dtype))) > 0;
+  return peak_flops_[static_cast<std::size_t>(dtype)] > 0;
 }
 
 double ChipModel::matmul_peak_flops(ir::DType dtype) const {
-  return chip_.derived_peak_tflops(ir::dtype_compute_key(dtype)) * 1e12;
+  return peak_flops_[static_cast<std::size_t>(dtype)];
 }
 
 double ChipModel::matmul_efficiency(ir::DType dtype) const {
-  const auto& m = chip_.efficiency.matmul;
-  if (auto it = m.find(std::string(ir::dtype_compute_key(dtype))); it != m.end()) return it->second;
-  return 1.0;
+  return matmul_efficiency_[static_cast<std::size_t>(dtype)];
 }
 
 OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
@@ -90,8 +100,8 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
   const MatmulDims d = matmul_dims(graph, op);
   const double in_bytes = ir::dtype_bytes(a.dtype);
   const double peak = matmul_peak_flops(a.dtype) * matmul_efficiency(a.dtype);
-  const auto& unit = chip_.cores.matrix_unit;
-  const double units = static_cast<double>(chip_.cores.count * unit.count);
+  const auto& unit = chip_->cores.matrix_unit;
+  const double units = static_cast<double>(chip_->cores.count * unit.count);
   // The instruction's K granule is a fixed number of bytes: fp8 instructions take twice the K of bf16.
   const double k_granule = static_cast<double>(unit.tile.k) * std::max(1.0, 2.0 / in_bytes);
   const double k_padded = ceil_div(d.k, k_granule) * k_granule;
@@ -117,7 +127,7 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
   };
 
   if (!systolic_) {
-    const double sms = static_cast<double>(chip_.cores.count);
+    const double sms = static_cast<double>(chip_->cores.count);
     const double per_sm = peak / sms;
     const double smem = core_sram_bytes_;
     // Operands reach the tensor cores through shared memory and L2 at a rate sized for the tile the
@@ -157,14 +167,14 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
     // Weight-stationary systolic arrays: a k x n block of B sits in the array while the rows of A
     // stream through, `rows_per_cycle` at a time; filling and draining costs k + n cycles per block.
     const double array_k = static_cast<double>(unit.tile.k), array_n = static_cast<double>(unit.tile.n);
-    const std::string key(ir::dtype_compute_key(a.dtype));
-    const double macs = unit.macs_per_cycle.count(key) ? unit.macs_per_cycle.at(key) : array_k * array_n;
+    const double listed = macs_per_cycle_[static_cast<std::size_t>(a.dtype)];
+    const double macs = listed > 0 ? listed : array_k * array_n;
     const double rows_per_cycle = macs / (array_k * array_n);
     const double blocks = d.batch * ceil_div(d.k, array_k) * ceil_div(d.n, array_n);
     const double waves = ceil_div(blocks, units);
     const double cycles = waves * (ceil_div(d.m, rows_per_cycle) + array_k + array_n);
     const double eff = matmul_efficiency(a.dtype);
-    const double compute_s = cycles / (chip_.clock_mhz * 1e6) / eff;
+    const double compute_s = cycles / (chip_->clock_mhz * 1e6) / eff;
     consider(compute_s, traffic_for(array_k, array_n));
   }
   best.flops = 2.0 * d.batch * d.m * d.n * d.k;
@@ -181,7 +191,7 @@ OpTime ChipModel::attention(const ir::Graph& graph, const ir::Op& op) const {
   OpTime t;
   t.flops = cost.flops;
   t.hbm_bytes = cost.bytes();
-  t.compute_s = cost.flops / (matmul_peak_flops(dtype) * matmul_efficiency(dtype) * chip_.efficiency.attention);
+  t.compute_s = cost.flops / (matmul_peak_flops(dtype) * matmul_efficiency(dtype) * chip_->efficiency.attention);
   t.memory_s = t.hbm_bytes / hbm_bytes_per_s_;
   t.overhead_s = overhead_s_;
   t.seconds = std::max(t.compute_s, t.memory_s) + t.overhead_s;
@@ -235,11 +245,11 @@ Expected<OpTime> ChipModel::time_op(const ir::Graph& graph, const ir::Op& op, co
     case OpKind::attention_backward: {
       const ir::DType dtype = graph.tensor(op.inputs[0]).dtype;
       if (!supports(dtype))
-        return Error("chip " + chip_.name + " has no " + std::string(ir::dtype_compute_key(dtype)) +
+        return Error("chip " + chip_->name + " has no " + std::string(ir::dtype_compute_key(dtype)) +
                      " matrix units (it computes " +
                      [&] {
                        std::string all;
-                       for (const auto& [key, macs] : chip_.cores.matrix_unit.macs_per_cycle) {
+                       for (const auto& [key, macs] : chip_->cores.matrix_unit.macs_per_cycle) {
                          (void)macs;
                          if (!all.empty()) all += ", ";
                          all += key;

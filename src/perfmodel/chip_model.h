@@ -6,6 +6,7 @@
 // its scores on chip. Efficiencies come from the chip spec (calibrated for real parts).
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -39,12 +40,14 @@ struct Interconnect {
 
 class ChipModel {
  public:
+  // Keeps a reference to `chip`, which must outlive the model.
   explicit ChipModel(const spec::ChipSpec& chip);
+  explicit ChipModel(spec::ChipSpec&&) = delete;  // a temporary spec would dangle
 
   // Errors: the op needs a dtype the chip cannot compute.
   Expected<OpTime> time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const;
 
-  const spec::ChipSpec& chip() const { return chip_; }
+  const spec::ChipSpec& chip() const { return *chip_; }
   bool supports(ir::DType dtype) const;
   double matmul_peak_flops(ir::DType dtype) const;  // FLOP/s, whole chip
 
@@ -55,8 +58,13 @@ class ChipModel {
   OpTime collective(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const;
   double matmul_efficiency(ir::DType dtype) const;
 
-  spec::ChipSpec chip_;
+  const spec::ChipSpec* chip_;
   bool systolic_ = false;
+  // Per dtype (indexed by ir::DType), looked up once: the sweeps call time_op millions of times.
+  static constexpr std::size_t kDTypes = std::size(ir::kAllDTypes);
+  std::array<double, kDTypes> peak_flops_{};  // 0: the chip cannot compute it
+  std::array<double, kDTypes> matmul_efficiency_{};
+  std::array<double, kDTypes> macs_per_cycle_{};
   double hbm_bytes_per_s_ = 0;  // achieved
   double vector_flops_ = 0;     // achieved, whole chip
   double overhead_s_ = 0;       // per kernel

@@ -24,6 +24,14 @@ void SwitchAsic::describe(SpecVisitor& v) {
   v.flag(Field("in_network_reduction", "Reduces data in the switch (SHARP, NVLS)").optional(), in_network_reduction);
   v.number(Field("serdes_gbps", "Speed of one SerDes lane", "Gb/s").optional().positive(1000), serdes_gbps);
   v.text(Field("process_node", "Foundry process of the ASIC").optional(), process_node);
+  v.number(Field("collective_efficiency", "Fraction of port bandwidth that ring collectives achieve")
+               .optional()
+               .between(0.01, 1),
+           collective_efficiency);
+  v.number(Field("reduction_efficiency", "Fraction of port bandwidth that in-network reductions achieve")
+               .optional()
+               .between(0.01, 1),
+           reduction_efficiency);
 }
 
 void Link::describe(SpecVisitor& v) {
@@ -35,6 +43,9 @@ void Link::describe(SpecVisitor& v) {
   v.number(Field("energy_pj_per_bit", "Energy to move one bit", "pJ/bit").optional().positive(1000), energy_pj_per_bit);
   v.number(Field("reach_m", "Longest supported cable or trace", "m").optional().positive(1e6), reach_m);
   v.choice(Field("medium", "Physical medium").optional(), medium, kMedia);
+  v.number(
+      Field("collective_efficiency", "Fraction of link bandwidth that collectives achieve").optional().between(0.01, 1),
+      collective_efficiency);
 }
 
 void NetworkSpec::describe(SpecVisitor& v) {

@@ -176,6 +176,8 @@ struct SwitchAsic final : SpecObject {
   bool in_network_reduction = false;
   std::optional<double> serdes_gbps;
   std::string process_node;
+  double collective_efficiency = 0.8;  // fraction of port bandwidth that ring collectives achieve
+  double reduction_efficiency = 0.8;   // fraction of port bandwidth that in-network reductions achieve
   void describe(SpecVisitor& v) override;
 };
 
@@ -186,6 +188,7 @@ struct Link final : SpecObject {
   std::optional<double> energy_pj_per_bit;
   std::optional<double> reach_m;
   std::string medium = "copper";
+  double collective_efficiency = 0.8;  // fraction of link bandwidth that collectives achieve
   void describe(SpecVisitor& v) override;
 };
 

@@ -2,10 +2,11 @@
 // published-results.yaml) set against what xpusim predicts for the same experiment.
 //
 // Each case of a kind the harness covers (GEMM microbenchmarks, attention kernels, HBM bandwidth,
-// LLM inference throughput) is either predicted with the library's chip, system and model specs, or
+// LLM inference throughput, NCCL all-reduce bus bandwidth, LLM training throughput, step and layer
+// time) is either predicted with the library's chip, system, network, cluster and model specs, or
 // declared not expressible with the reason. Cases whose id a chip spec names in its efficiency sources
-// calibrated that spec: they are shown but kept out of the error statistic, which is the median
-// absolute percentage error over the remaining (held-out) predictions of each kind.
+// (or a network spec in its switch efficiency sources) calibrated that spec: they are shown but kept out of the error
+// statistic, which is the median absolute percentage error over the remaining (held-out) predictions of each kind.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +23,9 @@
 namespace xpusim::validation {
 
 // The kinds of case the harness predicts, in report order.
-inline constexpr std::string_view kCoveredKinds[] = {"gemm_microbenchmark", "attention_kernel", "memory_bandwidth",
-                                                     "inference_throughput"};
+inline constexpr std::string_view kCoveredKinds[] = {
+    "gemm_microbenchmark",  "attention_kernel",    "memory_bandwidth",   "inference_throughput",
+    "collective_bandwidth", "training_throughput", "training_step_time", "layer_time"};
 
 // The median absolute error, in percent, that the held-out predictions of `kind` are held to (the
 // test suite enforces it; docs/validation.md shows it). nullopt for kinds the harness does not cover.
@@ -31,7 +33,7 @@ std::optional<double> error_bound_pct(std::string_view kind);
 
 enum class CaseStatus : unsigned char {
   predicted,        // held out: counts in the error statistic
-  calibration,      // a chip spec's efficiency was fitted to it: shown, not counted
+  calibration,      // a chip's or network's efficiency was fitted to it: shown, not counted
   not_expressible,  // xpusim cannot state this experiment yet; `reason` says why
 };
 std::string_view status_name(CaseStatus status);
@@ -48,7 +50,7 @@ struct CaseResult {
   std::optional<double> error_pct;  // signed: 100 (predicted - measured) / measured
   CaseStatus status = CaseStatus::not_expressible;
   std::string method;  // how the prediction was made: shape, dtype, batch, parallelism
-  std::string reason;  // not expressible: why; calibration: the chip spec(s) that name the case
+  std::string reason;  // not expressible: why; calibration: the chip or network spec(s) that name the case
 };
 
 struct KindSummary {

@@ -7,6 +7,7 @@
 
 #include "serve/serving.h"
 #include "support/text.h"
+#include "train_command.h"
 
 namespace xpusim::cli {
 namespace {
@@ -195,8 +196,7 @@ int run_serve(const Context& context, const ServeArgs& args) {
   std::printf("total                 %s\nthroughput            %.1f output tokens/s (all %d chips)\n",
               ms(r.total_s).c_str(), r.output_tokens_per_s, args.tp);
   print_phase(fmt::format("prefill ({} x {} tokens, per chip)", args.batch, args.prompt), r.prefill);
-  if (args.gen > 1)
-    print_phase(fmt::format("decode step at context {} (per chip)", decode_context(args)), r.decode);
+  if (args.gen > 1) print_phase(fmt::format("decode step at context {} (per chip)", decode_context(args)), r.decode);
   return kExitOk;
 }
 
@@ -220,6 +220,7 @@ void add_llm_command(CLI::App& app, const Context& context, int& exit_code) {
       ->check(CLI::IsMember({"bf16", "fp16", "fp8", "int8"}));
   serve->add_option("--tp", args->tp, "Tensor-parallel chips (inside one scale-up domain)")->check(CLI::Range(1, 4096));
   serve->add_flag("--json", args->json, "Print JSON");
+  add_train_command(*llm, context, exit_code);
   serve->callback([&, args, chip, system] {
     if (chip->count() == 0 && system->count() == 0) throw CLI::RequiredError("--chip or --system");
     exit_code = run_serve(context, *args);

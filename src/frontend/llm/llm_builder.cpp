@@ -50,9 +50,12 @@ double experts_reached(double experts, double assignments) {
 class Builder {
  public:
   Builder(const spec::ModelSpec& model, const LlmOptions& options)
-      : m_(model), o_(options), d_(dims_of(model, options.tp)) {}
+      : m_(model), o_(options), d_(dims_of(model, options.tp)) {
+    graph.reserve(256, 512);  // a training step's ops and tensors, without regrowth
+  }
 
   Graph graph;
+  bool training_ = false;  // dropout runs only in training
 
   // Weights are shared between a layer's forward and its recomputation: one tensor per name.
   TensorId weight(const std::string& name, Shape shape, std::int64_t copies) {
@@ -125,7 +128,9 @@ class Builder {
       k = slice(rotated, {batch, kv_heads, kv_len, hd}, "k");
       v = slice(rotated, {batch, kv_heads, kv_len, hd}, "v");
     }
-    const TensorId attn = op(OpKind::attention, "attention", {q, k, v}, attention_attrs());
+    const TensorId attn = decode || o_.flash_attention
+                              ? op(OpKind::attention, "attention", {q, k, v}, attention_attrs())
+                              : unfused_attention(q, k, v);
     const TensorId flat = view(attn, {batch * q_len, heads * hd});
     TensorId out = matmul("attn_out", flat, weight("w_o", {heads * hd, d_.hidden}, L));
     out = all_reduce("attn_all_reduce", out);
@@ -167,7 +172,8 @@ class Builder {
       const TensorId q4 = slice(q, {batch, heads, q_len, qk}, "q");
       const TensorId k4 = permute("k", kv, {batch, heads, kv_len, qk});  // nope part plus the shared rope key
       const TensorId v4 = slice(kv, {batch, heads, kv_len, v_dim}, "v");
-      attn = op(OpKind::attention, "attention", {q4, k4, v4}, attention_attrs());
+      attn = o_.flash_attention ? op(OpKind::attention, "attention", {q4, k4, v4}, attention_attrs())
+                                : unfused_attention(q4, k4, v4);
     }
     const TensorId flat = view(attn, {tokens, heads * v_dim});
     TensorId out = matmul("attn_out", flat, weight("w_o", {heads * v_dim, d_.hidden}, L));
@@ -304,11 +310,14 @@ class Builder {
   }
 
   // Re-emits forward attention ops of [begin, end) for selective recomputation.
+  // Selective recomputation (Korthikanti et al.): the attention core runs again in the backward pass.
   void recompute_attention(std::size_t begin, std::size_t end, std::int64_t repeat, const std::string& prefix) {
     region(repeat, Phase::recompute, "recompute." + prefix, "");
     for (std::size_t i = begin; i < end; ++i) {
       const ir::Op fwd = graph.ops()[i];
-      if (fwd.kind == OpKind::attention) op(OpKind::attention, "attention", fwd.inputs, fwd.attrs);
+      const std::string base = fwd.name.substr(fwd.name.find_last_of('.') + 1);
+      if (fwd.kind == OpKind::attention || base.starts_with("attn_core"))
+        graph.add_op(fwd.kind, prefix_ + base, fwd.inputs, fwd.attrs, repeat_, phase_);
     }
   }
 
@@ -319,6 +328,29 @@ class Builder {
   }
 
  private:
+  // Attention without fusion: scores = Q K^T for every head and every (masked or not) pair, a fused
+  // scale-mask-softmax, dropout in training, then P V; the score matrix goes through HBM each time.
+  TensorId unfused_attention(TensorId q, TensorId k, TensorId v) {
+    const Shape& qs = graph.tensor(q).shape;  // [b, h, s, d]
+    const Shape& ks = graph.tensor(k).shape;
+    const Shape& vs = graph.tensor(v).shape;
+    const std::int64_t bh = qs[0] * qs[1], s_q = qs[2], s_kv = ks[2], d = qs[3], dv = vs[3];
+    const TensorId q3 = view(q, {bh, s_q, d});
+    // K^T and V per query head: a free view with as many KV heads as query heads, else a copy (GQA).
+    const bool same_heads = ks[1] == qs[1];
+    const TensorId k_t = same_heads ? view(k, {bh, d, s_kv}) : permute("attn_core_k_expand", k, {bh, d, s_kv});
+    const TensorId v3 = same_heads ? view(v, {bh, s_kv, dv}) : permute("attn_core_v_expand", v, {bh, s_kv, dv});
+    TensorId p = op(OpKind::matmul, "attn_core_scores", {q3, k_t});
+    p = op(OpKind::softmax, "attn_core_softmax", {p});
+    if (training_) {
+      OpAttrs dropout;
+      dropout.flops_per_element = 2;  // random mask and scale
+      p = op(OpKind::elementwise, "attn_core_dropout", {p}, dropout);
+    }
+    const TensorId context = op(OpKind::matmul, "attn_core_context", {p, v3});
+    return view(context, {qs[0], qs[1], s_q, dv});
+  }
+
   // A slice of a fused projection (Q of QKV) in the attention layout: a view when it is the whole
   // tensor, else a new tensor standing for the slice, which the attention kernel reads in place.
   TensorId slice(TensorId x, Shape shape, const std::string& what) {
@@ -496,6 +528,7 @@ Expected<ir::Graph> build_training_step(const spec::ModelSpec& model, std::int64
                                         Recompute recompute, const LlmOptions& options) {
   if (auto ok = check_llm_shape(model, micro_batch, seq, options); !ok) return ok.error();
   Builder b(model, options);
+  b.training_ = true;
   const std::int64_t tokens = micro_batch * seq;
   const double capacity = model.has_moe ? model.moe.capacity_factor : 1.0;
 

@@ -25,6 +25,10 @@ struct LlmOptions {
   // Flash attention skips the masked half of causal attention; Megatron-LM's 2021 kernels and its FLOP
   // formula compute (and count) the whole score matrix.
   bool skip_masked_attention = true;
+  // Fused (flash) attention keeps the scores on chip. Without it (Megatron-LM before 2022), attention
+  // is two batched matmuls around a softmax, and in training a dropout, over the whole score matrix
+  // in HBM: masked scores computed too.
+  bool flash_attention = true;
 };
 
 // Inference: `batch` prompts of `prompt` tokens each, producing the first token.

@@ -1,0 +1,260 @@
+#include "network/collectives.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace xpusim::network {
+namespace {
+
+// Software cost of one step of a collective (post, signal, wait) in NCCL-class libraries, on top of
+// the wire and switch latency: about a microsecond inside a node, a few across the network (the NIC,
+// its doorbell and completion).
+constexpr double kScaleUpStepUs = 1.0;
+constexpr double kScaleOutStepUs = 3.0;
+
+double log2_ceil(int g) {
+  return std::ceil(std::log2(std::max(1, g)));
+}
+
+struct LevelCost {
+  double seconds = 0;
+  Algorithm algorithm = Algorithm::ring;
+};
+
+// One collective among `g` ranks of one level moving `bytes` (per the Collective convention).
+LevelCost level_time(Collective c, double bytes, const Level& level, int g, Algorithm wanted) {
+  if (g <= 1) return {};
+  const double bw = level.bandwidth_gb_s * 1e9 * level.efficiency;
+  const double a = level.latency_us * 1e-6;
+  const double n = g, share = (n - 1) / n;
+  auto ring = [&]() -> double {
+    switch (c) {
+      case Collective::all_reduce:
+        return 2 * (n - 1) * a + 2 * share * bytes / bw;
+      case Collective::reduce_scatter:
+      case Collective::all_gather:
+        return (n - 1) * a + share * bytes / bw;
+      case Collective::all_to_all:
+        return (n - 1) * a + share * bytes / bw;
+      case Collective::broadcast:
+        return (n - 1) * a + bytes / bw;
+      case Collective::send_recv:
+        return a + bytes / bw;
+    }
+    return 0;
+  };
+  std::vector<LevelCost> options;
+  if (!level.torus_dims.empty()) {
+    // One bidirectional ring per dimension in turn; a chip's bandwidth is split over its 2k links, and
+    // a ring uses two of them. Reduce-scatter shrinks the data dimension by dimension.
+    const double k = static_cast<double>(level.torus_dims.size());
+    const double dim_bw = bw / k;
+    double t = 0, data = bytes;
+    const bool two_phase = c == Collective::all_reduce;
+    for (std::int64_t d : level.torus_dims) {
+      const double dn = static_cast<double>(d);
+      if (d <= 1) continue;
+      t += (two_phase ? 2 : 1) * ((dn - 1) * a + (dn - 1) / dn * data / dim_bw);
+      data /= dn;
+    }
+    return {t, Algorithm::torus};
+  }
+  options.push_back({ring(), Algorithm::ring});
+  if (c == Collective::all_reduce) {
+    const double steps = log2_ceil(g);
+    options.push_back({2 * steps * a + 2 * share * bytes / bw, Algorithm::double_binary_tree});
+    if ((g & (g - 1)) == 0)
+      options.push_back({2 * steps * a + 2 * share * bytes / bw, Algorithm::recursive_halving_doubling});
+    if (level.in_network_reduction) {
+      // Each rank sends its buffer into the switch once and receives the reduced result once.
+      const double reduce_bw = level.bandwidth_gb_s * 1e9 * level.reduction_efficiency;
+      options.push_back({2 * a + bytes / reduce_bw, Algorithm::in_network});
+    }
+  }
+  if (wanted != Algorithm::automatic) {
+    for (const LevelCost& o : options)
+      if (o.algorithm == wanted) return o;
+    return options.front();
+  }
+  return *std::min_element(options.begin(), options.end(),
+                           [](const LevelCost& x, const LevelCost& y) { return x.seconds < y.seconds; });
+}
+
+// nccl-tests' bus-bandwidth factor: what each rank must move per byte of the buffer.
+double bus_factor(Collective c, int g) {
+  const double n = g;
+  switch (c) {
+    case Collective::all_reduce:
+      return 2 * (n - 1) / n;
+    case Collective::reduce_scatter:
+    case Collective::all_gather:
+    case Collective::all_to_all:
+      return (n - 1) / n;
+    default:
+      return 1;
+  }
+}
+
+}  // namespace
+
+std::string_view collective_name(Collective collective) {
+  switch (collective) {
+    case Collective::all_reduce:
+      return "all_reduce";
+    case Collective::reduce_scatter:
+      return "reduce_scatter";
+    case Collective::all_gather:
+      return "all_gather";
+    case Collective::all_to_all:
+      return "all_to_all";
+    case Collective::broadcast:
+      return "broadcast";
+    case Collective::send_recv:
+      return "send_recv";
+  }
+  return "?";
+}
+
+std::string_view algorithm_name(Algorithm algorithm) {
+  switch (algorithm) {
+    case Algorithm::automatic:
+      return "automatic";
+    case Algorithm::ring:
+      return "ring";
+    case Algorithm::double_binary_tree:
+      return "double_binary_tree";
+    case Algorithm::recursive_halving_doubling:
+      return "recursive_halving_doubling";
+    case Algorithm::torus:
+      return "torus";
+    case Algorithm::in_network:
+      return "in_network";
+    case Algorithm::hierarchical:
+      return "hierarchical";
+  }
+  return "?";
+}
+
+int Group::size() const {
+  int n = 1;
+  for (int r : ranks_per_level) n *= r;
+  return n;
+}
+
+Topology topology_of(const spec::SystemSpec& system, const spec::NetworkSpec* scale_up_network, std::int64_t nodes,
+                     const spec::NetworkSpec* scale_out_switch, int scale_out_tiers) {
+  Topology t;
+  Level up;
+  up.name = "scale-up (" + system.scale_up.network + ")";
+  up.ranks = static_cast<int>(system.scale_up_domain_size());
+  up.bandwidth_gb_s = system.scale_up.bandwidth_gb_s_per_direction;
+  up.torus_dims = system.scale_up.torus_dims;
+  double fabric_ns = 0;
+  if (scale_up_network && scale_up_network->has_switch) {
+    const spec::SwitchAsic& s = scale_up_network->switch_asic;
+    fabric_ns = s.latency_ns.value_or(0);
+    up.efficiency = s.collective_efficiency;
+    up.in_network_reduction = s.in_network_reduction;
+    up.reduction_efficiency = s.reduction_efficiency;
+  } else if (scale_up_network && scale_up_network->has_link) {
+    fabric_ns = scale_up_network->link.latency_ns.value_or(0);
+    up.efficiency = scale_up_network->link.collective_efficiency;
+  }
+  up.latency_us = fabric_ns / 1000 + kScaleUpStepUs;
+  t.levels.push_back(up);
+
+  const std::int64_t domains = system.chip_count / system.scale_up_domain_size() * nodes;
+  if (domains > 1) {
+    Level out;
+    out.name = "scale-out";
+    out.ranks = static_cast<int>(domains);
+    // Each chip's share of its system's NICs.
+    out.bandwidth_gb_s = system.has_scale_out
+                             ? static_cast<double>(system.scale_out.nic_count) * system.scale_out.nic_gbps / 8 /
+                                   static_cast<double>(system.scale_up_domain_size())
+                             : 0;
+    double switch_ns = 0;
+    if (scale_out_switch && scale_out_switch->has_switch) {
+      switch_ns = scale_out_switch->switch_asic.latency_ns.value_or(0);
+      out.efficiency = scale_out_switch->switch_asic.collective_efficiency;
+      out.in_network_reduction = scale_out_switch->switch_asic.in_network_reduction;
+      out.reduction_efficiency = scale_out_switch->switch_asic.reduction_efficiency;
+    }
+    // A path up and down a folded Clos crosses 2 tiers - 1 switches.
+    out.latency_us = switch_ns * (2.0 * std::max(1, scale_out_tiers) - 1) / 1000 + kScaleOutStepUs;
+    t.levels.push_back(out);
+  }
+  return t;
+}
+
+Expected<CollectiveTime> collective_time(Collective collective, double bytes, const Topology& topology,
+                                         const Group& group, Algorithm algorithm) {
+  if (group.ranks_per_level.size() > topology.levels.size())
+    return Error("a group over " + std::to_string(group.ranks_per_level.size()) + " levels, but the topology has " +
+                 std::to_string(topology.levels.size()));
+  std::vector<std::pair<const Level*, int>> active;  // levels where the group has more than one rank
+  for (std::size_t i = 0; i < group.ranks_per_level.size(); ++i) {
+    const int g = group.ranks_per_level[i];
+    if (g < 1 || g > topology.levels[i].ranks)
+      return Error("the group has " + std::to_string(g) + " ranks at level " + topology.levels[i].name +
+                   ", which has " + std::to_string(topology.levels[i].ranks));
+    if (g > 1) {
+      if (topology.levels[i].bandwidth_gb_s <= 0)
+        return Error("level " + topology.levels[i].name + " has no bandwidth (a system without NICs)");
+      active.push_back({&topology.levels[i], g});
+    }
+  }
+  CollectiveTime result;
+  if (active.empty() || bytes <= 0) return result;
+  if (active.size() == 1) {
+    const LevelCost cost = level_time(collective, bytes, *active[0].first, active[0].second, algorithm);
+    result.seconds = cost.seconds;
+    result.algorithm = cost.algorithm;
+  } else if (algorithm == Algorithm::hierarchical) {
+    // Hierarchical (2D): inside the inner level first, across the outer levels on the inner level's
+    // share, then back. All-reduce = reduce-scatter inside, all-reduce across, all-gather inside.
+    const Level& inner = *active.front().first;
+    const int g_inner = active.front().second;
+    double t = 0, share = bytes;
+    if (collective == Collective::all_reduce || collective == Collective::reduce_scatter ||
+        collective == Collective::all_gather) {
+      const Collective inside =
+          collective == Collective::all_gather ? Collective::all_gather : Collective::reduce_scatter;
+      t += level_time(inside, bytes, inner, g_inner, Algorithm::automatic).seconds;
+      share = bytes / g_inner;
+      for (std::size_t i = 1; i < active.size(); ++i)
+        t += level_time(collective, share, *active[i].first, active[i].second, Algorithm::automatic).seconds;
+      if (collective == Collective::all_reduce)
+        t += level_time(Collective::all_gather, bytes, inner, g_inner, Algorithm::automatic).seconds;
+    } else {
+      for (const auto& [level, g] : active) t += level_time(collective, share, *level, g, Algorithm::automatic).seconds;
+    }
+    result.seconds = t;
+    result.algorithm = Algorithm::hierarchical;
+  } else {
+    // What NCCL does across nodes: one ring (or tree) through every rank of the group. Each rank's
+    // traffic then crosses the slowest level it spans, at that level's bandwidth, so intra-node
+    // bandwidth does not shrink the inter-node traffic (the hierarchical algorithm, asked for
+    // explicitly, models the 2D schemes that do).
+    Level flat = *active.back().first;
+    flat.ranks = group.size();
+    for (const auto& [level, g] : active) {
+      (void)g;
+      if (level->bandwidth_gb_s * level->efficiency < flat.bandwidth_gb_s * flat.efficiency) {
+        flat.bandwidth_gb_s = level->bandwidth_gb_s;
+        flat.efficiency = level->efficiency;
+      }
+      flat.latency_us = std::max(flat.latency_us, level->latency_us);
+      flat.in_network_reduction = flat.in_network_reduction && level->in_network_reduction;
+    }
+    flat.torus_dims.clear();
+    const LevelCost cost = level_time(collective, bytes, flat, group.size(), algorithm);
+    result.seconds = cost.seconds;
+    result.algorithm = cost.algorithm;
+  }
+  result.bus_bandwidth_gb_s =
+      result.seconds > 0 ? bytes * bus_factor(collective, group.size()) / result.seconds / 1e9 : 0;
+  return result;
+}
+
+}  // namespace xpusim::network

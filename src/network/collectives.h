@@ -1,0 +1,69 @@
+// Collective communication over a hierarchical topology: the scale-up fabric of a node or rack, then
+// the scale-out network between them. Analytical costs per algorithm (ring, double binary tree,
+// recursive halving-doubling, hierarchical, torus, in-network reduction), from link bandwidth, latency,
+// per-hop switch latency and protocol efficiency.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "spec/specs.h"
+#include "support/expected.h"
+
+namespace xpusim::network {
+
+enum class Collective : unsigned char { all_reduce, reduce_scatter, all_gather, all_to_all, broadcast, send_recv };
+std::string_view collective_name(Collective collective);
+
+enum class Algorithm : unsigned char {
+  automatic,  // the fastest that the level supports; across levels, NCCL's flat ring or tree
+  ring,
+  double_binary_tree,
+  recursive_halving_doubling,
+  torus,        // a ring along each torus dimension in turn (TPU ICI)
+  in_network,   // the switch reduces (NVLink SHARP, InfiniBand SHARP)
+  hierarchical  // across levels, when asked: reduce-scatter inside, all-reduce across, all-gather inside
+};
+std::string_view algorithm_name(Algorithm algorithm);
+
+// One level of the hierarchy, seen from one rank.
+struct Level {
+  std::string name;
+  int ranks = 1;              // ranks that share this level (a node's chips; the nodes of a cluster)
+  double bandwidth_gb_s = 0;  // per rank, per direction
+  double latency_us = 0;      // one step: links, switch hops and the software's post/wait
+  double efficiency = 0.8;    // achieved fraction of link bandwidth for large messages
+  bool in_network_reduction = false;
+  double reduction_efficiency = 0.8;     // achieved fraction of link bandwidth for in-network reductions
+  std::vector<std::int64_t> torus_dims;  // a torus or mesh instead of a switch
+};
+
+struct Topology {
+  std::vector<Level> levels;  // innermost first
+};
+
+// Builds the topology of `nodes` systems. The scale-up level comes from the system (and its network
+// spec's latency); the scale-out level from the system's NICs and, when given, the cluster fabric's
+// switch (latency per hop, tiers).
+Topology topology_of(const spec::SystemSpec& system, const spec::NetworkSpec* scale_up_network, std::int64_t nodes,
+                     const spec::NetworkSpec* scale_out_switch, int scale_out_tiers);
+
+// A communicating group: how many of its ranks sit at each level (a TP group of 8 inside one node is
+// {8, 1}; a DP group spread one per node over 64 nodes is {1, 64}).
+struct Group {
+  std::vector<int> ranks_per_level;
+  int size() const;
+};
+
+struct CollectiveTime {
+  double seconds = 0;
+  double bus_bandwidth_gb_s = 0;  // nccl-tests' bus bandwidth: algorithm bytes x factor / time
+  Algorithm algorithm = Algorithm::ring;
+};
+
+// Time of one collective of `bytes` (the buffer each rank holds: for all-gather the gathered output,
+// for reduce-scatter the input). Errors: a group that does not fit the topology.
+Expected<CollectiveTime> collective_time(Collective collective, double bytes, const Topology& topology,
+                                         const Group& group, Algorithm algorithm = Algorithm::automatic);
+
+}  // namespace xpusim::network

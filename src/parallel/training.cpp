@@ -1,0 +1,215 @@
+#include "parallel/training.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace xpusim::parallel {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+
+bool is_layer_op(const ir::Op& op) {
+  return op.name.find("layer.") != std::string::npos;
+}
+
+// Activation bytes of one transformer layer for one microbatch (Korthikanti et al. 2022, eqs. 1-6,
+// 16-bit activations): s b h (34 + 5 a s / h) without parallelism, the 24 of the MLP and attention
+// projections split by tp, everything split by tp with sequence parallelism, the 5 a s / h attention
+// scores dropped by selective recomputation, and only the layer input kept with full recomputation.
+double layer_activation_bytes(const spec::ModelSpec& m, const TrainPlan& p) {
+  const double s = static_cast<double>(p.seq) / p.cp, b = static_cast<double>(p.micro_batch);
+  const double h = static_cast<double>(m.hidden), a = static_cast<double>(m.heads), t = p.tp;
+  const double sbh = s * b * h;
+  if (p.recompute == frontend::Recompute::full) return 2 * sbh / (p.sequence_parallel ? t : 1);
+  // Fused attention never stores the scores; unfused attention keeps softmax and dropout outputs.
+  const double scores = p.recompute == frontend::Recompute::selective || p.flash_attention ? 0 : 5 * a * s / (h * t);
+  if (p.sequence_parallel) return sbh * (34 / t + scores);
+  return sbh * (10 + 24 / t + scores);
+}
+
+}  // namespace
+
+std::string_view schedule_name(Schedule schedule) {
+  switch (schedule) {
+    case Schedule::gpipe:
+      return "gpipe";
+    case Schedule::one_f_one_b:
+      return "1f1b";
+    case Schedule::interleaved:
+      return "interleaved";
+  }
+  return "?";
+}
+
+network::Group group_of(const network::Topology& topology, int inner_stride, int size) {
+  const int domain = topology.levels.empty() ? 1 : topology.levels[0].ranks;
+  network::Group g;
+  if (inner_stride >= domain) {
+    g.ranks_per_level = {1, size};
+  } else {
+    const int inside = std::min(size, std::max(1, domain / inner_stride));
+    g.ranks_per_level = {inside, std::max(1, size / inside)};
+  }
+  if (topology.levels.size() < 2) g.ranks_per_level.resize(1);
+  return g;
+}
+
+Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& p, int chips_available) {
+  for (const auto& [name, value] :
+       {std::pair{"tp", p.tp}, {"pp", p.pp}, {"dp", p.dp}, {"cp", p.cp}, {"ep", p.ep}, {"vp", p.vp}})
+    if (value < 1) return Error(std::string(name) + " must be at least 1, got " + std::to_string(value));
+  if (p.zero < 0 || p.zero > 3) return Error("zero must be 0, 1, 2 or 3, got " + std::to_string(p.zero));
+  if (p.chips() != chips_available)
+    return Error("tp x pp x dp x cp = " + std::to_string(p.tp) + " x " + std::to_string(p.pp) + " x " +
+                 std::to_string(p.dp) + " x " + std::to_string(p.cp) + " = " + std::to_string(p.chips()) +
+                 " chips, but the machine has " + std::to_string(chips_available));
+  frontend::LlmOptions o;
+  o.tp = p.tp;
+  if (auto ok = frontend::check_llm_shape(model, p.micro_batch, p.seq, o); !ok) return ok.error();
+  if (p.pp * p.vp > model.layers)
+    return Error("pp x vp = " + std::to_string(p.pp * p.vp) + " stages exceed " + model.name + "'s " +
+                 std::to_string(model.layers) + " layers");
+  if (p.vp > 1 && p.schedule != Schedule::interleaved)
+    return Error("vp " + std::to_string(p.vp) + " needs the interleaved schedule");
+  if (p.seq % p.cp != 0)
+    return Error("cp " + std::to_string(p.cp) + " does not divide the sequence of " + std::to_string(p.seq));
+  if (p.global_batch % (p.micro_batch * p.dp) != 0)
+    return Error("global batch " + std::to_string(p.global_batch) +
+                 " is not a multiple of micro batch x dp = " + std::to_string(p.micro_batch * p.dp));
+  if (p.ep > 1) {
+    if (!model.has_moe) return Error("ep " + std::to_string(p.ep) + " needs a mixture-of-experts model");
+    if (model.moe.experts % p.ep != 0 || (p.dp * p.cp) % p.ep != 0)
+      return Error("ep " + std::to_string(p.ep) + " must divide the " + std::to_string(model.moe.experts) +
+                   " experts and dp x cp");
+  }
+  return true;
+}
+
+Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec::ChipSpec& chip,
+                                        const network::Topology& topology, const TrainPlan& p) {
+  int chips = 1;
+  for (const network::Level& level : topology.levels) chips *= level.ranks;
+  if (auto ok = check_plan(model, p, chips); !ok) return ok.error();
+
+  TrainResult r;
+  // ---- memory of the most loaded stage (the first: it holds the most microbatches in flight)
+  const double params = spec::count_parameters(model).total;
+  const double stage_params = params / p.pp / p.tp;
+  const double dp = p.dp;
+  r.memory.weight_bytes = stage_params * ir::dtype_bytes(p.dtype) / (p.zero >= 3 ? dp : 1);
+  r.memory.gradient_bytes = stage_params * 4 / (p.zero >= 2 ? dp : 1);    // fp32 main gradients
+  r.memory.optimizer_bytes = stage_params * 12 / (p.zero >= 1 ? dp : 1);  // fp32 master weights, Adam m and v
+  r.microbatches = p.global_batch / (p.micro_batch * p.dp);
+  const double in_flight = std::min<double>(static_cast<double>(r.microbatches), p.pp);
+  const double first_stage_layers = std::ceil(static_cast<double>(model.layers) / p.pp);
+  double activations = layer_activation_bytes(model, p) * first_stage_layers * in_flight;
+  if (p.schedule == Schedule::interleaved) activations *= 1 + (p.pp - 1.0) / (p.pp * p.vp);
+  if (p.schedule == Schedule::gpipe)
+    activations = layer_activation_bytes(model, p) * first_stage_layers * static_cast<double>(r.microbatches);
+  r.memory.activation_bytes = activations;
+  r.memory.workspace_bytes = kGiB;
+  r.capacity_bytes = chip.hbm.capacity_gib * kGiB;
+  r.fits = r.memory.total() <= r.capacity_bytes;
+  if (!r.fits) return r;
+
+  // ---- one microbatch through the whole model on one TP group, then split into stages
+  frontend::LlmOptions o;
+  o.dtype = o.kv_dtype = p.dtype;
+  o.tp = p.tp;
+  o.flash_attention = p.flash_attention;
+  o.skip_masked_attention = p.flash_attention;
+  const std::int64_t local_seq = p.seq / p.cp;
+  Expected<ir::Graph> graph = frontend::build_training_step(model, p.micro_batch, local_seq, p.recompute, o);
+  if (!graph.ok()) return graph.error();
+  const network::Level& inner = topology.levels.front();
+  perfmodel::Interconnect tp_link{inner.bandwidth_gb_s, inner.latency_us, inner.efficiency};
+  const perfmodel::ChipModel chip_model(chip);
+  Expected<perfmodel::GraphTime> time = perfmodel::evaluate(chip_model, *graph, tp_link);
+  if (!time.ok()) return time.error();
+  // Model FLOPs: the forward and backward ops, not the recomputation nor the optimizer (MFU's convention).
+  double layers_s = 0, attention_s = 0, edge_s = 0, optimizer_s = 0, hardware_flops = 0, model_flops_rank = 0;
+  for (std::size_t i = 0; i < graph->ops().size(); ++i) {
+    const ir::Op& op = graph->ops()[i];
+    const double t = time->ops[i].seconds * static_cast<double>(op.repeat);
+    hardware_flops += time->ops[i].flops * static_cast<double>(op.repeat);
+    if (op.phase == ir::Phase::forward || op.phase == ir::Phase::backward)
+      model_flops_rank += time->ops[i].flops * static_cast<double>(op.repeat);
+    if (op.phase == ir::Phase::optimizer)
+      optimizer_s += t;
+    else if (is_layer_op(op))
+      layers_s += t;
+    else
+      edge_s += t;
+    if (op.kind == ir::OpKind::attention || op.kind == ir::OpKind::attention_backward) attention_s += t;
+  }
+  // Context parallelism: each rank's queries attend to every rank's keys (ring attention), cp blocks of
+  // the local attention; the K/V exchange hides under that work.
+  layers_s += (p.cp - 1) * attention_s;
+  // Stages hold ceil(layers / pp) layers at most (Megatron-LM allows uneven first and last stages);
+  // the last stage also runs the head and the loss: the slowest stage sets the pace.
+  const double stage_layers = std::ceil(static_cast<double>(model.layers) / p.pp);
+  r.stage_microbatch_s = layers_s * stage_layers / static_cast<double>(model.layers) + edge_s;
+  const double m = static_cast<double>(r.microbatches);
+  r.compute_s = m * r.stage_microbatch_s;
+  const double ramp = (p.pp - 1) * r.stage_microbatch_s;
+  r.bubble_s = p.schedule == Schedule::interleaved ? ramp / p.vp : ramp;
+
+  // ---- point-to-point between stages: activations forward, gradients backward, exposed in the ramp
+  if (p.pp > 1) {
+    const double boundary = static_cast<double>(p.micro_batch * local_seq * model.hidden) * ir::dtype_bytes(p.dtype) /
+                            (p.sequence_parallel ? p.tp : 1);
+    const network::Group pair = group_of(topology, p.tp * p.cp * p.dp, 2);
+    Expected<network::CollectiveTime> send =
+        network::collective_time(network::Collective::send_recv, boundary, topology, pair);
+    if (!send.ok()) return send.error();
+    r.pp_comm_s = 2.0 * (p.pp - 1) * p.vp * send->seconds;
+  }
+
+  // ---- data-parallel gradient synchronisation (and ZeRO-3 parameter gathers)
+  if (p.dp > 1) {
+    const network::Group dp_group = group_of(topology, p.tp * p.cp, p.dp);
+    const double grad_bytes = stage_params * ir::dtype_bytes(p.dtype);
+    double sync = 0;
+    auto time_of = [&](network::Collective c, double bytes) -> Expected<double> {
+      Expected<network::CollectiveTime> t = network::collective_time(c, bytes, topology, dp_group);
+      if (!t.ok()) return t.error();
+      return t->seconds;
+    };
+    if (p.zero == 0) {
+      Expected<double> t = time_of(network::Collective::all_reduce, grad_bytes);
+      if (!t.ok()) return t.error();
+      sync = *t;
+    } else {
+      // Distributed optimizer: reduce-scatter the gradients, all-gather the updated weights.
+      Expected<double> rs = time_of(network::Collective::reduce_scatter, grad_bytes);
+      Expected<double> ag = time_of(network::Collective::all_gather, grad_bytes);
+      if (!rs.ok()) return rs.error();
+      if (!ag.ok()) return ag.error();
+      sync = *rs + *ag;
+      if (p.zero == 3) sync += m * 2 * *ag;  // weights gathered for every microbatch's forward and backward
+    }
+    // The gradient reduction overlaps the last microbatch's backward (about two thirds of its time);
+    // ZeRO-3's gathers are prefetched under the compute of every microbatch.
+    const double window = p.overlap_grad_reduce ? (p.zero == 3 ? r.compute_s : r.stage_microbatch_s * 2.0 / 3.0) : 0;
+    r.dp_comm_s = std::max(0.0, sync - window);
+  }
+
+  r.optimizer_s = optimizer_s / p.pp / (p.zero >= 1 ? dp : 1.0);
+  r.step_s = r.compute_s + r.bubble_s + r.pp_comm_s + r.dp_comm_s + r.optimizer_s;
+
+  // ---- throughput and utilisation
+  const double tokens = static_cast<double>(p.global_batch * p.seq);
+  r.tokens_per_s = tokens / r.step_s;
+  const double model_flops = model_flops_rank * m * p.tp * p.dp * p.cp;
+  const double chips_d = p.chips();
+  // Executed FLOPs: the TP-sharded graph, for every microbatch on every pipeline and stage.
+  const double executed = hardware_flops * m * p.tp * p.dp * p.cp;
+  r.model_tflops_per_chip = model_flops / r.step_s / chips_d / 1e12;
+  r.hardware_tflops_per_chip = std::max(executed, model_flops) / r.step_s / chips_d / 1e12;
+  const double peak = chip.derived_peak_tflops(ir::dtype_compute_key(p.dtype));
+  r.mfu = peak > 0 ? r.model_tflops_per_chip / peak : 0;
+  r.hfu = peak > 0 ? r.hardware_tflops_per_chip / peak : 0;
+  return r;
+}
+
+}  // namespace xpusim::parallel

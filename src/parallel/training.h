@@ -1,0 +1,73 @@
+// Training on many chips: a parallel plan (tensor, pipeline, data with ZeRO, context, expert), its
+// memory per chip, and the time of one optimizer step with its breakdown.
+//
+// One pipeline stage's per-microbatch time comes from the analytical model of the training graph
+// (forward, recompute, backward of its layers, TP collectives included). Around it: the pipeline
+// schedule's bubble, point-to-point transfers between stages, the data-parallel gradient
+// synchronisation (overlapped with the last backward pass), ZeRO's parameter gathers, and the optimizer.
+#pragma once
+
+#include <string>
+
+#include "frontend/llm/llm_builder.h"
+#include "network/collectives.h"
+#include "perfmodel/chip_model.h"
+#include "spec/specs.h"
+
+namespace xpusim::parallel {
+
+enum class Schedule : unsigned char { gpipe, one_f_one_b, interleaved };
+std::string_view schedule_name(Schedule schedule);
+
+struct TrainPlan {
+  int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
+  int vp = 1;    // virtual stages per pipeline rank (interleaved schedule)
+  int zero = 1;  // 0: replicated optimizer; 1: optimizer states sharded over dp; 2: + gradients; 3: + weights
+  std::int64_t micro_batch = 1;
+  std::int64_t global_batch = 1;  // sequences per optimizer step
+  std::int64_t seq = 2048;
+  frontend::Recompute recompute = frontend::Recompute::full;
+  bool sequence_parallel = false;
+  Schedule schedule = Schedule::one_f_one_b;
+  ir::DType dtype = ir::DType::bf16;
+  bool overlap_grad_reduce = true;  // Megatron-LM's --overlap-grad-reduce
+  bool flash_attention = true;      // fused attention; off for Megatron-LM before 2022 (scores in HBM)
+
+  int chips() const { return tp * pp * dp * cp; }
+};
+
+struct TrainMemory {
+  double weight_bytes = 0, gradient_bytes = 0, optimizer_bytes = 0, activation_bytes = 0, workspace_bytes = 0;
+  double total() const { return weight_bytes + gradient_bytes + optimizer_bytes + activation_bytes + workspace_bytes; }
+};
+
+struct TrainResult {
+  TrainMemory memory;  // per chip, on the most loaded stage
+  double capacity_bytes = 0;
+  bool fits = false;
+  // Only when it fits:
+  std::int64_t microbatches = 0;  // per pipeline, per step
+  double stage_microbatch_s = 0;  // forward + backward of one microbatch on the slowest stage
+  double compute_s = 0;           // microbatches x stage time (TP collectives inside)
+  double bubble_s = 0;
+  double pp_comm_s = 0;  // exposed point-to-point transfers
+  double dp_comm_s = 0;  // exposed gradient synchronisation (and ZeRO-3 gathers)
+  double optimizer_s = 0;
+  double step_s = 0;
+  double tokens_per_s = 0;              // whole job
+  double model_tflops_per_chip = 0;     // model FLOPs (6 N + attention, no recompute) per chip per second
+  double hardware_tflops_per_chip = 0;  // FLOPs executed, recompute included
+  double mfu = 0, hfu = 0;              // over the dtype's dense peak
+};
+
+// Checks the plan against the model and the machine; the message says what and why.
+Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& plan, int chips_available);
+
+Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec::ChipSpec& chip,
+                                        const network::Topology& topology, const TrainPlan& plan);
+
+// Chips of one system that share a scale-up domain: TP groups live inside it; the layout below puts
+// TP innermost, then CP, then DP, then PP (Megatron-LM's order), and says how each group spreads.
+network::Group group_of(const network::Topology& topology, int inner_stride, int size);
+
+}  // namespace xpusim::parallel

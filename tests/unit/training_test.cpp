@@ -1,0 +1,121 @@
+// The training estimator: plan checks, Korthikanti's activation memory, the pipeline bubble and the
+// refusal of plans that do not fit.
+#include "parallel/training.h"
+
+#include <gtest/gtest.h>
+
+#include "spec_test_util.h"
+
+namespace xpusim::parallel {
+namespace {
+
+template <class T>
+const T& find(spec::Kind kind, const char* name) {
+  const spec::Document* doc = spec::testing::builtin_library().find(kind, name);
+  EXPECT_NE(doc, nullptr) << name;
+  return std::get<T>(doc->spec);
+}
+
+network::Topology dgx_a100(std::int64_t nodes) {
+  return network::topology_of(find<spec::SystemSpec>(spec::Kind::system, "dgx-a100"),
+                              &find<spec::NetworkSpec>(spec::Kind::network, "nvlink3-switch"), nodes,
+                              &find<spec::NetworkSpec>(spec::Kind::network, "nvidia-quantum2-ndr"), 2);
+}
+
+TEST(TrainPlan, ChecksThePlanAgainstModelAndMachine) {
+  const auto& gpt = find<spec::ModelSpec>(spec::Kind::model, "megatron-gpt-175b");
+  TrainPlan p;
+  p.tp = 8;
+  p.pp = 8;
+  p.dp = 2;
+  p.global_batch = 16;
+  EXPECT_EQ(check_plan(gpt, p, 64).error().to_string(),
+            "error: tp x pp x dp x cp = 8 x 8 x 2 x 1 = 128 chips, but the machine has 64");
+  p.pp = 100;
+  p.dp = 1;
+  EXPECT_EQ(check_plan(gpt, p, 800).error().to_string(),
+            "error: pp x vp = 100 stages exceed megatron-gpt-175b's 96 layers");
+  p.pp = 8;
+  p.dp = 2;
+  p.global_batch = 15;
+  EXPECT_EQ(check_plan(gpt, p, 128).error().to_string(),
+            "error: global batch 15 is not a multiple of micro batch x dp = 2");
+  p.global_batch = 16;
+  EXPECT_TRUE(check_plan(gpt, p, 128).ok());
+}
+
+TEST(Training, ActivationMemoryFollowsKorthikanti) {
+  const auto& gpt = find<spec::ModelSpec>(spec::Kind::model, "megatron-gpt-175b");
+  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
+  TrainPlan p;
+  p.tp = 8;
+  p.pp = 8;
+  p.dp = 1;
+  p.global_batch = 64;
+  p.sequence_parallel = true;
+  p.recompute = frontend::Recompute::selective;
+  const Expected<TrainResult> r = estimate_training(gpt, a100, dgx_a100(8), p);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  // Korthikanti et al. 2022, eq. 6 with selective recompute: s b h 34 / t per layer; the first stage
+  // holds L / p layers for p microbatches in flight.
+  const double per_layer = 2048.0 * 1 * 12288 * 34 / 8;
+  EXPECT_NEAR(r->memory.activation_bytes, per_layer * 96 / 8 * 8, 1);
+  // Mixed-precision Adam: 2 + 4 + 12 bytes per parameter, the optimizer's 12 sharded over dp = 1.
+  const double stage_params = spec::count_parameters(gpt).total / 64;
+  EXPECT_NEAR(r->memory.weight_bytes + r->memory.gradient_bytes + r->memory.optimizer_bytes, 18 * stage_params, 1);
+}
+
+TEST(Training, PipelineBubbleIsTheRampOfTheSchedule) {
+  const auto& gpt = find<spec::ModelSpec>(spec::Kind::model, "megatron-gpt-175b");
+  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
+  TrainPlan p;
+  p.tp = 8;
+  p.pp = 8;
+  p.dp = 1;
+  p.global_batch = 32;
+  const Expected<TrainResult> one_f_one_b = estimate_training(gpt, a100, dgx_a100(8), p);
+  ASSERT_TRUE(one_f_one_b.ok());
+  EXPECT_NEAR(one_f_one_b->bubble_s, 7 * one_f_one_b->stage_microbatch_s, 1e-12);
+  EXPECT_NEAR(one_f_one_b->compute_s, 32 * one_f_one_b->stage_microbatch_s, 1e-12);
+  p.vp = 3;
+  p.schedule = Schedule::interleaved;
+  const Expected<TrainResult> interleaved = estimate_training(gpt, a100, dgx_a100(8), p);
+  ASSERT_TRUE(interleaved.ok());
+  EXPECT_NEAR(interleaved->bubble_s, 7.0 / 3 * interleaved->stage_microbatch_s, 1e-12);
+  EXPECT_LT(interleaved->step_s, one_f_one_b->step_s + one_f_one_b->pp_comm_s * 3);
+}
+
+TEST(Training, APlanThatDoesNotFitIsRefusedWithItsNumbers) {
+  const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama3-405b");
+  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
+  TrainPlan p;
+  p.tp = 8;
+  p.dp = 1;
+  p.global_batch = 8;
+  p.seq = 8192;
+  const Expected<TrainResult> r = estimate_training(llama, a100, dgx_a100(1), p);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->fits);
+  EXPECT_GT(r->memory.total(), 18 * 405e9 / 8);  // 18 bytes per parameter over 8 GPUs alone
+  EXPECT_EQ(r->step_s, 0);
+}
+
+TEST(Training, DataParallelScalingAddsOnlyExposedSync) {
+  const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama2-7b");
+  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
+  TrainPlan p;
+  p.tp = 1;
+  p.dp = 8;
+  p.global_batch = 64;
+  p.seq = 4096;
+  const Expected<TrainResult> r = estimate_training(llama, a100, dgx_a100(1), p);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->fits);
+  EXPECT_NEAR(r->step_s, r->compute_s + r->bubble_s + r->pp_comm_s + r->dp_comm_s + r->optimizer_s, 1e-12);
+  EXPECT_EQ(r->bubble_s, 0);  // one stage
+  EXPECT_GT(r->mfu, 0.2);
+  EXPECT_LT(r->mfu, 0.82);  // never above the calibrated GEMM efficiency
+}
+
+}  // namespace
+}  // namespace xpusim::parallel

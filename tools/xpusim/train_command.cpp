@@ -1,0 +1,234 @@
+#include "train_command.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "parallel/training.h"
+#include "support/text.h"
+
+namespace xpusim::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct TrainArgs {
+  std::string model, cluster, system, fabric, recompute = "full", schedule, dtype = "bf16", net_model = "analytical";
+  std::int64_t nodes = 1, micro_batch = 1, global_batch = 0, seq = 2048;
+  int tp = 1, pp = 1, dp = 0, cp = 1, ep = 1, vp = 1, zero = 1;
+  bool sequence_parallel = false, json = false;
+};
+
+template <class T>
+const T* lookup(const spec::Library& library, spec::Kind kind, const std::string& name, Diagnostics& out) {
+  if (const spec::Document* doc = library.find(kind, name)) return &std::get<T>(doc->spec);
+  const std::string suggestion = closest_match(name, library.names(kind));
+  out.error({}, {}, "no " + std::string(spec::kind_name(kind)) + " named " + quote_value(name) + " in the library",
+            suggestion.empty() ? "see 'xpusim specs list --kind " + std::string(spec::kind_name(kind)) + "'"
+                               : "did you mean '" + suggestion + "'?");
+  return nullptr;
+}
+
+std::string gb(double bytes) {
+  return fmt::format("{:.1f} GB", bytes / 1e9);
+}
+
+int run_train(const Context& context, const TrainArgs& a) {
+  Diagnostics diagnostics;
+  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
+  if (diagnostics.has_errors()) {
+    print_diagnostics(diagnostics);
+    return kExitBadInput;
+  }
+  const spec::Library& lib = builtin.library;
+  if (a.net_model != "analytical") {
+    std::fprintf(stderr, "xpusim: error: --net-model %s is not available yet (only analytical)\n", a.net_model.c_str());
+    return kExitBadInput;
+  }
+  const auto* model = lookup<spec::ModelSpec>(lib, spec::Kind::model, a.model, diagnostics);
+  const spec::SystemSpec* system = nullptr;
+  const spec::NetworkSpec* fabric = nullptr;
+  std::int64_t nodes = a.nodes;
+  int tiers = 1;
+  if (!a.cluster.empty()) {
+    if (const auto* cluster = lookup<spec::ClusterSpec>(lib, spec::Kind::cluster, a.cluster, diagnostics)) {
+      system = lookup<spec::SystemSpec>(lib, spec::Kind::system, cluster->system, diagnostics);
+      fabric = lookup<spec::NetworkSpec>(lib, spec::Kind::network, cluster->scale_out.switch_name, diagnostics);
+      nodes = cluster->system_count;
+      tiers = static_cast<int>(cluster->scale_out.tiers);
+    }
+  } else {
+    system = lookup<spec::SystemSpec>(lib, spec::Kind::system, a.system, diagnostics);
+    if (!a.fabric.empty()) fabric = lookup<spec::NetworkSpec>(lib, spec::Kind::network, a.fabric, diagnostics);
+    if (fabric && !fabric->has_switch)
+      diagnostics.error({}, {}, quote_value(a.fabric) + " is a link, not a switch", "--fabric names a switch spec");
+    // Tiers of the fabric: as many as a folded Clos of this switch needs to reach every NIC.
+    if (fabric && fabric->has_switch && system && system->has_scale_out) {
+      const double ports =
+          fabric->switch_asic.radix * std::max(1.0, fabric->switch_asic.port_speed_gbps / system->scale_out.nic_gbps);
+      const double nics = static_cast<double>(nodes * system->scale_out.nic_count);
+      double reach = ports;
+      while (reach < nics && tiers < 5) reach = 2 * ports / 2 * std::pow(ports / 2, tiers++);
+    }
+  }
+  const spec::ChipSpec* chip =
+      system ? lookup<spec::ChipSpec>(lib, spec::Kind::chip, system->chip, diagnostics) : nullptr;
+  if (diagnostics.has_errors() || !model || !system || !chip) {
+    print_diagnostics(diagnostics);
+    return kExitBadInput;
+  }
+  const spec::NetworkSpec* scale_up = nullptr;
+  if (const spec::Document* d = lib.find(spec::Kind::network, system->scale_up.network))
+    scale_up = &std::get<spec::NetworkSpec>(d->spec);
+  const network::Topology topology = network::topology_of(*system, scale_up, nodes, fabric, tiers);
+  const std::int64_t chips = system->chip_count * nodes;
+
+  parallel::TrainPlan plan;
+  plan.tp = a.tp;
+  plan.pp = a.pp;
+  plan.cp = a.cp;
+  plan.ep = a.ep;
+  plan.vp = a.vp;
+  plan.zero = a.zero;
+  plan.dp = a.dp > 0 ? a.dp : static_cast<int>(std::max<std::int64_t>(1, chips / std::max(1, a.tp * a.pp * a.cp)));
+  plan.micro_batch = a.micro_batch;
+  plan.global_batch = a.global_batch > 0 ? a.global_batch : plan.dp * a.micro_batch * 8;
+  plan.seq = a.seq;
+  plan.sequence_parallel = a.sequence_parallel;
+  plan.dtype = *ir::parse_dtype(a.dtype);
+  plan.recompute = a.recompute == "none"        ? frontend::Recompute::none
+                   : a.recompute == "selective" ? frontend::Recompute::selective
+                                                : frontend::Recompute::full;
+  plan.schedule = a.schedule.empty() ? (a.vp > 1 ? parallel::Schedule::interleaved : parallel::Schedule::one_f_one_b)
+                  : a.schedule == "gpipe"       ? parallel::Schedule::gpipe
+                  : a.schedule == "interleaved" ? parallel::Schedule::interleaved
+                                                : parallel::Schedule::one_f_one_b;
+
+  Expected<parallel::TrainResult> result = parallel::estimate_training(*model, *chip, topology, plan);
+  if (!result.ok()) {
+    std::fprintf(stderr, "xpusim: %s\n", result.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  const parallel::TrainResult& r = *result;
+  const std::string machine = fmt::format("{} x {} ({} {})", nodes, system->name, chips, chip->name);
+  if (a.json) {
+    Json out;
+    out["model"] = model->name;
+    out["machine"] = {{"system", system->name},
+                      {"nodes", nodes},
+                      {"chips", chips},
+                      {"chip", chip->name},
+                      {"fabric", fabric ? Json(fabric->name) : Json(nullptr)},
+                      {"tiers", tiers}};
+    out["plan"] = {{"tp", plan.tp},
+                   {"pp", plan.pp},
+                   {"dp", plan.dp},
+                   {"cp", plan.cp},
+                   {"ep", plan.ep},
+                   {"vp", plan.vp},
+                   {"zero", plan.zero},
+                   {"micro_batch", plan.micro_batch},
+                   {"global_batch", plan.global_batch},
+                   {"seq", plan.seq},
+                   {"recompute", std::string(frontend::recompute_name(plan.recompute))},
+                   {"sequence_parallel", plan.sequence_parallel},
+                   {"schedule", std::string(parallel::schedule_name(plan.schedule))},
+                   {"dtype", std::string(ir::dtype_name(plan.dtype))}};
+    out["memory"] = {{"weight_bytes", r.memory.weight_bytes},       {"gradient_bytes", r.memory.gradient_bytes},
+                     {"optimizer_bytes", r.memory.optimizer_bytes}, {"activation_bytes", r.memory.activation_bytes},
+                     {"workspace_bytes", r.memory.workspace_bytes}, {"total_bytes", r.memory.total()},
+                     {"capacity_bytes", r.capacity_bytes}};
+    out["fits"] = r.fits;
+    if (r.fits)
+      out["step"] = {{"seconds", r.step_s},
+                     {"microbatches", r.microbatches},
+                     {"compute_s", r.compute_s},
+                     {"bubble_s", r.bubble_s},
+                     {"pp_comm_s", r.pp_comm_s},
+                     {"dp_comm_s", r.dp_comm_s},
+                     {"optimizer_s", r.optimizer_s},
+                     {"tokens_per_s", r.tokens_per_s},
+                     {"model_tflops_per_chip", r.model_tflops_per_chip},
+                     {"hardware_tflops_per_chip", r.hardware_tflops_per_chip},
+                     {"mfu", r.mfu},
+                     {"hfu", r.hfu}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf(
+      "%s on %s: tp %d, pp %d, dp %d, cp %d%s, ZeRO-%d, micro batch %lld, global batch %lld, seq %lld, "
+      "%s recompute%s, %s\n",
+      model->name.c_str(), machine.c_str(), plan.tp, plan.pp, plan.dp, plan.cp,
+      plan.vp > 1 ? fmt::format(", vp {}", plan.vp).c_str() : "", plan.zero, static_cast<long long>(plan.micro_batch),
+      static_cast<long long>(plan.global_batch), static_cast<long long>(plan.seq),
+      std::string(frontend::recompute_name(plan.recompute)).c_str(),
+      plan.sequence_parallel ? ", sequence parallel" : "", std::string(ir::dtype_name(plan.dtype)).c_str());
+  std::printf(
+      "\nmemory per chip: weights %s + gradients %s + optimizer %s + activations %s + workspace %s = %s of "
+      "%s: %s\n",
+      gb(r.memory.weight_bytes).c_str(), gb(r.memory.gradient_bytes).c_str(), gb(r.memory.optimizer_bytes).c_str(),
+      gb(r.memory.activation_bytes).c_str(), gb(r.memory.workspace_bytes).c_str(), gb(r.memory.total()).c_str(),
+      gb(r.capacity_bytes).c_str(), r.fits ? "fits" : "DOES NOT FIT");
+  if (!r.fits) {
+    std::printf(
+        "\nnot timed: the plan needs %.1fx the memory of a chip (raise tp or pp, use ZeRO, recompute, or a "
+        "smaller micro batch)\n",
+        r.memory.total() / r.capacity_bytes);
+    return kExitOk;
+  }
+  std::printf("\nstep time            %.3f s  (%lld microbatches of %.1f ms on the slowest stage)\n", r.step_s,
+              static_cast<long long>(r.microbatches), r.stage_microbatch_s * 1e3);
+  std::printf("  compute (TP comm inside) %8.3f s  %5.1f%%\n", r.compute_s, 100 * r.compute_s / r.step_s);
+  std::printf("  pipeline bubble          %8.3f s  %5.1f%%\n", r.bubble_s, 100 * r.bubble_s / r.step_s);
+  std::printf("  pipeline transfers       %8.3f s  %5.1f%%\n", r.pp_comm_s, 100 * r.pp_comm_s / r.step_s);
+  std::printf("  data-parallel sync       %8.3f s  %5.1f%%  (exposed)\n", r.dp_comm_s, 100 * r.dp_comm_s / r.step_s);
+  std::printf("  optimizer                %8.3f s  %5.1f%%\n", r.optimizer_s, 100 * r.optimizer_s / r.step_s);
+  std::printf(
+      "\nthroughput           %.0f tokens/s\nper chip             %.1f TFLOP/s model (MFU %.1f%%), %.1f TFLOP/s "
+      "executed (HFU %.1f%%)\n",
+      r.tokens_per_s, r.model_tflops_per_chip, 100 * r.mfu, r.hardware_tflops_per_chip, 100 * r.hfu);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
+  auto a = std::make_shared<TrainArgs>();
+  CLI::App* train = llm.add_subcommand("train", "Step time, throughput, MFU and memory of a parallel training plan");
+  train->add_option("--model", a->model, "Model from the library")->required();
+  auto* cluster = train->add_option("--cluster", a->cluster, "Cluster from the library");
+  auto* system = train->add_option("--system", a->system, "System (node) from the library, with --nodes");
+  cluster->excludes(system);
+  train->add_option("--nodes", a->nodes, "Systems joined by the scale-out fabric")->check(CLI::Range(1, 1 << 20));
+  train->add_option("--fabric", a->fabric, "Switch spec of the scale-out fabric (with --system)");
+  train->add_option("--tp", a->tp, "Tensor-parallel chips")->check(CLI::Range(1, 4096));
+  train->add_option("--pp", a->pp, "Pipeline stages")->check(CLI::Range(1, 4096));
+  train->add_option("--dp", a->dp, "Data-parallel replicas (default: the chips left)")->check(CLI::Range(1, 1 << 20));
+  train->add_option("--cp", a->cp, "Context-parallel chips")->check(CLI::Range(1, 4096));
+  train->add_option("--ep", a->ep, "Expert-parallel chips (MoE)")->check(CLI::Range(1, 4096));
+  train->add_option("--vp", a->vp, "Virtual stages per pipeline rank (interleaved schedule)")
+      ->check(CLI::Range(1, 128));
+  train->add_option("--zero", a->zero, "ZeRO stage: 0 replicated, 1 optimizer, 2 + gradients, 3 + weights")
+      ->check(CLI::Range(0, 3));
+  train->add_option("--microbatch", a->micro_batch, "Sequences per microbatch")->check(CLI::Range(1, 1 << 20));
+  train
+      ->add_option("--global-batch", a->global_batch,
+                   "Sequences per optimizer step (default: 8 microbatches per replica)")
+      ->check(CLI::Range(1, 1 << 30));
+  train->add_option("--seq", a->seq, "Sequence length")->check(CLI::Range(1, 1 << 24));
+  train->add_option("--recompute", a->recompute, "Activation recomputation")
+      ->check(CLI::IsMember({"none", "selective", "full"}));
+  train->add_flag("--sequence-parallel", a->sequence_parallel, "Megatron sequence parallelism (with tp)");
+  train->add_option("--schedule", a->schedule, "Pipeline schedule (default: 1f1b, interleaved with --vp)")
+      ->check(CLI::IsMember({"gpipe", "1f1b", "interleaved"}));
+  train->add_option("--dtype", a->dtype, "Compute dtype")->check(CLI::IsMember({"bf16", "fp16", "fp8"}));
+  train->add_option("--net-model", a->net_model, "Network model")->check(CLI::IsMember({"analytical", "flow"}));
+  train->add_flag("--json", a->json, "Print JSON");
+  train->callback([&, a, cluster, system] {
+    if (cluster->count() == 0 && system->count() == 0) throw CLI::RequiredError("--cluster or --system");
+    exit_code = run_train(context, *a);
+  });
+}
+
+}  // namespace xpusim::cli
