@@ -38,12 +38,7 @@ const spec::Document* resolve(const spec::Library& library, spec::Library& files
       out.error({target, 0, 0}, {}, "the file holds no " + std::string(spec::kind_name(kind)) + " spec");
     return nullptr;
   }
-  if (const spec::Document* doc = library.find(kind, target)) return doc;
-  const std::string suggestion = closest_match(target, library.names(kind));
-  out.error({}, {}, "no " + std::string(spec::kind_name(kind)) + " named " + quote_value(target) + " in the library",
-            suggestion.empty() ? "see 'xpusim specs list --kind " + std::string(spec::kind_name(kind)) + "'"
-                               : "did you mean '" + suggestion + "'?");
-  return nullptr;
+  return find_in_library(library, kind, target, out);
 }
 
 // The context of the decode step the table shows: the middle of the generation (serving.cpp).

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "support/text.h"
+
 namespace xpusim::cli {
 
 void print_diagnostics(const Diagnostics& diagnostics) {
@@ -29,6 +31,16 @@ bool looks_like_path(const std::string& target) {
   std::error_code ec;
   return target.find('/') != std::string::npos || target.ends_with(".yaml") || target.ends_with(".yml") ||
          std::filesystem::is_regular_file(target, ec);
+}
+
+const spec::Document* find_in_library(const spec::Library& library, spec::Kind kind, const std::string& name,
+                                      Diagnostics& out) {
+  if (const spec::Document* doc = library.find(kind, name)) return doc;
+  const std::string kind_text(spec::kind_name(kind));
+  const std::string suggestion = closest_match(name, library.names(kind));
+  out.error({}, {}, "no " + kind_text + " named " + quote_value(name) + " in the library",
+            suggestion.empty() ? "see 'xpusim specs list --kind " + kind_text + "'" : "did you mean '" + suggestion + "'?");
+  return nullptr;
 }
 
 BuiltinLibrary load_builtin_library(const Context& context, Diagnostics& out) {

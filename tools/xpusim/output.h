@@ -25,6 +25,10 @@ nlohmann::ordered_json diagnostics_json(const Diagnostics& diagnostics);
 // Whether a spec argument names a file (read it) rather than a library spec (look it up).
 bool looks_like_path(const std::string& target);
 
+// A library spec by kind and name, or nullptr with "no chip named 'x' (did you mean 'y'?)" in `out`.
+const spec::Document* find_in_library(const spec::Library& library, spec::Kind kind, const std::string& name,
+                                      Diagnostics& out);
+
 // The built-in library, with any problems loading it appended to `out`.
 struct BuiltinLibrary {
   spec::Library library;

@@ -22,12 +22,8 @@ struct TrainArgs {
 
 template <class T>
 const T* lookup(const spec::Library& library, spec::Kind kind, const std::string& name, Diagnostics& out) {
-  if (const spec::Document* doc = library.find(kind, name)) return &std::get<T>(doc->spec);
-  const std::string suggestion = closest_match(name, library.names(kind));
-  out.error({}, {}, "no " + std::string(spec::kind_name(kind)) + " named " + quote_value(name) + " in the library",
-            suggestion.empty() ? "see 'xpusim specs list --kind " + std::string(spec::kind_name(kind)) + "'"
-                               : "did you mean '" + suggestion + "'?");
-  return nullptr;
+  const spec::Document* doc = find_in_library(library, kind, name, out);
+  return doc ? &std::get<T>(doc->spec) : nullptr;
 }
 
 std::string gb(double bytes) {
