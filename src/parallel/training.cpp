@@ -93,8 +93,10 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
 
   TrainResult r;
   // ---- memory of the most loaded stage (the first: it holds the most microbatches in flight)
+  // Expert parallelism shards the routed experts over ep ranks; everything else is split by tp and pp.
   const double params = spec::count_parameters(model).total;
-  const double stage_params = params / p.pp / p.tp;
+  const double experts = spec::routed_expert_parameters(model);
+  const double stage_params = ((params - experts) + experts / p.ep) / p.pp / p.tp;
   const double dp = p.dp;
   r.memory.weight_bytes = stage_params * ir::dtype_bytes(p.dtype) / (p.zero >= 3 ? dp : 1);
   r.memory.gradient_bytes = stage_params * 4 / (p.zero >= 2 ? dp : 1);    // fp32 main gradients
@@ -128,6 +130,7 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   if (!time.ok()) return time.error();
   // Model FLOPs: the forward and backward ops, not the recomputation nor the optimizer (MFU's convention).
   double layers_s = 0, attention_s = 0, edge_s = 0, optimizer_s = 0, hardware_flops = 0, model_flops_rank = 0;
+  double attention_flops = 0, model_attention_flops = 0;
   for (std::size_t i = 0; i < graph->ops().size(); ++i) {
     const ir::Op& op = graph->ops()[i];
     const double t = time->ops[i].seconds * static_cast<double>(op.repeat);
@@ -140,17 +143,52 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
       layers_s += t;
     else
       edge_s += t;
-    if (op.kind == ir::OpKind::attention || op.kind == ir::OpKind::attention_backward) attention_s += t;
+    if (op.kind == ir::OpKind::attention || op.kind == ir::OpKind::attention_backward) {
+      attention_s += t;
+      attention_flops += time->ops[i].flops * static_cast<double>(op.repeat);
+      if (op.phase != ir::Phase::recompute)
+        model_attention_flops += time->ops[i].flops * static_cast<double>(op.repeat);
+    }
   }
   // Context parallelism: each rank's queries attend to every rank's keys (ring attention), cp blocks of
-  // the local attention; the K/V exchange hides under that work.
+  // the local attention. Each block's K and V arrive from the ring neighbour while the previous block
+  // computes (and dK, dV travel back in the backward pass): only the excess is exposed.
   layers_s += (p.cp - 1) * attention_s;
+  if (p.cp > 1) {
+    const double kv_bytes =
+        2.0 * static_cast<double>(p.micro_batch * local_seq * model.kv_head_count() * model.head_size()) *
+        ir::dtype_bytes(p.dtype) / std::min<double>(p.tp, static_cast<double>(model.kv_head_count()));
+    const network::Group ring = group_of(topology, p.tp, 2);
+    Expected<network::CollectiveTime> hop =
+        network::collective_time(network::Collective::send_recv, kv_bytes, topology, ring);
+    if (!hop.ok()) return hop.error();
+    const double block_s = attention_s / static_cast<double>(model.layers);  // one block, forward and backward
+    layers_s += static_cast<double>(model.layers) * (p.cp - 1) * std::max(0.0, 3 * hop->seconds - block_s);
+  }
+  hardware_flops += (p.cp - 1) * attention_flops;
+  model_flops_rank += (p.cp - 1) * model_attention_flops;
+  double ep_all_layers_s = 0;
+  // Expert parallelism: every MoE layer sends each token's top-k copies to the experts' ranks and back
+  // (all-to-all dispatch and combine) in the forward pass, again in the backward pass, and once more
+  // when the forward pass is recomputed. Not overlapped with compute.
+  if (p.ep > 1 && model.has_moe) {
+    const double slots = static_cast<double>(p.micro_batch * local_seq * model.moe.top_k);
+    const double bytes = slots * static_cast<double>(model.hidden) * ir::dtype_bytes(p.dtype);
+    const network::Group ep_group = group_of(topology, p.tp, p.ep);
+    Expected<network::CollectiveTime> a2a =
+        network::collective_time(network::Collective::all_to_all, bytes, topology, ep_group);
+    if (!a2a.ok()) return a2a.error();
+    const double per_layer = (p.recompute == frontend::Recompute::full ? 6 : 4) * a2a->seconds;
+    layers_s += static_cast<double>(model.layers - model.moe.dense_layers) * per_layer;
+    ep_all_layers_s = static_cast<double>(model.layers - model.moe.dense_layers) * per_layer;
+  }
   // Stages hold ceil(layers / pp) layers at most (Megatron-LM allows uneven first and last stages);
   // the last stage also runs the head and the loss: the slowest stage sets the pace.
   const double stage_layers = std::ceil(static_cast<double>(model.layers) / p.pp);
   r.stage_microbatch_s = layers_s * stage_layers / static_cast<double>(model.layers) + edge_s;
   const double m = static_cast<double>(r.microbatches);
   r.compute_s = m * r.stage_microbatch_s;
+  r.ep_comm_s = m * ep_all_layers_s * stage_layers / static_cast<double>(model.layers);
   const double ramp = (p.pp - 1) * r.stage_microbatch_s;
   r.bubble_s = p.schedule == Schedule::interleaved ? ramp / p.vp : ramp;
 
@@ -210,6 +248,64 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   r.mfu = peak > 0 ? r.model_tflops_per_chip / peak : 0;
   r.hfu = peak > 0 ? r.hardware_tflops_per_chip / peak : 0;
   return r;
+}
+
+SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& chip, const network::Topology& topology,
+                          const TrainPlan& base, std::size_t keep) {
+  SearchResult out;
+  int chips = 1;
+  for (const network::Level& level : topology.levels) chips *= level.ranks;
+  const int domain = topology.levels.empty() ? 1 : topology.levels[0].ranks;
+  const frontend::Recompute recomputes[] = {frontend::Recompute::none, frontend::Recompute::selective,
+                                            frontend::Recompute::full};
+  for (int tp = 1; tp <= domain && tp <= model.heads; tp *= 2) {
+    if (chips % tp != 0 || model.heads % tp != 0) continue;
+    for (int cp : {1, 2, 4, 8}) {
+      if (chips % (tp * cp) != 0 || base.seq % cp != 0 || base.seq / cp < 1024) continue;
+      const int rest = chips / (tp * cp);
+      for (int pp = 1; pp <= std::min<std::int64_t>({rest, 64, model.layers}); ++pp) {
+        if (rest % pp != 0) continue;
+        const int dp = rest / pp;
+        for (int vp : {1, 2, 4}) {
+          if (vp > 1 && (pp == 1 || pp * vp > model.layers)) continue;
+          for (std::int64_t mb : {1, 2, 4, 8}) {
+            if (base.global_batch % (mb * dp) != 0) continue;
+            for (frontend::Recompute recompute : recomputes) {
+              for (int ep = 1; ep <= (model.has_moe ? model.moe.experts : 1); ep *= 2) {
+                if (ep > 1 && (model.moe.experts % ep != 0 || (dp * cp) % ep != 0)) continue;
+                TrainPlan plan = base;
+                plan.tp = tp;
+                plan.cp = cp;
+                plan.pp = pp;
+                plan.dp = dp;
+                plan.vp = vp;
+                plan.ep = ep;
+                plan.micro_batch = mb;
+                plan.recompute = recompute;
+                plan.sequence_parallel = tp > 1;
+                plan.schedule = vp > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
+                ++out.evaluated;
+                Expected<TrainResult> r = estimate_training(model, chip, topology, plan);
+                if (!r.ok() || !r->fits) continue;
+                ++out.fitting;
+                out.best.emplace_back(plan, *r);
+                // Keep the list short while it grows: sort and trim now and then.
+                if (out.best.size() > 4 * keep + 64) {
+                  std::sort(out.best.begin(), out.best.end(),
+                            [](const auto& a, const auto& b) { return a.second.step_s < b.second.step_s; });
+                  out.best.resize(keep);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  std::stable_sort(out.best.begin(), out.best.end(),
+                   [](const auto& a, const auto& b) { return a.second.step_s < b.second.step_s; });
+  if (out.best.size() > keep) out.best.resize(keep);
+  return out;
 }
 
 }  // namespace xpusim::parallel

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "frontend/llm/llm_builder.h"
 #include "network/collectives.h"
@@ -48,6 +49,7 @@ struct TrainResult {
   // Only when it fits:
   std::int64_t microbatches = 0;  // per pipeline, per step
   double stage_microbatch_s = 0;  // forward + backward of one microbatch on the slowest stage
+  double ep_comm_s = 0;           // expert all-to-alls of the slowest stage (part of compute_s)
   double compute_s = 0;           // microbatches x stage time (TP collectives inside)
   double bubble_s = 0;
   double pp_comm_s = 0;  // exposed point-to-point transfers
@@ -65,6 +67,20 @@ Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& plan, i
 
 Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec::ChipSpec& chip,
                                         const network::Topology& topology, const TrainPlan& plan);
+
+// Plan search: every plan of the space below that fits, fastest first. The space, for the machine's
+// chips: tp a power of two up to the scale-up domain that divides the heads; cp in {1, 2, 4, 8} keeping
+// at least 1024 tokens per rank; pp dividing the rest, up to 64 and the layers; dp the chips left;
+// vp in {1, 2, 4} with pp > 1 (interleaved); micro batch in {1, 2, 4, 8} dividing the global batch per
+// replica; recompute none, selective, full; sequence parallelism whenever tp > 1; ep (MoE) a power of
+// two dividing the experts and dp x cp. The global batch, sequence, dtype and ZeRO stage stay as in `base`.
+struct SearchResult {
+  int evaluated = 0;
+  int fitting = 0;
+  std::vector<std::pair<TrainPlan, TrainResult>> best;  // fastest first
+};
+SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& chip, const network::Topology& topology,
+                          const TrainPlan& base, std::size_t keep);
 
 // Chips of one system that share a scale-up domain: TP groups live inside it; the layout below puts
 // TP innermost, then CP, then DP, then PP (Megatron-LM's order), and says how each group spreads.

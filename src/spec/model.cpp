@@ -133,6 +133,12 @@ ParameterCount count_parameters(const ModelSpec& m) {
   return count;
 }
 
+double routed_expert_parameters(const ModelSpec& m) {
+  if (!m.has_moe) return 0;
+  return static_cast<double>((m.layers - m.moe.dense_layers) * m.moe.experts) *
+         ffn_params(m, static_cast<double>(m.moe.expert_ffn_hidden));
+}
+
 void check_model(const ModelSpec& m, const Document& doc, Diagnostics& out) {
   const std::size_t errors_before = out.error_count();
   if (!m.head_dim && m.hidden % m.heads != 0)

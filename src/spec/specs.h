@@ -302,6 +302,8 @@ struct ParameterCount {
 };
 // Weights counted from the architecture: embeddings, attention, FFN or experts, norms, biases.
 ParameterCount count_parameters(const ModelSpec& model);
+// The routed experts' weights alone (0 for a dense model): what expert parallelism shards.
+double routed_expert_parameters(const ModelSpec& model);
 
 // -------------------------------------------------------------------------------------------- any
 

@@ -117,5 +117,51 @@ TEST(Training, DataParallelScalingAddsOnlyExposedSync) {
   EXPECT_LT(r->mfu, 0.82);  // never above the calibrated GEMM efficiency
 }
 
+TEST(Training, ExpertParallelismShardsTheExpertsAndPaysAllToAlls) {
+  const auto& mixtral = find<spec::ModelSpec>(spec::Kind::model, "mixtral-8x7b");
+  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
+  TrainPlan p;
+  p.tp = 1;
+  p.dp = 8;
+  p.global_batch = 8;
+  p.seq = 1024;
+  p.recompute = frontend::Recompute::full;
+  const Expected<TrainResult> dense = estimate_training(mixtral, a100, dgx_a100(1), p);
+  p.ep = 8;
+  const Expected<TrainResult> sharded = estimate_training(mixtral, a100, dgx_a100(1), p);
+  ASSERT_TRUE(dense.ok() && sharded.ok());
+  // Weights: everything but the routed experts, plus an eighth of them.
+  const double all = spec::count_parameters(mixtral).total, experts = spec::routed_expert_parameters(mixtral);
+  EXPECT_NEAR(sharded->memory.weight_bytes, 2 * (all - experts + experts / 8), 1);
+  EXPECT_NEAR(dense->memory.weight_bytes, 2 * all, 1);
+  // Mixtral: 32 layers x 8 experts x 3 x 4096 x 14336 weights.
+  EXPECT_NEAR(experts, 32.0 * 8 * 3 * 4096 * 14336, 1);
+  EXPECT_GT(sharded->ep_comm_s, 0);
+  EXPECT_EQ(dense->ep_comm_s, 0);
+}
+
+TEST(PlanSearch, FindsTheFastestPlanThatFits) {
+  const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama2-13b");
+  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
+  TrainPlan base;
+  base.global_batch = 64;
+  base.seq = 4096;
+  const SearchResult found = search_plans(llama, a100, dgx_a100(2), base, 5);
+  ASSERT_FALSE(found.best.empty());
+  EXPECT_GE(found.evaluated, found.fitting);
+  EXPECT_EQ(found.best.size(), 5u);
+  for (std::size_t i = 0; i < found.best.size(); ++i) {
+    EXPECT_TRUE(found.best[i].second.fits);
+    EXPECT_EQ(found.best[i].first.chips(), 16);
+    if (i > 0) {
+      EXPECT_LE(found.best[i - 1].second.step_s, found.best[i].second.step_s);
+    }
+  }
+  // The winner is as fast as the same plan estimated on its own.
+  const Expected<TrainResult> again = estimate_training(llama, a100, dgx_a100(2), found.best[0].first);
+  ASSERT_TRUE(again.ok());
+  EXPECT_DOUBLE_EQ(again->step_s, found.best[0].second.step_s);
+}
+
 }  // namespace
 }  // namespace xpusim::parallel

@@ -17,7 +17,7 @@ struct TrainArgs {
   std::string model, cluster, system, fabric, recompute = "full", schedule, dtype = "bf16", net_model = "analytical";
   std::int64_t nodes = 1, micro_batch = 1, global_batch = 0, seq = 2048;
   int tp = 1, pp = 1, dp = 0, cp = 1, ep = 1, vp = 1, zero = 1;
-  bool sequence_parallel = false, json = false;
+  bool sequence_parallel = false, json = false, search = false;
 };
 
 template <class T>
@@ -101,6 +101,43 @@ int run_train(const Context& context, const TrainArgs& a) {
                   : a.schedule == "interleaved" ? parallel::Schedule::interleaved
                                                 : parallel::Schedule::one_f_one_b;
 
+  Json search_json;
+  if (a.search) {
+    if (a.global_batch <= 0) {
+      std::fprintf(stderr, "xpusim: error: --search needs --global-batch (the sequences per step it keeps fixed)\n");
+      return kExitBadInput;
+    }
+    const parallel::SearchResult found = parallel::search_plans(*model, *chip, topology, plan, 5);
+    if (found.best.empty()) {
+      std::fprintf(stderr, "xpusim: error: none of the %d plans searched fits in memory\n", found.evaluated);
+      return kExitBadInput;
+    }
+    Json top = Json::array();
+    std::string table = fmt::format(
+        "searched {} plans, {} fit; the fastest:\n  {:>3} {:>3} {:>4} {:>3} {:>3} {:>3} {:>3} {:>10} {:>8} {:>9} "
+        "{:>6}\n",
+        found.evaluated, found.fitting, "tp", "pp", "dp", "cp", "vp", "ep", "mb", "recompute", "step s", "tokens/s",
+        "MFU");
+    for (const auto& [p, res] : found.best) {
+      table += fmt::format("  {:>3} {:>3} {:>4} {:>3} {:>3} {:>3} {:>3} {:>10} {:>8.3f} {:>9.0f} {:>5.1f}%\n", p.tp,
+                           p.pp, p.dp, p.cp, p.vp, p.ep, p.micro_batch, frontend::recompute_name(p.recompute),
+                           res.step_s, res.tokens_per_s, 100 * res.mfu);
+      top.push_back({{"tp", p.tp},
+                     {"pp", p.pp},
+                     {"dp", p.dp},
+                     {"cp", p.cp},
+                     {"vp", p.vp},
+                     {"ep", p.ep},
+                     {"micro_batch", p.micro_batch},
+                     {"recompute", std::string(frontend::recompute_name(p.recompute))},
+                     {"step_s", res.step_s},
+                     {"tokens_per_s", res.tokens_per_s},
+                     {"mfu", res.mfu}});
+    }
+    search_json = {{"evaluated", found.evaluated}, {"fitting", found.fitting}, {"top", std::move(top)}};
+    if (!a.json) std::printf("%s\n", table.c_str());
+    plan = found.best.front().first;
+  }
   Expected<parallel::TrainResult> result = parallel::estimate_training(*model, *chip, topology, plan);
   if (!result.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", result.error().to_string().c_str());
@@ -136,6 +173,7 @@ int run_train(const Context& context, const TrainArgs& a) {
                      {"workspace_bytes", r.memory.workspace_bytes}, {"total_bytes", r.memory.total()},
                      {"capacity_bytes", r.capacity_bytes}};
     out["fits"] = r.fits;
+    if (a.search) out["search"] = std::move(search_json);
     if (r.fits)
       out["step"] = {{"seconds", r.step_s},
                      {"microbatches", r.microbatches},
@@ -176,6 +214,8 @@ int run_train(const Context& context, const TrainArgs& a) {
   std::printf("\nstep time            %.3f s  (%lld microbatches of %.1f ms on the slowest stage)\n", r.step_s,
               static_cast<long long>(r.microbatches), r.stage_microbatch_s * 1e3);
   std::printf("  compute (TP comm inside) %8.3f s  %5.1f%%\n", r.compute_s, 100 * r.compute_s / r.step_s);
+  if (r.ep_comm_s > 0)
+    std::printf("    of which expert all-to-all %6.3f s  %5.1f%%\n", r.ep_comm_s, 100 * r.ep_comm_s / r.step_s);
   std::printf("  pipeline bubble          %8.3f s  %5.1f%%\n", r.bubble_s, 100 * r.bubble_s / r.step_s);
   std::printf("  pipeline transfers       %8.3f s  %5.1f%%\n", r.pp_comm_s, 100 * r.pp_comm_s / r.step_s);
   std::printf("  data-parallel sync       %8.3f s  %5.1f%%  (exposed)\n", r.dp_comm_s, 100 * r.dp_comm_s / r.step_s);
@@ -220,6 +260,8 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
       ->check(CLI::IsMember({"gpipe", "1f1b", "interleaved"}));
   train->add_option("--dtype", a->dtype, "Compute dtype")->check(CLI::IsMember({"bf16", "fp16", "fp8"}));
   train->add_option("--net-model", a->net_model, "Network model")->check(CLI::IsMember({"analytical", "flow"}));
+  train->add_flag("--search", a->search,
+                  "Find the fastest plan that fits (tp, pp, cp, vp, ep, micro batch, recompute; docs/parallel.md)");
   train->add_flag("--json", a->json, "Print JSON");
   train->callback([&, a, cluster, system] {
     if (cluster->count() == 0 && system->count() == 0) throw CLI::RequiredError("--cluster or --system");
