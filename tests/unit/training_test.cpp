@@ -16,6 +16,18 @@ const T& find(spec::Kind kind, const char* name) {
   return std::get<T>(doc->spec);
 }
 
+const spec::ChipSpec& a100_chip() { return find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb"); }
+
+TrainPlan plan_of(int tp, int pp, int dp, std::int64_t global_batch, std::int64_t seq = 2048) {
+  TrainPlan p;
+  p.tp = tp;
+  p.pp = pp;
+  p.dp = dp;
+  p.global_batch = global_batch;
+  p.seq = seq;
+  return p;
+}
+
 network::Topology dgx_a100(std::int64_t nodes) {
   return network::topology_of(find<spec::SystemSpec>(spec::Kind::system, "dgx-a100"),
                               &find<spec::NetworkSpec>(spec::Kind::network, "nvlink3-switch"), nodes,
@@ -46,12 +58,8 @@ TEST(TrainPlan, ChecksThePlanAgainstModelAndMachine) {
 
 TEST(Training, ActivationMemoryFollowsKorthikanti) {
   const auto& gpt = find<spec::ModelSpec>(spec::Kind::model, "megatron-gpt-175b");
-  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
-  TrainPlan p;
-  p.tp = 8;
-  p.pp = 8;
-  p.dp = 1;
-  p.global_batch = 64;
+  const auto& a100 = a100_chip();
+  TrainPlan p = plan_of(8, 8, 1, 64);
   p.sequence_parallel = true;
   p.recompute = frontend::Recompute::selective;
   const Expected<TrainResult> r = estimate_training(gpt, a100, dgx_a100(8), p);
@@ -67,12 +75,8 @@ TEST(Training, ActivationMemoryFollowsKorthikanti) {
 
 TEST(Training, PipelineBubbleIsTheRampOfTheSchedule) {
   const auto& gpt = find<spec::ModelSpec>(spec::Kind::model, "megatron-gpt-175b");
-  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
-  TrainPlan p;
-  p.tp = 8;
-  p.pp = 8;
-  p.dp = 1;
-  p.global_batch = 32;
+  const auto& a100 = a100_chip();
+  TrainPlan p = plan_of(8, 8, 1, 32);
   const Expected<TrainResult> one_f_one_b = estimate_training(gpt, a100, dgx_a100(8), p);
   ASSERT_TRUE(one_f_one_b.ok());
   EXPECT_NEAR(one_f_one_b->bubble_s, 7 * one_f_one_b->stage_microbatch_s, 1e-12);
@@ -87,12 +91,8 @@ TEST(Training, PipelineBubbleIsTheRampOfTheSchedule) {
 
 TEST(Training, APlanThatDoesNotFitIsRefusedWithItsNumbers) {
   const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama3-405b");
-  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
-  TrainPlan p;
-  p.tp = 8;
-  p.dp = 1;
-  p.global_batch = 8;
-  p.seq = 8192;
+  const auto& a100 = a100_chip();
+  const TrainPlan p = plan_of(8, 1, 1, 8, 8192);
   const Expected<TrainResult> r = estimate_training(llama, a100, dgx_a100(1), p);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->fits);
@@ -102,12 +102,8 @@ TEST(Training, APlanThatDoesNotFitIsRefusedWithItsNumbers) {
 
 TEST(Training, DataParallelScalingAddsOnlyExposedSync) {
   const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama2-7b");
-  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
-  TrainPlan p;
-  p.tp = 1;
-  p.dp = 8;
-  p.global_batch = 64;
-  p.seq = 4096;
+  const auto& a100 = a100_chip();
+  const TrainPlan p = plan_of(1, 1, 8, 64, 4096);
   const Expected<TrainResult> r = estimate_training(llama, a100, dgx_a100(1), p);
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r->fits);
@@ -119,12 +115,8 @@ TEST(Training, DataParallelScalingAddsOnlyExposedSync) {
 
 TEST(Training, ExpertParallelismShardsTheExpertsAndPaysAllToAlls) {
   const auto& mixtral = find<spec::ModelSpec>(spec::Kind::model, "mixtral-8x7b");
-  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
-  TrainPlan p;
-  p.tp = 1;
-  p.dp = 8;
-  p.global_batch = 8;
-  p.seq = 1024;
+  const auto& a100 = a100_chip();
+  TrainPlan p = plan_of(1, 1, 8, 8, 1024);
   p.recompute = frontend::Recompute::full;
   const Expected<TrainResult> dense = estimate_training(mixtral, a100, dgx_a100(1), p);
   p.ep = 8;
@@ -142,7 +134,7 @@ TEST(Training, ExpertParallelismShardsTheExpertsAndPaysAllToAlls) {
 
 TEST(PlanSearch, FindsTheFastestPlanThatFits) {
   const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama2-13b");
-  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
+  const auto& a100 = a100_chip();
   TrainPlan base;
   base.global_batch = 64;
   base.seq = 4096;
