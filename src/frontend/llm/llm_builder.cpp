@@ -56,6 +56,9 @@ class Builder {
 
   Graph graph;
   bool training_ = false;  // dropout runs only in training
+  TensorId embedding_table_ = -1;
+  // Vocabulary-parallel layers pad the vocabulary to a multiple of tp, as Megatron-LM does.
+  std::int64_t vocab_rank() const { return (d_.vocab + o_.tp - 1) / o_.tp; }
 
   // Weights are shared between a layer's forward and its recomputation: one tensor per name.
   TensorId weight(const std::string& name, Shape shape, std::int64_t copies) {
@@ -275,7 +278,8 @@ class Builder {
     region(1, Phase::forward, "", "");
     const TensorId ids = graph.add_tensor("token_ids", {tokens}, DType::int8, TensorRole::activation);
     graph.tensor(ids).dtype = DType::fp32;  // 32-bit token ids
-    const TensorId table = weight("w_embedding", {d_.vocab / o_.tp, d_.hidden}, 1);
+    const TensorId table = weight("w_embedding", {vocab_rank(), d_.hidden}, 1);
+    embedding_table_ = table;
     return all_reduce("embedding_all_reduce", op(OpKind::embedding, "embedding", {ids, table}));
   }
 
@@ -284,9 +288,9 @@ class Builder {
     const TensorId last =
         tokens == graph.tensor(x).shape[0] ? x : activation("last_hidden", {tokens, d_.hidden}, o_.dtype);
     const TensorId normed = norm("final_norm", last);
-    const TensorId w_out = m_.tied_embeddings ? 1 : weight("w_lm_head", {d_.hidden, d_.vocab / o_.tp}, 1);
-    // Tied embeddings: tensor 1 is the embedding table ([vocab, hidden]); its transpose is a free view.
-    const TensorId w = m_.tied_embeddings ? view(w_out, {d_.hidden, d_.vocab / o_.tp}) : w_out;
+    // Tied embeddings reuse the input table ([vocab, hidden]); its transpose is a free view.
+    const TensorId w = m_.tied_embeddings ? view(embedding_table_, {d_.hidden, vocab_rank()})
+                                          : weight("w_lm_head", {d_.hidden, vocab_rank()}, 1);
     return matmul("lm_head", normed, w);
   }
 
@@ -498,9 +502,6 @@ Expected<bool> check_llm_shape(const spec::ModelSpec& model, std::int64_t batch,
                  std::to_string(kv) + " KV heads");
   const std::int64_t ffn = model.has_moe ? model.moe.expert_ffn_hidden : model.ffn_hidden;
   if (ffn % tp != 0) return Error("tp " + std::to_string(tp) + " does not divide the FFN width " + std::to_string(ffn));
-  if (model.vocab % tp != 0 && model.vocab > tp) {
-    // Vocabulary-parallel layers pad the vocabulary to a multiple of tp, as Megatron-LM does.
-  }
   return true;
 }
 
