@@ -3,6 +3,7 @@
 // per core on h100-sxm (issue 3); >= 10,000 gpt3-175b training-step evaluations on 1024 chips per
 // second per core (issue 4). Each benchmark checks its answer, so a fast wrong model fails.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +37,13 @@ struct Setup {
   }
 };
 
+// Peak resident memory of the process so far, MiB (Linux reports ru_maxrss in KiB).
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
 const Setup& setup() {
   static const Setup s;
   return s;
@@ -63,6 +71,7 @@ void BM_Llama3_70bDecodeEvaluate(benchmark::State& state) {
   check(*t, state);
   state.counters["evaluations_per_s"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["peak_rss_mib"] = peak_rss_mib();
 }
 BENCHMARK(BM_Llama3_70bDecodeEvaluate);
 
@@ -83,6 +92,7 @@ void BM_Llama3_70bDecodeBuildAndEvaluate(benchmark::State& state) {
   check(t, state);
   state.counters["evaluations_per_s"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["peak_rss_mib"] = peak_rss_mib();
 }
 BENCHMARK(BM_Llama3_70bDecodeBuildAndEvaluate);
 
@@ -112,6 +122,7 @@ void BM_Gpt3_175bTrainingStep1024Chips(benchmark::State& state) {
   if (!(step_s > floor_s && step_s < 4 * floor_s)) state.SkipWithError("training step time out of its bounds");
   state.counters["evaluations_per_s"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["peak_rss_mib"] = peak_rss_mib();
 }
 BENCHMARK(BM_Gpt3_175bTrainingStep1024Chips);
 

@@ -142,7 +142,7 @@ int Group::size() const {
 }
 
 Topology topology_of(const spec::SystemSpec& system, const spec::NetworkSpec* scale_up_network, std::int64_t nodes,
-                     const spec::NetworkSpec* scale_out_switch, int scale_out_tiers) {
+                     const spec::NetworkSpec* scale_out_switch, int scale_out_tiers, double oversubscription) {
   Topology t;
   Level up;
   up.name = "scale-up (" + system.scale_up.network + ")";
@@ -180,6 +180,7 @@ Topology topology_of(const spec::SystemSpec& system, const spec::NetworkSpec* sc
       out.in_network_reduction = scale_out_switch->switch_asic.in_network_reduction;
       out.reduction_efficiency = scale_out_switch->switch_asic.reduction_efficiency;
     }
+    if (scale_out_tiers > 1 && oversubscription > 1) out.bandwidth_gb_s /= oversubscription;
     // A path up and down a folded Clos crosses 2 tiers - 1 switches.
     out.latency_us = switch_ns * (2.0 * std::max(1, scale_out_tiers) - 1) / 1000 + kScaleOutStepUs;
     t.levels.push_back(out);

@@ -44,9 +44,10 @@ struct Topology {
 
 // Builds the topology of `nodes` systems. The scale-up level comes from the system (and its network
 // spec's latency); the scale-out level from the system's NICs and, when given, the cluster fabric's
-// switch (latency per hop, tiers).
+// switch (latency per hop, tiers). With more than one tier, traffic leaves the leaf switches through
+// 1 / `oversubscription` of their down-link bandwidth, which bounds what each rank gets across them.
 Topology topology_of(const spec::SystemSpec& system, const spec::NetworkSpec* scale_up_network, std::int64_t nodes,
-                     const spec::NetworkSpec* scale_out_switch, int scale_out_tiers);
+                     const spec::NetworkSpec* scale_out_switch, int scale_out_tiers, double oversubscription = 1);
 
 // A communicating group: how many of its ranks sit at each level (a TP group of 8 inside one node is
 // {8, 1}; a DP group spread one per node over 64 nodes is {1, 64}).

@@ -105,6 +105,9 @@ TEST(Topology, BuildsScaleUpAndScaleOutFromSpecs) {
   EXPECT_TRUE(t.levels[0].in_network_reduction);
   EXPECT_EQ(t.levels[1].ranks, 32);
   EXPECT_DOUBLE_EQ(t.levels[1].bandwidth_gb_s, 8 * 400 / 8.0 / 8);  // one 400 Gb/s NIC per GPU = 50 GB/s
+  // A 2:1 oversubscribed leaf halves what leaves it; a single tier has no uplinks to share.
+  EXPECT_DOUBLE_EQ(topology_of(system, &nvswitch, 32, &quantum, 2, 2.0).levels[1].bandwidth_gb_s, 25);
+  EXPECT_DOUBLE_EQ(topology_of(system, &nvswitch, 8, &quantum, 1, 2.0).levels[1].bandwidth_gb_s, 50);
 }
 
 }  // namespace

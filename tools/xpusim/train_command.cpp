@@ -47,12 +47,14 @@ int run_train(const Context& context, const TrainArgs& a) {
   const spec::NetworkSpec* fabric = nullptr;
   std::int64_t nodes = a.nodes;
   int tiers = 1;
+  double oversubscription = 1;
   if (!a.cluster.empty()) {
     if (const auto* cluster = lookup<spec::ClusterSpec>(lib, spec::Kind::cluster, a.cluster, diagnostics)) {
       system = lookup<spec::SystemSpec>(lib, spec::Kind::system, cluster->system, diagnostics);
       fabric = lookup<spec::NetworkSpec>(lib, spec::Kind::network, cluster->scale_out.switch_name, diagnostics);
       nodes = cluster->system_count;
       tiers = static_cast<int>(cluster->scale_out.tiers);
+      oversubscription = cluster->scale_out.oversubscription;
     }
   } else {
     system = lookup<spec::SystemSpec>(lib, spec::Kind::system, a.system, diagnostics);
@@ -77,7 +79,7 @@ int run_train(const Context& context, const TrainArgs& a) {
   const spec::NetworkSpec* scale_up = nullptr;
   if (const spec::Document* d = lib.find(spec::Kind::network, system->scale_up.network))
     scale_up = &std::get<spec::NetworkSpec>(d->spec);
-  const network::Topology topology = network::topology_of(*system, scale_up, nodes, fabric, tiers);
+  const network::Topology topology = network::topology_of(*system, scale_up, nodes, fabric, tiers, oversubscription);
   const std::int64_t chips = system->chip_count * nodes;
 
   parallel::TrainPlan plan;
