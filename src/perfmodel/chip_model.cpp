@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "network/collectives.h"
+
 namespace xpusim::perfmodel {
 namespace {
 
@@ -218,19 +220,31 @@ OpTime ChipModel::vector_op(const ir::Graph& graph, const ir::Op& op) const {
 
 OpTime ChipModel::collective(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const {
   OpTime t;
-  const double g = op.attrs.group_size;
+  const int g = op.attrs.group_size;
   if (g <= 1) return t;
-  const double bytes = graph.tensor(op.inputs[0]).bytes();
-  const double bandwidth = link.bandwidth_gb_s_per_direction * 1e9 * link.efficiency;
-  // Ring algorithms: an all-reduce is a reduce-scatter then an all-gather, 2 (g-1) steps each moving
-  // bytes / g; the others take g - 1 steps.
-  const double steps = op.kind == OpKind::all_reduce ? 2 * (g - 1) : g - 1;
-  const double moved = steps * bytes / g;
-  t.memory_s = bandwidth > 0 ? moved / bandwidth : 0;
-  t.overhead_s = steps * link.latency_us * 1e-6;
-  t.seconds = t.memory_s + t.overhead_s;
-  t.hbm_bytes = 0;
+  // A ring over the scale-up fabric (what NCCL runs for large messages inside a node), costed by the
+  // network module. The buffer is what each rank holds: the gathered output of an all-gather, the
+  // input of the others.
+  network::Level level;
+  level.name = "scale-up";
+  level.ranks = g;
+  level.bandwidth_gb_s = link.bandwidth_gb_s_per_direction;
+  level.latency_us = link.latency_us;
+  level.efficiency = link.efficiency;
+  const network::Collective kind = op.kind == OpKind::all_reduce       ? network::Collective::all_reduce
+                                   : op.kind == OpKind::reduce_scatter ? network::Collective::reduce_scatter
+                                   : op.kind == OpKind::all_gather     ? network::Collective::all_gather
+                                                                       : network::Collective::all_to_all;
+  const ir::TensorId buffer = op.kind == OpKind::all_gather ? op.outputs[0] : op.inputs[0];
   t.flops = ir::op_cost(graph, op).flops;
+  if (link.bandwidth_gb_s_per_direction <= 0) return t;
+  const Expected<network::CollectiveTime> c = network::collective_time(
+      kind, graph.tensor(buffer).bytes(), network::Topology{{level}}, network::Group{{g}}, network::Algorithm::ring);
+  XPUSIM_ASSERT(c.ok(), "a one-level group of the level's own size always fits");
+  const double steps = kind == network::Collective::all_reduce ? 2.0 * (g - 1) : g - 1.0;
+  t.overhead_s = steps * link.latency_us * 1e-6;
+  t.seconds = c->seconds;
+  t.memory_s = t.seconds - t.overhead_s;
   t.peak_fraction = t.seconds > 0 ? t.memory_s / t.seconds : 0;
   t.bound = t.overhead_s > t.memory_s ? Bound::latency : Bound::network;
   return t;

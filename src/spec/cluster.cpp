@@ -31,6 +31,16 @@ void ClusterSpec::describe(SpecVisitor& v) {
   v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
 }
 
+double switch_ports_at(const SwitchAsic& asic, double nic_gbps) {
+  return std::floor(static_cast<double>(asic.radix) * std::max(1.0, asic.port_speed_gbps / nic_gbps));
+}
+
+double clos_reach(double ports, std::int64_t tiers, double oversubscription) {
+  if (tiers <= 1) return ports;
+  const double down_ports_at_leaf = ports * oversubscription / (1.0 + oversubscription);
+  return 2.0 * down_ports_at_leaf * std::pow(ports / 2.0, static_cast<double>(tiers - 1));
+}
+
 void check_cluster(const ClusterSpec& cluster, const Document& doc, const SpecResolver* resolver, Diagnostics& out) {
   const Document* system_doc = resolve_reference(doc, "system", Kind::system, cluster.system, resolver, out);
   const Document* switch_doc =
@@ -60,19 +70,11 @@ void check_cluster(const ClusterSpec& cluster, const Document& doc, const SpecRe
                     " of them cannot be joined");
     return;
   }
-  // Ports at NIC speed per switch: a faster port breaks out into several NIC-speed ports.
-  const double ports_per_switch =
-      std::floor(static_cast<double>(network.switch_asic.radix) *
-                 std::max(1.0, network.switch_asic.port_speed_gbps / system.scale_out.nic_gbps));
+  const double ports_per_switch = switch_ports_at(network.switch_asic, system.scale_out.nic_gbps);
   const double endpoints = static_cast<double>(cluster.system_count * system.scale_out.nic_count);
   double reachable = ports_per_switch;
   if (cluster.scale_out.topology == "fat_tree" || cluster.scale_out.topology == "rail_optimized") {
-    const double o = cluster.scale_out.oversubscription;
-    const double down_ports_at_leaf = ports_per_switch * o / (1.0 + o);
-    reachable = cluster.scale_out.tiers == 1
-                    ? ports_per_switch
-                    : 2.0 * down_ports_at_leaf *
-                          std::pow(ports_per_switch / 2.0, static_cast<double>(cluster.scale_out.tiers - 1));
+    reachable = clos_reach(ports_per_switch, cluster.scale_out.tiers, cluster.scale_out.oversubscription);
   } else if (cluster.scale_out.topology != "single_switch") {
     return;  // torus and dragonfly sizes are not bounded by tiers
   }

@@ -217,6 +217,13 @@ struct ClusterFabric final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
+// Ports at `nic_gbps` that one switch offers: a port faster than the NIC breaks out into several.
+double switch_ports_at(const SwitchAsic& asic, double nic_gbps);
+// NICs a folded Clos of `tiers` tiers of `ports`-port switches reaches: `ports` with one tier, else
+// 2 x (leaf down-ports) x (ports / 2)^(tiers - 1), the leaf giving o / (1 + o) of its ports to NICs at
+// oversubscription o (1: half of them).
+double clos_reach(double ports, std::int64_t tiers, double oversubscription);
+
 struct ClusterSpec final : SpecObject {
   std::string name;
   std::string description;

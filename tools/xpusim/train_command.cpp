@@ -63,11 +63,9 @@ int run_train(const Context& context, const TrainArgs& a) {
       diagnostics.error({}, {}, quote_value(a.fabric) + " is a link, not a switch", "--fabric names a switch spec");
     // Tiers of the fabric: as many as a folded Clos of this switch needs to reach every NIC.
     if (fabric && fabric->has_switch && system && system->has_scale_out) {
-      const double ports =
-          fabric->switch_asic.radix * std::max(1.0, fabric->switch_asic.port_speed_gbps / system->scale_out.nic_gbps);
+      const double ports = spec::switch_ports_at(fabric->switch_asic, system->scale_out.nic_gbps);
       const double nics = static_cast<double>(nodes * system->scale_out.nic_count);
-      double reach = ports;
-      while (reach < nics && tiers < 5) reach = 2 * ports / 2 * std::pow(ports / 2, tiers++);
+      while (spec::clos_reach(ports, tiers, 1.0) < nics && tiers < 5) ++tiers;
     }
   }
   const spec::ChipSpec* chip =
