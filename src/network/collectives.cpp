@@ -6,12 +6,6 @@
 namespace xpusim::network {
 namespace {
 
-// Software cost of one step of a collective (post, signal, wait) in NCCL-class libraries, on top of
-// the wire and switch latency: about a microsecond inside a node, a few across the network (the NIC,
-// its doorbell and completion).
-constexpr double kScaleUpStepUs = 1.0;
-constexpr double kScaleOutStepUs = 3.0;
-
 double log2_ceil(int g) {
   return std::ceil(std::log2(std::max(1, g)));
 }
@@ -80,7 +74,9 @@ LevelCost level_time(Collective c, double bytes, const Level& level, int g, Algo
                            [](const LevelCost& x, const LevelCost& y) { return x.seconds < y.seconds; });
 }
 
-// nccl-tests' bus-bandwidth factor: what each rank must move per byte of the buffer.
+
+}  // namespace
+
 double bus_factor(Collective c, int g) {
   const double n = g;
   switch (c) {
@@ -94,8 +90,6 @@ double bus_factor(Collective c, int g) {
       return 1;
   }
 }
-
-}  // namespace
 
 std::string_view collective_name(Collective collective) {
   switch (collective) {
@@ -142,7 +136,8 @@ int Group::size() const {
 }
 
 Topology topology_of(const spec::SystemSpec& system, const spec::NetworkSpec* scale_up_network, std::int64_t nodes,
-                     const spec::NetworkSpec* scale_out_switch, int scale_out_tiers, double oversubscription) {
+                     const spec::NetworkSpec* scale_out_switch, int scale_out_tiers, double oversubscription,
+                     std::string_view scale_out_topology) {
   Topology t;
   Level up;
   up.name = "scale-up (" + system.scale_up.network + ")";
@@ -162,6 +157,12 @@ Topology topology_of(const spec::SystemSpec& system, const spec::NetworkSpec* sc
   }
   up.latency_us = fabric_ns / 1000 + kScaleUpStepUs;
   t.levels.push_back(up);
+  Fabric& f = t.fabric;
+  f.chips_per_domain = up.ranks;
+  f.torus_dims = up.torus_dims;
+  f.scale_up_gb_s = up.bandwidth_gb_s;
+  f.scale_up_efficiency = up.efficiency;
+  f.scale_up_hop_us = fabric_ns / 1000;
 
   const std::int64_t domains = system.chip_count / system.scale_up_domain_size() * nodes;
   if (domains > 1) {
@@ -180,12 +181,36 @@ Topology topology_of(const spec::SystemSpec& system, const spec::NetworkSpec* sc
       out.in_network_reduction = scale_out_switch->switch_asic.in_network_reduction;
       out.reduction_efficiency = scale_out_switch->switch_asic.reduction_efficiency;
     }
+    f.domains = domains;
+    f.topology = std::string(scale_out_topology);
+    f.chip_port_gb_s = out.bandwidth_gb_s;
+    f.nic_gb_s = system.has_scale_out ? system.scale_out.nic_gbps / 8 : 0;
+    f.radix = scale_out_switch && scale_out_switch->has_switch && system.has_scale_out
+                  ? static_cast<std::int64_t>(spec::switch_ports_at(scale_out_switch->switch_asic, system.scale_out.nic_gbps))
+                  : 0;
+    f.tiers = std::max(1, scale_out_tiers);
+    f.oversubscription = oversubscription;
+    f.switch_hop_us = switch_ns / 1000;
+    f.scale_out_efficiency = out.efficiency;
     if (scale_out_tiers > 1 && oversubscription > 1) out.bandwidth_gb_s /= oversubscription;
     // A path up and down a folded Clos crosses 2 tiers - 1 switches.
     out.latency_us = switch_ns * (2.0 * std::max(1, scale_out_tiers) - 1) / 1000 + kScaleOutStepUs;
     t.levels.push_back(out);
   }
   return t;
+}
+
+Group group_of(const Topology& topology, int inner_stride, int size) {
+  const int domain = topology.levels.empty() ? 1 : topology.levels[0].ranks;
+  Group g;
+  if (inner_stride >= domain) {
+    g.ranks_per_level = {1, size};
+  } else {
+    const int inside = std::min(size, std::max(1, domain / inner_stride));
+    g.ranks_per_level = {inside, std::max(1, size / inside)};
+  }
+  if (topology.levels.size() < 2) g.ranks_per_level.resize(1);
+  return g;
 }
 
 Expected<CollectiveTime> collective_time(Collective collective, double bytes, const Topology& topology,

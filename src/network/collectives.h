@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "network/fabric.h"
 #include "spec/specs.h"
 #include "support/expected.h"
 
@@ -40,14 +41,18 @@ struct Level {
 
 struct Topology {
   std::vector<Level> levels;  // innermost first
+  Fabric fabric;              // the links behind the levels, for the flow-level backend
 };
 
 // Builds the topology of `nodes` systems. The scale-up level comes from the system (and its network
 // spec's latency); the scale-out level from the system's NICs and, when given, the cluster fabric's
 // switch (latency per hop, tiers). With more than one tier, traffic leaves the leaf switches through
 // 1 / `oversubscription` of their down-link bandwidth, which bounds what each rank gets across them.
+// `scale_out_topology` is a cluster's scale_out.topology (fat_tree, rail_optimized, single_switch,
+// dragonfly); it shapes the Fabric, not the analytical levels.
 Topology topology_of(const spec::SystemSpec& system, const spec::NetworkSpec* scale_up_network, std::int64_t nodes,
-                     const spec::NetworkSpec* scale_out_switch, int scale_out_tiers, double oversubscription = 1);
+                     const spec::NetworkSpec* scale_out_switch, int scale_out_tiers, double oversubscription = 1,
+                     std::string_view scale_out_topology = "fat_tree");
 
 // A communicating group: how many of its ranks sit at each level (a TP group of 8 inside one node is
 // {8, 1}; a DP group spread one per node over 64 nodes is {1, 64}).
@@ -56,11 +61,24 @@ struct Group {
   int size() const;
 };
 
+// The group of `size` ranks at global positions b, b + inner_stride, b + 2 inner_stride, ... (chips
+// numbered domain by domain), seen level by level.
+Group group_of(const Topology& topology, int inner_stride, int size);
+
+// Software cost of one step of a collective (post, signal, wait) in NCCL-class libraries, on top of
+// the wire and switch latency: about a microsecond inside a node, a few across the network (the NIC,
+// its doorbell and completion).
+inline constexpr double kScaleUpStepUs = 1.0;
+inline constexpr double kScaleOutStepUs = 3.0;
+
 struct CollectiveTime {
   double seconds = 0;
   double bus_bandwidth_gb_s = 0;  // nccl-tests' bus bandwidth: algorithm bytes x factor / time
   Algorithm algorithm = Algorithm::ring;
 };
+
+// nccl-tests' bus-bandwidth factor: what each rank must move per byte of the buffer.
+double bus_factor(Collective collective, int ranks);
 
 // Time of one collective of `bytes` (the buffer each rank holds: for all-gather the gathered output,
 // for reduce-scatter the input). Errors: a group that does not fit the topology.

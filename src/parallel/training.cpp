@@ -41,18 +41,6 @@ std::string_view schedule_name(Schedule schedule) {
   return "?";
 }
 
-network::Group group_of(const network::Topology& topology, int inner_stride, int size) {
-  const int domain = topology.levels.empty() ? 1 : topology.levels[0].ranks;
-  network::Group g;
-  if (inner_stride >= domain) {
-    g.ranks_per_level = {1, size};
-  } else {
-    const int inside = std::min(size, std::max(1, domain / inner_stride));
-    g.ranks_per_level = {inside, std::max(1, size / inside)};
-  }
-  if (topology.levels.size() < 2) g.ranks_per_level.resize(1);
-  return g;
-}
 
 Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& p, int chips_available) {
   for (const auto& [name, value] :
@@ -86,7 +74,8 @@ Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& p, int 
 }
 
 Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec::ChipSpec& chip,
-                                        const network::Topology& topology, const TrainPlan& p) {
+                                        const network::Topology& topology, const TrainPlan& p,
+                                        network::NetModel net_model) {
   int chips = 1;
   for (const network::Level& level : topology.levels) chips *= level.ranks;
   if (auto ok = check_plan(model, p, chips); !ok) return ok.error();
@@ -123,6 +112,7 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   const std::int64_t local_seq = p.seq / p.cp;
   Expected<ir::Graph> graph = frontend::build_training_step(model, p.micro_batch, local_seq, p.recompute, o);
   if (!graph.ok()) return graph.error();
+  const network::CollectiveModel comms(topology, net_model);
   const network::Level& inner = topology.levels.front();
   perfmodel::Interconnect tp_link{inner.bandwidth_gb_s, inner.latency_us, inner.efficiency};
   const perfmodel::ChipModel chip_model(chip);
@@ -158,9 +148,7 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
     const double kv_bytes =
         2.0 * static_cast<double>(p.micro_batch * local_seq * model.kv_head_count() * model.head_size()) *
         ir::dtype_bytes(p.dtype) / std::min<double>(p.tp, static_cast<double>(model.kv_head_count()));
-    const network::Group ring = group_of(topology, p.tp, 2);
-    Expected<network::CollectiveTime> hop =
-        network::collective_time(network::Collective::send_recv, kv_bytes, topology, ring);
+    Expected<network::CollectiveTime> hop = comms.time(network::Collective::send_recv, kv_bytes, p.tp, 2);
     if (!hop.ok()) return hop.error();
     const double block_s = attention_s / static_cast<double>(model.layers);  // one block, forward and backward
     layers_s += static_cast<double>(model.layers) * (p.cp - 1) * std::max(0.0, 3 * hop->seconds - block_s);
@@ -174,9 +162,7 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   if (p.ep > 1 && model.has_moe) {
     const double slots = static_cast<double>(p.micro_batch * local_seq * model.moe.top_k);
     const double bytes = slots * static_cast<double>(model.hidden) * ir::dtype_bytes(p.dtype);
-    const network::Group ep_group = group_of(topology, p.tp, p.ep);
-    Expected<network::CollectiveTime> a2a =
-        network::collective_time(network::Collective::all_to_all, bytes, topology, ep_group);
+    Expected<network::CollectiveTime> a2a = comms.time(network::Collective::all_to_all, bytes, p.tp, p.ep);
     if (!a2a.ok()) return a2a.error();
     const double per_layer = (p.recompute == frontend::Recompute::full ? 6 : 4) * a2a->seconds;
     layers_s += static_cast<double>(model.layers - model.moe.dense_layers) * per_layer;
@@ -196,20 +182,18 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   if (p.pp > 1) {
     const double boundary = static_cast<double>(p.micro_batch * local_seq * model.hidden) * ir::dtype_bytes(p.dtype) /
                             (p.sequence_parallel ? p.tp : 1);
-    const network::Group pair = group_of(topology, p.tp * p.cp * p.dp, 2);
     Expected<network::CollectiveTime> send =
-        network::collective_time(network::Collective::send_recv, boundary, topology, pair);
+        comms.time(network::Collective::send_recv, boundary, p.tp * p.cp * p.dp, 2);
     if (!send.ok()) return send.error();
     r.pp_comm_s = 2.0 * (p.pp - 1) * p.vp * send->seconds;
   }
 
   // ---- data-parallel gradient synchronisation (and ZeRO-3 parameter gathers)
   if (p.dp > 1) {
-    const network::Group dp_group = group_of(topology, p.tp * p.cp, p.dp);
     const double grad_bytes = stage_params * ir::dtype_bytes(p.dtype);
     double sync = 0;
     auto time_of = [&](network::Collective c, double bytes) -> Expected<double> {
-      Expected<network::CollectiveTime> t = network::collective_time(c, bytes, topology, dp_group);
+      Expected<network::CollectiveTime> t = comms.time(c, bytes, p.tp * p.cp, p.dp);
       if (!t.ok()) return t.error();
       return t->seconds;
     };

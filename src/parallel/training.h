@@ -12,6 +12,7 @@
 
 #include "frontend/llm/llm_builder.h"
 #include "network/collectives.h"
+#include "network/flow.h"
 #include "perfmodel/chip_model.h"
 #include "spec/specs.h"
 
@@ -65,8 +66,12 @@ struct TrainResult {
 // Checks the plan against the model and the machine; the message says what and why.
 Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& plan, int chips_available);
 
+// Data-, pipeline-, context- and expert-parallel traffic is timed by `net_model`; TP collectives stay
+// inside a scale-up domain and use its analytical cost with either model. Groups follow Megatron-LM's
+// layout: TP innermost, then CP, then DP, then PP.
 Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec::ChipSpec& chip,
-                                        const network::Topology& topology, const TrainPlan& plan);
+                                        const network::Topology& topology, const TrainPlan& plan,
+                                        network::NetModel net_model = network::NetModel::analytical);
 
 // Plan search: every plan of the space below that fits, fastest first. The space, for the machine's
 // chips: tp a power of two up to the scale-up domain that divides the heads; cp in {1, 2, 4, 8} keeping
@@ -82,8 +87,5 @@ struct SearchResult {
 SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& chip, const network::Topology& topology,
                           const TrainPlan& base, std::size_t keep);
 
-// Chips of one system that share a scale-up domain: TP groups live inside it; the layout below puts
-// TP innermost, then CP, then DP, then PP (Megatron-LM's order), and says how each group spreads.
-network::Group group_of(const network::Topology& topology, int inner_stride, int size);
 
 }  // namespace xpusim::parallel

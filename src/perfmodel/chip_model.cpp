@@ -239,7 +239,7 @@ OpTime ChipModel::collective(const ir::Graph& graph, const ir::Op& op, const Int
   t.flops = ir::op_cost(graph, op).flops;
   if (link.bandwidth_gb_s_per_direction <= 0) return t;
   const Expected<network::CollectiveTime> c = network::collective_time(
-      kind, graph.tensor(buffer).bytes(), network::Topology{{level}}, network::Group{{g}}, network::Algorithm::ring);
+      kind, graph.tensor(buffer).bytes(), network::Topology{{level}, {}}, network::Group{{g}}, network::Algorithm::ring);
   XPUSIM_ASSERT(c.ok(), "a one-level group of the level's own size always fits");
   const double steps = kind == network::Collective::all_reduce ? 2.0 * (g - 1) : g - 1.0;
   t.overhead_s = steps * link.latency_us * 1e-6;

@@ -18,7 +18,7 @@ Level switched(int ranks, double gb_s, double latency_us, double efficiency) {
 }
 
 TEST(Collectives, RingAllReduceMovesTwiceTheBufferOverTheGroup) {
-  Topology t{{switched(8, 300, 1, 0.77)}};
+  Topology t{{switched(8, 300, 1, 0.77)}, {}};
   const Expected<CollectiveTime> c = collective_time(Collective::all_reduce, 8e9, t, Group{{8}}, Algorithm::ring);
   ASSERT_TRUE(c.ok());
   const double expected = 14 * 1e-6 + 2.0 * 7 / 8 * 8e9 / (300e9 * 0.77);
@@ -31,7 +31,7 @@ TEST(Collectives, InNetworkReductionSendsEachByteOnce) {
   Level nvls = switched(8, 450, 1, 0.77);
   nvls.in_network_reduction = true;
   nvls.reduction_efficiency = 0.61;
-  Topology t{{nvls}};
+  Topology t{{nvls}, {}};
   const Expected<CollectiveTime> c = collective_time(Collective::all_reduce, 8e9, t, Group{{8}});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->algorithm, Algorithm::in_network);
@@ -40,7 +40,7 @@ TEST(Collectives, InNetworkReductionSendsEachByteOnce) {
 }
 
 TEST(Collectives, SmallMessagesPreferTheLogarithmicTree) {
-  Topology t{{switched(64, 50, 5, 0.8)}};
+  Topology t{{switched(64, 50, 5, 0.8)}, {}};
   const Expected<CollectiveTime> c = collective_time(Collective::all_reduce, 1024, t, Group{{64}});
   ASSERT_TRUE(c.ok());
   EXPECT_NE(c->algorithm, Algorithm::ring);
@@ -49,7 +49,7 @@ TEST(Collectives, SmallMessagesPreferTheLogarithmicTree) {
 }
 
 TEST(Collectives, HierarchicalAllReduceSplitsTheWorkAcrossLevels) {
-  Topology t{{switched(8, 300, 1, 1.0), switched(4, 25, 3, 1.0)}};
+  Topology t{{switched(8, 300, 1, 1.0), switched(4, 25, 3, 1.0)}, {}};
   const double S = 1e9;
   const Expected<CollectiveTime> c =
       collective_time(Collective::all_reduce, S, t, Group{{8, 4}}, Algorithm::hierarchical);
@@ -62,7 +62,7 @@ TEST(Collectives, HierarchicalAllReduceSplitsTheWorkAcrossLevels) {
 }
 
 TEST(Collectives, AcrossNodesARingRunsAtTheSlowestLevel) {
-  Topology t{{switched(8, 300, 1, 1.0), switched(4, 25, 3, 1.0)}};
+  Topology t{{switched(8, 300, 1, 1.0), switched(4, 25, 3, 1.0)}, {}};
   const double S = 1e9;
   const Expected<CollectiveTime> c = collective_time(Collective::all_gather, S, t, Group{{8, 4}});
   ASSERT_TRUE(c.ok());
@@ -73,7 +73,7 @@ TEST(Collectives, AcrossNodesARingRunsAtTheSlowestLevel) {
 TEST(Collectives, TorusReducesOneDimensionAtATime) {
   Level ici = switched(64, 300, 1, 1.0);
   ici.torus_dims = {4, 4, 4};
-  Topology t{{ici}};
+  Topology t{{ici}, {}};
   const double S = 6e8, dim_bw = 300e9 / 3;  // a chip's bandwidth over 3 dimensions
   double expected = 0, data = S;
   for (int d = 0; d < 3; ++d) {
@@ -87,7 +87,7 @@ TEST(Collectives, TorusReducesOneDimensionAtATime) {
 }
 
 TEST(Collectives, RejectsAGroupLargerThanItsLevel) {
-  Topology t{{switched(8, 300, 1, 1.0)}};
+  Topology t{{switched(8, 300, 1, 1.0)}, {}};
   const Expected<CollectiveTime> c = collective_time(Collective::all_gather, 1e6, t, Group{{16}});
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().to_string(), "error: the group has 16 ranks at level test, which has 8");

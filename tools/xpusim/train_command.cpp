@@ -15,6 +15,8 @@ using Json = nlohmann::ordered_json;
 
 struct TrainArgs {
   std::string model, cluster, system, fabric, recompute = "full", schedule, dtype = "bf16", net_model = "analytical";
+  std::string topology = "fat_tree";
+  double oversubscription = 1;
   std::int64_t nodes = 1, micro_batch = 1, global_batch = 0, seq = 2048;
   int tp = 1, pp = 1, dp = 0, cp = 1, ep = 1, vp = 1, zero = 1;
   bool sequence_parallel = false, json = false, search = false;
@@ -38,16 +40,13 @@ int run_train(const Context& context, const TrainArgs& a) {
     return kExitBadInput;
   }
   const spec::Library& lib = builtin.library;
-  if (a.net_model != "analytical") {
-    std::fprintf(stderr, "xpusim: error: --net-model %s is not available yet (only analytical)\n", a.net_model.c_str());
-    return kExitBadInput;
-  }
   const auto* model = lookup<spec::ModelSpec>(lib, spec::Kind::model, a.model, diagnostics);
   const spec::SystemSpec* system = nullptr;
   const spec::NetworkSpec* fabric = nullptr;
   std::int64_t nodes = a.nodes;
   int tiers = 1;
   double oversubscription = 1;
+  std::string scale_out_topology = "fat_tree";
   if (!a.cluster.empty()) {
     if (const auto* cluster = lookup<spec::ClusterSpec>(lib, spec::Kind::cluster, a.cluster, diagnostics)) {
       system = lookup<spec::SystemSpec>(lib, spec::Kind::system, cluster->system, diagnostics);
@@ -55,9 +54,12 @@ int run_train(const Context& context, const TrainArgs& a) {
       nodes = cluster->system_count;
       tiers = static_cast<int>(cluster->scale_out.tiers);
       oversubscription = cluster->scale_out.oversubscription;
+      scale_out_topology = cluster->scale_out.topology;
     }
   } else {
     system = lookup<spec::SystemSpec>(lib, spec::Kind::system, a.system, diagnostics);
+    scale_out_topology = a.topology;
+    oversubscription = a.oversubscription;
     if (!a.fabric.empty()) fabric = lookup<spec::NetworkSpec>(lib, spec::Kind::network, a.fabric, diagnostics);
     if (fabric && !fabric->has_switch)
       diagnostics.error({}, {}, quote_value(a.fabric) + " is a link, not a switch", "--fabric names a switch spec");
@@ -65,7 +67,9 @@ int run_train(const Context& context, const TrainArgs& a) {
     if (fabric && fabric->has_switch && system && system->has_scale_out) {
       const double ports = spec::switch_ports_at(fabric->switch_asic, system->scale_out.nic_gbps);
       const double nics = static_cast<double>(nodes * system->scale_out.nic_count);
-      while (spec::clos_reach(ports, tiers, 1.0) < nics && tiers < 5) ++tiers;
+      if (a.topology == "fat_tree" || a.topology == "rail_optimized")
+        while (spec::clos_reach(ports, tiers, a.oversubscription) < nics && tiers < 5) ++tiers;
+      if (a.topology == "dragonfly") tiers = 2;  // a minimal path crosses up to three routers, as 2 tiers do
     }
   }
   const spec::ChipSpec* chip =
@@ -77,7 +81,8 @@ int run_train(const Context& context, const TrainArgs& a) {
   const spec::NetworkSpec* scale_up = nullptr;
   if (const spec::Document* d = lib.find(spec::Kind::network, system->scale_up.network))
     scale_up = &std::get<spec::NetworkSpec>(d->spec);
-  const network::Topology topology = network::topology_of(*system, scale_up, nodes, fabric, tiers, oversubscription);
+  const network::Topology topology = network::topology_of(*system, scale_up, nodes, fabric, tiers, oversubscription, scale_out_topology);
+  const network::NetModel net_model = a.net_model == "flow" ? network::NetModel::flow : network::NetModel::analytical;
   const std::int64_t chips = system->chip_count * nodes;
 
   parallel::TrainPlan plan;
@@ -138,7 +143,7 @@ int run_train(const Context& context, const TrainArgs& a) {
     if (!a.json) std::printf("%s\n", table.c_str());
     plan = found.best.front().first;
   }
-  Expected<parallel::TrainResult> result = parallel::estimate_training(*model, *chip, topology, plan);
+  Expected<parallel::TrainResult> result = parallel::estimate_training(*model, *chip, topology, plan, net_model);
   if (!result.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", result.error().to_string().c_str());
     return kExitBadInput;
@@ -153,7 +158,9 @@ int run_train(const Context& context, const TrainArgs& a) {
                       {"chips", chips},
                       {"chip", chip->name},
                       {"fabric", fabric ? Json(fabric->name) : Json(nullptr)},
-                      {"tiers", tiers}};
+                      {"tiers", tiers},
+                      {"topology", scale_out_topology},
+                      {"net_model", a.net_model}};
     out["plan"] = {{"tp", plan.tp},
                    {"pp", plan.pp},
                    {"dp", plan.dp},
@@ -198,6 +205,9 @@ int run_train(const Context& context, const TrainArgs& a) {
       static_cast<long long>(plan.global_batch), static_cast<long long>(plan.seq),
       std::string(frontend::recompute_name(plan.recompute)).c_str(),
       plan.sequence_parallel ? ", sequence parallel" : "", std::string(ir::dtype_name(plan.dtype)).c_str());
+  if (nodes > 1)
+    std::printf("network: %s model, scale-out %s, %d tier%s%s\n", a.net_model.c_str(), scale_out_topology.c_str(), tiers,
+                tiers == 1 ? "" : "s", a.search && net_model == network::NetModel::flow ? " (search ranked analytically)" : "");
   std::printf(
       "\nmemory per chip: weights %s + gradients %s + optimizer %s + activations %s + workspace %s = %s of "
       "%s: %s\n",
@@ -235,9 +245,19 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
   train->add_option("--model", a->model, "Model from the library")->required();
   auto* cluster = train->add_option("--cluster", a->cluster, "Cluster from the library");
   auto* system = train->add_option("--system", a->system, "System (node) from the library, with --nodes");
-  cluster->excludes(system);
+
   train->add_option("--nodes", a->nodes, "Systems joined by the scale-out fabric")->check(CLI::Range(1, 1 << 20));
   train->add_option("--fabric", a->fabric, "Switch spec of the scale-out fabric (with --system)");
+  auto* topology = train->add_option("--topology", a->topology,
+                                     "Scale-out topology built from --fabric: fat_tree, rail_optimized, single_switch, "
+                                     "dragonfly");
+  topology->check(CLI::IsMember({"fat_tree", "rail_optimized", "single_switch", "dragonfly"}));
+  auto* oversubscription = train->add_option("--oversubscription", a->oversubscription,
+                                             "Leaf down- to up-link bandwidth of a fat tree (1: non-blocking)");
+  oversubscription->check(CLI::Range(1.0, 64.0));
+  cluster->excludes(system);
+  cluster->excludes(topology);
+  cluster->excludes(oversubscription);
   train->add_option("--tp", a->tp, "Tensor-parallel chips")->check(CLI::Range(1, 4096));
   train->add_option("--pp", a->pp, "Pipeline stages")->check(CLI::Range(1, 4096));
   train->add_option("--dp", a->dp, "Data-parallel replicas (default: the chips left)")->check(CLI::Range(1, 1 << 20));
