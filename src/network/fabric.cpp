@@ -105,6 +105,9 @@ Expected<bool> scale_out_route(const Fabric& f, std::int64_t src, std::int64_t d
     finish();
     return true;
   }
+  if (f.topology == "torus")
+    return fabric_error("a scale-out torus needs its dimensions, which a cluster spec does not give; use the "
+                        "analytical network model");
   if (f.topology == "single_switch" || f.tiers <= 1 || k == 0) {
     finish();
     return true;

@@ -1,7 +1,35 @@
 #include "serve/serving.h"
 
+#include <cmath>
+
 namespace xpusim::serve {
 namespace {
+
+struct Communication {
+  double pipeline_s = 0, experts_s = 0;
+};
+
+// Stage-to-stage sends and expert all-to-alls of one forward pass over `tokens` tokens.
+Expected<Communication> communication(const spec::ModelSpec& model, std::int64_t tokens, const ServeOptions& o) {
+  Communication c;
+  const int tp = o.llm.tp, ep = o.llm.ep;
+  const double act = static_cast<double>(tokens * model.hidden) * ir::dtype_bytes(o.llm.dtype);
+  if (o.pp > 1) {
+    // Each TP rank sends its 1/tp slice of the boundary activations (Megatron's scatter-gather).
+    Expected<network::CollectiveTime> send = network::collective_time(
+        network::Collective::send_recv, act / tp, *o.topology, network::group_of(*o.topology, tp * ep, 2));
+    if (!send.ok()) return send.error();
+    c.pipeline_s = (o.pp - 1) * send->seconds;
+  }
+  if (ep > 1) {
+    const double bytes = act * static_cast<double>(model.moe.top_k);
+    Expected<network::CollectiveTime> a2a = network::collective_time(
+        network::Collective::all_to_all, bytes, *o.topology, network::group_of(*o.topology, tp, ep));
+    if (!a2a.ok()) return a2a.error();
+    c.experts_s = 2 * static_cast<double>(model.layers - model.moe.dense_layers) * a2a->seconds;
+  }
+  return c;
+}
 
 Expected<PhaseResult> run_phase(const perfmodel::ChipModel& chip, const ir::Graph& graph,
                                 const perfmodel::Interconnect& link, bool explain) {
@@ -51,9 +79,21 @@ Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec:
   if (options.llm.tp > 1 && link.bandwidth_gb_s_per_direction <= 0)
     return Error("tp " + std::to_string(options.llm.tp) + " needs a scale-up fabric, and chip " + chip.name +
                  " has no links (give --system)");
+  if (options.pp < 1) return Error("pp must be at least 1, got " + std::to_string(options.pp));
+  if (options.pp > model.layers)
+    return Error("pp " + std::to_string(options.pp) + " exceeds " + model.name + "'s " + std::to_string(model.layers) +
+                 " layers");
+  if ((options.pp > 1 || options.llm.ep > 1) && !options.topology)
+    return Error("pp and ep need a machine to place their ranks on (give --system)");
 
   ServeResult result;
+  result.chips = options.llm.tp * options.llm.ep * options.pp;
   result.memory = frontend::serving_memory(model, options.batch, options.prompt, context, options.llm);
+  // The most loaded stage holds ceil(layers / pp) layers' weights and KV cache (embedding and head
+  // counted with them, a small error for deep models).
+  const double stage = std::ceil(static_cast<double>(model.layers) / options.pp) / static_cast<double>(model.layers);
+  result.memory.weight_bytes *= stage;
+  result.memory.kv_cache_bytes *= stage;
   result.hbm_capacity_bytes = chip.hbm.capacity_gib * 1024.0 * 1024 * 1024;
   result.fits = result.memory.total() <= result.hbm_capacity_bytes;
   const perfmodel::ChipModel chip_model(chip);
@@ -67,14 +107,22 @@ Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec:
   Expected<PhaseResult> prefill_time = run_phase(chip_model, *prefill, link, true);
   if (!prefill_time.ok()) return prefill_time.error();
   result.prefill = std::move(*prefill_time);
-  result.ttft_s = result.prefill.seconds;
+  Expected<Communication> prefill_comm = communication(model, options.batch * options.prompt, options);
+  if (!prefill_comm.ok()) return prefill_comm.error();
+  result.prefill_pp_s = prefill_comm->pipeline_s;
+  result.prefill_ep_s = prefill_comm->experts_s;
+  result.ttft_s = result.prefill.seconds + result.prefill_pp_s + result.prefill_ep_s;
+  Expected<Communication> decode_comm = communication(model, options.batch, options);
+  if (!decode_comm.ok()) return decode_comm.error();
+  // Every request's tokens pass every stage in turn; the other stages serve other batches meanwhile.
+  const double in_flight = static_cast<double>(options.batch) * options.llm.ep * options.pp;
 
   // A decode step's time is linear in its context (attention reads the cache; nothing else depends on
   // it), so the mean over the generation is the mean of the first and last steps. With gen = 1 there is
   // no decode step at all.
   if (options.gen == 1) {
     result.total_s = result.ttft_s;
-    result.output_tokens_per_s = static_cast<double>(options.batch) / result.total_s;
+    result.output_tokens_per_s = in_flight / result.total_s;
     return result;
   }
   const std::int64_t first = options.prompt, last = std::max(first, options.prompt + options.gen - 2);
@@ -86,7 +134,9 @@ Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec:
     if (!t.ok()) return t.error();
     step_sum += t->seconds;
   }
-  result.tpot_s = step_sum / 2;
+  result.decode_pp_s = decode_comm->pipeline_s;
+  result.decode_ep_s = decode_comm->experts_s;
+  result.tpot_s = step_sum / 2 + result.decode_pp_s + result.decode_ep_s;
   Expected<ir::Graph> middle = frontend::build_decode(model, options.batch, (first + last) / 2, options.llm);
   if (!middle.ok()) return middle.error();
   Expected<PhaseResult> middle_time = run_phase(chip_model, *middle, link, true);
@@ -94,7 +144,7 @@ Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec:
   result.decode = std::move(*middle_time);
 
   result.total_s = result.ttft_s + static_cast<double>(options.gen - 1) * result.tpot_s;
-  result.output_tokens_per_s = static_cast<double>(options.batch * options.gen) / result.total_s;
+  result.output_tokens_per_s = in_flight * static_cast<double>(options.gen) / result.total_s;
   return result;
 }
 

@@ -1,11 +1,15 @@
 // LLM serving estimates: time to first token, time per output token, throughput and memory fit for a
-// model on a chip (tensor parallel over a system's scale-up fabric), explained op by op.
+// model on a chip, explained op by op. Parallelism: tensor (inside a scale-up domain, or across
+// domains over the scale-out network), pipeline (stages in sequence; pp batches in flight) and expert
+// (DeepSeek-style: each of ep ranks serves its own batch through replicated attention, and the routed
+// experts are sharded over them, reached by an all-to-all dispatch and combine per MoE layer).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "frontend/llm/llm_builder.h"
+#include "network/collectives.h"
 #include "perfmodel/chip_model.h"
 #include "spec/specs.h"
 
@@ -15,7 +19,11 @@ struct ServeOptions {
   std::int64_t batch = 1;
   std::int64_t prompt = 128;  // tokens per request
   std::int64_t gen = 128;     // output tokens per request
-  frontend::LlmOptions llm;
+  frontend::LlmOptions llm;  // tp and ep here
+  int pp = 1;
+  // The machine the tp x ep x pp chips sit on (ranks laid out TP innermost, then EP, then PP); needed
+  // for pp or ep above 1. The TP link is the `link` argument of estimate_serving.
+  const network::Topology* topology = nullptr;
 };
 
 // One row of the explanation: an op of the graph and what its `count` executions cost in total.
@@ -47,7 +55,10 @@ struct ServeResult {
   double ttft_s = 0;               // the prefill of the whole batch
   double tpot_s = 0;               // mean decode step over the generation
   double total_s = 0;              // ttft + (gen - 1) decode steps
-  double output_tokens_per_s = 0;  // batch x gen / total, all ranks together
+  double output_tokens_per_s = 0;  // batch x ep x pp x gen / total, all chips together
+  int chips = 1;                   // tp x ep x pp
+  double prefill_pp_s = 0, decode_pp_s = 0;  // stage-to-stage transfers inside ttft and one decode step
+  double prefill_ep_s = 0, decode_ep_s = 0;  // expert all-to-alls inside ttft and one decode step
   PhaseResult prefill;
   PhaseResult decode;  // one step at the middle of the generation (empty when gen = 1)
 };

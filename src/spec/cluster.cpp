@@ -41,6 +41,12 @@ double clos_reach(double ports, std::int64_t tiers, double oversubscription) {
   return 2.0 * down_ports_at_leaf * std::pow(ports / 2.0, static_cast<double>(tiers - 1));
 }
 
+int clos_tiers(double ports, double nics, double oversubscription) {
+  int tiers = 1;
+  while (clos_reach(ports, tiers, oversubscription) < nics && tiers < 5) ++tiers;
+  return tiers;
+}
+
 void check_cluster(const ClusterSpec& cluster, const Document& doc, const SpecResolver* resolver, Diagnostics& out) {
   const Document* system_doc = resolve_reference(doc, "system", Kind::system, cluster.system, resolver, out);
   const Document* switch_doc =

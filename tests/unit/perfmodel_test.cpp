@@ -115,5 +115,74 @@ TEST(Serving, TensorParallelismNeedsAFabric) {
             "error: tp 2 needs a scale-up fabric, and chip h100-sxm has no links (give --system)");
 }
 
+// Two DGX H100 nodes on Quantum-2: 8 GPUs per NVSwitch domain, one 400 Gb/s NIC per GPU.
+network::Topology two_dgx_h100() {
+  const spec::Library& lib = spec::testing::builtin_library();
+  return network::topology_of(std::get<spec::SystemSpec>(lib.find(spec::Kind::system, "dgx-h100")->spec),
+                              &std::get<spec::NetworkSpec>(lib.find(spec::Kind::network, "nvlink4-switch")->spec), 2,
+                              &std::get<spec::NetworkSpec>(lib.find(spec::Kind::network, "nvidia-quantum2-ndr")->spec),
+                              1);
+}
+
+TEST(Serving, PipelineStagesSplitTheWeightsAndAddOneSendPerBoundary) {
+  const network::Topology topology = two_dgx_h100();
+  const network::Level& nvlink = topology.levels[0];
+  const Interconnect link{nvlink.bandwidth_gb_s, nvlink.latency_us, nvlink.efficiency};
+  serve::ServeOptions options;
+  options.batch = 4;
+  options.prompt = 1024;
+  options.gen = 32;
+  options.llm.tp = 8;
+  options.topology = &topology;
+  const Expected<serve::ServeResult> one = serve::estimate_serving(model("llama3-70b"), chip("h100-sxm"), link, options);
+  options.pp = 2;
+  const Expected<serve::ServeResult> two = serve::estimate_serving(model("llama3-70b"), chip("h100-sxm"), link, options);
+  ASSERT_TRUE(one.ok() && two.ok());
+  ASSERT_TRUE(one->fits && two->fits);
+  EXPECT_EQ(two->chips, 16);
+  EXPECT_DOUBLE_EQ(two->memory.weight_bytes, one->memory.weight_bytes * 40 / 80);  // 80 layers, 40 per stage
+  // Stage 0 (node 0) sends each TP rank's eighth of 4 x 1024 tokens x 8192 x 2 bytes to node 1 over
+  // its NIC: one scale-out step (3 us software + the switch's latency) plus the bytes at 50 GB/s x eff.
+  const network::Level& nic = topology.levels[1];
+  const double bytes = 4.0 * 1024 * 8192 * 2 / 8;
+  const double send_s = nic.latency_us * 1e-6 + bytes / (50e9 * nic.efficiency);
+  EXPECT_NEAR(two->prefill_pp_s, send_s, 1e-12);
+  EXPECT_NEAR(two->ttft_s, one->ttft_s + send_s, 1e-9);
+  // Two batches in flight, one per stage.
+  EXPECT_NEAR(two->output_tokens_per_s, 2 * 4 * 32 / two->total_s, 1e-9);
+}
+
+TEST(Serving, ExpertParallelismShardsTheRoutedExpertsAndPaysTwoAllToAllsPerMoeLayer) {
+  const network::Topology topology = two_dgx_h100();
+  serve::ServeOptions options;
+  options.batch = 16;
+  options.prompt = 256;
+  options.gen = 8;
+  options.llm.tp = 2;
+  options.llm.ep = 4;
+  options.topology = &topology;
+  const spec::ModelSpec& mixtral = model("mixtral-8x7b");
+  const network::Level& nvlink = topology.levels[0];
+  const Interconnect link{nvlink.bandwidth_gb_s, nvlink.latency_us, nvlink.efficiency};
+  const Expected<serve::ServeResult> r = serve::estimate_serving(mixtral, chip("h100-sxm"), link, options);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->fits);
+  // Each rank keeps 2 of the 8 experts: 46.7 B parameters of which 45.1 B are routed experts
+  // (32 layers x 8 experts x 3 x 4096 x 14336), so it holds 46.7 - 45.1 x 3/4 B over tp 2, in bf16.
+  const double routed = 32.0 * 8 * 3 * 4096 * 14336;
+  const double total = spec::count_parameters(mixtral).total;
+  EXPECT_NEAR(r->memory.weight_bytes, (total - routed * 0.75) * 2 / 2, 1.0);
+  // The 4 ranks of an EP group sit 2 apart inside one node: all-to-all over NVLink of
+  // 16 x 256 tokens x top-2 x 4096 x 2 bytes, dispatch and combine, in each of the 32 MoE layers.
+  const double bytes = 16.0 * 256 * 2 * 4096 * 2;
+  const double a2a_s = 3 * nvlink.latency_us * 1e-6 + 0.75 * bytes / (nvlink.bandwidth_gb_s * 1e9 * nvlink.efficiency);
+  EXPECT_NEAR(r->prefill_ep_s, 2 * 32 * a2a_s, 1e-9);
+  EXPECT_NEAR(r->output_tokens_per_s, 4 * 16 * 8 / r->total_s, 1e-9);  // every EP rank serves its batch
+  options.llm.ep = 3;
+  const Expected<serve::ServeResult> bad = serve::estimate_serving(mixtral, chip("h100-sxm"), link, options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().to_string(), "error: ep 3 does not divide mixtral-8x7b's 8 experts");
+}
+
 }  // namespace
 }  // namespace xpusim::perfmodel

@@ -15,9 +15,9 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 struct ServeArgs {
-  std::string model, chip, system, dtype = "bf16", kv_dtype;
+  std::string model, chip, system, fabric, dtype = "bf16", kv_dtype;
   std::int64_t batch = 1, prompt = 128, gen = 128;
-  int tp = 1;
+  int tp = 1, pp = 1, ep = 1;
   bool json = false;
 };
 
@@ -114,20 +114,60 @@ int run_serve(const Context& context, const ServeArgs& args) {
   const auto& model = std::get<spec::ModelSpec>(model_doc->spec);
   const auto& chip = std::get<spec::ChipSpec>(chip_doc->spec);
   const spec::SystemSpec* system = system_doc ? &std::get<spec::SystemSpec>(system_doc->spec) : nullptr;
-  if (system && args.tp > system->scale_up_domain_size()) {
-    std::fprintf(stderr, "xpusim: error: tp %d exceeds the %lld chips of %s's scale-up domain\n", args.tp,
-                 static_cast<long long>(system->scale_up_domain_size()), system->name.c_str());
+  const int chips = args.tp * args.pp * args.ep;
+  if (!system && chips > 1 && (args.pp > 1 || args.ep > 1)) {
+    std::fprintf(stderr, "xpusim: error: --pp and --ep place ranks on a machine: give --system\n");
     return kExitBadInput;
   }
-  const spec::Document* network_doc = system ? resolver.find(spec::Kind::network, system->scale_up.network) : nullptr;
-  const perfmodel::Interconnect link =
-      serve::interconnect_of(chip, system, network_doc ? &std::get<spec::NetworkSpec>(network_doc->spec) : nullptr);
+  const spec::NetworkSpec* scale_up = nullptr;
+  if (system)
+    if (const spec::Document* d = resolver.find(spec::Kind::network, system->scale_up.network))
+      scale_up = &std::get<spec::NetworkSpec>(d->spec);
+  perfmodel::Interconnect link = serve::interconnect_of(chip, system, scale_up);
+  // Enough systems for tp x ep x pp chips, joined by --fabric (the fewest Clos tiers that reach them).
+  network::Topology topology;
+  std::int64_t nodes = 1;
+  if (system) {
+    nodes = (chips + system->chip_count - 1) / system->chip_count;
+    const spec::NetworkSpec* fabric = nullptr;
+    if (!args.fabric.empty()) {
+      const spec::Document* d = resolve(builtin.library, files, spec::Kind::network, args.fabric, diagnostics);
+      fabric = d ? &std::get<spec::NetworkSpec>(d->spec) : nullptr;
+      if (fabric && !fabric->has_switch)
+        diagnostics.error({}, {}, quote_value(args.fabric) + " is a link, not a switch", "--fabric names a switch spec");
+      if (diagnostics.has_errors()) {
+        print_diagnostics(diagnostics);
+        return kExitBadInput;
+      }
+    }
+    const int tiers = fabric && system->has_scale_out
+                          ? spec::clos_tiers(spec::switch_ports_at(fabric->switch_asic, system->scale_out.nic_gbps),
+                                             static_cast<double>(nodes * system->scale_out.nic_count), 1.0)
+                          : 1;
+    topology = network::topology_of(*system, scale_up, nodes, fabric, tiers);
+    const std::int64_t domain = system->scale_up_domain_size();
+    if (args.tp > domain) {
+      // TP beyond a scale-up domain: NCCL's ring runs at the scale-out level, the slowest it spans.
+      if (args.tp % domain != 0 || topology.levels.size() < 2 || topology.levels[1].bandwidth_gb_s <= 0) {
+        std::fprintf(stderr,
+                     "xpusim: error: tp %d spans scale-up domains of %lld chips: it must be a multiple of %lld, "
+                     "on a system with NICs\n",
+                     args.tp, static_cast<long long>(domain), static_cast<long long>(domain));
+        return kExitBadInput;
+      }
+      const network::Level& out = topology.levels[1];
+      link = {out.bandwidth_gb_s, out.latency_us, out.efficiency};
+    }
+  }
 
   serve::ServeOptions options;
   options.batch = args.batch;
   options.prompt = args.prompt;
   options.gen = args.gen;
   options.llm.tp = args.tp;
+  options.llm.ep = args.ep;
+  options.pp = args.pp;
+  options.topology = system ? &topology : nullptr;
   options.llm.dtype = *ir::parse_dtype(args.dtype);
   options.llm.kv_dtype = args.kv_dtype.empty() ? options.llm.dtype : *ir::parse_dtype(args.kv_dtype);
   Expected<serve::ServeResult> estimate = serve::estimate_serving(model, chip, link, options);
@@ -144,6 +184,10 @@ int run_serve(const Context& context, const ServeArgs& args) {
     out["chip"] = chip.name;
     out["system"] = system ? Json(system->name) : Json(nullptr);
     out["tp"] = args.tp;
+    out["pp"] = args.pp;
+    out["ep"] = args.ep;
+    out["chips"] = r.chips;
+    out["nodes"] = nodes;
     out["dtype"] = std::string(ir::dtype_name(options.llm.dtype));
     out["kv_dtype"] = std::string(ir::dtype_name(options.llm.kv_dtype));
     out["batch"] = args.batch;
@@ -161,6 +205,10 @@ int run_serve(const Context& context, const ServeArgs& args) {
       out["tpot_s"] = r.tpot_s;
       out["total_s"] = r.total_s;
       out["output_tokens_per_s"] = r.output_tokens_per_s;
+      out["communication"] = {{"prefill_pipeline_s", r.prefill_pp_s},
+                              {"prefill_expert_all_to_all_s", r.prefill_ep_s},
+                              {"decode_step_pipeline_s", r.decode_pp_s},
+                              {"decode_step_expert_all_to_all_s", r.decode_ep_s}};
       out["prefill"] = phase_json(r.prefill);
       if (args.gen > 1) {
         out["decode_step"] = phase_json(r.decode);
@@ -171,10 +219,15 @@ int run_serve(const Context& context, const ServeArgs& args) {
     return kExitOk;
   }
 
-  std::printf("%s on %s, tp %d, %s weights, %s KV cache; batch %lld, prompt %lld, gen %lld\n", model.name.c_str(),
-              where.c_str(), args.tp, std::string(ir::dtype_name(options.llm.dtype)).c_str(),
+  const std::string parallel = args.pp > 1 || args.ep > 1
+                                   ? fmt::format("tp {}, pp {}, ep {} ({} chips on {} x {})", args.tp, args.pp, args.ep,
+                                                 r.chips, nodes, system ? system->name : chip.name)
+                                   : fmt::format("tp {}", args.tp);
+  std::printf("%s on %s, %s, %s weights, %s KV cache; batch %lld%s, prompt %lld, gen %lld\n", model.name.c_str(),
+              where.c_str(), parallel.c_str(), std::string(ir::dtype_name(options.llm.dtype)).c_str(),
               std::string(ir::dtype_name(options.llm.kv_dtype)).c_str(), static_cast<long long>(args.batch),
-              static_cast<long long>(args.prompt), static_cast<long long>(args.gen));
+              args.ep > 1 ? " per expert-parallel rank" : "", static_cast<long long>(args.prompt),
+              static_cast<long long>(args.gen));
   std::printf("\nmemory per chip: weights %s + KV cache %s + activations %s + workspace %s = %s of %s HBM: %s\n",
               gb(r.memory.weight_bytes).c_str(), gb(r.memory.kv_cache_bytes).c_str(),
               gb(r.memory.activation_bytes).c_str(), gb(r.memory.workspace_bytes).c_str(), gb(r.memory.total()).c_str(),
@@ -188,10 +241,17 @@ int run_serve(const Context& context, const ServeArgs& args) {
   }
   std::printf("\ntime to first token   %s\ntime per output token %s\n", ms(r.ttft_s).c_str(),
               args.gen > 1 ? (ms(r.tpot_s) + " (mean over the generation)").c_str() : "none (gen 1: no decode step)");
-  std::printf("total                 %s\nthroughput            %.1f output tokens/s (all %d chips)\n",
-              ms(r.total_s).c_str(), r.output_tokens_per_s, args.tp);
-  print_phase(fmt::format("prefill ({} x {} tokens, per chip)", args.batch, args.prompt), r.prefill);
-  if (args.gen > 1) print_phase(fmt::format("decode step at context {} (per chip)", decode_context(args)), r.decode);
+  std::printf("total                 %s\nthroughput            %.1f output tokens/s (all %d chips%s)\n",
+              ms(r.total_s).c_str(), r.output_tokens_per_s, r.chips,
+              args.pp > 1 ? fmt::format(", {} batches in flight", args.pp).c_str() : "");
+  if (args.pp > 1 || args.ep > 1)
+    std::printf("communication         prefill %s pipeline + %s expert all-to-all; decode step %s + %s\n",
+                ms(r.prefill_pp_s).c_str(), ms(r.prefill_ep_s).c_str(), ms(r.decode_pp_s).c_str(),
+                ms(r.decode_ep_s).c_str());
+  const std::string who = args.pp > 1 ? "per TP rank, the stages in turn" : "per chip";
+  print_phase(fmt::format("prefill ({} x {} tokens, {})", args.batch, args.prompt, who), r.prefill);
+  if (args.gen > 1)
+    print_phase(fmt::format("decode step at context {} ({})", decode_context(args), who), r.decode);
   return kExitOk;
 }
 
@@ -213,7 +273,12 @@ void add_llm_command(CLI::App& app, const Context& context, int& exit_code) {
       ->check(CLI::IsMember({"bf16", "fp16", "fp8", "int8", "fp4"}));
   serve->add_option("--kv-dtype", args->kv_dtype, "KV cache (default: --dtype)")
       ->check(CLI::IsMember({"bf16", "fp16", "fp8", "int8"}));
-  serve->add_option("--tp", args->tp, "Tensor-parallel chips (inside one scale-up domain)")->check(CLI::Range(1, 4096));
+  serve->add_option("--tp", args->tp, "Tensor-parallel chips (beyond a scale-up domain: over the NICs)")
+      ->check(CLI::Range(1, 4096));
+  serve->add_option("--pp", args->pp, "Pipeline stages (with --system)")->check(CLI::Range(1, 4096));
+  serve->add_option("--ep", args->ep, "Expert-parallel ranks, each with its own batch (MoE, with --system)")
+      ->check(CLI::Range(1, 4096));
+  serve->add_option("--fabric", args->fabric, "Switch spec joining the systems when tp x pp x ep needs several");
   serve->add_flag("--json", args->json, "Print JSON");
   add_train_command(*llm, context, exit_code);
   serve->callback([&, args, chip, system] {

@@ -68,7 +68,7 @@ int run_train(const Context& context, const TrainArgs& a) {
       const double ports = spec::switch_ports_at(fabric->switch_asic, system->scale_out.nic_gbps);
       const double nics = static_cast<double>(nodes * system->scale_out.nic_count);
       if (a.topology == "fat_tree" || a.topology == "rail_optimized")
-        while (spec::clos_reach(ports, tiers, a.oversubscription) < nics && tiers < 5) ++tiers;
+        tiers = spec::clos_tiers(ports, nics, a.oversubscription);
       if (a.topology == "dragonfly") tiers = 2;  // a minimal path crosses up to three routers, as 2 tiers do
     }
   }

@@ -213,8 +213,9 @@ class Builder {
       // only their weights are read. Token-slots spread as evenly as whole numbers allow: `big` experts
       // take one more than the rest, so the FLOPs are exact (a grouped GEMM does not pad).
       const double slots = std::ceil(static_cast<double>(tokens * moe.top_k) * capacity_factor);
-      const auto reached = static_cast<std::int64_t>(
-          std::max(1.0, std::round(experts_reached(static_cast<double>(moe.experts), slots))));
+      const double local_experts = static_cast<double>(moe.experts / std::max(1, o_.ep));
+      const auto reached =
+          static_cast<std::int64_t>(std::max(1.0, std::round(experts_reached(local_experts, slots))));
       const auto total = static_cast<std::int64_t>(slots);
       const std::int64_t base = total / reached, big = total % reached;
       const std::int64_t w = moe.expert_ffn_hidden / o_.tp;
@@ -502,6 +503,12 @@ Expected<bool> check_llm_shape(const spec::ModelSpec& model, std::int64_t batch,
                  std::to_string(kv) + " KV heads");
   const std::int64_t ffn = model.has_moe ? model.moe.expert_ffn_hidden : model.ffn_hidden;
   if (ffn % tp != 0) return Error("tp " + std::to_string(tp) + " does not divide the FFN width " + std::to_string(ffn));
+  if (options.ep < 1) return Error("ep must be at least 1, got " + std::to_string(options.ep));
+  if (options.ep > 1 && !model.has_moe)
+    return Error("ep " + std::to_string(options.ep) + " needs a mixture-of-experts model; " + model.name + " is dense");
+  if (options.ep > 1 && model.moe.experts % options.ep != 0)
+    return Error("ep " + std::to_string(options.ep) + " does not divide " + model.name + "'s " +
+                 std::to_string(model.moe.experts) + " experts");
   return true;
 }
 
@@ -570,7 +577,8 @@ ServingMemory serving_memory(const spec::ModelSpec& model, std::int64_t batch, s
   ServingMemory memory;
   const double tp = options.tp;
   const spec::ParameterCount params = spec::count_parameters(model);
-  memory.weight_bytes = params.total * ir::dtype_bytes(options.dtype) / tp;
+  const double held = params.total - spec::routed_expert_parameters(model) * (1.0 - 1.0 / std::max(1, options.ep));
+  memory.weight_bytes = held * ir::dtype_bytes(options.dtype) / tp;
   const Dims d = dims_of(model, options.tp);
   const double layers = static_cast<double>(model.layers);
   const double per_token_values =

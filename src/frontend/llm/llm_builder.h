@@ -22,6 +22,9 @@ struct LlmOptions {
   ir::DType dtype = ir::DType::bf16;     // weights and activations
   ir::DType kv_dtype = ir::DType::bf16;  // the KV cache
   int tp = 1;                            // tensor-parallel ranks
+  // Expert-parallel ranks (MoE): each holds experts / ep of the routed experts and computes the token
+  // slots its peers route to them, as many as its own tokens send out when routing is balanced.
+  int ep = 1;
   // Flash attention skips the masked half of causal attention; Megatron-LM's 2021 kernels and its FLOP
   // formula compute (and count) the whole score matrix.
   bool skip_masked_attention = true;
