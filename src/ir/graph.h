@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,9 @@ struct OpAttrs {
   double flops_per_element = 1;  // elementwise: arithmetic per output element
   int group_size = 1;            // collectives: ranks taking part
   Shape shape;                   // view: the new shape (same element count)
+  // matmul: the type the matrix units compute in, when the operands are cast on the way in
+  // (Transformer Engine's fp8 GEMMs on bf16 tensors); unset: the first operand's type.
+  std::optional<DType> compute_dtype;
 };
 
 struct Op {

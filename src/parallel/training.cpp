@@ -23,8 +23,12 @@ double layer_activation_bytes(const spec::ModelSpec& m, const TrainPlan& p) {
   if (p.recompute == frontend::Recompute::full) return 2 * sbh / (p.sequence_parallel ? t : 1);
   // Fused attention never stores the scores; unfused attention keeps softmax and dropout outputs.
   const double scores = p.recompute == frontend::Recompute::selective || p.flash_attention ? 0 : 5 * a * s / (h * t);
-  if (p.sequence_parallel) return sbh * (34 / t + scores);
-  return sbh * (10 + 24 / t + scores);
+  // Transformer Engine's fp8 GEMMs save their inputs for the backward pass in fp8: half of the QKV and
+  // fc1 inputs (2 sbh each, not split by TP), of the projection input (2 sbh) and of the fc2 input (8 sbh).
+  const bool fp8 = p.gemm_dtype && ir::dtype_bytes(*p.gemm_dtype) < 2;
+  const double replicated = fp8 ? 8 : 10, split = fp8 ? 19 : 24;
+  if (p.sequence_parallel) return sbh * ((replicated + split) / t + scores);
+  return sbh * (replicated + split / t + scores);
 }
 
 }  // namespace
@@ -86,7 +90,9 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   const double params = spec::count_parameters(model).total;
   const double experts = spec::routed_expert_parameters(model);
   const double stage_params = ((params - experts) + experts / p.ep) / p.pp / p.tp;
-  const double dp = p.dp;
+  // Context-parallel ranks hold the same weights as their data-parallel peers: Megatron-LM reduces the
+  // gradients and shards the distributed optimizer over dp x cp.
+  const double dp = static_cast<double>(p.dp) * p.cp;
   r.memory.weight_bytes = stage_params * ir::dtype_bytes(p.dtype) / (p.zero >= 3 ? dp : 1);
   r.memory.gradient_bytes = stage_params * 4 / (p.zero >= 2 ? dp : 1);    // fp32 main gradients
   r.memory.optimizer_bytes = stage_params * 12 / (p.zero >= 1 ? dp : 1);  // fp32 master weights, Adam m and v
@@ -106,6 +112,7 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   // ---- one microbatch through the whole model on one TP group, then split into stages
   frontend::LlmOptions o;
   o.dtype = o.kv_dtype = p.dtype;
+  o.gemm_dtype = p.gemm_dtype;
   o.tp = p.tp;
   o.flash_attention = p.flash_attention;
   o.skip_masked_attention = p.flash_attention;
@@ -189,11 +196,11 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   }
 
   // ---- data-parallel gradient synchronisation (and ZeRO-3 parameter gathers)
-  if (p.dp > 1) {
+  if (p.dp * p.cp > 1) {
     const double grad_bytes = stage_params * ir::dtype_bytes(p.dtype);
     double sync = 0;
     auto time_of = [&](network::Collective c, double bytes) -> Expected<double> {
-      Expected<network::CollectiveTime> t = comms.time(c, bytes, p.tp * p.cp, p.dp);
+      Expected<network::CollectiveTime> t = comms.time(c, bytes, p.tp, p.dp * p.cp);
       if (!t.ok()) return t.error();
       return t->seconds;
     };
@@ -228,7 +235,7 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   const double executed = hardware_flops * m * p.tp * p.dp * p.cp;
   r.model_tflops_per_chip = model_flops / r.step_s / chips_d / 1e12;
   r.hardware_tflops_per_chip = std::max(executed, model_flops) / r.step_s / chips_d / 1e12;
-  const double peak = chip.derived_peak_tflops(ir::dtype_compute_key(p.dtype));
+  const double peak = chip.derived_peak_tflops(ir::dtype_compute_key(p.gemm_dtype.value_or(p.dtype)));
   r.mfu = peak > 0 ? r.model_tflops_per_chip / peak : 0;
   r.hfu = peak > 0 ? r.hardware_tflops_per_chip / peak : 0;
   return r;

@@ -31,7 +31,8 @@ struct TrainPlan {
   frontend::Recompute recompute = frontend::Recompute::full;
   bool sequence_parallel = false;
   Schedule schedule = Schedule::one_f_one_b;
-  ir::DType dtype = ir::DType::bf16;
+  ir::DType dtype = ir::DType::bf16;             // weights, activations, gradients exchanged
+  std::optional<ir::DType> gemm_dtype;           // linear-layer GEMMs (fp8: Transformer Engine's recipe)
   bool overlap_grad_reduce = true;  // Megatron-LM's --overlap-grad-reduce
   bool flash_attention = true;      // fused attention; off for Megatron-LM before 2022 (scores in HBM)
 

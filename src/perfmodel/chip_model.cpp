@@ -100,8 +100,9 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
   const ir::Tensor& b = graph.tensor(op.inputs[1]);
   const ir::Tensor& c = graph.tensor(op.outputs[0]);
   const MatmulDims d = matmul_dims(graph, op);
-  const double in_bytes = ir::dtype_bytes(a.dtype);
-  const double peak = matmul_peak_flops(a.dtype) * matmul_efficiency(a.dtype);
+  const ir::DType dtype = op.attrs.compute_dtype.value_or(a.dtype);
+  const double in_bytes = ir::dtype_bytes(dtype);
+  const double peak = matmul_peak_flops(dtype) * matmul_efficiency(dtype);
   const auto& unit = chip_->cores.matrix_unit;
   const double units = static_cast<double>(chip_->cores.count * unit.count);
   // The instruction's K granule is a fixed number of bytes: fp8 instructions take twice the K of bf16.
@@ -169,19 +170,19 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
     // Weight-stationary systolic arrays: a k x n block of B sits in the array while the rows of A
     // stream through, `rows_per_cycle` at a time; filling and draining costs k + n cycles per block.
     const double array_k = static_cast<double>(unit.tile.k), array_n = static_cast<double>(unit.tile.n);
-    const double listed = macs_per_cycle_[static_cast<std::size_t>(a.dtype)];
+    const double listed = macs_per_cycle_[static_cast<std::size_t>(dtype)];
     const double macs = listed > 0 ? listed : array_k * array_n;
     const double rows_per_cycle = macs / (array_k * array_n);
     const double blocks = d.batch * ceil_div(d.k, array_k) * ceil_div(d.n, array_n);
     const double waves = ceil_div(blocks, units);
     const double cycles = waves * (ceil_div(d.m, rows_per_cycle) + array_k + array_n);
-    const double eff = matmul_efficiency(a.dtype);
+    const double eff = matmul_efficiency(dtype);
     const double compute_s = cycles / (chip_->clock_mhz * 1e6) / eff;
     consider(compute_s, traffic_for(array_k, array_n));
   }
   best.flops = 2.0 * d.batch * d.m * d.n * d.k;
   best.overhead_s = overhead_s_;
-  best.peak_fraction = best.flops / best.seconds / matmul_peak_flops(a.dtype);
+  best.peak_fraction = best.flops / best.seconds / matmul_peak_flops(dtype);
   best.bound = best.compute_s >= best.memory_s ? Bound::compute : Bound::memory;
   if (overhead_s_ > std::max(best.compute_s, best.memory_s)) best.bound = Bound::latency;
   return best;
@@ -257,7 +258,7 @@ Expected<OpTime> ChipModel::time_op(const ir::Graph& graph, const ir::Op& op, co
     case OpKind::matmul:
     case OpKind::attention:
     case OpKind::attention_backward: {
-      const ir::DType dtype = graph.tensor(op.inputs[0]).dtype;
+      const ir::DType dtype = op.attrs.compute_dtype.value_or(graph.tensor(op.inputs[0]).dtype);
       if (!supports(dtype))
         return Error("chip " + chip_->name + " has no " + std::string(ir::dtype_compute_key(dtype)) +
                      " matrix units (it computes " +

@@ -155,5 +155,53 @@ TEST(PlanSearch, FindsTheFastestPlanThatFits) {
   EXPECT_DOUBLE_EQ(again->step_s, found.best[0].second.step_s);
 }
 
+TEST(Training, Fp8FollowsTransformerEngine) {
+  // The linear layers' GEMMs and their gradient GEMMs compute in fp8; attention and the rest stay bf16.
+  const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama3-8b");
+  frontend::LlmOptions o;
+  o.gemm_dtype = ir::DType::fp8_e4m3;
+  const Expected<ir::Graph> g = frontend::build_training_step(llama, 1, 2048, frontend::Recompute::none, o);
+  ASSERT_TRUE(g.ok());
+  int fp8_gemms = 0, other_gemms = 0;
+  for (const ir::Op& op : g->ops()) {
+    if (op.kind == ir::OpKind::attention || op.kind == ir::OpKind::attention_backward) {
+      EXPECT_FALSE(op.attrs.compute_dtype.has_value()) << op.name;
+    }
+    if (op.kind != ir::OpKind::matmul) continue;
+    (op.attrs.compute_dtype == ir::DType::fp8_e4m3 ? fp8_gemms : other_gemms) += 1;
+    if (op.name.find("lm_head") != std::string::npos) {
+      EXPECT_EQ(op.attrs.compute_dtype, ir::DType::bf16) << op.name;
+    }
+    EXPECT_EQ(g->tensor(op.inputs[0]).dtype == ir::DType::fp8_e4m3, false) << op.name;  // tensors stay bf16
+  }
+  // Forward: qkv, o, gate, up, down; backward: dx and dw of each. The output layer stays bf16.
+  EXPECT_EQ(fp8_gemms, 5 * 3);
+  EXPECT_EQ(other_gemms, 3);
+  // The saved GEMM inputs shrink the per-layer activations from 34 to 27 sbh with sequence parallelism.
+  const auto& gpt = find<spec::ModelSpec>(spec::Kind::model, "megatron-gpt-175b");
+  TrainPlan p = plan_of(8, 8, 1, 8);
+  p.sequence_parallel = true;
+  p.recompute = frontend::Recompute::selective;
+  const Expected<TrainResult> bf16 = estimate_training(gpt, a100_chip(), dgx_a100(8), p);
+  p.gemm_dtype = ir::DType::int8;  // any one-byte GEMM type; A100 has int8 units
+  const Expected<TrainResult> narrow = estimate_training(gpt, a100_chip(), dgx_a100(8), p);
+  ASSERT_TRUE(bf16.ok() && narrow.ok());
+  EXPECT_NEAR(narrow->memory.activation_bytes / bf16->memory.activation_bytes, 27.0 / 34.0, 1e-12);
+}
+
+TEST(Training, ContextParallelRanksShareTheOptimizerShards) {
+  // Megatron-LM's distributed optimizer shards over dp x cp: cp 2 halves the optimizer state per chip.
+  const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama3-8b");
+  TrainPlan p = plan_of(8, 1, 1, 8, 8192);
+  const Expected<TrainResult> one = estimate_training(llama, a100_chip(), dgx_a100(1), p);
+  p.tp = 4;
+  p.cp = 2;
+  const Expected<TrainResult> two = estimate_training(llama, a100_chip(), dgx_a100(1), p);
+  ASSERT_TRUE(one.ok() && two.ok());
+  // tp 8, one replica: 12 bytes per parameter over 8 ranks; tp 4 x cp 2: twice the parameters per
+  // rank, sharded over 2.
+  EXPECT_NEAR(two->memory.optimizer_bytes, one->memory.optimizer_bytes, 1e-6 * one->memory.optimizer_bytes);
+}
+
 }  // namespace
 }  // namespace xpusim::parallel

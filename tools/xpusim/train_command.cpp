@@ -98,6 +98,11 @@ int run_train(const Context& context, const TrainArgs& a) {
   plan.seq = a.seq;
   plan.sequence_parallel = a.sequence_parallel;
   plan.dtype = *ir::parse_dtype(a.dtype);
+  if (ir::dtype_bytes(plan.dtype) < 2) {
+    // Narrow training formats follow Transformer Engine: GEMMs in fp8, tensors and the rest in bf16.
+    plan.gemm_dtype = plan.dtype;
+    plan.dtype = ir::DType::bf16;
+  }
   plan.recompute = a.recompute == "none"        ? frontend::Recompute::none
                    : a.recompute == "selective" ? frontend::Recompute::selective
                                                 : frontend::Recompute::full;
@@ -174,7 +179,8 @@ int run_train(const Context& context, const TrainArgs& a) {
                    {"recompute", std::string(frontend::recompute_name(plan.recompute))},
                    {"sequence_parallel", plan.sequence_parallel},
                    {"schedule", std::string(parallel::schedule_name(plan.schedule))},
-                   {"dtype", std::string(ir::dtype_name(plan.dtype))}};
+                   {"dtype", std::string(ir::dtype_name(plan.dtype))},
+                   {"gemm_dtype", std::string(ir::dtype_name(plan.gemm_dtype.value_or(plan.dtype)))}};
     out["memory"] = {{"weight_bytes", r.memory.weight_bytes},       {"gradient_bytes", r.memory.gradient_bytes},
                      {"optimizer_bytes", r.memory.optimizer_bytes}, {"activation_bytes", r.memory.activation_bytes},
                      {"workspace_bytes", r.memory.workspace_bytes}, {"total_bytes", r.memory.total()},
@@ -204,7 +210,9 @@ int run_train(const Context& context, const TrainArgs& a) {
       plan.vp > 1 ? fmt::format(", vp {}", plan.vp).c_str() : "", plan.zero, static_cast<long long>(plan.micro_batch),
       static_cast<long long>(plan.global_batch), static_cast<long long>(plan.seq),
       std::string(frontend::recompute_name(plan.recompute)).c_str(),
-      plan.sequence_parallel ? ", sequence parallel" : "", std::string(ir::dtype_name(plan.dtype)).c_str());
+      plan.sequence_parallel ? ", sequence parallel" : "",
+      plan.gemm_dtype ? fmt::format("{} GEMMs, {} elsewhere", ir::dtype_name(*plan.gemm_dtype), ir::dtype_name(plan.dtype)).c_str()
+                      : std::string(ir::dtype_name(plan.dtype)).c_str());
   if (nodes > 1)
     std::printf("network: %s model, scale-out %s, %d tier%s%s\n", a.net_model.c_str(), scale_out_topology.c_str(), tiers,
                 tiers == 1 ? "" : "s", a.search && net_model == network::NetModel::flow ? " (search ranked analytically)" : "");

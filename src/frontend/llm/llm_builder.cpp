@@ -85,7 +85,12 @@ class Builder {
     if (is_weight(x)) weight_views_.insert(out);
     return out;
   }
-  TensorId matmul(const std::string& name, TensorId x, TensorId w) { return op(OpKind::matmul, name, {x, w}); }
+  // Products with a weight (the linear layers) compute in gemm_dtype when one is set.
+  TensorId matmul(const std::string& name, TensorId x, TensorId w, std::optional<DType> compute = std::nullopt) {
+    OpAttrs attrs;
+    attrs.compute_dtype = compute ? compute : (is_weight(w) ? o_.gemm_dtype : std::nullopt);
+    return op(OpKind::matmul, name, {x, w}, attrs);
+  }
   TensorId all_reduce(const std::string& name, TensorId x) {
     if (o_.tp == 1) return x;
     OpAttrs attrs;
@@ -292,7 +297,8 @@ class Builder {
     // Tied embeddings reuse the input table ([vocab, hidden]); its transpose is a free view.
     const TensorId w = m_.tied_embeddings ? view(embedding_table_, {d_.hidden, vocab_rank()})
                                           : weight("w_lm_head", {d_.hidden, vocab_rank()}, 1);
-    return matmul("lm_head", normed, w);
+    // The output layer stays in the tensors' type (Transformer Engine's fp8 covers the transformer layers).
+    return matmul("lm_head", normed, w, o_.dtype);
   }
 
   const Dims& dims() const { return d_; }
@@ -398,14 +404,17 @@ class Builder {
       case OpKind::matmul: {
         const TensorId a = fwd.inputs[0], b = fwd.inputs[1];
         const TensorId dy = gradient_of(y);
-        if (!is_weight(a)) accumulate(a, matmul(name + ".dx", dy, view(b, transposed(graph.tensor(b).shape))));
+        // The gradient GEMMs compute in the forward GEMM's type (fp8 e5m2 gradients in Transformer Engine).
+        const std::optional<DType> compute = fwd.attrs.compute_dtype;
+        if (!is_weight(a))
+          accumulate(a, matmul(name + ".dx", dy, view(b, transposed(graph.tensor(b).shape)), compute));
         if (is_weight(b)) {
           // Weight gradients accumulate in fp32 (Megatron-LM's main_grad).
-          const TensorId dw = matmul(name + ".dw", view(a, transposed(graph.tensor(a).shape)), dy);
+          const TensorId dw = matmul(name + ".dw", view(a, transposed(graph.tensor(a).shape)), dy, compute);
           graph.tensor(dw).dtype = DType::fp32;
           graph.tensor(dw).role = TensorRole::gradient;
         } else {
-          accumulate(b, matmul(name + ".db", view(a, transposed(graph.tensor(a).shape)), dy));
+          accumulate(b, matmul(name + ".db", view(a, transposed(graph.tensor(a).shape)), dy, compute));
         }
         break;
       }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "ir/graph.h"
@@ -25,6 +26,9 @@ struct LlmOptions {
   // Expert-parallel ranks (MoE): each holds experts / ep of the routed experts and computes the token
   // slots its peers route to them, as many as its own tokens send out when routing is balanced.
   int ep = 1;
+  // Linear-layer GEMMs (with their gradient GEMMs) compute in this type while tensors stay in `dtype`:
+  // Transformer Engine's fp8 recipe, where attention, norms and the residual stream stay bf16.
+  std::optional<ir::DType> gemm_dtype;
   // Flash attention skips the masked half of causal attention; Megatron-LM's 2021 kernels and its FLOP
   // formula compute (and count) the whole score matrix.
   bool skip_masked_attention = true;
