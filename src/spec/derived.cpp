@@ -90,6 +90,12 @@ void datacenter_figures(const DatacenterSpec& dc, Figures& out) {
                  "facility capex per MW / depreciation years"});
 }
 
+void process_figures(const ProcessSpec& p, Figures& out) {
+  const double usable_radius = p.wafer_diameter_mm / 2 - p.edge_exclusion_mm;
+  out.push_back({"wafer_usd_per_mm2", p.wafer_cost_usd / (3.14159265358979 * usable_radius * usable_radius), "USD/mm2",
+                 "wafer cost / usable wafer area"});
+}
+
 }  // namespace
 
 std::vector<DerivedFigure> derived_figures(const Document& doc, const SpecResolver* resolver) {
@@ -107,6 +113,8 @@ std::vector<DerivedFigure> derived_figures(const Document& doc, const SpecResolv
           model_figures(spec, out);
         else if constexpr (std::is_same_v<T, NetworkSpec>)
           network_figures(spec, out);
+        else if constexpr (std::is_same_v<T, ProcessSpec>)
+          process_figures(spec, out);
         else
           datacenter_figures(spec, out);
       },

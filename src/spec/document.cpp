@@ -50,6 +50,8 @@ AnySpec make_spec(Kind kind) {
       return DatacenterSpec{};
     case Kind::model:
       return ModelSpec{};
+    case Kind::process:
+      return ProcessSpec{};
   }
   XPUSIM_ASSERT(false, "every Kind has a spec type");
 }
@@ -139,6 +141,8 @@ void check_document(const Document& doc, const SpecResolver* resolver, bool requ
           check_cluster(spec, doc, resolver, out);
         else if constexpr (std::is_same_v<T, DatacenterSpec>)
           check_datacenter(spec, doc, out);
+        else if constexpr (std::is_same_v<T, ProcessSpec>)
+          check_process(spec, doc, out);
         else
           check_model(spec, doc, out);
       },

@@ -252,6 +252,35 @@ struct DatacenterSpec final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
+// ------------------------------------------------------------------------------------------- process
+
+// What building chips on one foundry process costs: wafers, defects, NRE, and the advanced packaging
+// (HBM, interposer, test) its AI products use. Named as chips' process_node names it.
+struct ProcessPackaging final : SpecObject {
+  double hbm_usd_per_gib = 0;
+  double package_usd = 0;                // interposer and assembly of a one-die package
+  double package_usd_per_extra_die = 0;  // each further compute die on the interposer
+  double test_assembly_usd = 0;          // final test, burn-in and assembly per package
+  void describe(SpecVisitor& v) override;
+};
+
+struct ProcessSpec final : SpecObject {
+  std::string name;
+  std::string description;
+  double wafer_diameter_mm = 300;
+  double edge_exclusion_mm = 3;
+  double scribe_mm = 0.1;  // saw street between dies
+  double reticle_mm2 = 858;
+  double wafer_cost_usd = 0;
+  double defect_density_per_cm2 = 0;
+  double yield_clustering = 2;  // negative-binomial alpha (1: Seeds; large: Poisson)
+  double mask_set_usd = 0;
+  double design_cost_usd = 0;  // design, verification, IP and software of a new chip
+  ProcessPackaging packaging;
+  Sources sources;
+  void describe(SpecVisitor& v) override;
+};
+
 // --------------------------------------------------------------------------------------------- model
 
 struct MoeConfig final : SpecObject {
@@ -316,12 +345,14 @@ double routed_expert_parameters(const ModelSpec& model);
 
 // -------------------------------------------------------------------------------------------- any
 
-enum class Kind { chip, system, network, cluster, datacenter, model };
-inline constexpr std::string_view kKindNames[] = {"chip", "system", "network", "cluster", "datacenter", "model"};
+enum class Kind { chip, system, network, cluster, datacenter, model, process };
+inline constexpr std::string_view kKindNames[] = {"chip",       "system", "network", "cluster",
+                                                  "datacenter", "model",  "process"};
 std::string_view kind_name(Kind kind);
 std::optional<Kind> parse_kind(std::string_view text);
 
-using AnySpec = std::variant<ChipSpec, SystemSpec, NetworkSpec, ClusterSpec, DatacenterSpec, ModelSpec>;
+using AnySpec =
+    std::variant<ChipSpec, SystemSpec, NetworkSpec, ClusterSpec, DatacenterSpec, ModelSpec, ProcessSpec>;
 Kind kind_of(const AnySpec& spec);
 const std::string& name_of(const AnySpec& spec);
 const std::string& description_of(const AnySpec& spec);

@@ -89,4 +89,16 @@ std::string join_alternatives(std::span<const std::string> items) {
   return out;
 }
 
+std::string format_grouped(double value) {
+  // Built front to back (GCC 12 warns falsely on std::string::insert here).
+  const long long whole = std::llround(value);
+  const std::string digits = std::to_string(whole < 0 ? -whole : whole);
+  std::string out = whole < 0 ? "-" : "";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 }  // namespace xpusim

@@ -27,6 +27,9 @@ std::string count_noun(long long count, std::string_view singular, std::string_v
 // `value` rounded to `digits` significant digits, then as format_number ("0.064", "989.4", "2517").
 std::string format_significant(double value, int digits);
 
+// A whole number with thousands separators: "16,988", "-1,250", "100,000".
+std::string format_grouped(double value);
+
 // "a, b or c"
 std::string join_alternatives(std::span<const std::string> items);
 

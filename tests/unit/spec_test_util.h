@@ -1,6 +1,7 @@
 // Helpers for spec tests: a tiny valid chip and system to mutate, and parse-and-check shortcuts.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 
 #include "spec/library.h"
@@ -44,5 +45,13 @@ std::string only(const Diagnostics& diagnostics);
 
 // The built-in library of the source tree.
 const Library& builtin_library();
+
+// A spec of the built-in library by kind and name (the test fails if it is missing).
+template <class T>
+const T& library_spec(Kind kind, const char* name) {
+  const Document* doc = builtin_library().find(kind, name);
+  if (!doc) throw std::runtime_error(std::string("no built-in spec named ") + name);
+  return std::get<T>(doc->spec);
+}
 
 }  // namespace xpusim::spec::testing

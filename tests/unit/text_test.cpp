@@ -35,4 +35,12 @@ TEST(JoinAlternatives, ReadsAsEnglish) {
 }
 
 }  // namespace
+TEST(FormatGrouped, SeparatesThousands) {
+  EXPECT_EQ(format_grouped(16988), "16,988");
+  EXPECT_EQ(format_grouped(100000), "100,000");
+  EXPECT_EQ(format_grouped(999), "999");
+  EXPECT_EQ(format_grouped(-1250.4), "-1,250");
+  EXPECT_EQ(format_grouped(1234567.6), "1,234,568");
+}
+
 }  // namespace xpusim

@@ -11,9 +11,7 @@ namespace {
 
 template <class T>
 const T& find(spec::Kind kind, const char* name) {
-  const spec::Document* doc = spec::testing::builtin_library().find(kind, name);
-  EXPECT_NE(doc, nullptr) << name;
-  return std::get<T>(doc->spec);
+  return spec::testing::library_spec<T>(kind, name);
 }
 
 const spec::ChipSpec& a100_chip() { return find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb"); }

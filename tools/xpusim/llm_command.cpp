@@ -21,26 +21,6 @@ struct ServeArgs {
   bool json = false;
 };
 
-// A spec by library name or file path; one line per problem in `out`.
-const spec::Document* resolve(const spec::Library& library, spec::Library& files, spec::Kind kind,
-                              const std::string& target, Diagnostics& out) {
-  std::error_code ec;
-  const bool is_path = target.find('/') != std::string::npos || target.ends_with(".yaml") || target.ends_with(".yml") ||
-                       std::filesystem::is_regular_file(target, ec);
-  if (is_path) {
-    spec::LoadResult loaded = spec::load_spec_file(target);
-    out.append(loaded.diagnostics);
-    const std::size_t before = files.documents().size();
-    files.add(std::move(loaded.documents), out);
-    for (const spec::Document* doc : files.documents())
-      if (doc->kind() == kind && doc->location.file == target) return doc;
-    if (!out.has_errors() && files.documents().size() >= before)
-      out.error({target, 0, 0}, {}, "the file holds no " + std::string(spec::kind_name(kind)) + " spec");
-    return nullptr;
-  }
-  return find_in_library(library, kind, target, out);
-}
-
 // The context of the decode step the table shows: the middle of the generation (serving.cpp).
 std::int64_t decode_context(const ServeArgs& args) {
   const std::int64_t first = args.prompt, last = std::max(first, args.prompt + args.gen - 2);
@@ -93,16 +73,16 @@ int run_serve(const Context& context, const ServeArgs& args) {
     return kExitBadInput;
   }
   spec::Library files;
-  const spec::Document* model_doc = resolve(builtin.library, files, spec::Kind::model, args.model, diagnostics);
+  const spec::Document* model_doc = resolve_spec(builtin.library, files, spec::Kind::model, args.model, diagnostics);
   const spec::Document* system_doc = nullptr;
   const spec::Document* chip_doc = nullptr;
   if (!args.system.empty()) {
-    system_doc = resolve(builtin.library, files, spec::Kind::system, args.system, diagnostics);
+    system_doc = resolve_spec(builtin.library, files, spec::Kind::system, args.system, diagnostics);
     if (system_doc)
-      chip_doc = resolve(builtin.library, files, spec::Kind::chip, std::get<spec::SystemSpec>(system_doc->spec).chip,
+      chip_doc = resolve_spec(builtin.library, files, spec::Kind::chip, std::get<spec::SystemSpec>(system_doc->spec).chip,
                          diagnostics);
   } else {
-    chip_doc = resolve(builtin.library, files, spec::Kind::chip, args.chip, diagnostics);
+    chip_doc = resolve_spec(builtin.library, files, spec::Kind::chip, args.chip, diagnostics);
   }
   // Specs from files must pass their rules before they are used.
   const spec::LayeredResolver resolver(files, &builtin.library);
@@ -131,7 +111,7 @@ int run_serve(const Context& context, const ServeArgs& args) {
     nodes = (chips + system->chip_count - 1) / system->chip_count;
     const spec::NetworkSpec* fabric = nullptr;
     if (!args.fabric.empty()) {
-      const spec::Document* d = resolve(builtin.library, files, spec::Kind::network, args.fabric, diagnostics);
+      const spec::Document* d = resolve_spec(builtin.library, files, spec::Kind::network, args.fabric, diagnostics);
       fabric = d ? &std::get<spec::NetworkSpec>(d->spec) : nullptr;
       if (fabric && !fabric->has_switch)
         diagnostics.error({}, {}, quote_value(args.fabric) + " is a link, not a switch", "--fabric names a switch spec");

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "spec/loader.h"
 #include "support/text.h"
 
 namespace xpusim::cli {
@@ -61,5 +62,22 @@ BuiltinLibrary load_builtin_library(const Context& context, Diagnostics& out) {
   result.found = true;
   return result;
 }
+
+const spec::Document* resolve_spec(const spec::Library& library, spec::Library& files, spec::Kind kind,
+                                   const std::string& target, Diagnostics& out) {
+  if (looks_like_path(target)) {
+    spec::LoadResult loaded = spec::load_spec_file(target);
+    out.append(loaded.diagnostics);
+    const std::size_t before = files.documents().size();
+    files.add(std::move(loaded.documents), out);
+    for (const spec::Document* doc : files.documents())
+      if (doc->kind() == kind && doc->location.file == target) return doc;
+    if (!out.has_errors() && files.documents().size() >= before)
+      out.error({target, 0, 0}, {}, "the file holds no " + std::string(spec::kind_name(kind)) + " spec");
+    return nullptr;
+  }
+  return find_in_library(library, kind, target, out);
+}
+
 
 }  // namespace xpusim::cli

@@ -29,6 +29,10 @@ bool looks_like_path(const std::string& target);
 const spec::Document* find_in_library(const spec::Library& library, spec::Kind kind, const std::string& name,
                                       Diagnostics& out);
 
+// A spec by library name or file path (read into `files`), or nullptr with the problems in `out`.
+const spec::Document* resolve_spec(const spec::Library& library, spec::Library& files, spec::Kind kind,
+                                   const std::string& target, Diagnostics& out);
+
 // The built-in library, with any problems loading it appended to `out`.
 struct BuiltinLibrary {
   spec::Library library;

@@ -1,0 +1,61 @@
+#include "econ/cost.h"
+
+#include <cmath>
+#include <numbers>
+
+#include "support/text.h"
+
+namespace xpusim::econ {
+
+double gross_dies_per_wafer(double die_mm2, const spec::ProcessSpec& process) {
+  const double side = std::sqrt(die_mm2) + process.scribe_mm;
+  const double area = side * side;
+  const double d = process.wafer_diameter_mm;
+  return std::max(0.0, (d - 2 * process.edge_exclusion_mm) * std::numbers::pi *
+                           (d / (4 * area) - 1 / std::sqrt(2 * area)));
+}
+
+double die_yield(double die_mm2, const spec::ProcessSpec& process) {
+  const double defects = die_mm2 / 100 * process.defect_density_per_cm2;
+  return std::pow(1 + defects / process.yield_clustering, -process.yield_clustering);
+}
+
+Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec& process, double volume,
+                             std::optional<double> die_area_mm2) {
+  UnitCost c;
+  if (!(volume >= 1)) return Error("the volume must be at least 1 unit, got " + format_number(volume));
+  if (die_area_mm2) {
+    c.die_area_mm2 = *die_area_mm2;
+    c.die_area_published = false;
+  } else if (chip.die_area_mm2) {
+    c.die_area_mm2 = *chip.die_area_mm2;
+  } else {
+    return Error("chip " + chip.name + " has no die_area_mm2 (not published); give one with --die-area-mm2");
+  }
+  if (!(c.die_area_mm2 > 0)) return Error("the die area must be positive, got " + format_number(c.die_area_mm2));
+  if (c.die_area_mm2 > process.reticle_mm2)
+    return Error("a " + format_number(c.die_area_mm2) + " mm2 die exceeds the " + format_number(process.reticle_mm2) +
+                 " mm2 reticle of " + process.name + "; split it into several dies (die_count)");
+  c.dies = chip.die_count;
+  c.gross_dies_per_wafer = gross_dies_per_wafer(c.die_area_mm2, process);
+  c.yield = die_yield(c.die_area_mm2, process);
+  c.good_dies_per_wafer = c.gross_dies_per_wafer * c.yield;
+  if (c.good_dies_per_wafer < 1)
+    return Error("fewer than one good " + format_number(c.die_area_mm2) + " mm2 die per wafer on " + process.name);
+  c.good_die_usd = process.wafer_cost_usd / c.good_dies_per_wafer;
+  c.dies_usd = c.good_die_usd * static_cast<double>(c.dies);
+  c.hbm_gib = chip.hbm.capacity_gib;
+  c.hbm_usd = c.hbm_gib * process.packaging.hbm_usd_per_gib;
+  c.package_usd =
+      process.packaging.package_usd + process.packaging.package_usd_per_extra_die * static_cast<double>(c.dies - 1);
+  c.test_assembly_usd = process.packaging.test_assembly_usd;
+  c.manufacturing_usd = c.dies_usd + c.hbm_usd + c.package_usd + c.test_assembly_usd;
+  c.mask_set_usd = process.mask_set_usd;
+  c.design_usd = process.design_cost_usd;
+  c.volume = volume;
+  c.nre_per_unit_usd = (c.mask_set_usd + c.design_usd) / volume;
+  c.total_per_unit_usd = c.manufacturing_usd + c.nre_per_unit_usd;
+  return c;
+}
+
+}  // namespace xpusim::econ

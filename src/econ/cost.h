@@ -1,0 +1,48 @@
+// What a chip costs to make: dies per wafer, yield, known-good-die cost, HBM, packaging and test, and
+// the NRE (masks, design) spread over a production volume. Inputs come from the chip spec and the
+// process spec its process_node names; every one can be overridden by a spec file of one's own.
+#pragma once
+
+#include <optional>
+
+#include "spec/specs.h"
+#include "support/expected.h"
+
+namespace xpusim::econ {
+
+// Candidate dies on a wafer (a square die plus its saw street), after the edge loss:
+// (D - 2e) pi (D / 4A - 1 / sqrt(2A)), the gross-die formula of the CATCH cost model
+// (technology-facts 4.2 [38]).
+double gross_dies_per_wafer(double die_mm2, const spec::ProcessSpec& process);
+
+// Fraction of dies without a killer defect: negative binomial (1 + A D0 / alpha)^-alpha.
+double die_yield(double die_mm2, const spec::ProcessSpec& process);
+
+struct UnitCost {
+  double die_area_mm2 = 0;
+  bool die_area_published = true;  // false: given on the command line
+  std::int64_t dies = 1;           // compute dies per package
+  double gross_dies_per_wafer = 0;
+  double yield = 0;
+  double good_dies_per_wafer = 0;
+  double good_die_usd = 0;
+  // Per package:
+  double dies_usd = 0;
+  double hbm_gib = 0;
+  double hbm_usd = 0;
+  double package_usd = 0;
+  double test_assembly_usd = 0;
+  double manufacturing_usd = 0;  // the sum of the four above
+  // Amortised:
+  double mask_set_usd = 0;
+  double design_usd = 0;
+  double volume = 0;
+  double nre_per_unit_usd = 0;
+  double total_per_unit_usd = 0;
+};
+
+// Errors: no die area (not published and not given), a die larger than the reticle, a volume below 1.
+Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec& process, double volume,
+                             std::optional<double> die_area_mm2 = std::nullopt);
+
+}  // namespace xpusim::econ

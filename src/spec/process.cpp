@@ -1,0 +1,52 @@
+// The process kind: wafers, defects, NRE and advanced packaging of a foundry process.
+#include "spec/document.h"
+#include "support/text.h"
+
+namespace xpusim::spec {
+
+void ProcessPackaging::describe(SpecVisitor& v) {
+  v.number(Field("hbm_usd_per_gib", "Price of HBM", "USD/GiB").positive(1000), hbm_usd_per_gib);
+  v.number(Field("package_usd", "Interposer, substrate and assembly of a package with one compute die", "USD")
+               .positive(1e5),
+           package_usd);
+  v.number(Field("package_usd_per_extra_die", "Added for each further compute die in the package", "USD")
+               .optional()
+               .between(0, 1e5),
+           package_usd_per_extra_die);
+  v.number(Field("test_assembly_usd", "Final test, burn-in and module assembly per package", "USD").between(0, 1e5),
+           test_assembly_usd);
+}
+
+void ProcessSpec::describe(SpecVisitor& v) {
+  v.text(Field("name", "Name chips give as process_node"), name);
+  v.text(Field("description", "One line for listings").optional(), description);
+  v.number(Field("wafer_diameter_mm", "Wafer diameter", "mm").optional().between(100, 450), wafer_diameter_mm);
+  v.number(Field("edge_exclusion_mm", "Unusable rim of the wafer", "mm").optional().between(0, 20), edge_exclusion_mm);
+  v.number(Field("scribe_mm", "Saw street between dies", "mm").optional().between(0, 1), scribe_mm);
+  v.number(Field("reticle_mm2", "Largest die the lithography field allows", "mm2").optional().between(100, 2000),
+           reticle_mm2);
+  v.number(Field("wafer_cost_usd", "Price of one processed wafer", "USD").positive(1e6), wafer_cost_usd);
+  v.number(Field("defect_density_per_cm2", "Killer defects per cm2 (D0)", "1/cm2").positive(10),
+           defect_density_per_cm2);
+  v.number(Field("yield_clustering", "Negative-binomial clustering alpha (1: Seeds; large: Poisson)")
+               .optional()
+               .between(0.1, 100),
+           yield_clustering);
+  v.number(Field("mask_set_usd", "One full mask set", "USD").positive(1e9), mask_set_usd);
+  v.number(Field("design_cost_usd", "Design, verification, IP and software of a new chip on this node", "USD")
+               .positive(1e10),
+           design_cost_usd);
+  v.object(Field("packaging", "Advanced packaging, HBM and test of this node's AI products"), packaging);
+  v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
+}
+
+void check_process(const ProcessSpec& process, const Document& doc, Diagnostics& out) {
+  const double usable = process.wafer_diameter_mm - 2 * process.edge_exclusion_mm;
+  if (usable * usable < 4 * process.reticle_mm2)
+    out.error(doc.where("reticle_mm2"), "reticle_mm2",
+              "a " + format_number(process.reticle_mm2) + " mm2 reticle field does not fit the usable wafer",
+              "at most (wafer_diameter_mm - 2 edge_exclusion_mm)^2 / 4 = " + format_number(usable * usable / 4) +
+                  " mm2");
+}
+
+}  // namespace xpusim::spec

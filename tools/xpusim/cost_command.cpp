@@ -1,0 +1,128 @@
+#include "cost_command.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "econ/cost.h"
+#include "support/text.h"
+
+namespace xpusim::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct CostArgs {
+  std::string chip, process;
+  double volume = 100'000;
+  std::optional<double> die_area_mm2;
+  bool json = false;
+};
+
+std::string usd(double value) {
+  if (value >= 1e9) return fmt::format("${:.2f} B", value / 1e9);
+  if (value >= 1e6) return fmt::format("${:.1f} M", value / 1e6);
+  return "$" + format_grouped(value);
+}
+
+int run_cost(const Context& context, const CostArgs& args) {
+  Diagnostics diagnostics;
+  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
+  if (diagnostics.has_errors()) {
+    print_diagnostics(diagnostics);
+    return kExitBadInput;
+  }
+  spec::Library files;
+  const spec::Document* chip_doc = resolve_spec(builtin.library, files, spec::Kind::chip, args.chip, diagnostics);
+  if (!chip_doc) {
+    print_diagnostics(diagnostics);
+    return kExitBadInput;
+  }
+  const auto& chip = std::get<spec::ChipSpec>(chip_doc->spec);
+  const std::string process_name = args.process.empty() ? chip.process_node : args.process;
+  if (process_name == "unknown") {
+    std::fprintf(stderr, "xpusim: error: chip %s's process is not published (process_node: unknown); give --process\n",
+                 chip.name.c_str());
+    return kExitBadInput;
+  }
+  const spec::Document* process_doc =
+      resolve_spec(builtin.library, files, spec::Kind::process, process_name, diagnostics);
+  const spec::LayeredResolver resolver(files, &builtin.library);
+  for (const spec::Document* doc : files.documents()) spec::check_document(*doc, &resolver, false, diagnostics);
+  if (diagnostics.has_errors() || !process_doc) {
+    print_diagnostics(diagnostics);
+    return kExitBadInput;
+  }
+  const auto& process = std::get<spec::ProcessSpec>(process_doc->spec);
+  const Expected<econ::UnitCost> cost = econ::unit_cost(chip, process, args.volume, args.die_area_mm2);
+  if (!cost.ok()) {
+    std::fprintf(stderr, "xpusim: %s\n", cost.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  const econ::UnitCost& c = *cost;
+  if (args.json) {
+    Json out;
+    out["chip"] = chip.name;
+    out["process"] = process.name;
+    out["die"] = {{"area_mm2", c.die_area_mm2},
+                  {"area_published", c.die_area_published},
+                  {"count", c.dies},
+                  {"gross_per_wafer", c.gross_dies_per_wafer},
+                  {"yield", c.yield},
+                  {"good_per_wafer", c.good_dies_per_wafer},
+                  {"good_die_usd", c.good_die_usd}};
+    out["unit_usd"] = {{"dies", c.dies_usd},
+                       {"hbm", c.hbm_usd},
+                       {"package", c.package_usd},
+                       {"test_assembly", c.test_assembly_usd},
+                       {"manufacturing", c.manufacturing_usd}};
+    out["nre_usd"] = {{"mask_set", c.mask_set_usd}, {"design", c.design_usd}};
+    out["volume"] = c.volume;
+    out["nre_per_unit_usd"] = c.nre_per_unit_usd;
+    out["total_per_unit_usd"] = c.total_per_unit_usd;
+    out["tdp_w"] = chip.tdp_w;
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("%s on %s: %lld die%s of %s mm2 (%s)\n\n", chip.name.c_str(), process.name.c_str(),
+              static_cast<long long>(c.dies), c.dies == 1 ? "" : "s", format_number(c.die_area_mm2).c_str(),
+              c.die_area_published ? "from the chip spec" : "given");
+  std::printf("gross dies per wafer  %.1f  (%s mm wafer, %s mm edge, %s mm scribe)\n", c.gross_dies_per_wafer,
+              format_number(process.wafer_diameter_mm).c_str(), format_number(process.edge_exclusion_mm).c_str(),
+              format_number(process.scribe_mm).c_str());
+  std::printf("yield                 %.1f%%  (negative binomial, D0 %s /cm2, alpha %s)\n", 100 * c.yield,
+              format_number(process.defect_density_per_cm2).c_str(), format_number(process.yield_clustering).c_str());
+  std::printf("good dies per wafer   %.1f\ncost per good die     %s  (wafer %s)\n\n", c.good_dies_per_wafer,
+              usd(c.good_die_usd).c_str(), usd(process.wafer_cost_usd).c_str());
+  std::printf("manufacturing cost per package\n");
+  std::printf("  compute dies        %10s\n", usd(c.dies_usd).c_str());
+  std::printf("  HBM                 %10s  (%s GiB at %s/GiB)\n", usd(c.hbm_usd).c_str(), format_number(c.hbm_gib).c_str(),
+              usd(process.packaging.hbm_usd_per_gib).c_str());
+  std::printf("  package             %10s\n", usd(c.package_usd).c_str());
+  std::printf("  test and assembly   %10s\n", usd(c.test_assembly_usd).c_str());
+  std::printf("  total               %10s\n\n", usd(c.manufacturing_usd).c_str());
+  std::printf("NRE %s (masks %s + design %s) over %s units: %s per unit\n", usd(c.mask_set_usd + c.design_usd).c_str(),
+              usd(c.mask_set_usd).c_str(), usd(c.design_usd).c_str(), format_grouped(c.volume).c_str(),
+              usd(c.nre_per_unit_usd).c_str());
+  std::printf("total per unit        %s\n", usd(c.total_per_unit_usd).c_str());
+  std::printf("power                 %s W TDP\n", format_number(chip.tdp_w).c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_cost_command(CLI::App& app, const Context& context, int& exit_code) {
+  auto args = std::make_shared<CostArgs>();
+  CLI::App* cost = app.add_subcommand("cost", "What a chip costs to make: yield, unit cost, NRE per unit");
+  cost->add_option("--chip", args->chip, "Chip: a library name (h100-sxm) or a YAML file")->required();
+  cost->add_option("--process", args->process, "Process spec (default: the chip's process_node): a name or a YAML file");
+  cost->add_option("--volume", args->volume, "Units the NRE is spread over")->check(CLI::Range(1.0, 1e12));
+  cost->add_option("--die-area-mm2", args->die_area_mm2, "Area of one compute die (overrides the chip spec)")
+      ->check(CLI::Range(1.0, 1e5));
+  cost->add_flag("--json", args->json, "Print JSON");
+  cost->callback([&, args] { exit_code = run_cost(context, *args); });
+}
+
+}  // namespace xpusim::cli
