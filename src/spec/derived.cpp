@@ -115,6 +115,8 @@ std::vector<DerivedFigure> derived_figures(const Document& doc, const SpecResolv
           network_figures(spec, out);
         else if constexpr (std::is_same_v<T, ProcessSpec>)
           process_figures(spec, out);
+        else if constexpr (std::is_same_v<T, WorkloadSpec>)
+          (void)spec;
         else
           datacenter_figures(spec, out);
       },

@@ -52,6 +52,8 @@ AnySpec make_spec(Kind kind) {
       return ModelSpec{};
     case Kind::process:
       return ProcessSpec{};
+    case Kind::workload:
+      return WorkloadSpec{};
   }
   XPUSIM_ASSERT(false, "every Kind has a spec type");
 }
@@ -143,6 +145,8 @@ void check_document(const Document& doc, const SpecResolver* resolver, bool requ
           check_datacenter(spec, doc, out);
         else if constexpr (std::is_same_v<T, ProcessSpec>)
           check_process(spec, doc, out);
+        else if constexpr (std::is_same_v<T, WorkloadSpec>)
+          check_workload(spec, doc, resolver, out);
         else
           check_model(spec, doc, out);
       },

@@ -40,6 +40,7 @@ void check_network(const NetworkSpec& network, const Document& doc, Diagnostics&
 void check_cluster(const ClusterSpec& cluster, const Document& doc, const SpecResolver* resolver, Diagnostics& out);
 void check_datacenter(const DatacenterSpec& datacenter, const Document& doc, Diagnostics& out);
 void check_process(const ProcessSpec& process, const Document& doc, Diagnostics& out);
+void check_workload(const WorkloadSpec& workload, const Document& doc, const SpecResolver* resolver, Diagnostics& out);
 void check_model(const ModelSpec& model, const Document& doc, Diagnostics& out);
 // Every `sources:` key must name a field that exists; with `require_sources`, every number given
 // must be covered by a source (its own path or a parent path).

@@ -159,6 +159,8 @@ struct SystemSpec final : SpecObject {
   bool has_host = false;
   Host host;
   std::optional<double> power_w;
+  std::optional<double> price_usd;      // to buy one
+  std::optional<double> other_bom_usd;  // to build one, beyond its chips (custom systems)
   Sources sources;
   void describe(SpecVisitor& v) override;
 
@@ -281,6 +283,27 @@ struct ProcessSpec final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
+// ------------------------------------------------------------------------------------------ workload
+
+// A serving target: the model, the request shape, and the slowest time per output token a user accepts.
+struct ServeTarget final : SpecObject {
+  std::string model;
+  std::int64_t prompt = 2048;
+  std::int64_t gen = 256;
+  double tpot_ms_max = 50;
+  std::string dtype = "bf16";
+  void describe(SpecVisitor& v) override;
+};
+
+// What a system is compared on (`xpusim compare`).
+struct WorkloadSpec final : SpecObject {
+  std::string name;
+  std::string description;
+  ServeTarget serve;
+  Sources sources;
+  void describe(SpecVisitor& v) override;
+};
+
 // --------------------------------------------------------------------------------------------- model
 
 struct MoeConfig final : SpecObject {
@@ -345,14 +368,14 @@ double routed_expert_parameters(const ModelSpec& model);
 
 // -------------------------------------------------------------------------------------------- any
 
-enum class Kind { chip, system, network, cluster, datacenter, model, process };
-inline constexpr std::string_view kKindNames[] = {"chip",       "system", "network", "cluster",
-                                                  "datacenter", "model",  "process"};
+enum class Kind { chip, system, network, cluster, datacenter, model, process, workload };
+inline constexpr std::string_view kKindNames[] = {"chip",  "system",  "network", "cluster", "datacenter",
+                                                  "model", "process", "workload"};
 std::string_view kind_name(Kind kind);
 std::optional<Kind> parse_kind(std::string_view text);
 
 using AnySpec =
-    std::variant<ChipSpec, SystemSpec, NetworkSpec, ClusterSpec, DatacenterSpec, ModelSpec, ProcessSpec>;
+    std::variant<ChipSpec, SystemSpec, NetworkSpec, ClusterSpec, DatacenterSpec, ModelSpec, ProcessSpec, WorkloadSpec>;
 Kind kind_of(const AnySpec& spec);
 const std::string& name_of(const AnySpec& spec);
 const std::string& description_of(const AnySpec& spec);

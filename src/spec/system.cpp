@@ -51,6 +51,11 @@ void SystemSpec::describe(SpecVisitor& v) {
   v.optional_object(Field("scale_out", "NICs to the cluster network").optional(), scale_out, has_scale_out);
   v.optional_object(Field("host", "Host processors and memory").optional(), host, has_host);
   v.number(Field("power_w", "Maximum power of the whole system", "W").optional().positive(1e7), power_w);
+  v.number(Field("price_usd", "What buying one system costs", "USD").optional().positive(1e9), price_usd);
+  v.number(Field("other_bom_usd", "What building one costs beyond its chips: host, NICs, switches, chassis", "USD")
+               .optional()
+               .between(0, 1e9),
+           other_bom_usd);
   v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
 }
 

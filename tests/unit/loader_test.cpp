@@ -55,10 +55,10 @@ TEST(Loader, RejectsBinaryAndInvalidUtf8) {
 TEST(Loader, RequiresAKnownKind) {
   EXPECT_EQ(only(check_yaml("name: x\n")),
             "test.yaml:1:1: error: kind: missing required field 'kind' (one of chip, system, network, cluster, "
-            "datacenter, model or process)");
+            "datacenter, model, process or workload)");
   EXPECT_EQ(only(check_yaml("kind: chp\nname: x\n")),
             "test.yaml:1:7: error: kind: 'chp' is not a spec kind; allowed: chip, system, network, cluster, "
-            "datacenter, model or process (did you mean 'chip'?)");
+            "datacenter, model, process or workload (did you mean 'chip'?)");
   EXPECT_EQ(only(check_yaml("- a\n- b\n")),
             "test.yaml:1:1: error: expected a spec (a mapping with kind: and name:), found a list");
 }

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "compare_command.h"
 #include "cost_command.h"
 #include "llm_command.h"
 #include "output.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
       "  xpusim llm serve --model llama3-8b --chip h100-sxm --batch 1 --prompt 2048 --gen 256\n"
       "  xpusim llm serve --model llama3-70b --system dgx-h100 --tp 8 --batch 64 --dtype fp8\n"
       "  xpusim cost --chip xpu-1 --volume 500000\n"
+      "  xpusim compare --workload serve-llama3-70b-50ms --systems xpu-1-node,dgx-h100\n"
       "\nSpecs named on the command line are looked up in the built-in library (specs/ beside the binary,\n"
       "or $XPUSIM_SPECS); a path is read as a file. Exit status: 0 success, 2 bad input (validate: 1 when\n"
       "a kind's error exceeds its bound).");
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
   xpusim::cli::add_llm_command(app, context, exit_code);
   xpusim::cli::add_validate_command(app, context, exit_code);
   xpusim::cli::add_cost_command(app, context, exit_code);
+  xpusim::cli::add_compare_command(app, context, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,133 @@
+#include "compare/compare.h"
+
+#include "ir/dtype.h"
+#include "serve/serving.h"
+
+namespace xpusim::compare {
+namespace {
+
+template <class T>
+const T* find(const spec::SpecResolver& specs, spec::Kind kind, const std::string& name) {
+  const spec::Document* doc = specs.find(kind, name);
+  return doc ? &std::get<T>(doc->spec) : nullptr;
+}
+
+// An error as a row's reason: its text without the "error: " prefix.
+std::string reason(const Error& error) {
+  std::string text = error.to_string();
+  if (text.starts_with("error: ")) text.erase(0, 7);
+  return text;
+}
+
+// The configuration that serves the most tokens per chip within the target: tp a power of two inside
+// the scale-up domain (dividing the system's chips), batch a power of two up to 1024.
+std::optional<ServingPoint> best_serving(const spec::ModelSpec& model, const spec::ChipSpec& chip,
+                                         const spec::SystemSpec& system, const perfmodel::Interconnect& link,
+                                         const spec::ServeTarget& target, std::string& why_not) {
+  std::optional<ServingPoint> best;
+  bool fits_somewhere = false;
+  for (int tp = 1; tp <= system.scale_up_domain_size(); tp *= 2) {
+    if (system.chip_count % tp != 0) continue;
+    for (std::int64_t batch = 1; batch <= 1024; batch *= 2) {
+      serve::ServeOptions o;
+      o.batch = batch;
+      o.prompt = target.prompt;
+      o.gen = target.gen;
+      o.llm.tp = tp;
+      o.llm.dtype = o.llm.kv_dtype = *ir::parse_dtype(target.dtype);
+      const Expected<serve::ServeResult> r = serve::estimate_serving(model, chip, link, o);
+      if (!r.ok()) {
+        if (why_not.empty()) why_not = reason(r.error());
+        break;
+      }
+      if (!r->fits) break;  // a larger batch needs more memory still
+      fits_somewhere = true;
+      if (r->tpot_s * 1e3 > target.tpot_ms_max) break;  // and is slower per token
+      const double per_chip = r->output_tokens_per_s / tp;
+      if (!best || per_chip > best->tokens_per_s_per_chip) best = ServingPoint{tp, batch, r->ttft_s, r->tpot_s, per_chip};
+    }
+  }
+  if (!best && why_not.empty())
+    why_not = fits_somewhere ? "misses the time-per-token target at every size" : "the model does not fit";
+  return best;
+}
+
+}  // namespace
+
+Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
+                                     const std::vector<const spec::SystemSpec*>& systems,
+                                     const spec::DatacenterSpec& datacenter, double volume,
+                                     const spec::SpecResolver& specs) {
+  const auto* model = find<spec::ModelSpec>(specs, spec::Kind::model, workload.serve.model);
+  if (!model) return Error("workload " + workload.name + " serves model " + workload.serve.model + ", which is not known");
+  if (!(volume >= 1)) return Error("the volume must be at least 1 unit");
+  Comparison out;
+  out.workload = workload.name;
+  out.datacenter = datacenter.name;
+  out.volume = volume;
+  for (const spec::SystemSpec* system : systems) {
+    SystemRow row;
+    row.system = system->name;
+    row.chip = system->chip;
+    row.chips = system->chip_count;
+    const auto* chip = find<spec::ChipSpec>(specs, spec::Kind::chip, system->chip);
+    if (!chip) {
+      row.problem = "chip " + system->chip + " is not known";
+      out.rows.push_back(std::move(row));
+      continue;
+    }
+    row.custom = chip->family == "xpu";
+    const auto* network = find<spec::NetworkSpec>(specs, spec::Kind::network, system->scale_up.network);
+    const perfmodel::Interconnect link = serve::interconnect_of(*chip, system, network);
+    std::optional<ServingPoint> best = best_serving(*model, *chip, *system, link, workload.serve, row.problem);
+    if (!best) {
+      out.rows.push_back(std::move(row));
+      continue;
+    }
+    row.best = *best;
+    row.tokens_per_s = best->tokens_per_s_per_chip * static_cast<double>(row.chips);
+    row.power_w = system->power_w.value_or(chip->tdp_w * static_cast<double>(row.chips));
+    row.power_basis = system->power_w ? "the system's power_w" : "chips x TDP";
+    row.tokens_per_joule = row.tokens_per_s / row.power_w;
+    if (system->price_usd) {
+      row.capex_usd = system->price_usd;
+      row.capex_basis = "the system's price_usd";
+    } else if (row.custom) {
+      const auto* process = find<spec::ProcessSpec>(specs, spec::Kind::process, chip->process_node);
+      if (!process) {
+        row.problem = "no process spec for " + chip->process_node;
+      } else if (Expected<econ::UnitCost> cost = econ::unit_cost(*chip, *process, volume); !cost.ok()) {
+        row.problem = reason(cost.error());
+      } else {
+        row.chip_cost = *cost;
+        row.capex_usd = system->other_bom_usd.value_or(0) + static_cast<double>(row.chips) * cost->total_per_unit_usd;
+        row.capex_basis = "built: chips x unit cost with NRE share + other_bom_usd";
+      }
+    } else {
+      row.problem = "no price (give the system a price_usd)";
+    }
+    if (row.capex_usd) {
+      row.tco = econ::tco_per_hour(*row.capex_usd, row.power_w, datacenter);
+      row.usd_per_mtoken = row.tco.total_usd_per_hour() / (row.tokens_per_s * 3600 / 1e6);
+    }
+    out.rows.push_back(std::move(row));
+  }
+  // Break-even volumes: the volume at which a custom system's $ per million tokens falls to a bought one's.
+  for (SystemRow& custom : out.rows) {
+    if (!custom.custom || !custom.chip_cost || !custom.usd_per_mtoken) continue;
+    const double nre = custom.chip_cost->mask_set_usd + custom.chip_cost->design_usd;
+    const double fixed = custom.capex_usd.value() - static_cast<double>(custom.chips) * custom.chip_cost->nre_per_unit_usd;
+    for (const SystemRow& bought : out.rows) {
+      if (bought.custom || !bought.usd_per_mtoken) continue;
+      const double target_capex =
+          econ::capex_at(*bought.usd_per_mtoken * custom.tokens_per_s * 3600 / 1e6, custom.power_w, datacenter);
+      const double room = target_capex - fixed;  // what the NRE share may add over the whole system
+      BreakEven be{bought.system, std::nullopt};
+      if (room > 0) be.volume = static_cast<double>(custom.chips) * nre / room;
+      custom.break_even.push_back(be);
+    }
+  }
+  return out;
+}
+
+}  // namespace xpusim::compare

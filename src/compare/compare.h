@@ -1,0 +1,58 @@
+// The build-or-buy table: each system serves a workload at its target, at its best configuration, and
+// is costed in a datacenter: throughput, power, capex, TCO per hour, $ per million tokens, and for a
+// custom system (chip family xpu) the production volume at which it breaks even with each bought one.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "econ/cost.h"
+#include "econ/tco.h"
+#include "spec/document.h"
+
+namespace xpusim::compare {
+
+struct ServingPoint {
+  int tp = 1;
+  std::int64_t batch = 1;
+  double ttft_s = 0, tpot_s = 0;
+  double tokens_per_s_per_chip = 0;
+};
+
+struct BreakEven {
+  std::string against;
+  std::optional<double> volume;  // none: cheaper per token at no volume
+};
+
+struct SystemRow {
+  std::string system, chip;
+  std::int64_t chips = 0;
+  bool custom = false;
+  std::string problem;  // set when the row has no result: the reason, in a few words
+  ServingPoint best;
+  double tokens_per_s = 0;  // the whole system
+  double power_w = 0;
+  std::string power_basis;
+  std::optional<double> capex_usd;
+  std::string capex_basis;
+  std::optional<econ::UnitCost> chip_cost;  // custom systems
+  econ::Tco tco;
+  std::optional<double> usd_per_mtoken;
+  double tokens_per_joule = 0;
+  std::vector<BreakEven> break_even;  // custom systems, against each bought system with a price
+};
+
+struct Comparison {
+  std::string workload, datacenter;
+  double volume = 0;
+  std::vector<SystemRow> rows;
+};
+
+// Errors: a workload whose model is missing. Anything a system cannot do is its row's `problem`.
+Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
+                                     const std::vector<const spec::SystemSpec*>& systems,
+                                     const spec::DatacenterSpec& datacenter, double volume,
+                                     const spec::SpecResolver& specs);
+
+}  // namespace xpusim::compare

@@ -1,0 +1,29 @@
+// Total cost of ownership of hardware in a datacenter, per hour: the hardware depreciated over its life,
+// the energy it draws (times PUE), its share of the facility (capex per MW of IT power over the building's
+// life) and yearly operations as a fraction of the hardware capex.
+#pragma once
+
+#include "spec/specs.h"
+
+namespace xpusim::econ {
+
+struct Tco {
+  double capex_usd = 0;
+  double power_w = 0;
+  double hardware_usd_per_hour = 0;
+  double energy_usd_per_hour = 0;
+  double facility_usd_per_hour = 0;
+  double operations_usd_per_hour = 0;
+  double total_usd_per_hour() const {
+    return hardware_usd_per_hour + energy_usd_per_hour + facility_usd_per_hour + operations_usd_per_hour;
+  }
+};
+
+inline constexpr double kHoursPerYear = 8760;
+
+Tco tco_per_hour(double capex_usd, double power_w, const spec::DatacenterSpec& datacenter);
+
+// The capex at which hardware drawing `power_w` costs `usd_per_hour` to own: TCO is linear in capex.
+double capex_at(double usd_per_hour, double power_w, const spec::DatacenterSpec& datacenter);
+
+}  // namespace xpusim::econ

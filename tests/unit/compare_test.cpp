@@ -1,0 +1,60 @@
+// TCO by hand from the datacenter spec, and the build-or-buy table's own consistency: at the break-even
+// volume, the custom system's dollars per million tokens equal the bought system's.
+#include "compare/compare.h"
+
+#include <gtest/gtest.h>
+
+#include "spec_test_util.h"
+
+namespace xpusim::compare {
+namespace {
+
+using spec::testing::library_spec;
+
+TEST(Tco, AddsDepreciationEnergyAndFacilityPerHour) {
+  spec::DatacenterSpec dc;
+  dc.pue = 1.2;
+  dc.electricity_usd_per_kwh = 0.10;
+  dc.facility_capex_usd_per_mw = 10e6;
+  dc.facility_depreciation_years = 20;
+  dc.hardware_depreciation_years = 5;
+  const econ::Tco t = econ::tco_per_hour(438000, 10000, dc);
+  EXPECT_NEAR(t.hardware_usd_per_hour, 438000 / (5 * 8760.0), 1e-9);  // $10 an hour
+  EXPECT_NEAR(t.energy_usd_per_hour, 10 * 1.2 * 0.10, 1e-12);          // 10 kW x PUE x price
+  EXPECT_NEAR(t.facility_usd_per_hour, 0.01 * 10e6 / (20 * 8760.0), 1e-9);
+  EXPECT_EQ(t.operations_usd_per_hour, 0);
+  EXPECT_NEAR(econ::capex_at(t.total_usd_per_hour(), 10000, dc), 438000, 1e-6);
+}
+
+TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const std::vector<const spec::SystemSpec*> systems = {
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-node"),
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100"),
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "hgx-h200")};
+  const Expected<Comparison> c = compare_serving(workload, systems, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  ASSERT_EQ(c->rows.size(), 3u);
+  const SystemRow& xpu = c->rows[0];
+  const SystemRow& h100 = c->rows[1];
+  ASSERT_TRUE(xpu.usd_per_mtoken && h100.usd_per_mtoken);
+  EXPECT_TRUE(xpu.custom);
+  EXPECT_FALSE(h100.custom);
+  EXPECT_LE(h100.best.tpot_s, 0.050);
+  EXPECT_DOUBLE_EQ(h100.power_w, 10200);  // the system's power_w
+  EXPECT_NEAR(*h100.usd_per_mtoken, h100.tco.total_usd_per_hour() / (h100.tokens_per_s * 3600 / 1e6), 1e-12);
+  // HGX H200 has no price in the library: its row says so instead of a silent zero.
+  EXPECT_EQ(c->rows[2].problem, "no price (give the system a price_usd)");
+  EXPECT_FALSE(c->rows[2].usd_per_mtoken);
+  // Rebuilt at the break-even volume, xpu-1's cost per token equals DGX H100's.
+  ASSERT_EQ(xpu.break_even.size(), 1u);
+  ASSERT_TRUE(xpu.break_even[0].volume);
+  const Expected<Comparison> at = compare_serving(workload, {systems[0]}, dc, *xpu.break_even[0].volume,
+                                                  spec::testing::builtin_library());
+  ASSERT_TRUE(at.ok());
+  EXPECT_NEAR(*at->rows[0].usd_per_mtoken / *h100.usd_per_mtoken, 1.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace xpusim::compare

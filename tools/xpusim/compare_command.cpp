@@ -1,0 +1,163 @@
+#include "compare_command.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "compare/compare.h"
+#include "support/text.h"
+
+namespace xpusim::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct CompareArgs {
+  std::string workload = "serve-llama3-70b-50ms";
+  std::vector<std::string> systems = {"xpu-1-node", "dgx-h100", "gb200-nvl72"};
+  std::string datacenter = "us-hyperscale-2025";
+  double volume = 100'000;
+  bool json = false;
+};
+
+std::string money(double usd) {
+  if (usd >= 1e6) return fmt::format("${:.2f}M", usd / 1e6);
+  if (usd >= 1e4) return fmt::format("${:.0f}k", usd / 1e3);
+  if (usd >= 100) return "$" + format_grouped(usd);
+  return fmt::format("${:.2f}", usd);
+}
+
+Json row_json(const compare::SystemRow& r) {
+  Json j{{"system", r.system}, {"chip", r.chip}, {"chips", r.chips}, {"custom", r.custom}};
+  if (!r.problem.empty()) j["problem"] = r.problem;
+  if (r.tokens_per_s <= 0) return j;
+  j["config"] = {{"tp", r.best.tp},
+                 {"batch_per_replica", r.best.batch},
+                 {"ttft_s", r.best.ttft_s},
+                 {"tpot_s", r.best.tpot_s}};
+  j["tokens_per_s"] = r.tokens_per_s;
+  j["power_w"] = r.power_w;
+  j["power_basis"] = r.power_basis;
+  j["tokens_per_joule"] = r.tokens_per_joule;
+  if (r.capex_usd) {
+    j["capex_usd"] = *r.capex_usd;
+    j["capex_basis"] = r.capex_basis;
+    j["tco_usd_per_hour"] = {{"hardware", r.tco.hardware_usd_per_hour},
+                             {"energy", r.tco.energy_usd_per_hour},
+                             {"facility", r.tco.facility_usd_per_hour},
+                             {"operations", r.tco.operations_usd_per_hour},
+                             {"total", r.tco.total_usd_per_hour()}};
+    j["usd_per_million_tokens"] = *r.usd_per_mtoken;
+  }
+  if (r.chip_cost)
+    j["chip_cost_usd"] = {{"manufacturing", r.chip_cost->manufacturing_usd},
+                          {"nre_per_unit", r.chip_cost->nre_per_unit_usd},
+                          {"total_per_unit", r.chip_cost->total_per_unit_usd}};
+  if (!r.break_even.empty()) {
+    Json be = Json::array();
+    for (const compare::BreakEven& b : r.break_even)
+      be.push_back({{"against", b.against}, {"volume", b.volume ? Json(*b.volume) : Json(nullptr)}});
+    j["break_even"] = std::move(be);
+  }
+  return j;
+}
+
+int run_compare(const Context& context, const CompareArgs& args) {
+  Diagnostics diagnostics;
+  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
+  if (diagnostics.has_errors()) {
+    print_diagnostics(diagnostics);
+    return kExitBadInput;
+  }
+  spec::Library files;
+  const spec::Document* workload_doc =
+      resolve_spec(builtin.library, files, spec::Kind::workload, args.workload, diagnostics);
+  const spec::Document* datacenter_doc =
+      resolve_spec(builtin.library, files, spec::Kind::datacenter, args.datacenter, diagnostics);
+  std::vector<const spec::SystemSpec*> systems;
+  for (const std::string& name : args.systems)
+    if (const spec::Document* d = resolve_spec(builtin.library, files, spec::Kind::system, name, diagnostics))
+      systems.push_back(&std::get<spec::SystemSpec>(d->spec));
+  const spec::LayeredResolver resolver(files, &builtin.library);
+  for (const spec::Document* doc : files.documents()) spec::check_document(*doc, &resolver, false, diagnostics);
+  if (diagnostics.has_errors() || !workload_doc || !datacenter_doc) {
+    print_diagnostics(diagnostics);
+    return kExitBadInput;
+  }
+  const auto& workload = std::get<spec::WorkloadSpec>(workload_doc->spec);
+  const auto& datacenter = std::get<spec::DatacenterSpec>(datacenter_doc->spec);
+  Expected<compare::Comparison> table = compare::compare_serving(workload, systems, datacenter, args.volume, resolver);
+  if (!table.ok()) {
+    std::fprintf(stderr, "xpusim: %s\n", table.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  const spec::ServeTarget& t = workload.serve;
+  if (args.json) {
+    Json out{{"workload", workload.name},
+             {"serve", {{"model", t.model}, {"prompt", t.prompt}, {"gen", t.gen}, {"tpot_ms_max", t.tpot_ms_max},
+                        {"dtype", t.dtype}}},
+             {"datacenter", datacenter.name},
+             {"volume", args.volume}};
+    Json rows = Json::array();
+    for (const compare::SystemRow& r : table->rows) rows.push_back(row_json(r));
+    out["systems"] = std::move(rows);
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("%s: serve %s (%s), %lld-token prompts, %lld-token answers, at most %s ms per token\n",
+              workload.name.c_str(), t.model.c_str(), t.dtype.c_str(), static_cast<long long>(t.prompt),
+              static_cast<long long>(t.gen), format_number(t.tpot_ms_max).c_str());
+  std::printf("costed in %s; custom chips at a volume of %s\n\n", datacenter.name.c_str(),
+              format_grouped(args.volume).c_str());
+  std::printf("%-14s %5s %-12s %10s %8s %8s %9s %8s %9s\n", "system", "chips", "config", "tokens/s", "tok/J",
+              "power", "capex", "TCO/h", "$/Mtoken");
+  for (const compare::SystemRow& r : table->rows) {
+    if (r.tokens_per_s <= 0) {
+      std::printf("%-14s %5lld  %s\n", r.system.c_str(), static_cast<long long>(r.chips), r.problem.c_str());
+      continue;
+    }
+    std::printf("%-14s %5lld %-12s %10.0f %8.2f %6.1fkW %9s %8s %9s%s\n", r.system.c_str(),
+                static_cast<long long>(r.chips), fmt::format("tp {}, b {}", r.best.tp, r.best.batch).c_str(),
+                r.tokens_per_s, r.tokens_per_joule, r.power_w / 1e3,
+                r.capex_usd ? money(*r.capex_usd).c_str() : "-",
+                r.capex_usd ? money(r.tco.total_usd_per_hour()).c_str() : "-",
+                r.usd_per_mtoken ? money(*r.usd_per_mtoken).c_str() : "-",
+                r.problem.empty() ? "" : ("  " + r.problem).c_str());
+  }
+  for (const compare::SystemRow& r : table->rows) {
+    if (r.break_even.empty()) continue;
+    std::printf("\n%s (custom): %s per chip to make plus %s of NRE per chip at this volume\n", r.system.c_str(),
+                money(r.chip_cost->manufacturing_usd).c_str(), money(r.chip_cost->nre_per_unit_usd).c_str());
+    for (const compare::BreakEven& b : r.break_even)
+      std::printf("  breaks even with %-14s %s\n", (b.against + ":").c_str(),
+                  b.volume ? fmt::format("at {} chips", format_grouped(std::ceil(*b.volume))).c_str()
+                           : "never (dearer per token even with the NRE paid off)");
+  }
+  std::printf(
+      "\nWhat the numbers rest on: throughput from the analytical serving model (best tp and batch within the\n"
+      "target); power from each system's power_w, else chips x TDP; capex from price_usd, else (custom) the\n"
+      "cost model; TCO per hour = capex over the hardware life + energy x PUE + facility capex per MW.\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_compare_command(CLI::App& app, const Context& context, int& exit_code) {
+  auto args = std::make_shared<CompareArgs>();
+  CLI::App* compare =
+      app.add_subcommand("compare", "Build or buy: systems side by side on a workload, per token, per watt, per dollar");
+  compare->add_option("--workload", args->workload, "Workload spec: a name or a YAML file")->capture_default_str();
+  compare->add_option("--systems", args->systems, "Systems to compare: names or YAML files")
+      ->delimiter(',')
+      ->capture_default_str();
+  compare->add_option("--datacenter", args->datacenter, "Datacenter spec the systems are costed in")
+      ->capture_default_str();
+  compare->add_option("--volume", args->volume, "Chips a custom design is built in (spreads its NRE)")
+      ->check(CLI::Range(1.0, 1e12))
+      ->capture_default_str();
+  compare->add_flag("--json", args->json, "Print JSON");
+  compare->callback([&, args] { exit_code = run_compare(context, *args); });
+}
+
+}  // namespace xpusim::cli
