@@ -1,5 +1,7 @@
 #include "compare/compare.h"
 
+#include <cmath>
+
 #include "ir/dtype.h"
 #include "serve/serving.h"
 
@@ -89,6 +91,8 @@ Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
     row.power_w = system->power_w.value_or(chip->tdp_w * static_cast<double>(row.chips));
     row.power_basis = system->power_w ? "the system's power_w" : "chips x TDP";
     row.tokens_per_joule = row.tokens_per_s / row.power_w;
+    row.systems_in_datacenter = static_cast<std::int64_t>(std::floor(datacenter.critical_power_mw * 1e6 / row.power_w));
+    row.tokens_per_s_in_datacenter = static_cast<double>(row.systems_in_datacenter) * row.tokens_per_s;
     if (system->price_usd) {
       row.capex_usd = system->price_usd;
       row.capex_basis = "the system's price_usd";

@@ -40,6 +40,9 @@ struct SystemRow {
   econ::Tco tco;
   std::optional<double> usd_per_mtoken;
   double tokens_per_joule = 0;
+  // What fits in the datacenter's critical power: whole systems, at their maximum power.
+  std::int64_t systems_in_datacenter = 0;
+  double tokens_per_s_in_datacenter = 0;
   std::vector<BreakEven> break_even;  // custom systems, against each bought system with a price
 };
 

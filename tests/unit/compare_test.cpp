@@ -43,6 +43,7 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   EXPECT_FALSE(h100.custom);
   EXPECT_LE(h100.best.tpot_s, 0.050);
   EXPECT_DOUBLE_EQ(h100.power_w, 10200);  // the system's power_w
+  EXPECT_EQ(h100.systems_in_datacenter, 9803);  // 100 MW / 10.2 kW, whole systems
   EXPECT_NEAR(*h100.usd_per_mtoken, h100.tco.total_usd_per_hour() / (h100.tokens_per_s * 3600 / 1e6), 1e-12);
   // HGX H200 has no price in the library: its row says so instead of a silent zero.
   EXPECT_EQ(c->rows[2].problem, "no price (give the system a price_usd)");

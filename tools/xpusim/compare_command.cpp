@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -40,6 +41,9 @@ Json row_json(const compare::SystemRow& r) {
   j["power_w"] = r.power_w;
   j["power_basis"] = r.power_basis;
   j["tokens_per_joule"] = r.tokens_per_joule;
+  j["in_datacenter"] = {{"systems", r.systems_in_datacenter},
+                        {"chips", r.systems_in_datacenter * r.chips},
+                        {"tokens_per_s", r.tokens_per_s_in_datacenter}};
   if (r.capex_usd) {
     j["capex_usd"] = *r.capex_usd;
     j["capex_basis"] = r.capex_basis;
@@ -64,30 +68,18 @@ Json row_json(const compare::SystemRow& r) {
 }
 
 int run_compare(const Context& context, const CompareArgs& args) {
-  Diagnostics diagnostics;
-  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
-  if (diagnostics.has_errors()) {
-    print_diagnostics(diagnostics);
-    return kExitBadInput;
-  }
-  spec::Library files;
-  const spec::Document* workload_doc =
-      resolve_spec(builtin.library, files, spec::Kind::workload, args.workload, diagnostics);
-  const spec::Document* datacenter_doc =
-      resolve_spec(builtin.library, files, spec::Kind::datacenter, args.datacenter, diagnostics);
+  SpecInputs inputs(context);
+  if (!inputs.library_ok()) return kExitBadInput;
+  const spec::Document* workload_doc = inputs.resolve(spec::Kind::workload, args.workload);
+  const spec::Document* datacenter_doc = inputs.resolve(spec::Kind::datacenter, args.datacenter);
   std::vector<const spec::SystemSpec*> systems;
   for (const std::string& name : args.systems)
-    if (const spec::Document* d = resolve_spec(builtin.library, files, spec::Kind::system, name, diagnostics))
+    if (const spec::Document* d = inputs.resolve(spec::Kind::system, name))
       systems.push_back(&std::get<spec::SystemSpec>(d->spec));
-  const spec::LayeredResolver resolver(files, &builtin.library);
-  for (const spec::Document* doc : files.documents()) spec::check_document(*doc, &resolver, false, diagnostics);
-  if (diagnostics.has_errors() || !workload_doc || !datacenter_doc) {
-    print_diagnostics(diagnostics);
-    return kExitBadInput;
-  }
+  if (!inputs.checked_ok() || !workload_doc || !datacenter_doc) return kExitBadInput;
   const auto& workload = std::get<spec::WorkloadSpec>(workload_doc->spec);
   const auto& datacenter = std::get<spec::DatacenterSpec>(datacenter_doc->spec);
-  Expected<compare::Comparison> table = compare::compare_serving(workload, systems, datacenter, args.volume, resolver);
+  Expected<compare::Comparison> table = compare::compare_serving(workload, systems, datacenter, args.volume, inputs.resolver());
   if (!table.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", table.error().to_string().c_str());
     return kExitBadInput;
@@ -125,6 +117,17 @@ int run_compare(const Context& context, const CompareArgs& args) {
                 r.usd_per_mtoken ? money(*r.usd_per_mtoken).c_str() : "-",
                 r.problem.empty() ? "" : ("  " + r.problem).c_str());
   }
+  const bool any = std::any_of(table->rows.begin(), table->rows.end(),
+                               [](const compare::SystemRow& r) { return r.tokens_per_s > 0; });
+  if (any)
+    std::printf("\nin the %s MW of %s:\n", format_number(datacenter.critical_power_mw).c_str(),
+                datacenter.name.c_str());
+  for (const compare::SystemRow& r : table->rows)
+    if (r.tokens_per_s > 0)
+      std::printf("  %-14s %7s systems, %9s chips, %7.1f M tokens/s\n", r.system.c_str(),
+                  format_grouped(static_cast<double>(r.systems_in_datacenter)).c_str(),
+                  format_grouped(static_cast<double>(r.systems_in_datacenter * r.chips)).c_str(),
+                  r.tokens_per_s_in_datacenter / 1e6);
   for (const compare::SystemRow& r : table->rows) {
     if (r.break_even.empty()) continue;
     std::printf("\n%s (custom): %s per chip to make plus %s of NRE per chip at this volume\n", r.system.c_str(),

@@ -28,16 +28,11 @@ std::string usd(double value) {
 }
 
 int run_cost(const Context& context, const CostArgs& args) {
-  Diagnostics diagnostics;
-  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
-  if (diagnostics.has_errors()) {
-    print_diagnostics(diagnostics);
-    return kExitBadInput;
-  }
-  spec::Library files;
-  const spec::Document* chip_doc = resolve_spec(builtin.library, files, spec::Kind::chip, args.chip, diagnostics);
+  SpecInputs inputs(context);
+  if (!inputs.library_ok()) return kExitBadInput;
+  const spec::Document* chip_doc = inputs.resolve(spec::Kind::chip, args.chip);
   if (!chip_doc) {
-    print_diagnostics(diagnostics);
+    inputs.checked_ok();
     return kExitBadInput;
   }
   const auto& chip = std::get<spec::ChipSpec>(chip_doc->spec);
@@ -47,14 +42,8 @@ int run_cost(const Context& context, const CostArgs& args) {
                  chip.name.c_str());
     return kExitBadInput;
   }
-  const spec::Document* process_doc =
-      resolve_spec(builtin.library, files, spec::Kind::process, process_name, diagnostics);
-  const spec::LayeredResolver resolver(files, &builtin.library);
-  for (const spec::Document* doc : files.documents()) spec::check_document(*doc, &resolver, false, diagnostics);
-  if (diagnostics.has_errors() || !process_doc) {
-    print_diagnostics(diagnostics);
-    return kExitBadInput;
-  }
+  const spec::Document* process_doc = inputs.resolve(spec::Kind::process, process_name);
+  if (!inputs.checked_ok() || !process_doc) return kExitBadInput;
   const auto& process = std::get<spec::ProcessSpec>(process_doc->spec);
   const Expected<econ::UnitCost> cost = econ::unit_cost(chip, process, args.volume, args.die_area_mm2);
   if (!cost.ok()) {

@@ -66,31 +66,21 @@ void print_phase(const std::string& title, const serve::PhaseResult& phase) {
 }
 
 int run_serve(const Context& context, const ServeArgs& args) {
-  Diagnostics diagnostics;
-  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
-  if (diagnostics.has_errors()) {
-    print_diagnostics(diagnostics);
-    return kExitBadInput;
-  }
-  spec::Library files;
-  const spec::Document* model_doc = resolve_spec(builtin.library, files, spec::Kind::model, args.model, diagnostics);
+  SpecInputs inputs(context);
+  if (!inputs.library_ok()) return kExitBadInput;
+  const spec::Document* model_doc = inputs.resolve(spec::Kind::model, args.model);
   const spec::Document* system_doc = nullptr;
   const spec::Document* chip_doc = nullptr;
   if (!args.system.empty()) {
-    system_doc = resolve_spec(builtin.library, files, spec::Kind::system, args.system, diagnostics);
-    if (system_doc)
-      chip_doc = resolve_spec(builtin.library, files, spec::Kind::chip, std::get<spec::SystemSpec>(system_doc->spec).chip,
-                         diagnostics);
+    system_doc = inputs.resolve(spec::Kind::system, args.system);
+    if (system_doc) chip_doc = inputs.resolve(spec::Kind::chip, std::get<spec::SystemSpec>(system_doc->spec).chip);
   } else {
-    chip_doc = resolve_spec(builtin.library, files, spec::Kind::chip, args.chip, diagnostics);
+    chip_doc = inputs.resolve(spec::Kind::chip, args.chip);
   }
+  const spec::Document* fabric_doc = args.fabric.empty() ? nullptr : inputs.resolve(spec::Kind::network, args.fabric);
   // Specs from files must pass their rules before they are used.
-  const spec::LayeredResolver resolver(files, &builtin.library);
-  for (const spec::Document* doc : files.documents()) spec::check_document(*doc, &resolver, false, diagnostics);
-  if (diagnostics.has_errors() || !model_doc || !chip_doc) {
-    print_diagnostics(diagnostics);
-    return kExitBadInput;
-  }
+  if (!inputs.checked_ok() || !model_doc || !chip_doc || (!args.fabric.empty() && !fabric_doc)) return kExitBadInput;
+  const spec::SpecResolver& resolver = inputs.resolver();
   const auto& model = std::get<spec::ModelSpec>(model_doc->spec);
   const auto& chip = std::get<spec::ChipSpec>(chip_doc->spec);
   const spec::SystemSpec* system = system_doc ? &std::get<spec::SystemSpec>(system_doc->spec) : nullptr;
@@ -109,16 +99,12 @@ int run_serve(const Context& context, const ServeArgs& args) {
   std::int64_t nodes = 1;
   if (system) {
     nodes = (chips + system->chip_count - 1) / system->chip_count;
-    const spec::NetworkSpec* fabric = nullptr;
-    if (!args.fabric.empty()) {
-      const spec::Document* d = resolve_spec(builtin.library, files, spec::Kind::network, args.fabric, diagnostics);
-      fabric = d ? &std::get<spec::NetworkSpec>(d->spec) : nullptr;
-      if (fabric && !fabric->has_switch)
-        diagnostics.error({}, {}, quote_value(args.fabric) + " is a link, not a switch", "--fabric names a switch spec");
-      if (diagnostics.has_errors()) {
-        print_diagnostics(diagnostics);
-        return kExitBadInput;
-      }
+    const spec::NetworkSpec* fabric = fabric_doc ? &std::get<spec::NetworkSpec>(fabric_doc->spec) : nullptr;
+    if (fabric && !fabric->has_switch) {
+      Diagnostics problem;
+      problem.error({}, {}, quote_value(args.fabric) + " is a link, not a switch", "--fabric names a switch spec");
+      print_diagnostics(problem);
+      return kExitBadInput;
     }
     const int tiers = fabric && system->has_scale_out
                           ? spec::clos_tiers(spec::switch_ports_at(fabric->switch_asic, system->scale_out.nic_gbps),

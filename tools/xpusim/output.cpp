@@ -80,4 +80,21 @@ const spec::Document* resolve_spec(const spec::Library& library, spec::Library& 
 }
 
 
+bool SpecInputs::library_ok() {
+  if (!diagnostics_.has_errors()) return true;
+  print_diagnostics(diagnostics_);
+  return false;
+}
+
+const spec::Document* SpecInputs::resolve(spec::Kind kind, const std::string& target) {
+  return resolve_spec(builtin_.library, files_, kind, target, diagnostics_);
+}
+
+bool SpecInputs::checked_ok() {
+  for (const spec::Document* doc : files_.documents()) spec::check_document(*doc, &resolver_, false, diagnostics_);
+  if (!diagnostics_.has_errors()) return true;
+  print_diagnostics(diagnostics_);
+  return false;
+}
+
 }  // namespace xpusim::cli

@@ -40,4 +40,28 @@ struct BuiltinLibrary {
 };
 BuiltinLibrary load_builtin_library(const Context& context, Diagnostics& out);
 
+// The specs one command reads: the built-in library, and the files named on its command line, checked
+// against it. Construct it in place: documents point into it.
+class SpecInputs {
+ public:
+  explicit SpecInputs(const Context& context) : builtin_(load_builtin_library(context, diagnostics_)) {}
+  SpecInputs(const SpecInputs&) = delete;
+  SpecInputs& operator=(const SpecInputs&) = delete;
+
+  // False, after printing why, when the library could not be loaded.
+  bool library_ok();
+  // A spec by name or file; nullptr with the reason recorded.
+  const spec::Document* resolve(spec::Kind kind, const std::string& target);
+  // Runs the rules of every file read; false, after printing every problem so far, when any failed.
+  bool checked_ok();
+  // Library and files together.
+  const spec::SpecResolver& resolver() const { return resolver_; }
+
+ private:
+  Diagnostics diagnostics_;
+  BuiltinLibrary builtin_;
+  spec::Library files_;
+  spec::LayeredResolver resolver_{files_, &builtin_.library};
+};
+
 }  // namespace xpusim::cli
