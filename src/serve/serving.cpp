@@ -65,6 +65,9 @@ perfmodel::Interconnect interconnect_of(const spec::ChipSpec& chip, const spec::
   double fabric_ns = 0;
   if (network && network->has_switch && network->switch_asic.latency_ns) fabric_ns = *network->switch_asic.latency_ns;
   if (network && network->has_link && network->link.latency_ns) fabric_ns = *network->link.latency_ns;
+  // The fabric's calibrated ring efficiency, as training's TP collectives use (network::topology_of).
+  if (network && network->has_switch) link.efficiency = network->switch_asic.collective_efficiency;
+  else if (network && network->has_link) link.efficiency = network->link.collective_efficiency;
   link.latency_us = fabric_ns / 1000 + 1.0;
   return link;
 }
