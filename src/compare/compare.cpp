@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "ir/dtype.h"
+#include "parallel/training.h"
 #include "serve/serving.h"
+#include "support/text.h"
 
 namespace xpusim::compare {
 namespace {
@@ -54,69 +56,54 @@ std::optional<ServingPoint> best_serving(const spec::ModelSpec& model, const spe
   return best;
 }
 
-}  // namespace
-
-Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
-                                     const std::vector<const spec::SystemSpec*>& systems,
-                                     const spec::DatacenterSpec& datacenter, double volume,
-                                     const spec::SpecResolver& specs) {
-  const auto* model = find<spec::ModelSpec>(specs, spec::Kind::model, workload.serve.model);
-  if (!model) return Error("workload " + workload.name + " serves model " + workload.serve.model + ", which is not known");
-  if (!(volume >= 1)) return Error("the volume must be at least 1 unit");
-  Comparison out;
-  out.workload = workload.name;
-  out.datacenter = datacenter.name;
-  out.volume = volume;
-  for (const spec::SystemSpec* system : systems) {
-    SystemRow row;
-    row.system = system->name;
-    row.chip = system->chip;
-    row.chips = system->chip_count;
-    const auto* chip = find<spec::ChipSpec>(specs, spec::Kind::chip, system->chip);
-    if (!chip) {
-      row.problem = "chip " + system->chip + " is not known";
-      out.rows.push_back(std::move(row));
-      continue;
-    }
-    row.custom = chip->family == "xpu";
-    const auto* network = find<spec::NetworkSpec>(specs, spec::Kind::network, system->scale_up.network);
-    const perfmodel::Interconnect link = serve::interconnect_of(*chip, system, network);
-    std::optional<ServingPoint> best = best_serving(*model, *chip, *system, link, workload.serve, row.problem);
-    if (!best) {
-      out.rows.push_back(std::move(row));
-      continue;
-    }
-    row.best = *best;
-    row.tokens_per_s = best->tokens_per_s_per_chip * static_cast<double>(row.chips);
-    row.power_w = system->power_w.value_or(chip->tdp_w * static_cast<double>(row.chips));
-    row.power_basis = system->power_w ? "the system's power_w" : "chips x TDP";
-    row.tokens_per_joule = row.tokens_per_s / row.power_w;
-    row.systems_in_datacenter = static_cast<std::int64_t>(std::floor(datacenter.critical_power_mw * 1e6 / row.power_w));
-    row.tokens_per_s_in_datacenter = static_cast<double>(row.systems_in_datacenter) * row.tokens_per_s;
-    if (system->price_usd) {
-      row.capex_usd = system->price_usd;
-      row.capex_basis = "the system's price_usd";
-    } else if (row.custom) {
-      const auto* process = find<spec::ProcessSpec>(specs, spec::Kind::process, chip->process_node);
-      if (!process) {
-        row.problem = "no process spec for " + chip->process_node;
-      } else if (Expected<econ::UnitCost> cost = econ::unit_cost(*chip, *process, volume); !cost.ok()) {
-        row.problem = reason(cost.error());
-      } else {
-        row.chip_cost = *cost;
-        row.capex_usd = system->other_bom_usd.value_or(0) + static_cast<double>(row.chips) * cost->total_per_unit_usd;
-        row.capex_basis = "built: chips x unit cost with NRE share + other_bom_usd";
-      }
-    } else {
-      row.problem = "no price (give the system a price_usd)";
-    }
-    if (row.capex_usd) {
-      row.tco = econ::tco_per_hour(*row.capex_usd, row.power_w, datacenter);
-      row.usd_per_mtoken = row.tco.total_usd_per_hour() / (row.tokens_per_s * 3600 / 1e6);
-    }
-    out.rows.push_back(std::move(row));
+// A row for `system`, with its chip; nullptr (and the row's problem said) when the chip is not known.
+const spec::ChipSpec* start_row(SystemRow& row, const spec::SystemSpec& system, const spec::SpecResolver& specs) {
+  row.system = system.name;
+  row.chip = system.chip;
+  row.chips = system.chip_count;
+  const auto* chip = find<spec::ChipSpec>(specs, spec::Kind::chip, system.chip);
+  if (!chip) {
+    row.problem = "chip " + system.chip + " is not known";
+    return nullptr;
   }
-  // Break-even volumes: the volume at which a custom system's $ per million tokens falls to a bought one's.
+  row.custom = chip->family == "xpu";
+  return chip;
+}
+
+// Power, capacity in the datacenter, capex (price or, for a custom system, the cost model), TCO and $
+// per million tokens of one system, given its tokens per second.
+void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip,
+              const spec::DatacenterSpec& datacenter, double volume, const spec::SpecResolver& specs) {
+  row.power_w = system.power_w.value_or(chip.tdp_w * static_cast<double>(row.chips));
+  row.power_basis = system.power_w ? "the system's power_w" : "chips x TDP";
+  row.tokens_per_joule = row.tokens_per_s / row.power_w;
+  row.systems_in_datacenter = static_cast<std::int64_t>(std::floor(datacenter.critical_power_mw * 1e6 / row.power_w));
+  row.tokens_per_s_in_datacenter = static_cast<double>(row.systems_in_datacenter) * row.tokens_per_s;
+  if (system.price_usd) {
+    row.capex_usd = system.price_usd;
+    row.capex_basis = "the system's price_usd";
+  } else if (row.custom) {
+    const auto* process = find<spec::ProcessSpec>(specs, spec::Kind::process, chip.process_node);
+    if (!process) {
+      row.problem = "no process spec for " + chip.process_node;
+    } else if (Expected<econ::UnitCost> cost = econ::unit_cost(chip, *process, volume); !cost.ok()) {
+      row.problem = reason(cost.error());
+    } else {
+      row.chip_cost = *cost;
+      row.capex_usd = system.other_bom_usd.value_or(0) + static_cast<double>(row.chips) * cost->total_per_unit_usd;
+      row.capex_basis = "built: chips x unit cost with NRE share + other_bom_usd";
+    }
+  } else {
+    row.problem = "no price (give the system a price_usd)";
+  }
+  if (row.capex_usd) {
+    row.tco = econ::tco_per_hour(*row.capex_usd, row.power_w, datacenter);
+    row.usd_per_mtoken = row.tco.total_usd_per_hour() / (row.tokens_per_s * 3600 / 1e6);
+  }
+}
+
+// Break-even volumes: the volume at which a custom system's $ per million tokens falls to a bought one's.
+void add_break_even(Comparison& out, const spec::DatacenterSpec& datacenter) {
   for (SystemRow& custom : out.rows) {
     if (!custom.custom || !custom.chip_cost || !custom.usd_per_mtoken) continue;
     const double nre = custom.chip_cost->mask_set_usd + custom.chip_cost->design_usd;
@@ -131,7 +118,106 @@ Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
       custom.break_even.push_back(be);
     }
   }
+}
+
+}  // namespace
+
+Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
+                                     const std::vector<const spec::SystemSpec*>& systems,
+                                     const spec::DatacenterSpec& datacenter, double volume,
+                                     const spec::SpecResolver& specs) {
+  const auto* model = find<spec::ModelSpec>(specs, spec::Kind::model, workload.serve.model);
+  if (!model) return Error("workload " + workload.name + " serves model " + workload.serve.model + ", which is not known");
+  if (!(volume >= 1)) return Error("the volume must be at least 1 unit");
+  Comparison out{workload.name, datacenter.name, volume, {}};
+  for (const spec::SystemSpec* system : systems) {
+    SystemRow row;
+    const spec::ChipSpec* chip = start_row(row, *system, specs);
+    if (!chip) {
+      out.rows.push_back(std::move(row));
+      continue;
+    }
+    const auto* network = find<spec::NetworkSpec>(specs, spec::Kind::network, system->scale_up.network);
+    const perfmodel::Interconnect link = serve::interconnect_of(*chip, system, network);
+    std::optional<ServingPoint> best = best_serving(*model, *chip, *system, link, workload.serve, row.problem);
+    if (!best) {
+      out.rows.push_back(std::move(row));
+      continue;
+    }
+    row.best = *best;
+    row.config = "tp " + std::to_string(best->tp) + ", b " + std::to_string(best->batch);
+    row.tokens_per_s = best->tokens_per_s_per_chip * static_cast<double>(row.chips);
+    cost_row(row, *system, *chip, datacenter, volume, specs);
+    out.rows.push_back(std::move(row));
+  }
+  add_break_even(out, datacenter);
   return out;
+}
+
+Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
+                                      const std::vector<const spec::SystemSpec*>& systems,
+                                      const spec::DatacenterSpec& datacenter, double volume,
+                                      const spec::SpecResolver& specs) {
+  const spec::TrainTarget& t = workload.train;
+  const auto* model = find<spec::ModelSpec>(specs, spec::Kind::model, t.model);
+  const auto* fabric = find<spec::NetworkSpec>(specs, spec::Kind::network, t.fabric);
+  if (!model) return Error("workload " + workload.name + " trains model " + t.model + ", which is not known");
+  if (!fabric || !fabric->has_switch) return Error("workload " + workload.name + " needs a switch spec as its fabric");
+  if (!(volume >= 1)) return Error("the volume must be at least 1 unit");
+  Comparison out{workload.name, datacenter.name, volume, {}};
+  for (const spec::SystemSpec* system : systems) {
+    SystemRow row;
+    const spec::ChipSpec* chip = start_row(row, *system, specs);
+    if (!chip) {
+      out.rows.push_back(std::move(row));
+      continue;
+    }
+    if (t.chips % system->chip_count != 0) {
+      row.problem = std::to_string(t.chips) + " chips are not a whole number of " + std::to_string(system->chip_count) +
+                    "-chip systems";
+      out.rows.push_back(std::move(row));
+      continue;
+    }
+    row.systems_used = t.chips / system->chip_count;
+    const auto* scale_up = find<spec::NetworkSpec>(specs, spec::Kind::network, system->scale_up.network);
+    const int tiers = system->has_scale_out
+                          ? spec::clos_tiers(spec::switch_ports_at(fabric->switch_asic, system->scale_out.nic_gbps),
+                                             static_cast<double>(row.systems_used * system->scale_out.nic_count), 1.0)
+                          : 1;
+    const network::Topology topology = network::topology_of(*system, scale_up, row.systems_used, fabric, tiers);
+    parallel::TrainPlan base;
+    base.global_batch = t.global_batch;
+    base.seq = t.seq;
+    const ir::DType dtype = *ir::parse_dtype(t.dtype);
+    if (ir::dtype_bytes(dtype) < 2) base.gemm_dtype = dtype;
+    else base.dtype = dtype;
+    const parallel::SearchResult found = parallel::search_plans(*model, *chip, topology, base, 1);
+    if (found.best.empty()) {
+      row.problem = "none of " + std::to_string(found.evaluated) + " plans fits in memory";
+      out.rows.push_back(std::move(row));
+      continue;
+    }
+    const auto& [plan, result] = found.best.front();
+    row.config = "tp " + std::to_string(plan.tp) + ", pp " + std::to_string(plan.pp) + ", dp " + std::to_string(plan.dp) +
+                 (plan.cp > 1 ? ", cp " + std::to_string(plan.cp) : "");
+    // Costed per system, like serving: each system's share of the run's throughput.
+    row.tokens_per_s = result.tokens_per_s / static_cast<double>(row.systems_used);
+    cost_row(row, *system, *chip, datacenter, volume, specs);
+    row.run_hours = t.tokens / result.tokens_per_s / 3600;
+    row.run_mwh = row.power_w * static_cast<double>(row.systems_used) * datacenter.pue * row.run_hours / 1e6;
+    if (row.capex_usd) row.run_usd = row.tco.total_usd_per_hour() * static_cast<double>(row.systems_used) * row.run_hours;
+    out.rows.push_back(std::move(row));
+  }
+  add_break_even(out, datacenter);
+  return out;
+}
+
+Expected<Comparison> compare_workload(const spec::WorkloadSpec& workload,
+                                      const std::vector<const spec::SystemSpec*>& systems,
+                                      const spec::DatacenterSpec& datacenter, double volume,
+                                      const spec::SpecResolver& specs) {
+  if (workload.has_train) return compare_training(workload, systems, datacenter, volume, specs);
+  return compare_serving(workload, systems, datacenter, volume, specs);
 }
 
 }  // namespace xpusim::compare

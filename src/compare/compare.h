@@ -30,7 +30,8 @@ struct SystemRow {
   std::int64_t chips = 0;
   bool custom = false;
   std::string problem;  // set when the row has no result: the reason, in a few words
-  ServingPoint best;
+  std::string config;   // the configuration chosen, in words ("tp 2, b 128"; "tp 8, pp 8, dp 16")
+  ServingPoint best;    // serving workloads
   double tokens_per_s = 0;  // the whole system
   double power_w = 0;
   std::string power_basis;
@@ -44,6 +45,9 @@ struct SystemRow {
   std::int64_t systems_in_datacenter = 0;
   double tokens_per_s_in_datacenter = 0;
   std::vector<BreakEven> break_even;  // custom systems, against each bought system with a price
+  // Training workloads: the systems the run needs, and the whole run.
+  std::int64_t systems_used = 1;
+  double run_hours = 0, run_usd = 0, run_mwh = 0;
 };
 
 struct Comparison {
@@ -53,6 +57,14 @@ struct Comparison {
 };
 
 // Errors: a workload whose model is missing. Anything a system cannot do is its row's `problem`.
+// Serving workloads run one system each; training runs as many systems as its chips need, joined by
+// its fabric, with the fastest plan that fits (parallel::search_plans). Both are costed per system
+// used, so $ per million tokens compare across the two.
+Expected<Comparison> compare_workload(const spec::WorkloadSpec& workload,
+                                      const std::vector<const spec::SystemSpec*>& systems,
+                                      const spec::DatacenterSpec& datacenter, double volume,
+                                      const spec::SpecResolver& specs);
+
 Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
                                      const std::vector<const spec::SystemSpec*>& systems,
                                      const spec::DatacenterSpec& datacenter, double volume,

@@ -295,11 +295,26 @@ struct ServeTarget final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
-// What a system is compared on (`xpusim compare`).
+// A training run: the model, the tokens it sees, its batch, and the machine size it runs at.
+struct TrainTarget final : SpecObject {
+  std::string model;
+  double tokens = 0;
+  std::int64_t seq = 2048;
+  std::int64_t global_batch = 1;  // sequences per optimizer step
+  std::int64_t chips = 1;
+  std::string dtype = "bf16";
+  std::string fabric;  // the scale-out switch joining the systems
+  void describe(SpecVisitor& v) override;
+};
+
+// What a system is compared on (`xpusim compare`): a serving target or a training run.
 struct WorkloadSpec final : SpecObject {
   std::string name;
   std::string description;
+  bool has_serve = false;
   ServeTarget serve;
+  bool has_train = false;
+  TrainTarget train;
   Sources sources;
   void describe(SpecVisitor& v) override;
 };

@@ -57,5 +57,27 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   EXPECT_NEAR(*at->rows[0].usd_per_mtoken / *h100.usd_per_mtoken, 1.0, 1e-9);
 }
 
+TEST(Compare, TrainingRunsTheFastestPlanOverTheWholeMachine) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "train-gpt3-175b-300b");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const std::vector<const spec::SystemSpec*> systems = {
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100"),
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "gb200-nvl72")};
+  const Expected<Comparison> c = compare_workload(workload, systems, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const SystemRow& h100 = c->rows[0];
+  ASSERT_GT(h100.run_hours, 0);
+  EXPECT_EQ(h100.systems_used, 128);  // 1,024 chips in 8-GPU systems
+  // The run: 300B tokens at the whole machine's rate; energy at every system's power with PUE.
+  EXPECT_NEAR(h100.run_hours, 300e9 / (h100.tokens_per_s * 128) / 3600, 1e-9 * h100.run_hours);
+  EXPECT_NEAR(h100.run_mwh, 10200.0 * 128 * 1.12 * h100.run_hours / 1e6, 1e-9 * h100.run_mwh);
+  EXPECT_NEAR(h100.run_usd, h100.tco.total_usd_per_hour() * 128 * h100.run_hours, 1e-6 * h100.run_usd);
+  // 6 N per token on 1,024 H100s cannot beat their dense bf16 peak.
+  const double flops_per_s = h100.tokens_per_s * 128 * 6 * 175e9;
+  EXPECT_LT(flops_per_s, 1024 * 989.4e12);
+  // 1,024 chips are not a whole number of 72-GPU racks: said in the row.
+  EXPECT_EQ(c->rows[1].problem, "1024 chips are not a whole number of 72-chip systems");
+}
+
 }  // namespace
 }  // namespace xpusim::compare

@@ -33,10 +33,16 @@ Json row_json(const compare::SystemRow& r) {
   Json j{{"system", r.system}, {"chip", r.chip}, {"chips", r.chips}, {"custom", r.custom}};
   if (!r.problem.empty()) j["problem"] = r.problem;
   if (r.tokens_per_s <= 0) return j;
-  j["config"] = {{"tp", r.best.tp},
-                 {"batch_per_replica", r.best.batch},
-                 {"ttft_s", r.best.ttft_s},
-                 {"tpot_s", r.best.tpot_s}};
+  if (r.run_hours > 0) {
+    j["config"] = r.config;
+    j["systems_used"] = r.systems_used;
+    j["run"] = {{"hours", r.run_hours}, {"mwh", r.run_mwh}, {"usd", r.capex_usd ? Json(r.run_usd) : Json(nullptr)}};
+  } else {
+    j["config"] = {{"tp", r.best.tp},
+                   {"batch_per_replica", r.best.batch},
+                   {"ttft_s", r.best.ttft_s},
+                   {"tpot_s", r.best.tpot_s}};
+  }
   j["tokens_per_s"] = r.tokens_per_s;
   j["power_w"] = r.power_w;
   j["power_basis"] = r.power_basis;
@@ -79,43 +85,62 @@ int run_compare(const Context& context, const CompareArgs& args) {
   if (!inputs.checked_ok() || !workload_doc || !datacenter_doc) return kExitBadInput;
   const auto& workload = std::get<spec::WorkloadSpec>(workload_doc->spec);
   const auto& datacenter = std::get<spec::DatacenterSpec>(datacenter_doc->spec);
-  Expected<compare::Comparison> table = compare::compare_serving(workload, systems, datacenter, args.volume, inputs.resolver());
+  Expected<compare::Comparison> table = compare::compare_workload(workload, systems, datacenter, args.volume, inputs.resolver());
   if (!table.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", table.error().to_string().c_str());
     return kExitBadInput;
   }
   const spec::ServeTarget& t = workload.serve;
+  const spec::TrainTarget& tr = workload.train;
   if (args.json) {
-    Json out{{"workload", workload.name},
-             {"serve", {{"model", t.model}, {"prompt", t.prompt}, {"gen", t.gen}, {"tpot_ms_max", t.tpot_ms_max},
-                        {"dtype", t.dtype}}},
-             {"datacenter", datacenter.name},
-             {"volume", args.volume}};
+    Json out{{"workload", workload.name}};
+    if (workload.has_serve)
+      out["serve"] = {{"model", t.model}, {"prompt", t.prompt}, {"gen", t.gen}, {"tpot_ms_max", t.tpot_ms_max},
+                      {"dtype", t.dtype}};
+    else
+      out["train"] = {{"model", tr.model}, {"tokens", tr.tokens},       {"seq", tr.seq},       {"global_batch", tr.global_batch},
+                      {"chips", tr.chips}, {"dtype", tr.dtype},         {"fabric", tr.fabric}};
+    out["datacenter"] = datacenter.name;
+    out["volume"] = args.volume;
     Json rows = Json::array();
     for (const compare::SystemRow& r : table->rows) rows.push_back(row_json(r));
     out["systems"] = std::move(rows);
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
-  std::printf("%s: serve %s (%s), %lld-token prompts, %lld-token answers, at most %s ms per token\n",
-              workload.name.c_str(), t.model.c_str(), t.dtype.c_str(), static_cast<long long>(t.prompt),
-              static_cast<long long>(t.gen), format_number(t.tpot_ms_max).c_str());
+  if (workload.has_serve)
+    std::printf("%s: serve %s (%s), %lld-token prompts, %lld-token answers, at most %s ms per token\n",
+                workload.name.c_str(), t.model.c_str(), t.dtype.c_str(), static_cast<long long>(t.prompt),
+                static_cast<long long>(t.gen), format_number(t.tpot_ms_max).c_str());
+  else
+    std::printf("%s: train %s (%s) on %s tokens, %s chips joined by %s, global batch %lld x %lld tokens\n",
+                workload.name.c_str(), tr.model.c_str(), tr.dtype.c_str(), (tr.tokens >= 1e9 ? format_significant(tr.tokens / 1e9, 4) + "B" : format_grouped(tr.tokens)).c_str(),
+                format_grouped(static_cast<double>(tr.chips)).c_str(), tr.fabric.c_str(),
+                static_cast<long long>(tr.global_batch), static_cast<long long>(tr.seq));
   std::printf("costed in %s; custom chips at a volume of %s\n\n", datacenter.name.c_str(),
               format_grouped(args.volume).c_str());
-  std::printf("%-14s %5s %-12s %10s %8s %8s %9s %8s %9s\n", "system", "chips", "config", "tokens/s", "tok/J",
+  std::printf("%-14s %5s %-24s %10s %8s %8s %9s %8s %9s\n", "system", "chips", "config", "tokens/s", "tok/J",
               "power", "capex", "TCO/h", "$/Mtoken");
   for (const compare::SystemRow& r : table->rows) {
     if (r.tokens_per_s <= 0) {
       std::printf("%-14s %5lld  %s\n", r.system.c_str(), static_cast<long long>(r.chips), r.problem.c_str());
       continue;
     }
-    std::printf("%-14s %5lld %-12s %10.0f %8.2f %6.1fkW %9s %8s %9s%s\n", r.system.c_str(),
-                static_cast<long long>(r.chips), fmt::format("tp {}, b {}", r.best.tp, r.best.batch).c_str(),
+    std::printf("%-14s %5lld %-24s %10.0f %8.2f %6.1fkW %9s %8s %9s%s\n", r.system.c_str(),
+                static_cast<long long>(r.chips), r.config.c_str(),
                 r.tokens_per_s, r.tokens_per_joule, r.power_w / 1e3,
                 r.capex_usd ? money(*r.capex_usd).c_str() : "-",
                 r.capex_usd ? money(r.tco.total_usd_per_hour()).c_str() : "-",
                 r.usd_per_mtoken ? money(*r.usd_per_mtoken).c_str() : "-",
                 r.problem.empty() ? "" : ("  " + r.problem).c_str());
+  }
+  if (workload.has_train) {
+    std::printf("\nthe whole run (per-system figures above are each system's share):\n");
+    for (const compare::SystemRow& r : table->rows)
+      if (r.run_hours > 0)
+        std::printf("  %-14s %5s systems, %-24s %6.1f days, %8.0f MWh, %s\n", r.system.c_str(),
+                    format_grouped(static_cast<double>(r.systems_used)).c_str(), r.config.c_str(), r.run_hours / 24,
+                    r.run_mwh, r.capex_usd ? money(r.run_usd).c_str() : "no price");
   }
   const bool any = std::any_of(table->rows.begin(), table->rows.end(),
                                [](const compare::SystemRow& r) { return r.tokens_per_s > 0; });
@@ -139,8 +164,9 @@ int run_compare(const Context& context, const CompareArgs& args) {
   }
   std::printf(
       "\nWhat the numbers rest on: throughput from the analytical serving model (best tp and batch within the\n"
-      "target); power from each system's power_w, else chips x TDP; capex from price_usd, else (custom) the\n"
-      "cost model; TCO per hour = capex over the hardware life + energy x PUE + facility capex per MW.\n");
+      "target) or training model (the fastest plan that fits, as llm train --search); power from each\n"
+      "system's power_w, else chips x TDP; capex from price_usd, else (custom) the cost model; TCO per hour =\n"
+      "capex over the hardware life + energy x PUE + facility capex per MW.\n");
   return kExitOk;
 }
 
