@@ -38,16 +38,28 @@ struct Setup {
   }
 };
 
+const Setup& setup() {
+  static const Setup s;
+  return s;
+}
+
+template <class T>
+const T& spec_named(spec::Kind kind, const char* name) {
+  return std::get<T>(setup().library.find(kind, name)->spec);
+}
+
+// `nodes` systems on a two-tier Quantum-2 InfiniBand fat tree.
+network::Topology on_quantum2(const char* system, const char* scale_up_switch, std::int64_t nodes) {
+  return network::topology_of(spec_named<spec::SystemSpec>(spec::Kind::system, system),
+                              &spec_named<spec::NetworkSpec>(spec::Kind::network, scale_up_switch), nodes,
+                              &spec_named<spec::NetworkSpec>(spec::Kind::network, "nvidia-quantum2-ndr"), 2);
+}
+
 // Peak resident memory of the process so far, MiB (Linux reports ru_maxrss in KiB).
 double peak_rss_mib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
-
-const Setup& setup() {
-  static const Setup s;
-  return s;
 }
 
 // The step must at least stream the weights once: 141 GB of bf16 weights at 86% of 3.35 TB/s.
@@ -100,13 +112,9 @@ BENCHMARK(BM_Llama3_70bDecodeBuildAndEvaluate);
 // Issue 4's goal: >= 10,000 analytical gpt3-175b training-step evaluations per second per core on 1024
 // chips (128 DGX A100 nodes, tp 8, pp 8, dp 16).
 void BM_Gpt3_175bTrainingStep1024Chips(benchmark::State& state) {
-  const Setup& s = setup();
-  const auto& model = std::get<spec::ModelSpec>(s.library.find(spec::Kind::model, "gpt3-175b")->spec);
-  const auto& system = std::get<spec::SystemSpec>(s.library.find(spec::Kind::system, "dgx-a100")->spec);
-  const auto& chip = std::get<spec::ChipSpec>(s.library.find(spec::Kind::chip, "a100-sxm-80gb")->spec);
-  const auto& nvswitch = std::get<spec::NetworkSpec>(s.library.find(spec::Kind::network, "nvlink3-switch")->spec);
-  const auto& fabric = std::get<spec::NetworkSpec>(s.library.find(spec::Kind::network, "nvidia-quantum2-ndr")->spec);
-  const network::Topology topology = network::topology_of(system, &nvswitch, 128, &fabric, 2);
+  const auto& model = spec_named<spec::ModelSpec>(spec::Kind::model, "gpt3-175b");
+  const auto& chip = spec_named<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
+  const network::Topology topology = on_quantum2("dgx-a100", "nvlink3-switch", 128);
   parallel::TrainPlan plan;
   plan.tp = 8;
   plan.pp = 8;
@@ -131,11 +139,7 @@ BENCHMARK(BM_Gpt3_175bTrainingStep1024Chips);
 // (128 DGX H100 nodes on Quantum-2, a 1 GB buffer). The simulation runs in a child process, whose
 // peak memory getrusage(RUSAGE_CHILDREN) reports.
 void BM_FlowRingAllReduce1024Chips(benchmark::State& state) {
-  const Setup& s = setup();
-  const auto& system = std::get<spec::SystemSpec>(s.library.find(spec::Kind::system, "dgx-h100")->spec);
-  const auto& nvswitch = std::get<spec::NetworkSpec>(s.library.find(spec::Kind::network, "nvlink4-switch")->spec);
-  const auto& fabric = std::get<spec::NetworkSpec>(s.library.find(spec::Kind::network, "nvidia-quantum2-ndr")->spec);
-  const network::Topology topology = network::topology_of(system, &nvswitch, 128, &fabric, 2);
+  const network::Topology topology = on_quantum2("dgx-h100", "nvlink4-switch", 128);
   double seconds = 0;
   for (auto _ : state) {
     Expected<network::CollectiveTime> t = network::flow_collective_time(network::Collective::all_reduce, 1e9, topology,

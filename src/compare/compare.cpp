@@ -1,6 +1,7 @@
 #include "compare/compare.h"
 
 #include <cmath>
+#include <functional>
 
 #include "ir/dtype.h"
 #include "parallel/training.h"
@@ -120,7 +121,29 @@ void add_break_even(Comparison& out, const spec::DatacenterSpec& datacenter) {
   }
 }
 
-}  // namespace
+// What one system achieves on the workload: it fills the row's config and tokens per second (one
+// system's share) and, for a training run, its systems and hours; false with the row's problem said.
+using Measure = std::function<bool(SystemRow&, const spec::SystemSpec&, const spec::ChipSpec&)>;
+
+// The table: each system measured, then costed, then the custom ones set against the bought ones.
+Comparison table_of(const spec::WorkloadSpec& workload, const std::vector<const spec::SystemSpec*>& systems,
+                    const spec::DatacenterSpec& datacenter, double volume, const spec::SpecResolver& specs,
+                    const Measure& measure) {
+  Comparison out{workload.name, datacenter.name, volume, {}};
+  for (const spec::SystemSpec* system : systems) {
+    SystemRow row;
+    const spec::ChipSpec* chip = start_row(row, *system, specs);
+    if (chip && measure(row, *system, *chip)) {
+      cost_row(row, *system, *chip, datacenter, volume, specs);
+      const double systems_used = static_cast<double>(row.systems_used);
+      row.run_mwh = row.power_w * systems_used * datacenter.pue * row.run_hours / 1e6;
+      if (row.capex_usd) row.run_usd = row.tco.total_usd_per_hour() * systems_used * row.run_hours;
+    }
+    out.rows.push_back(std::move(row));
+  }
+  add_break_even(out, datacenter);
+  return out;
+}
 
 Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
                                      const std::vector<const spec::SystemSpec*>& systems,
@@ -129,29 +152,18 @@ Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
   const auto* model = find<spec::ModelSpec>(specs, spec::Kind::model, workload.serve.model);
   if (!model) return Error("workload " + workload.name + " serves model " + workload.serve.model + ", which is not known");
   if (!(volume >= 1)) return Error("the volume must be at least 1 unit");
-  Comparison out{workload.name, datacenter.name, volume, {}};
-  for (const spec::SystemSpec* system : systems) {
-    SystemRow row;
-    const spec::ChipSpec* chip = start_row(row, *system, specs);
-    if (!chip) {
-      out.rows.push_back(std::move(row));
-      continue;
-    }
-    const auto* network = find<spec::NetworkSpec>(specs, spec::Kind::network, system->scale_up.network);
-    const perfmodel::Interconnect link = serve::interconnect_of(*chip, system, network);
-    std::optional<ServingPoint> best = best_serving(*model, *chip, *system, link, workload.serve, row.problem);
-    if (!best) {
-      out.rows.push_back(std::move(row));
-      continue;
-    }
-    row.best = *best;
-    row.config = "tp " + std::to_string(best->tp) + ", b " + std::to_string(best->batch);
-    row.tokens_per_s = best->tokens_per_s_per_chip * static_cast<double>(row.chips);
-    cost_row(row, *system, *chip, datacenter, volume, specs);
-    out.rows.push_back(std::move(row));
-  }
-  add_break_even(out, datacenter);
-  return out;
+  return table_of(workload, systems, datacenter, volume, specs,
+                  [&](SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip) {
+                    const auto* network = find<spec::NetworkSpec>(specs, spec::Kind::network, system.scale_up.network);
+                    const perfmodel::Interconnect link = serve::interconnect_of(chip, &system, network);
+                    std::optional<ServingPoint> best =
+                        best_serving(*model, chip, system, link, workload.serve, row.problem);
+                    if (!best) return false;
+                    row.best = *best;
+                    row.config = "tp " + std::to_string(best->tp) + ", b " + std::to_string(best->batch);
+                    row.tokens_per_s = best->tokens_per_s_per_chip * static_cast<double>(row.chips);
+                    return true;
+                  });
 }
 
 Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
@@ -164,53 +176,42 @@ Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
   if (!model) return Error("workload " + workload.name + " trains model " + t.model + ", which is not known");
   if (!fabric || !fabric->has_switch) return Error("workload " + workload.name + " needs a switch spec as its fabric");
   if (!(volume >= 1)) return Error("the volume must be at least 1 unit");
-  Comparison out{workload.name, datacenter.name, volume, {}};
-  for (const spec::SystemSpec* system : systems) {
-    SystemRow row;
-    const spec::ChipSpec* chip = start_row(row, *system, specs);
-    if (!chip) {
-      out.rows.push_back(std::move(row));
-      continue;
-    }
-    if (t.chips % system->chip_count != 0) {
-      row.problem = std::to_string(t.chips) + " chips are not a whole number of " + std::to_string(system->chip_count) +
-                    "-chip systems";
-      out.rows.push_back(std::move(row));
-      continue;
-    }
-    row.systems_used = t.chips / system->chip_count;
-    const auto* scale_up = find<spec::NetworkSpec>(specs, spec::Kind::network, system->scale_up.network);
-    const int tiers = system->has_scale_out
-                          ? spec::clos_tiers(spec::switch_ports_at(fabric->switch_asic, system->scale_out.nic_gbps),
-                                             static_cast<double>(row.systems_used * system->scale_out.nic_count), 1.0)
-                          : 1;
-    const network::Topology topology = network::topology_of(*system, scale_up, row.systems_used, fabric, tiers);
-    parallel::TrainPlan base;
-    base.global_batch = t.global_batch;
-    base.seq = t.seq;
-    const ir::DType dtype = *ir::parse_dtype(t.dtype);
-    if (ir::dtype_bytes(dtype) < 2) base.gemm_dtype = dtype;
-    else base.dtype = dtype;
-    const parallel::SearchResult found = parallel::search_plans(*model, *chip, topology, base, 1);
-    if (found.best.empty()) {
-      row.problem = "none of " + std::to_string(found.evaluated) + " plans fits in memory";
-      out.rows.push_back(std::move(row));
-      continue;
-    }
-    const auto& [plan, result] = found.best.front();
-    row.config = "tp " + std::to_string(plan.tp) + ", pp " + std::to_string(plan.pp) + ", dp " + std::to_string(plan.dp) +
-                 (plan.cp > 1 ? ", cp " + std::to_string(plan.cp) : "");
-    // Costed per system, like serving: each system's share of the run's throughput.
-    row.tokens_per_s = result.tokens_per_s / static_cast<double>(row.systems_used);
-    cost_row(row, *system, *chip, datacenter, volume, specs);
-    row.run_hours = t.tokens / result.tokens_per_s / 3600;
-    row.run_mwh = row.power_w * static_cast<double>(row.systems_used) * datacenter.pue * row.run_hours / 1e6;
-    if (row.capex_usd) row.run_usd = row.tco.total_usd_per_hour() * static_cast<double>(row.systems_used) * row.run_hours;
-    out.rows.push_back(std::move(row));
-  }
-  add_break_even(out, datacenter);
-  return out;
+  parallel::TrainPlan base;
+  base.global_batch = t.global_batch;
+  base.seq = t.seq;
+  const ir::DType dtype = *ir::parse_dtype(t.dtype);
+  if (ir::dtype_bytes(dtype) < 2)
+    base.gemm_dtype = dtype;
+  else
+    base.dtype = dtype;
+  return table_of(workload, systems, datacenter, volume, specs,
+                  [&](SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip) {
+                    if (t.chips % system.chip_count != 0) {
+                      row.problem = std::to_string(t.chips) + " chips are not a whole number of " +
+                                    std::to_string(system.chip_count) + "-chip systems";
+                      return false;
+                    }
+                    row.systems_used = t.chips / system.chip_count;
+                    const auto* scale_up = find<spec::NetworkSpec>(specs, spec::Kind::network, system.scale_up.network);
+                    const int tiers = spec::clos_tiers(system, fabric->switch_asic, row.systems_used, 1.0);
+                    const network::Topology topology =
+                        network::topology_of(system, scale_up, row.systems_used, fabric, tiers);
+                    const parallel::SearchResult found = parallel::search_plans(*model, chip, topology, base, 1);
+                    if (found.best.empty()) {
+                      row.problem = "none of " + std::to_string(found.evaluated) + " plans fits in memory";
+                      return false;
+                    }
+                    const auto& [plan, result] = found.best.front();
+                    row.config = "tp " + std::to_string(plan.tp) + ", pp " + std::to_string(plan.pp) + ", dp " +
+                                 std::to_string(plan.dp) + (plan.cp > 1 ? ", cp " + std::to_string(plan.cp) : "");
+                    // Costed per system, like serving: each system's share of the run's throughput.
+                    row.tokens_per_s = result.tokens_per_s / static_cast<double>(row.systems_used);
+                    row.run_hours = t.tokens / result.tokens_per_s / 3600;
+                    return true;
+                  });
 }
+
+}  // namespace
 
 Expected<Comparison> compare_workload(const spec::WorkloadSpec& workload,
                                       const std::vector<const spec::SystemSpec*>& systems,

@@ -47,7 +47,7 @@ struct SystemRow {
   std::vector<BreakEven> break_even;  // custom systems, against each bought system with a price
   // Training workloads: the systems the run needs, and the whole run.
   std::int64_t systems_used = 1;
-  double run_hours = 0, run_usd = 0, run_mwh = 0;
+  double run_hours = 0, run_usd = 0, run_mwh = 0;  // zero for serving
 };
 
 struct Comparison {
@@ -64,10 +64,5 @@ Expected<Comparison> compare_workload(const spec::WorkloadSpec& workload,
                                       const std::vector<const spec::SystemSpec*>& systems,
                                       const spec::DatacenterSpec& datacenter, double volume,
                                       const spec::SpecResolver& specs);
-
-Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
-                                     const std::vector<const spec::SystemSpec*>& systems,
-                                     const spec::DatacenterSpec& datacenter, double volume,
-                                     const spec::SpecResolver& specs);
 
 }  // namespace xpusim::compare

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <set>
 
 namespace xpusim::network {
 namespace {
@@ -32,7 +31,7 @@ using Groups = std::vector<std::vector<std::int64_t>>;  // the chips of each con
 
 bool crosses_domains(const Phase& phase, std::int64_t domain) {
   return std::any_of(phase.flows.begin(), phase.flows.end(), [&](const Flow& f) {
-    return f.src == kSwitch || f.dst == kSwitch ? false : f.src / domain != f.dst / domain;
+    return f.src != kSwitch && f.dst != kSwitch && f.src / domain != f.dst / domain;
   });
 }
 
@@ -193,9 +192,38 @@ Expected<std::vector<Phase>> phases_of(Collective c, double bytes, const Topolog
   }
 }
 
-// Times each phase (one run of it) on the fabric with SimGrid. Runs in the calling process; call it in
+using Routes = std::map<std::pair<std::int64_t, std::int64_t>, std::vector<RouteLink>>;
+
+// The links of every flow's route, worked out before any simulation so that a route the fabric cannot
+// give (a dragonfly too small for its chips) is an error, not a flow over no links.
+Expected<Routes> routes_of(const Fabric& fabric, const std::vector<Phase>& phases, bool switch_across_domains) {
+  // The links between a chip and the switch of an in-network reduction: its first hop out, its last in.
+  auto switch_hop = [&](std::int64_t chip, bool outward) -> Expected<std::vector<RouteLink>> {
+    const std::int64_t domain = chip / fabric.chips_per_domain;
+    const std::int64_t peer = switch_across_domains
+                                  ? (domain + 1) % fabric.domains * fabric.chips_per_domain
+                                  : domain * fabric.chips_per_domain + (chip + 1) % fabric.chips_per_domain;
+    Expected<std::vector<RouteLink>> r = outward ? route(fabric, chip, peer) : route(fabric, peer, chip);
+    if (!r.ok()) return r.error();
+    if (r->empty()) return Error("flow model: no link joins chip " + std::to_string(chip) + " to its switch");
+    return std::vector<RouteLink>{outward ? r->front() : r->back()};
+  };
+  Routes routes;
+  for (const Phase& phase : phases)
+    for (const Flow& f : phase.flows) {
+      if (f.src == f.dst || routes.count({f.src, f.dst})) continue;
+      Expected<std::vector<RouteLink>> path = f.src == kSwitch   ? switch_hop(f.dst, false)
+                                              : f.dst == kSwitch ? switch_hop(f.src, true)
+                                                                 : route(fabric, f.src, f.dst);
+      if (!path.ok()) return path.error();
+      routes.emplace(std::pair{f.src, f.dst}, std::move(*path));
+    }
+  return routes;
+}
+
+// Times each phase (one run of it) over `routes` with SimGrid. Runs in the calling process; call it in
 // a child process, since an engine can be made once per process.
-std::vector<double> simulate(const Topology& topology, const std::vector<Phase>& phases, bool switch_across_domains) {
+std::vector<double> simulate(const std::vector<Phase>& phases, const Routes& routes) {
   namespace s4u = simgrid::s4u;
   std::vector<std::string> args = {"xpusim", "--log=root.thresh:critical", "--cfg=network/model:CM02",
                                    "--cfg=network/crosstraffic:0",
@@ -209,10 +237,8 @@ std::vector<double> simulate(const Topology& topology, const std::vector<Phase>&
   s4u::Engine engine(&argc, argv.data());
   s4u::NetZone* zone = s4u::create_full_zone("fabric");
 
-  const Fabric& fabric = topology.fabric;
   std::map<std::int64_t, s4u::Host*> hosts;
   std::map<std::uint64_t, s4u::Link*> links;
-  std::set<std::pair<std::int64_t, std::int64_t>> routed;
   auto host = [&](std::int64_t chip) {
     auto [it, fresh] = hosts.try_emplace(chip, nullptr);
     if (fresh) {
@@ -222,37 +248,19 @@ std::vector<double> simulate(const Topology& topology, const std::vector<Phase>&
     }
     return it->second;
   };
-  // The links between a chip and the switch of an in-network reduction: its first hop out, its last in.
-  auto switch_hop = [&](std::int64_t chip, bool outward) -> std::vector<RouteLink> {
-    const std::int64_t domain = chip / fabric.chips_per_domain;
-    const std::int64_t peer = switch_across_domains
-                                  ? (domain + 1) % fabric.domains * fabric.chips_per_domain
-                                  : domain * fabric.chips_per_domain + (chip + 1) % fabric.chips_per_domain;
-    Expected<std::vector<RouteLink>> r = outward ? route(fabric, chip, peer) : route(fabric, peer, chip);
-    if (!r.ok() || r->empty()) return {};
-    return {outward ? r->front() : r->back()};
-  };
-  for (const Phase& phase : phases)
-    for (const Flow& f : phase.flows) {
-      if (!routed.insert({f.src, f.dst}).second) continue;
-      std::vector<RouteLink> path;
-      if (f.src == kSwitch || f.dst == kSwitch) {
-        path = f.src == kSwitch ? switch_hop(f.dst, false) : switch_hop(f.src, true);
-      } else if (Expected<std::vector<RouteLink>> r = route(fabric, f.src, f.dst); r.ok()) {
-        path = std::move(*r);
+  for (const auto& [ends, path] : routes) {
+    std::vector<s4u::LinkInRoute> hops;
+    for (const RouteLink& l : path) {
+      auto [it, fresh] = links.try_emplace(l.key, nullptr);
+      if (fresh) {
+        std::string name = "link";
+        name += std::to_string(l.key);
+        it->second = zone->create_link(name, l.gb_s * 1e9)->set_latency(l.latency_us * 1e-6)->seal();
       }
-      std::vector<s4u::LinkInRoute> hops;
-      for (const RouteLink& l : path) {
-        auto [it, fresh] = links.try_emplace(l.key, nullptr);
-        if (fresh) {
-          std::string name = "link";
-          name += std::to_string(l.key);
-          it->second = zone->create_link(name, l.gb_s * 1e9)->set_latency(l.latency_us * 1e-6)->seal();
-        }
-        hops.emplace_back(it->second);
-      }
-      zone->add_route(host(f.src)->get_netpoint(), host(f.dst)->get_netpoint(), nullptr, nullptr, hops, false);
+      hops.emplace_back(it->second);
     }
+    zone->add_route(host(ends.first)->get_netpoint(), host(ends.second)->get_netpoint(), nullptr, nullptr, hops, false);
+  }
   zone->seal();
 
   std::vector<double> seconds;
@@ -272,8 +280,7 @@ std::vector<double> simulate(const Topology& topology, const std::vector<Phase>&
 }
 
 // Runs simulate() in a child process and reads its answer through a pipe.
-Expected<std::vector<double>> simulate_in_child(const Topology& topology, const std::vector<Phase>& phases,
-                                                bool switch_across_domains) {
+Expected<std::vector<double>> simulate_in_child(const std::vector<Phase>& phases, const Routes& routes) {
   // Buffered output would otherwise be written twice, once by the child.
   std::fflush(stdout);
   std::fflush(stderr);
@@ -287,7 +294,7 @@ Expected<std::vector<double>> simulate_in_child(const Topology& topology, const 
   }
   if (pid == 0) {
     close(fds[0]);
-    const std::vector<double> seconds = simulate(topology, phases, switch_across_domains);
+    const std::vector<double> seconds = simulate(phases, routes);
     const char* data = reinterpret_cast<const char*>(seconds.data());
     std::size_t left = seconds.size() * sizeof(double);
     while (left > 0) {
@@ -371,7 +378,10 @@ Expected<CollectiveTime> flow_collective_time(Collective collective, double byte
     index_of.push_back(static_cast<std::size_t>(it - distinct.begin()));
     if (it == distinct.end()) distinct.push_back(p);
   }
-  Expected<std::vector<double>> seconds = simulate_in_child(topology, distinct, group.size() > 1 && group.ranks_per_level.size() > 1 && group.ranks_per_level[1] > 1);
+  const bool across_domains = group.ranks_per_level.size() > 1 && group.ranks_per_level[1] > 1;
+  Expected<Routes> routes = routes_of(fabric, distinct, across_domains);
+  if (!routes.ok()) return routes.error();
+  Expected<std::vector<double>> seconds = simulate_in_child(distinct, *routes);
   if (!seconds.ok()) return seconds.error();
   double total = 0;
   for (std::size_t i = 0; i < phases->size(); ++i) {

@@ -120,10 +120,9 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   Expected<ir::Graph> graph = frontend::build_training_step(model, p.micro_batch, local_seq, p.recompute, o);
   if (!graph.ok()) return graph.error();
   const network::CollectiveModel comms(topology, net_model);
-  const network::Level& inner = topology.levels.front();
-  perfmodel::Interconnect tp_link{inner.bandwidth_gb_s, inner.latency_us, inner.efficiency};
   const perfmodel::ChipModel chip_model(chip);
-  Expected<perfmodel::GraphTime> time = perfmodel::evaluate(chip_model, *graph, tp_link);
+  Expected<perfmodel::GraphTime> time =
+      perfmodel::evaluate(chip_model, *graph, perfmodel::link_of(topology.levels.front()));
   if (!time.ok()) return time.error();
   // Model FLOPs: the forward and backward ops, not the recomputation nor the optimizer (MFU's convention).
   double layers_s = 0, attention_s = 0, edge_s = 0, optimizer_s = 0, hardware_flops = 0, model_flops_rank = 0;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "network/collectives.h"
 #include "spec/specs.h"
 #include "support/expected.h"
 
@@ -37,6 +38,11 @@ struct Interconnect {
   double latency_us = 0;                    // per step of a ring
   double efficiency = 0.8;                  // achieved fraction of link bandwidth (NCCL bus bandwidth)
 };
+
+// What a level of a topology gives each of its ranks.
+inline Interconnect link_of(const network::Level& level) {
+  return {level.bandwidth_gb_s, level.latency_us, level.efficiency};
+}
 
 class ChipModel {
  public:

@@ -56,19 +56,13 @@ Expected<PhaseResult> run_phase(const perfmodel::ChipModel& chip, const ir::Grap
 
 perfmodel::Interconnect interconnect_of(const spec::ChipSpec& chip, const spec::SystemSpec* system,
                                         const spec::NetworkSpec* network) {
+  // A system's scale-up level, as training sees it: bandwidth, the fabric's latency plus a software step
+  // per ring step, and the fabric's calibrated ring efficiency.
+  if (system) return perfmodel::link_of(network::topology_of(*system, network, 1, nullptr, 1).levels.front());
   perfmodel::Interconnect link;
   link.bandwidth_gb_s_per_direction =
-      system ? system->scale_up.bandwidth_gb_s_per_direction
-             : (chip.has_links ? static_cast<double>(chip.links.count) * chip.links.bandwidth_gb_s_per_direction : 0);
-  // Each ring step pays the fabric's latency and a software step (NCCL-class libraries: about a
-  // microsecond to post, signal and wait).
-  double fabric_ns = 0;
-  if (network && network->has_switch && network->switch_asic.latency_ns) fabric_ns = *network->switch_asic.latency_ns;
-  if (network && network->has_link && network->link.latency_ns) fabric_ns = *network->link.latency_ns;
-  // The fabric's calibrated ring efficiency, as training's TP collectives use (network::topology_of).
-  if (network && network->has_switch) link.efficiency = network->switch_asic.collective_efficiency;
-  else if (network && network->has_link) link.efficiency = network->link.collective_efficiency;
-  link.latency_us = fabric_ns / 1000 + 1.0;
+      chip.has_links ? static_cast<double>(chip.links.count) * chip.links.bandwidth_gb_s_per_direction : 0;
+  link.latency_us = network::kScaleUpStepUs;
   return link;
 }
 

@@ -41,7 +41,10 @@ double clos_reach(double ports, std::int64_t tiers, double oversubscription) {
   return 2.0 * down_ports_at_leaf * std::pow(ports / 2.0, static_cast<double>(tiers - 1));
 }
 
-int clos_tiers(double ports, double nics, double oversubscription) {
+int clos_tiers(const SystemSpec& system, const SwitchAsic& switch_asic, std::int64_t systems, double oversubscription) {
+  if (!system.has_scale_out) return 1;
+  const double ports = switch_ports_at(switch_asic, system.scale_out.nic_gbps);
+  const double nics = static_cast<double>(systems * system.scale_out.nic_count);
   int tiers = 1;
   while (clos_reach(ports, tiers, oversubscription) < nics && tiers < 5) ++tiers;
   return tiers;

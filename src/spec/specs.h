@@ -225,8 +225,9 @@ double switch_ports_at(const SwitchAsic& asic, double nic_gbps);
 // 2 x (leaf down-ports) x (ports / 2)^(tiers - 1), the leaf giving o / (1 + o) of its ports to NICs at
 // oversubscription o (1: half of them).
 double clos_reach(double ports, std::int64_t tiers, double oversubscription);
-// The fewest tiers (up to 5) whose Clos reaches `nics` NICs.
-int clos_tiers(double ports, double nics, double oversubscription);
+// The fewest tiers (up to 5) of `switch_asic` whose Clos reaches the NICs of `systems` x `system`
+// (1 for a system without NICs).
+int clos_tiers(const SystemSpec& system, const SwitchAsic& switch_asic, std::int64_t systems, double oversubscription);
 
 struct ClusterSpec final : SpecObject {
   std::string name;

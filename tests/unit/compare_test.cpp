@@ -33,7 +33,7 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
       &library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-node"),
       &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100"),
       &library_spec<spec::SystemSpec>(spec::Kind::system, "hgx-h200")};
-  const Expected<Comparison> c = compare_serving(workload, systems, dc, 1e5, spec::testing::builtin_library());
+  const Expected<Comparison> c = compare_workload(workload, systems, dc, 1e5, spec::testing::builtin_library());
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   ASSERT_EQ(c->rows.size(), 3u);
   const SystemRow& xpu = c->rows[0];
@@ -51,7 +51,7 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   // Rebuilt at the break-even volume, xpu-1's cost per token equals DGX H100's.
   ASSERT_EQ(xpu.break_even.size(), 1u);
   ASSERT_TRUE(xpu.break_even[0].volume);
-  const Expected<Comparison> at = compare_serving(workload, {systems[0]}, dc, *xpu.break_even[0].volume,
+  const Expected<Comparison> at = compare_workload(workload, {systems[0]}, dc, *xpu.break_even[0].volume,
                                                   spec::testing::builtin_library());
   ASSERT_TRUE(at.ok());
   EXPECT_NEAR(*at->rows[0].usd_per_mtoken / *h100.usd_per_mtoken, 1.0, 1e-9);

@@ -86,6 +86,16 @@ TEST(Flow, ARingOnOneSwitchMatchesTheAlphaBetaFormula) {
   EXPECT_NEAR(c->seconds, 14 * (1e9 / 8 / port + step), 1e-9 * c->seconds + 1e-9);
 }
 
+TEST(Flow, AFabricThatCannotRouteIsAnErrorNotAFreeFlow) {
+  // 8-port routers: 2 chips per router, 4 routers per group, 9 groups at most = 72 chips, not 128.
+  Topology t = dgx_h100(16, 1, 1, "dragonfly");
+  t.fabric.radix = 8;
+  const Expected<CollectiveTime> c = flow_collective_time(Collective::all_reduce, 1e9, t, 8, 16, Algorithm::ring);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().to_string(),
+            "error: fabric: a dragonfly of 8-port routers joins at most 9 groups of 8 chips, not 16");
+}
+
 TEST(Flow, OversubscribedLeavesSlowAllToAllButNotRings) {
   // 32 nodes = 256 GPUs on 2 tiers at 3:1: a leaf holds 48 GPUs, 16 up-links.
   const Topology t = dgx_h100(32, 2, 3);

@@ -127,7 +127,7 @@ network::Topology two_dgx_h100() {
 TEST(Serving, PipelineStagesSplitTheWeightsAndAddOneSendPerBoundary) {
   const network::Topology topology = two_dgx_h100();
   const network::Level& nvlink = topology.levels[0];
-  const Interconnect link{nvlink.bandwidth_gb_s, nvlink.latency_us, nvlink.efficiency};
+  const Interconnect link = link_of(nvlink);
   serve::ServeOptions options;
   options.batch = 4;
   options.prompt = 1024;
@@ -163,7 +163,7 @@ TEST(Serving, ExpertParallelismShardsTheRoutedExpertsAndPaysTwoAllToAllsPerMoeLa
   options.topology = &topology;
   const spec::ModelSpec& mixtral = model("mixtral-8x7b");
   const network::Level& nvlink = topology.levels[0];
-  const Interconnect link{nvlink.bandwidth_gb_s, nvlink.latency_us, nvlink.efficiency};
+  const Interconnect link = link_of(nvlink);
   const Expected<serve::ServeResult> r = serve::estimate_serving(mixtral, chip("h100-sxm"), link, options);
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(r->fits);

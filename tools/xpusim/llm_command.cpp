@@ -106,10 +106,7 @@ int run_serve(const Context& context, const ServeArgs& args) {
       print_diagnostics(problem);
       return kExitBadInput;
     }
-    const int tiers = fabric && system->has_scale_out
-                          ? spec::clos_tiers(spec::switch_ports_at(fabric->switch_asic, system->scale_out.nic_gbps),
-                                             static_cast<double>(nodes * system->scale_out.nic_count), 1.0)
-                          : 1;
+    const int tiers = fabric ? spec::clos_tiers(*system, fabric->switch_asic, nodes, 1.0) : 1;
     topology = network::topology_of(*system, scale_up, nodes, fabric, tiers);
     const std::int64_t domain = system->scale_up_domain_size();
     if (args.tp > domain) {
@@ -121,8 +118,7 @@ int run_serve(const Context& context, const ServeArgs& args) {
                      args.tp, static_cast<long long>(domain), static_cast<long long>(domain));
         return kExitBadInput;
       }
-      const network::Level& out = topology.levels[1];
-      link = {out.bandwidth_gb_s, out.latency_us, out.efficiency};
+      link = perfmodel::link_of(topology.levels[1]);
     }
   }
 

@@ -65,10 +65,8 @@ int run_train(const Context& context, const TrainArgs& a) {
       diagnostics.error({}, {}, quote_value(a.fabric) + " is a link, not a switch", "--fabric names a switch spec");
     // Tiers of the fabric: as many as a folded Clos of this switch needs to reach every NIC.
     if (fabric && fabric->has_switch && system && system->has_scale_out) {
-      const double ports = spec::switch_ports_at(fabric->switch_asic, system->scale_out.nic_gbps);
-      const double nics = static_cast<double>(nodes * system->scale_out.nic_count);
       if (a.topology == "fat_tree" || a.topology == "rail_optimized")
-        tiers = spec::clos_tiers(ports, nics, a.oversubscription);
+        tiers = spec::clos_tiers(*system, fabric->switch_asic, nodes, a.oversubscription);
       if (a.topology == "dragonfly") tiers = 2;  // a minimal path crosses up to three routers, as 2 tiers do
     }
   }

@@ -53,7 +53,7 @@ void add_validate_command(CLI::App& app, const Context& context, int& exit_code)
   auto args = std::make_shared<ValidateArgs>();
   CLI::App* validate = app.add_subcommand("validate",
                                           "Compare the analytical model with published measurements (GEMM, attention, "
-                                          "HBM, serving)");
+                                          "HBM, NCCL, serving, training)");
   validate->add_option("--cases", args->cases, "The published-results YAML (shared/validation/published-results.yaml)")
       ->required();
   auto* json = validate->add_flag("--json", args->json, "Print JSON");
