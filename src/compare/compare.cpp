@@ -24,6 +24,21 @@ std::string reason(const Error& error) {
   return text;
 }
 
+ServingPoint serving_point(const serve::ServeResult& r, int tp, std::int64_t batch, const spec::ServeTarget& target) {
+  ServingPoint p{tp, batch, r.ttft_s, r.tpot_s, r.output_tokens_per_s / tp, {}, {}};
+  // One chip's work for a batch's whole request: the prefill, then gen - 1 decode steps like the middle one.
+  p.activity = r.prefill.activity;
+  p.activity += r.decode.activity.scaled(static_cast<double>(target.gen - 1));
+  p.activity.seconds = r.total_s;
+  for (std::size_t c = 0; c < perfmodel::kTimeCategories; ++c)
+    if (r.decode.category_s[c] > 0)
+      p.decode_breakdown.emplace_back(perfmodel::time_category_name(static_cast<perfmodel::TimeCategory>(c)),
+                                      r.decode.category_s[c]);
+  if (r.decode_pp_s > 0) p.decode_breakdown.emplace_back("pipeline transfers", r.decode_pp_s);
+  if (r.decode_ep_s > 0) p.decode_breakdown.emplace_back("expert all-to-all", r.decode_ep_s);
+  return p;
+}
+
 // The configuration that serves the most tokens per chip within the target: tp a power of two inside
 // the scale-up domain (dividing the system's chips), batch a power of two up to 1024.
 std::optional<ServingPoint> best_serving(const spec::ModelSpec& model, const spec::ChipSpec& chip,
@@ -49,7 +64,7 @@ std::optional<ServingPoint> best_serving(const spec::ModelSpec& model, const spe
       fits_somewhere = true;
       if (r->tpot_s * 1e3 > target.tpot_ms_max) break;  // and is slower per token
       const double per_chip = r->output_tokens_per_s / tp;
-      if (!best || per_chip > best->tokens_per_s_per_chip) best = ServingPoint{tp, batch, r->ttft_s, r->tpot_s, per_chip};
+      if (!best || per_chip > best->tokens_per_s_per_chip) best = serving_point(*r, tp, batch, target);
     }
   }
   if (!best && why_not.empty())
@@ -75,30 +90,68 @@ const spec::ChipSpec* start_row(SystemRow& row, const spec::SystemSpec& system, 
 // per million tokens of one system, given its tokens per second.
 void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip,
               const spec::DatacenterSpec& datacenter, double volume, const spec::SpecResolver& specs) {
-  row.power_w = system.power_w.value_or(chip.tdp_w * static_cast<double>(row.chips));
-  row.power_basis = system.power_w ? "the system's power_w" : "chips x TDP";
+  const double chips = static_cast<double>(row.chips);
+  row.max_power_w = system.power_w.value_or(chip.tdp_w * chips);
+  row.power_w = row.max_power_w;
+  row.power_basis = system.power_w ? "the system's power_w (nameplate)" : "chips x TDP (nameplate)";
+  // Average power from the work the chips do, when their process has an energy model: the chips at
+  // their modelled power, the rest of the system (hosts, NICs, fans) at its nameplate share. A chip
+  // that would exceed its TDP is slowed to fit, and so is the system's throughput.
+  const auto* process = find<spec::ProcessSpec>(specs, spec::Kind::process, chip.process_node);
+  if (process && process->has_energy && row.activity.seconds > 0) {
+    if (Expected<econ::PowerEstimate> p = econ::average_power(chip, *process, row.activity); p.ok()) {
+      row.chip_power = *p;
+      row.power_w = chips * p->total_w() + std::max(0.0, row.max_power_w - chips * chip.tdp_w);
+      row.power_basis = "modelled: chips at their average power on the workload (" + process->name +
+                        " energy model), the rest of the system at its nameplate share";
+      if (p->slowdown > 1) {
+        row.tokens_per_s /= p->slowdown;
+        row.run_hours *= p->slowdown;
+        row.best.tpot_s *= p->slowdown;
+        row.best.ttft_s *= p->slowdown;
+      }
+    }
+  }
   row.tokens_per_joule = row.tokens_per_s / row.power_w;
-  row.systems_in_datacenter = static_cast<std::int64_t>(std::floor(datacenter.critical_power_mw * 1e6 / row.power_w));
+  row.systems_in_datacenter =
+      static_cast<std::int64_t>(std::floor(datacenter.critical_power_mw * 1e6 / row.max_power_w));
   row.tokens_per_s_in_datacenter = static_cast<double>(row.systems_in_datacenter) * row.tokens_per_s;
+  if (datacenter.rack_power_kw) {
+    const double rack_w = *datacenter.rack_power_kw * 1e3;
+    if (row.max_power_w > rack_w) {
+      row.racks_per_system = static_cast<std::int64_t>(std::ceil(row.max_power_w / rack_w));
+      row.racks_in_datacenter = row.systems_in_datacenter * row.racks_per_system;
+    } else {
+      row.systems_per_rack = static_cast<std::int64_t>(std::floor(rack_w / row.max_power_w));
+      row.racks_in_datacenter =
+          (row.systems_in_datacenter + row.systems_per_rack - 1) / row.systems_per_rack;
+    }
+  }
+  // The scale-out fabric each system plugs into: bought with the system either way.
+  if (system.has_scale_out && datacenter.switch_usd_per_gbps && datacenter.optics_usd_per_gbps) {
+    const double tiers = static_cast<double>(datacenter.fabric_tiers);
+    const double gbps = static_cast<double>(system.scale_out.nic_count) * system.scale_out.nic_gbps;
+    row.network_capex_usd =
+        gbps * ((2 * tiers - 1) * *datacenter.switch_usd_per_gbps + 2 * tiers * *datacenter.optics_usd_per_gbps);
+  }
   if (system.price_usd) {
-    row.capex_usd = system.price_usd;
-    row.capex_basis = "the system's price_usd";
+    row.capex_usd = *system.price_usd + row.network_capex_usd;
+    row.capex_basis = "the system's price_usd + its scale-out ports and optics";
   } else if (row.custom) {
-    const auto* process = find<spec::ProcessSpec>(specs, spec::Kind::process, chip.process_node);
     if (!process) {
       row.problem = "no process spec for " + chip.process_node;
     } else if (Expected<econ::UnitCost> cost = econ::unit_cost(chip, *process, volume); !cost.ok()) {
       row.problem = reason(cost.error());
     } else {
       row.chip_cost = *cost;
-      row.capex_usd = system.other_bom_usd.value_or(0) + static_cast<double>(row.chips) * cost->total_per_unit_usd;
-      row.capex_basis = "built: chips x unit cost with NRE share + other_bom_usd";
+      row.capex_usd = system.other_bom_usd.value_or(0) + chips * cost->total_per_unit_usd + row.network_capex_usd;
+      row.capex_basis = "built: chips x unit cost with NRE share + other_bom_usd + scale-out ports and optics";
     }
   } else {
     row.problem = "no price (give the system a price_usd)";
   }
   if (row.capex_usd) {
-    row.tco = econ::tco_per_hour(*row.capex_usd, row.power_w, datacenter);
+    row.tco = econ::tco_per_hour(*row.capex_usd, row.power_w, row.max_power_w, datacenter);
     row.usd_per_mtoken = row.tco.total_usd_per_hour() / (row.tokens_per_s * 3600 / 1e6);
   }
 }
@@ -112,7 +165,8 @@ void add_break_even(Comparison& out, const spec::DatacenterSpec& datacenter) {
     for (const SystemRow& bought : out.rows) {
       if (bought.custom || !bought.usd_per_mtoken) continue;
       const double target_capex =
-          econ::capex_at(*bought.usd_per_mtoken * custom.tokens_per_s * 3600 / 1e6, custom.power_w, datacenter);
+          econ::capex_at(*bought.usd_per_mtoken * custom.tokens_per_s * 3600 / 1e6, custom.power_w,
+                         custom.max_power_w, datacenter);
       const double room = target_capex - fixed;  // what the NRE share may add over the whole system
       BreakEven be{bought.system, std::nullopt};
       if (room > 0) be.volume = static_cast<double>(custom.chips) * nre / room;
@@ -136,7 +190,7 @@ Comparison table_of(const spec::WorkloadSpec& workload, const std::vector<const 
     if (chip && measure(row, *system, *chip)) {
       cost_row(row, *system, *chip, datacenter, volume, specs);
       const double systems_used = static_cast<double>(row.systems_used);
-      row.run_mwh = row.power_w * systems_used * datacenter.pue * row.run_hours / 1e6;
+      row.run_mwh = row.power_w * systems_used * datacenter.pue * row.run_hours / 1e6;  // average power
       if (row.capex_usd) row.run_usd = row.tco.total_usd_per_hour() * systems_used * row.run_hours;
     }
     out.rows.push_back(std::move(row));
@@ -160,6 +214,9 @@ Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
                         best_serving(*model, chip, system, link, workload.serve, row.problem);
                     if (!best) return false;
                     row.best = *best;
+                    row.activity = best->activity;
+                    row.op_time_s = best->decode_breakdown;
+                    row.op_time_basis = "seconds per decode step";
                     row.config = "tp " + std::to_string(best->tp) + ", b " + std::to_string(best->batch);
                     row.tokens_per_s = best->tokens_per_s_per_chip * static_cast<double>(row.chips);
                     return true;
@@ -207,6 +264,10 @@ Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
                     // Costed per system, like serving: each system's share of the run's throughput.
                     row.tokens_per_s = result.tokens_per_s / static_cast<double>(row.systems_used);
                     row.run_hours = t.tokens / result.tokens_per_s / 3600;
+                    row.activity = result.activity;
+                    for (const auto& [part, seconds] : parallel::step_breakdown(result))
+                      row.op_time_s.emplace_back(std::string(part), seconds);
+                    row.op_time_basis = "seconds per training step";
                     return true;
                   });
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "econ/cost.h"
+#include "econ/power.h"
 #include "econ/tco.h"
 #include "spec/document.h"
 
@@ -18,6 +19,8 @@ struct ServingPoint {
   std::int64_t batch = 1;
   double ttft_s = 0, tpot_s = 0;
   double tokens_per_s_per_chip = 0;
+  econ::Activity activity;  // one chip over one batch's whole request (prefill and decode)
+  std::vector<std::pair<std::string, double>> decode_breakdown;  // where a decode step's time goes
 };
 
 struct BreakEven {
@@ -32,9 +35,18 @@ struct SystemRow {
   std::string problem;  // set when the row has no result: the reason, in a few words
   std::string config;   // the configuration chosen, in words ("tp 2, b 128"; "tp 8, pp 8, dp 16")
   ServingPoint best;    // serving workloads
-  double tokens_per_s = 0;  // the whole system
-  double power_w = 0;
+  double tokens_per_s = 0;  // the whole system, after any TDP cap
+  // Where the time of one step goes (a decode step, or a training step), and what the step is.
+  std::vector<std::pair<std::string, double>> op_time_s;
+  std::string op_time_basis;
+  econ::Activity activity;                       // one chip over the measured work
+  std::optional<econ::PowerEstimate> chip_power;  // per chip, when the process has an energy model
+  double power_w = 0;      // average while working: energy and tokens per joule use it
+  double max_power_w = 0;  // nameplate: the datacenter provisions for it
   std::string power_basis;
+  double network_capex_usd = 0;  // scale-out switch ports and optics, per system
+  std::int64_t racks_per_system = 0;  // at the datacenter's rack power (0: several systems share a rack)
+  std::int64_t systems_per_rack = 0;
   std::optional<double> capex_usd;
   std::string capex_basis;
   std::optional<econ::UnitCost> chip_cost;  // custom systems
@@ -43,6 +55,7 @@ struct SystemRow {
   double tokens_per_joule = 0;
   // What fits in the datacenter's critical power: whole systems, at their maximum power.
   std::int64_t systems_in_datacenter = 0;
+  std::int64_t racks_in_datacenter = 0;
   double tokens_per_s_in_datacenter = 0;
   std::vector<BreakEven> break_even;  // custom systems, against each bought system with a price
   // Training workloads: the systems the run needs, and the whole run.

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "econ/area.h"
 #include "support/text.h"
 
 namespace xpusim::econ {
@@ -26,16 +27,26 @@ Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec
   if (!(volume >= 1)) return Error("the volume must be at least 1 unit, got " + format_number(volume));
   if (die_area_mm2) {
     c.die_area_mm2 = *die_area_mm2;
-    c.die_area_published = false;
+    c.die_area_basis = "given";
   } else if (chip.die_area_mm2) {
     c.die_area_mm2 = *chip.die_area_mm2;
+  } else if (process.has_area) {
+    Expected<AreaEstimate> area = estimate_area(chip, process);
+    if (!area.ok()) return area.error();
+    c.die_area_mm2 = area->per_die_mm2;
+    c.die_area_basis = "modelled";
   } else {
-    return Error("chip " + chip.name + " has no die_area_mm2 (not published); give one with --die-area-mm2");
+    return Error("chip " + chip.name + " has no die_area_mm2 (not published) and process " + process.name +
+                 " has no area model; give one with --die-area-mm2");
   }
   if (!(c.die_area_mm2 > 0)) return Error("the die area must be positive, got " + format_number(c.die_area_mm2));
-  if (c.die_area_mm2 > process.reticle_mm2)
-    return Error("a " + format_number(c.die_area_mm2) + " mm2 die exceeds the " + format_number(process.reticle_mm2) +
-                 " mm2 reticle of " + process.name + "; split it into several dies (die_count)");
+  if (c.die_area_mm2 > process.reticle_mm2) {
+    const double total = c.die_area_mm2 * static_cast<double>(chip.die_count);
+    return Error("a " + format_number(std::round(c.die_area_mm2)) + " mm2 die (" + c.die_area_basis +
+                 ") exceeds the " + format_number(process.reticle_mm2) + " mm2 reticle of " + process.name +
+                 "; split the design into at least " + format_number(std::ceil(total / process.reticle_mm2)) +
+                 " dies (die_count)");
+  }
   c.dies = chip.die_count;
   c.gross_dies_per_wafer = gross_dies_per_wafer(c.die_area_mm2, process);
   c.yield = die_yield(c.die_area_mm2, process);

@@ -20,7 +20,7 @@ double die_yield(double die_mm2, const spec::ProcessSpec& process);
 
 struct UnitCost {
   double die_area_mm2 = 0;
-  bool die_area_published = true;  // false: given on the command line
+  std::string die_area_basis = "published";  // published (the chip spec), given, or modelled (econ/area.h)
   std::int64_t dies = 1;           // compute dies per package
   double gross_dies_per_wafer = 0;
   double yield = 0;
@@ -41,7 +41,9 @@ struct UnitCost {
   double total_per_unit_usd = 0;
 };
 
-// Errors: no die area (not published and not given), a die larger than the reticle, a volume below 1.
+// The die area: `die_area_mm2` when given, else the chip spec's published one, else the area model's.
+// Errors: no die area (none published and the process has no area model), a die larger than the
+// reticle (the message says how many dies the design needs), a volume below 1.
 Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec& process, double volume,
                              std::optional<double> die_area_mm2 = std::nullopt);
 

@@ -21,9 +21,11 @@ struct Tco {
 
 inline constexpr double kHoursPerYear = 8760;
 
-Tco tco_per_hour(double capex_usd, double power_w, const spec::DatacenterSpec& datacenter);
+// Energy is paid for at the average power the hardware draws; the facility is built for its maximum.
+Tco tco_per_hour(double capex_usd, double average_power_w, double max_power_w, const spec::DatacenterSpec& datacenter);
 
-// The capex at which hardware drawing `power_w` costs `usd_per_hour` to own: TCO is linear in capex.
-double capex_at(double usd_per_hour, double power_w, const spec::DatacenterSpec& datacenter);
+// The capex at which the hardware costs `usd_per_hour` to own: TCO is linear in capex.
+double capex_at(double usd_per_hour, double average_power_w, double max_power_w,
+                const spec::DatacenterSpec& datacenter);
 
 }  // namespace xpusim::econ

@@ -1,6 +1,7 @@
 #include "parallel/training.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace xpusim::parallel {
@@ -127,9 +128,11 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   // Model FLOPs: the forward and backward ops, not the recomputation nor the optimizer (MFU's convention).
   double layers_s = 0, attention_s = 0, edge_s = 0, optimizer_s = 0, hardware_flops = 0, model_flops_rank = 0;
   double attention_flops = 0, model_attention_flops = 0;
+  std::array<double, perfmodel::kTimeCategories> category_s{};
   for (std::size_t i = 0; i < graph->ops().size(); ++i) {
     const ir::Op& op = graph->ops()[i];
     const double t = time->ops[i].seconds * static_cast<double>(op.repeat);
+    if (op.phase != ir::Phase::optimizer) category_s[static_cast<std::size_t>(perfmodel::time_category(op.kind))] += t;
     hardware_flops += time->ops[i].flops * static_cast<double>(op.repeat);
     if (op.phase == ir::Phase::forward || op.phase == ir::Phase::backward)
       model_flops_rank += time->ops[i].flops * static_cast<double>(op.repeat);
@@ -225,6 +228,19 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   r.optimizer_s = optimizer_s / p.pp / (p.zero >= 1 ? dp : 1.0);
   r.step_s = r.compute_s + r.bubble_s + r.pp_comm_s + r.dp_comm_s + r.optimizer_s;
 
+  // ---- the step's parts: the graph's categories fill the compute time (context-parallel attention
+  // blocks spread over them).
+  double graph_s = 0;
+  for (double s : category_s) graph_s += s;
+  const double fill = graph_s > 0 ? (r.compute_s - r.ep_comm_s) / graph_s : 0;
+  for (std::size_t c = 0; c < category_s.size(); ++c) r.category_s[c] = category_s[c] * fill;
+  // One chip runs its stage's share of every microbatch, and sends its share of the gradients.
+  r.activity = time->activity.scaled(m / p.pp);
+  if (p.dp * p.cp > 1)
+    r.activity.link_bytes += stage_params * ir::dtype_bytes(p.dtype) *
+                             network::bus_factor(network::Collective::all_reduce, p.dp * p.cp);
+  r.activity.seconds = r.step_s;
+
   // ---- throughput and utilisation
   const double tokens = static_cast<double>(p.global_batch * p.seq);
   r.tokens_per_s = tokens / r.step_s;
@@ -238,6 +254,20 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   r.mfu = peak > 0 ? r.model_tflops_per_chip / peak : 0;
   r.hfu = peak > 0 ? r.hardware_tflops_per_chip / peak : 0;
   return r;
+}
+
+std::vector<std::pair<std::string_view, double>> step_breakdown(const TrainResult& r) {
+  std::vector<std::pair<std::string_view, double>> parts;
+  for (std::size_t c = 0; c < r.category_s.size(); ++c)
+    if (r.category_s[c] > 0)
+      parts.emplace_back(perfmodel::time_category_name(static_cast<perfmodel::TimeCategory>(c)), r.category_s[c]);
+  for (auto [name, seconds] : {std::pair<std::string_view, double>{"expert all-to-all", r.ep_comm_s},
+                               {"pipeline bubble", r.bubble_s},
+                               {"pipeline transfers", r.pp_comm_s},
+                               {"gradient sync", r.dp_comm_s},
+                               {"optimizer", r.optimizer_s}})
+    if (seconds > 0) parts.emplace_back(name, seconds);
+  return parts;
 }
 
 SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& chip, const network::Topology& topology,

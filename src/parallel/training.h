@@ -7,6 +7,7 @@
 // synchronisation (overlapped with the last backward pass), ZeRO's parameter gathers, and the optimizer.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -62,7 +63,16 @@ struct TrainResult {
   double model_tflops_per_chip = 0;     // model FLOPs (6 N + attention, no recompute) per chip per second
   double hardware_tflops_per_chip = 0;  // FLOPs executed, recompute included
   double mfu = 0, hfu = 0;              // over the dtype's dense peak
+  // One step on one chip of the slowest stage: the compute time by perfmodel::TimeCategory (with the
+  // exposed communication, bubble and optimizer above they sum to step_s; see step_breakdown), and
+  // what the chip does, for the power model.
+  std::array<double, perfmodel::kTimeCategories> category_s{};
+  econ::Activity activity;
 };
+
+// Where a step's time goes, named: the compute categories, then expert all-to-all, pipeline bubble and
+// transfers, gradient sync and optimizer; parts that take no time are left out.
+std::vector<std::pair<std::string_view, double>> step_breakdown(const TrainResult& result);
 
 // Checks the plan against the model and the machine; the message says what and why.
 Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& plan, int chips_available);

@@ -242,6 +242,7 @@ OpTime ChipModel::collective(const ir::Graph& graph, const ir::Op& op, const Int
   const Expected<network::CollectiveTime> c = network::collective_time(
       kind, graph.tensor(buffer).bytes(), network::Topology{{level}, {}}, network::Group{{g}}, network::Algorithm::ring);
   XPUSIM_ASSERT(c.ok(), "a one-level group of the level's own size always fits");
+  t.link_bytes = graph.tensor(buffer).bytes() * network::bus_factor(kind, g);
   const double steps = kind == network::Collective::all_reduce ? 2.0 * (g - 1) : g - 1.0;
   t.overhead_s = steps * link.latency_us * 1e-6;
   t.seconds = c->seconds;
@@ -294,6 +295,27 @@ bool fusable(OpKind kind) {
 
 }  // namespace
 
+TimeCategory time_category(ir::OpKind kind) {
+  switch (kind) {
+    case OpKind::matmul:
+      return TimeCategory::matmul;
+    case OpKind::attention:
+    case OpKind::attention_backward:
+      return TimeCategory::attention;
+    case OpKind::embedding:
+    case OpKind::permute:
+    case OpKind::view:
+      return TimeCategory::memory;
+    default:
+      return ir::is_collective(kind) ? TimeCategory::collective : TimeCategory::vector;
+  }
+}
+
+std::string_view time_category_name(TimeCategory category) {
+  static constexpr std::string_view kNames[] = {"matmul", "attention", "vector", "memory", "collective"};
+  return kNames[static_cast<std::size_t>(category)];
+}
+
 Expected<GraphTime> evaluate(const ChipModel& model, const ir::Graph& graph, const Interconnect& link) {
   GraphTime result;
   const auto& ops = graph.ops();
@@ -316,7 +338,17 @@ Expected<GraphTime> evaluate(const ChipModel& model, const ir::Graph& graph, con
     result.seconds += time.seconds * repeat;
     result.flops += time.flops * repeat;
     result.hbm_bytes += time.hbm_bytes * repeat;
+    econ::Activity& a = result.activity;
+    a.hbm_bytes += time.hbm_bytes * repeat;
+    a.link_bytes += time.link_bytes * repeat;
+    if (op.kind == OpKind::matmul || op.kind == OpKind::attention || op.kind == OpKind::attention_backward) {
+      const ir::DType dtype = op.attrs.compute_dtype.value_or(graph.tensor(op.inputs[0]).dtype);
+      a.matrix_flops[static_cast<std::size_t>(dtype)] += time.flops * repeat;
+    } else {
+      a.vector_flops += time.flops * repeat;  // pointwise work, and the reductions of collectives
+    }
   }
+  result.activity.seconds = result.seconds;
   return result;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "econ/power.h"
 #include "ir/graph.h"
 #include "network/collectives.h"
 #include "spec/specs.h"
@@ -27,6 +28,7 @@ struct OpTime {
   double overhead_s = 0;     // kernel launch and tail, or collective latency
   double flops = 0;          // useful FLOPs (as counted by the IR)
   double hbm_bytes = 0;      // traffic including tiling re-reads
+  double link_bytes = 0;     // sent to other chips (collectives)
   double peak_fraction = 0;  // achieved FLOP/s over the dtype's peak (compute ops) or bandwidth (others)
   Bound bound = Bound::free;
   bool fused = false;  // runs inside the previous kernel (matmul epilogue)
@@ -78,12 +80,20 @@ class ChipModel {
   double core_sram_bytes_ = 0;  // per core
 };
 
+// Where an op's time goes, for breakdowns: the matrix units, fused attention, the vector units,
+// memory-only movement (embedding, permute) or the network.
+enum class TimeCategory : unsigned char { matmul, attention, vector, memory, collective };
+inline constexpr std::size_t kTimeCategories = 5;
+TimeCategory time_category(ir::OpKind kind);
+std::string_view time_category_name(TimeCategory category);
+
 // A graph's time on one chip: every op, and the sum (ops run one after another).
 struct GraphTime {
   std::vector<OpTime> ops;  // parallel to graph.ops()
   double seconds = 0;
   double flops = 0;
   double hbm_bytes = 0;
+  econ::Activity activity;  // what the chip did, for the power model
 };
 Expected<GraphTime> evaluate(const ChipModel& model, const ir::Graph& graph, const Interconnect& link);
 

@@ -39,6 +39,10 @@ Expected<PhaseResult> run_phase(const perfmodel::ChipModel& chip, const ir::Grap
   phase.seconds = time->seconds;
   phase.flops = time->flops;
   phase.bytes = time->hbm_bytes;
+  phase.activity = time->activity;
+  for (std::size_t i = 0; i < graph.ops().size(); ++i)
+    phase.category_s[static_cast<std::size_t>(perfmodel::time_category(graph.ops()[i].kind))] +=
+        time->ops[i].seconds * static_cast<double>(graph.ops()[i].repeat);
   if (!explain) return phase;
   for (std::size_t i = 0; i < graph.ops().size(); ++i) {
     const ir::Op& op = graph.ops()[i];

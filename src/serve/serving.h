@@ -5,6 +5,7 @@
 // experts are sharded over them, reached by an all-to-all dispatch and combine per MoE layer).
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,8 @@ struct PhaseResult {
   double flops = 0;
   double bytes = 0;
   std::vector<OpRow> ops;  // ops that cost something, in graph order
+  econ::Activity activity;  // one chip's work in the phase, for the power model
+  std::array<double, perfmodel::kTimeCategories> category_s{};  // seconds by perfmodel::TimeCategory
 };
 
 struct ServeResult {

@@ -118,6 +118,19 @@ void ChipLinks::describe(SpecVisitor& v) {
   v.integer(Field("count", "Links per chip").positive(1024), count);
   v.number(Field("bandwidth_gb_s_per_direction", "Bandwidth of one link in one direction", "GB/s").positive(10000),
            bandwidth_gb_s_per_direction);
+  v.number(Field("lane_gbps", "SerDes lane rate per direction; sizes the link PHYs in the area model", "Gb/s")
+               .optional()
+               .between(1, 1000),
+           lane_gbps);
+}
+
+void OnDie::describe(SpecVisitor& v) {
+  v.integer(Field("cores", "Cores on the die, with those disabled for yield").optional().positive(1 << 20), cores);
+  v.integer(Field("hbm_phys", "HBM stack interfaces on the die, used or not").optional().between(0, 32), hbm_phys);
+  v.number(Field("shared_sram_mib", "Shared SRAM on the die, with slices disabled for yield", "MiB")
+               .optional()
+               .between(0, 1e6),
+           shared_sram_mib);
 }
 
 void ChipSpec::describe(SpecVisitor& v) {
@@ -146,6 +159,8 @@ void ChipSpec::describe(SpecVisitor& v) {
                peak_tflops, kDtypeNames);
   v.optional_object(Field("efficiency", "Achieved fractions of peak, for the analytical model").optional(), efficiency,
                     has_efficiency);
+  v.optional_object(Field("on_die", "Units built on the die, including those disabled for yield (area model)").optional(),
+                    on_die, has_on_die);
   v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
 }
 

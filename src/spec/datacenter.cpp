@@ -19,6 +19,18 @@ void DatacenterSpec::describe(SpecVisitor& v) {
                .optional()
                .between(0, 1),
            annual_opex_fraction);
+  v.number(Field("rack_power_kw", "IT power one rack can be fed and cooled with", "kW").optional().positive(2000),
+           rack_power_kw);
+  v.number(Field("switch_usd_per_gbps", "Price of scale-out switch ports per Gb/s of port speed", "USD/(Gb/s)")
+               .optional()
+               .between(0, 1000),
+           switch_usd_per_gbps);
+  v.number(Field("optics_usd_per_gbps", "Price of one optical module per Gb/s of its speed", "USD/(Gb/s)")
+               .optional()
+               .between(0, 1000),
+           optics_usd_per_gbps);
+  v.integer(Field("fabric_tiers", "Tiers of the scale-out Clos fabric the network is priced for").optional().between(1, 3),
+            fabric_tiers);
   v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
 }
 

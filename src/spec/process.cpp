@@ -17,6 +17,31 @@ void ProcessPackaging::describe(SpecVisitor& v) {
            test_assembly_usd);
 }
 
+void ProcessArea::describe(SpecVisitor& v) {
+  v.number(Field("bf16_mac_um2", "One bf16 MAC of a matrix array, with the array's overhead", "um2").positive(1e5),
+           bf16_mac_um2);
+  v.number(Field("sram_bitcell_um2", "High-density 6T SRAM bit cell", "um2").positive(10), sram_bitcell_um2);
+  v.number(Field("sram_array_efficiency", "Bit-cell area over SRAM macro area (periphery, control)").between(0.01, 1),
+           sram_array_efficiency);
+  v.number(Field("core_control_mm2", "Per core: instruction issue, register files, load/store", "mm2").between(0, 1000),
+           core_control_mm2);
+  v.number(Field("uncore_fraction", "Fraction of the die for NoC, crossbars, clocking, test and white space")
+               .between(0, 0.95),
+           uncore_fraction);
+  v.number(Field("hbm_phy_mm2", "One HBM stack's controller and PHY", "mm2").between(0, 1000), hbm_phy_mm2);
+  v.number(Field("serdes_lane_mm2", "One chip-to-chip SerDes lane, transmit and receive", "mm2").between(0, 100),
+           serdes_lane_mm2);
+}
+
+void ProcessEnergy::describe(SpecVisitor& v) {
+  v.number_map(Field("mac_pj", "One multiply-accumulate by dtype", "pJ").positive(100), mac_pj, kDtypeNames);
+  v.number(Field("sram_pj_per_bit", "On-chip SRAM access plus the wire to the array", "pJ/bit").positive(100),
+           sram_pj_per_bit);
+  v.number(Field("hbm_pj_per_bit", "HBM access, DRAM core to PHY", "pJ/bit").positive(100), hbm_pj_per_bit);
+  v.number(Field("link_pj_per_bit", "Off-package chip-to-chip SerDes", "pJ/bit").positive(100), link_pj_per_bit);
+  v.number(Field("static_fraction", "Leakage and idle clocking as a fraction of TDP").between(0, 0.9), static_fraction);
+}
+
 void ProcessSpec::describe(SpecVisitor& v) {
   v.text(Field("name", "Name chips give as process_node"), name);
   v.text(Field("description", "One line for listings").optional(), description);
@@ -37,6 +62,9 @@ void ProcessSpec::describe(SpecVisitor& v) {
                .positive(1e10),
            design_cost_usd);
   v.object(Field("packaging", "Advanced packaging, HBM and test of this node's AI products"), packaging);
+  v.optional_object(Field("area", "Block areas on this node, for the die-area model").optional(), area, has_area);
+  v.optional_object(Field("energy", "Energy per operation and bit on this node, for the power model").optional(),
+                    energy, has_energy);
   v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
 }
 

@@ -79,6 +79,16 @@ struct ChipLinks final : SpecObject {
   std::string technology;  // nvlink4, ici, infinity-fabric, ethernet, ...
   std::int64_t count = 1;
   double bandwidth_gb_s_per_direction = 0;  // per link
+  double lane_gbps = 100;                   // SerDes lane rate, per direction (sizes the PHYs)
+  void describe(SpecVisitor& v) override;
+};
+
+// Units built on the die, including those fused off to raise yield (H100 enables 132 of GH100's 144
+// SMs): the area model counts these, the performance model the enabled ones. Default: as enabled.
+struct OnDie final : SpecObject {
+  std::optional<std::int64_t> cores;
+  std::optional<std::int64_t> hbm_phys;
+  std::optional<double> shared_sram_mib;
   void describe(SpecVisitor& v) override;
 };
 
@@ -112,6 +122,8 @@ struct ChipSpec final : SpecObject {
   std::map<std::string, double> peak_tflops;  // published dense peaks, checked against the units
   bool has_efficiency = false;
   ChipEfficiency efficiency;
+  bool has_on_die = false;
+  OnDie on_die;
   Sources sources;
   void describe(SpecVisitor& v) override;
 
@@ -251,6 +263,12 @@ struct DatacenterSpec final : SpecObject {
   double facility_depreciation_years = 0;
   double hardware_depreciation_years = 0;
   std::optional<double> annual_opex_fraction;  // maintenance etc., fraction of hardware capex per year
+  std::optional<double> rack_power_kw;          // IT power one rack can be fed and cooled with
+  // The scale-out fabric, priced per Gb/s of endpoint bandwidth: switch ports and optical modules of a
+  // folded Clos with `fabric_tiers` tiers (2t - 1 switch ports and 2t optics per endpoint).
+  std::optional<double> switch_usd_per_gbps;
+  std::optional<double> optics_usd_per_gbps;
+  std::int64_t fabric_tiers = 2;
   Sources sources;
   void describe(SpecVisitor& v) override;
 };
@@ -267,6 +285,30 @@ struct ProcessPackaging final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
+// What the blocks of a chip take on this node, for the area model (econ/area.h). The per-block
+// figures are anchored on published floorplans at N7 and scaled to other nodes by logic density
+// (MAC arrays, vector lanes, core control) or SRAM bit-cell area; analog I/O does not scale.
+struct ProcessArea final : SpecObject {
+  double bf16_mac_um2 = 0;           // one bf16 MAC of a matrix array, with the array's own overhead
+  double sram_bitcell_um2 = 0;       // high-density 6T bit cell
+  double sram_array_efficiency = 0;  // bit cells over macro area (periphery, redundancy, control)
+  double core_control_mm2 = 0;       // per core: instruction issue, register files, load/store
+  double uncore_fraction = 0;        // of the die: NoC, crossbars, clocking, DFT, white space
+  double hbm_phy_mm2 = 0;            // one HBM stack's controller and PHY strip
+  double serdes_lane_mm2 = 0;        // one chip-to-chip SerDes lane, transmit and receive
+  void describe(SpecVisitor& v) override;
+};
+
+// Energy of the work a chip does on this node, for the power model (econ/power.h).
+struct ProcessEnergy final : SpecObject {
+  std::map<std::string, double> mac_pj;  // by dtype: one multiply-accumulate
+  double sram_pj_per_bit = 0;            // an on-chip SRAM access plus the wire to the array
+  double hbm_pj_per_bit = 0;             // HBM attached to this node's products
+  double link_pj_per_bit = 0;            // off-package chip-to-chip SerDes
+  double static_fraction = 0;            // leakage and idle clocking, as a fraction of TDP
+  void describe(SpecVisitor& v) override;
+};
+
 struct ProcessSpec final : SpecObject {
   std::string name;
   std::string description;
@@ -280,6 +322,10 @@ struct ProcessSpec final : SpecObject {
   double mask_set_usd = 0;
   double design_cost_usd = 0;  // design, verification, IP and software of a new chip
   ProcessPackaging packaging;
+  bool has_area = false;
+  ProcessArea area;
+  bool has_energy = false;
+  ProcessEnergy energy;
   Sources sources;
   void describe(SpecVisitor& v) override;
 };

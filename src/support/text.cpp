@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 namespace xpusim {
@@ -99,6 +100,19 @@ std::string format_grouped(double value) {
     out += digits[i];
   }
   return out;
+}
+
+std::string format_usd(double usd) {
+  std::string out = "$";  // built front to back, as format_grouped
+  if (usd >= 100 && usd < 1e4) return out += format_grouped(usd);
+  char text[64];
+  if (usd >= 1e6)
+    std::snprintf(text, sizeof text, "%.2fM", usd / 1e6);
+  else if (usd >= 1e4)
+    std::snprintf(text, sizeof text, "%.0fk", usd / 1e3);
+  else
+    std::snprintf(text, sizeof text, "%.2f", usd);
+  return out += text;
 }
 
 }  // namespace xpusim

@@ -18,12 +18,12 @@ TEST(Tco, AddsDepreciationEnergyAndFacilityPerHour) {
   dc.facility_capex_usd_per_mw = 10e6;
   dc.facility_depreciation_years = 20;
   dc.hardware_depreciation_years = 5;
-  const econ::Tco t = econ::tco_per_hour(438000, 10000, dc);
+  const econ::Tco t = econ::tco_per_hour(438000, 10000, 10000, dc);
   EXPECT_NEAR(t.hardware_usd_per_hour, 438000 / (5 * 8760.0), 1e-9);  // $10 an hour
   EXPECT_NEAR(t.energy_usd_per_hour, 10 * 1.2 * 0.10, 1e-12);          // 10 kW x PUE x price
   EXPECT_NEAR(t.facility_usd_per_hour, 0.01 * 10e6 / (20 * 8760.0), 1e-9);
   EXPECT_EQ(t.operations_usd_per_hour, 0);
-  EXPECT_NEAR(econ::capex_at(t.total_usd_per_hour(), 10000, dc), 438000, 1e-6);
+  EXPECT_NEAR(econ::capex_at(t.total_usd_per_hour(), 10000, 10000, dc), 438000, 1e-6);
 }
 
 TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
@@ -42,8 +42,17 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   EXPECT_TRUE(xpu.custom);
   EXPECT_FALSE(h100.custom);
   EXPECT_LE(h100.best.tpot_s, 0.050);
-  EXPECT_DOUBLE_EQ(h100.power_w, 10200);  // the system's power_w
-  EXPECT_EQ(h100.systems_in_datacenter, 9803);  // 100 MW / 10.2 kW, whole systems
+  EXPECT_DOUBLE_EQ(h100.max_power_w, 10200);  // the system's power_w
+  // Working, the 8 GPUs draw their modelled average and the rest of the node its 10.2 - 8 x 0.7 kW.
+  ASSERT_TRUE(h100.chip_power);
+  EXPECT_NEAR(h100.power_w, 8 * h100.chip_power->total_w() + 4600, 1e-9);
+  EXPECT_GT(h100.chip_power->total_w(), h100.chip_power->static_w);
+  EXPECT_LE(h100.chip_power->total_w(), 700 + 1e-9);
+  EXPECT_EQ(h100.systems_in_datacenter, 9803);  // 100 MW / 10.2 kW nameplate, whole systems
+  EXPECT_EQ(h100.racks_in_datacenter, 817);     // 12 per 132 kW rack
+  // Its 8 x 400G ports on a two-tier fabric: 3,200 Gb/s x (3 x $3.9 + 4 x $1.56) of switch ports and optics.
+  EXPECT_NEAR(h100.network_capex_usd, 3200 * (3 * 3.9 + 4 * 1.56), 1e-6);
+  EXPECT_NEAR(*h100.capex_usd, 270000 + h100.network_capex_usd, 1e-6);
   EXPECT_NEAR(*h100.usd_per_mtoken, h100.tco.total_usd_per_hour() / (h100.tokens_per_s * 3600 / 1e6), 1e-12);
   // HGX H200 has no price in the library: its row says so instead of a silent zero.
   EXPECT_EQ(c->rows[2].problem, "no price (give the system a price_usd)");
@@ -68,9 +77,13 @@ TEST(Compare, TrainingRunsTheFastestPlanOverTheWholeMachine) {
   const SystemRow& h100 = c->rows[0];
   ASSERT_GT(h100.run_hours, 0);
   EXPECT_EQ(h100.systems_used, 128);  // 1,024 chips in 8-GPU systems
-  // The run: 300B tokens at the whole machine's rate; energy at every system's power with PUE.
+  // The run: 300B tokens at the whole machine's rate; energy at every system's average power with PUE.
   EXPECT_NEAR(h100.run_hours, 300e9 / (h100.tokens_per_s * 128) / 3600, 1e-9 * h100.run_hours);
-  EXPECT_NEAR(h100.run_mwh, 10200.0 * 128 * 1.12 * h100.run_hours / 1e6, 1e-9 * h100.run_mwh);
+  EXPECT_NEAR(h100.run_mwh, h100.power_w * 128 * 1.12 * h100.run_hours / 1e6, 1e-9 * h100.run_mwh);
+  EXPECT_LT(h100.power_w, 10200);
+  // Training keeps the GPUs busier than serving's decode: their average sits between static and TDP.
+  ASSERT_TRUE(h100.chip_power);
+  EXPECT_GT(h100.chip_power->compute_w, 0.2 * h100.chip_power->total_w());
   EXPECT_NEAR(h100.run_usd, h100.tco.total_usd_per_hour() * 128 * h100.run_hours, 1e-6 * h100.run_usd);
   // 6 N per token on 1,024 H100s cannot beat their dense bf16 peak.
   const double flops_per_s = h100.tokens_per_s * 128 * 6 * 175e9;

@@ -1,5 +1,8 @@
-// Wafer, yield and unit cost against the formulas of technology-facts.md section 4, worked by hand.
+// Wafer, yield, unit cost, die area and power against technology-facts.md's figures, worked by hand.
 #include "econ/cost.h"
+
+#include "econ/area.h"
+#include "econ/power.h"
 
 #include <gtest/gtest.h>
 
@@ -68,12 +71,151 @@ TEST(UnitCost, TwoDiePackagesPayForBothDiesAndTheBiggerInterposer) {
 TEST(UnitCost, RefusesWhatCannotBeMade) {
   const auto& b200 = find<spec::ChipSpec>(spec::Kind::chip, "b200");
   const auto& n4p = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-4np");
-  EXPECT_EQ(unit_cost(b200, n4p, 1e5).error().to_string(),
-            "error: chip b200 has no die_area_mm2 (not published); give one with --die-area-mm2");
+  spec::ProcessSpec no_model = n4p;
+  no_model.has_area = false;
+  EXPECT_EQ(unit_cost(b200, no_model, 1e5).error().to_string(),
+            "error: chip b200 has no die_area_mm2 (not published) and process tsmc-4np has no area model; give one "
+            "with --die-area-mm2");
   EXPECT_EQ(unit_cost(b200, n4p, 1e5, 900.0).error().to_string(),
-            "error: a 900 mm2 die exceeds the 858 mm2 reticle of tsmc-4np; split it into several dies (die_count)");
+            "error: a 900 mm2 die (given) exceeds the 858 mm2 reticle of tsmc-4np; split the design into at least 3 "
+            "dies (die_count)");
   EXPECT_TRUE(unit_cost(b200, n4p, 1e5, 800.0).ok());
   EXPECT_EQ(unit_cost(b200, n4p, 0.5, 800.0).error().to_string(), "error: the volume must be at least 1 unit, got 0.5");
+  // Without a published area the model's is used: B200's two dies come out at 560 mm2 each.
+  const Expected<UnitCost> modelled = unit_cost(b200, n4p, 1e5);
+  ASSERT_TRUE(modelled.ok());
+  EXPECT_EQ(modelled->die_area_basis, "modelled");
+  EXPECT_NEAR(modelled->die_area_mm2, 560.4, 0.5);
+}
+
+double block(const AreaEstimate& e, std::string_view name) {
+  for (const AreaBlock& b : e.blocks)
+    if (b.name == name) return b.mm2;
+  return -1;
+}
+
+TEST(Area, CalibrationChipsComeBack) {
+  // A100 (GA100 as built: 128 SMs, 48 MB L2, 6 HBM2 PHYs) is one of the two chips core_control_mm2 and
+  // uncore_fraction were solved on. By hand, on N7 (671 um2 per bf16 MAC; SRAM 1 / 0.027 x 0.259 =
+  // 9.593 Mb/mm2): matrix 128 x 4 x 256 x 671e-6 = 87.95; vector 128 x 4 x 16 FMA lanes x 3.961 x
+  // 671e-6 = 21.78; control 128 x 1.33 = 170.24; L1 24 MiB = 201.3 Mb -> 20.99; L2 48 MiB -> 41.98;
+  // HBM 6 x 9.5 = 57; NVLink3 12 x 4 lanes x 0.45 = 21.6; PCIe 16 x 0.45 = 7.2. Sum 428.73 / 0.519.
+  const auto& a100 = find<spec::ChipSpec>(spec::Kind::chip, "a100-sxm-80gb");
+  const auto& n7 = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n7");
+  const Expected<AreaEstimate> e = estimate_area(a100, n7);
+  ASSERT_TRUE(e.ok()) << e.error().to_string();
+  EXPECT_EQ(e->cores, 128);
+  EXPECT_NEAR(block(*e, "matrix"), 87.95, 0.01);
+  EXPECT_NEAR(block(*e, "vector"), 21.78, 0.01);
+  EXPECT_NEAR(block(*e, "core_control"), 170.24, 0.01);
+  EXPECT_NEAR(block(*e, "core_sram"), 20.99, 0.01);
+  EXPECT_NEAR(block(*e, "shared_sram"), 41.98, 0.01);
+  EXPECT_NEAR(block(*e, "serdes"), 21.6, 1e-9);
+  EXPECT_NEAR(e->total_mm2, 428.73 / 0.519, 0.1);
+  EXPECT_NEAR(e->total_mm2 / 826, 1.0, 0.005);
+}
+
+TEST(Area, H100AndTpuV4LandWithin15PercentOfTheirPublishedDies) {
+  // Predictions: neither chip was used to set the constants. H100 (GH100 as built: 144 SMs, 60 MB L2,
+  // 6 HBM PHYs) on 4N, by hand: matrix 144 x 4 x 512 x 442e-6 = 130.35 (fp8's 1,024 MACs at half a bf16
+  // MAC size the array the same); vector 18,432 lanes x 3.961 x 442e-6 = 32.27; control 144 x 0.88 =
+  // 126.72; SRAM at 1 / 0.021 x 0.259 = 12.33 Mb/mm2: L1 32.06 MiB -> 21.81, L2 60 MiB -> 40.81; HBM
+  // 57; NVLink4 36 lanes -> 16.2; PCIe 7.2. Sum 432.36 / 0.519 = 833.1 mm2 against 814 published.
+  const Expected<AreaEstimate> h100 = estimate_area(find<spec::ChipSpec>(spec::Kind::chip, "h100-sxm"),
+                                                    find<spec::ProcessSpec>(spec::Kind::process, "tsmc-4n"));
+  ASSERT_TRUE(h100.ok());
+  EXPECT_NEAR(block(*h100, "matrix"), 130.35, 0.01);
+  EXPECT_NEAR(h100->total_mm2, 833.1, 0.2);
+  EXPECT_NEAR(h100->per_die_mm2 / 814, 1.0, 0.15);
+  // TPU v4 on N7: matrix 2 x 4 x 16,384 x 671e-6 = 87.95; vector 2 x 1,024 x 3.961 x 671e-6 = 5.44;
+  // control 2.66; VMEM 32 MiB -> 27.98; CMEM 128 MiB -> 111.94; HBM 4 x 9.5; ICI 6 x 8 lanes -> 21.6;
+  // PCIe 7.2. Sum 302.77 / 0.519 = 583.4 mm2 against "< 600" published.
+  const Expected<AreaEstimate> v4 = estimate_area(find<spec::ChipSpec>(spec::Kind::chip, "tpu-v4"),
+                                                  find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n7"));
+  ASSERT_TRUE(v4.ok());
+  EXPECT_NEAR(block(*v4, "shared_sram"), 111.94, 0.01);
+  EXPECT_NEAR(v4->total_mm2, 583.4, 0.2);
+  EXPECT_NEAR(v4->per_die_mm2 / 600, 1.0, 0.15);
+}
+
+TEST(Area, MultiDieDesignsPayForTheirDieToDieLinksAndTheReticleBinds) {
+  spec::ChipSpec xpu = find<spec::ChipSpec>(spec::Kind::chip, "xpu-1");
+  const auto& n3 = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n3e");
+  const Expected<AreaEstimate> two = estimate_area(xpu, n3);
+  ASSERT_TRUE(two.ok());
+  // Two dies, each reaching the other at 8.19 TB/s over 1.3 TB/s per mm of 1 mm deep PHY.
+  EXPECT_NEAR(block(*two, "die_to_die"), 2 * 8.19 / 1.3, 1e-9);
+  EXPECT_NEAR(two->per_die_mm2, two->total_mm2 / 2, 1e-9);
+  EXPECT_LT(two->per_die_mm2, n3.reticle_mm2);
+  // The same silicon on one die is past the reticle: the cost model refuses it and says how many dies.
+  xpu.die_count = 1;
+  const Expected<AreaEstimate> one = estimate_area(xpu, n3);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(block(*one, "die_to_die"), -1);
+  EXPECT_GT(one->per_die_mm2, n3.reticle_mm2);
+  const Expected<UnitCost> c = unit_cost(xpu, n3, 1e5);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().to_string().find("exceeds the 858 mm2 reticle of tsmc-n3e; split the design into at least 2 dies"),
+            std::string::npos)
+      << c.error().to_string();
+}
+
+TEST(Area, ModelNeedsTheProcessAreaBlock) {
+  spec::ProcessSpec p = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n7");
+  p.has_area = false;
+  EXPECT_EQ(estimate_area(find<spec::ChipSpec>(spec::Kind::chip, "tpu-v4"), p).error().to_string(),
+            "error: process tsmc-n7 has no area: block, so the die area of tpu-v4 cannot be modelled");
+}
+
+TEST(Power, EnergyOfEachActionAddsUpAndStaticPowerIsAFractionOfTdp) {
+  // One second of TPU v4 work on N7: 100 TFLOP of bf16 matmul (5e13 MACs at 0.61 pJ = 30.5 W), 1 TFLOP
+  // of vector work (5e11 FMAs at 1.7 pJ = 0.85 W), 1 TB of HBM traffic (8e12 bits at 3.97 pJ = 31.76 W),
+  // 10 GB over links (8e10 bits at 5.5 pJ = 0.44 W). SRAM: 2 x 1 TB staged plus 5e13 MACs x 2 bytes x
+  // (1/128 + 1/128) re-read = 3.5625e12 bytes at 0.42 pJ/bit = 11.97 W. Static 0.25 x 192 W = 48 W.
+  const auto& v4 = find<spec::ChipSpec>(spec::Kind::chip, "tpu-v4");
+  const auto& n7 = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n7");
+  Activity a;
+  a.seconds = 1;
+  a.matrix_flops[static_cast<std::size_t>(ir::DType::bf16)] = 1e14;
+  a.vector_flops = 1e12;
+  a.hbm_bytes = 1e12;
+  a.link_bytes = 1e10;
+  EXPECT_NEAR(sram_bytes(v4, a), 3.5625e12, 1e3);
+  const Expected<PowerEstimate> p = average_power(v4, n7, a);
+  ASSERT_TRUE(p.ok()) << p.error().to_string();
+  EXPECT_NEAR(p->compute_w, 30.5 + 0.85, 1e-9);
+  EXPECT_NEAR(p->hbm_w, 31.76, 1e-9);
+  EXPECT_NEAR(p->links_w, 0.44, 1e-9);
+  EXPECT_NEAR(p->sram_w, 11.97, 1e-9);
+  EXPECT_NEAR(p->static_w, 48, 1e-9);
+  EXPECT_DOUBLE_EQ(p->slowdown, 1);
+  EXPECT_NEAR(p->total_w(), 30.5 + 0.85 + 31.76 + 0.44 + 11.97 + 48, 1e-9);
+  EXPECT_NEAR(p->joules, p->total_w(), 1e-9);
+  // The same work in half the time needs 2 x 75.52 + 48 = 199.04 W, over the 192 W TDP: the clock
+  // drops until the dynamic 75.52 J fit in 192 - 48 = 144 W, 0.5244 s instead of 0.5.
+  Activity fast = a;
+  fast.seconds = 0.5;
+  const Expected<PowerEstimate> capped = average_power(v4, n7, fast);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_NEAR(capped->uncapped_w, 48 + 2 * 75.52, 1e-9);
+  EXPECT_NEAR(capped->total_w(), 192, 1e-9);
+  EXPECT_NEAR(capped->slowdown, 75.52 / 144 / 0.5, 1e-9);
+  EXPECT_NEAR(capped->joules, 75.52 + 48 * 75.52 / 144, 1e-9);
+}
+
+TEST(Power, RefusesWhatItCannotCost) {
+  const auto& v4 = find<spec::ChipSpec>(spec::Kind::chip, "tpu-v4");
+  spec::ProcessSpec n7 = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n7");
+  Activity a;
+  a.seconds = 1;
+  a.matrix_flops[static_cast<std::size_t>(ir::DType::fp8_e4m3)] = 1e12;
+  n7.energy.mac_pj.erase("fp8");
+  EXPECT_EQ(average_power(v4, n7, a).error().to_string(), "error: process tsmc-n7 has no energy.mac_pj.fp8");
+  a.seconds = 0;
+  EXPECT_EQ(average_power(v4, n7, a).error().to_string(), "error: no work to take the average power of");
+  n7.has_energy = false;
+  EXPECT_EQ(average_power(v4, n7, a).error().to_string(),
+            "error: process tsmc-n7 has no energy: block, so the power of tpu-v4 cannot be modelled");
 }
 
 }  // namespace

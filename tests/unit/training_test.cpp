@@ -87,6 +87,31 @@ TEST(Training, PipelineBubbleIsTheRampOfTheSchedule) {
   EXPECT_LT(interleaved->step_s, one_f_one_b->step_s + one_f_one_b->pp_comm_s * 3);
 }
 
+TEST(Training, StepBreakdownAndActivityAccountForTheWholeStep) {
+  const auto& gpt = find<spec::ModelSpec>(spec::Kind::model, "megatron-gpt-175b");
+  const TrainPlan p = plan_of(8, 8, 2, 64);
+  const Expected<TrainResult> r = estimate_training(gpt, a100_chip(), dgx_a100(16), p);
+  ASSERT_TRUE(r.ok());
+  double parts = 0;
+  bool has_bubble = false, has_matmul = false;
+  for (const auto& [name, seconds] : step_breakdown(*r)) {
+    parts += seconds;
+    has_bubble |= name == "pipeline bubble";
+    has_matmul |= name == "matmul";
+  }
+  EXPECT_TRUE(has_bubble && has_matmul);
+  EXPECT_NEAR(parts, r->step_s, 1e-9 * r->step_s);
+  // The power model's activity: one chip over one step. Its FLOPs are the chip's share of those executed
+  // (cp = 1, so nothing is added outside the graph), its time the step's.
+  EXPECT_DOUBLE_EQ(r->activity.seconds, r->step_s);
+  double flops = r->activity.vector_flops;
+  for (double f : r->activity.matrix_flops) flops += f;
+  EXPECT_NEAR(flops, r->hardware_tflops_per_chip * 1e12 * r->step_s, 1e-9 * flops);
+  EXPECT_GT(r->activity.matrix_flops[static_cast<std::size_t>(ir::DType::bf16)], 0.95 * flops);
+  // dp = 2 all-reduces the stage's bf16 gradients (175B / 8 stages / 8-way tp): at least that much leaves.
+  EXPECT_GT(r->activity.link_bytes, 175e9 / 64 * 2);
+}
+
 TEST(Training, APlanThatDoesNotFitIsRefusedWithItsNumbers) {
   const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama3-405b");
   const auto& a100 = a100_chip();

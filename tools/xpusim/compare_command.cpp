@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "compare/compare.h"
+#include "report/report.h"
 #include "support/text.h"
 
 namespace xpusim::cli {
@@ -20,14 +23,8 @@ struct CompareArgs {
   std::string datacenter = "us-hyperscale-2025";
   double volume = 100'000;
   bool json = false;
+  std::string report;  // HTML report to write, if any
 };
-
-std::string money(double usd) {
-  if (usd >= 1e6) return fmt::format("${:.2f}M", usd / 1e6);
-  if (usd >= 1e4) return fmt::format("${:.0f}k", usd / 1e3);
-  if (usd >= 100) return "$" + format_grouped(usd);
-  return fmt::format("${:.2f}", usd);
-}
 
 Json row_json(const compare::SystemRow& r) {
   Json j{{"system", r.system}, {"chip", r.chip}, {"chips", r.chips}, {"custom", r.custom}};
@@ -36,7 +33,10 @@ Json row_json(const compare::SystemRow& r) {
   if (r.run_hours > 0) {
     j["config"] = r.config;
     j["systems_used"] = r.systems_used;
-    j["run"] = {{"hours", r.run_hours}, {"mwh", r.run_mwh}, {"usd", r.capex_usd ? Json(r.run_usd) : Json(nullptr)}};
+    j["run"] = {{"hours", r.run_hours},
+                {"mwh", r.run_mwh},
+                {"max_mw", r.max_power_w * static_cast<double>(r.systems_used) / 1e6},
+                {"usd", r.capex_usd ? Json(r.run_usd) : Json(nullptr)}};
   } else {
     j["config"] = {{"tp", r.best.tp},
                    {"batch_per_replica", r.best.batch},
@@ -45,11 +45,23 @@ Json row_json(const compare::SystemRow& r) {
   }
   j["tokens_per_s"] = r.tokens_per_s;
   j["power_w"] = r.power_w;
+  j["max_power_w"] = r.max_power_w;
   j["power_basis"] = r.power_basis;
+  if (r.chip_power) {
+    const econ::PowerEstimate& p = *r.chip_power;
+    j["power_breakdown_w"] = {{"compute", p.compute_w}, {"sram", p.sram_w}, {"hbm", p.hbm_w},
+                              {"links", p.links_w},     {"static", p.static_w}};
+    j["tdp_slowdown"] = p.slowdown;
+  }
+  Json op_time = Json::object();
+  for (const auto& [part, seconds] : r.op_time_s) op_time[part] = seconds;
+  j["op_time_s"] = std::move(op_time);
   j["tokens_per_joule"] = r.tokens_per_joule;
   j["in_datacenter"] = {{"systems", r.systems_in_datacenter},
                         {"chips", r.systems_in_datacenter * r.chips},
+                        {"racks", r.racks_in_datacenter},
                         {"tokens_per_s", r.tokens_per_s_in_datacenter}};
+  if (r.network_capex_usd > 0) j["network_capex_usd"] = r.network_capex_usd;
   if (r.capex_usd) {
     j["capex_usd"] = *r.capex_usd;
     j["capex_basis"] = r.capex_basis;
@@ -73,6 +85,45 @@ Json row_json(const compare::SystemRow& r) {
   return j;
 }
 
+// The document --json prints and --report draws.
+Json comparison_json(const spec::WorkloadSpec& workload, const spec::DatacenterSpec& datacenter, double volume,
+                     const compare::Comparison& table) {
+  const spec::ServeTarget& t = workload.serve;
+  const spec::TrainTarget& tr = workload.train;
+  Json out{{"workload", workload.name}};
+  if (workload.has_serve)
+    out["serve"] = {{"model", t.model}, {"prompt", t.prompt}, {"gen", t.gen}, {"tpot_ms_max", t.tpot_ms_max},
+                    {"dtype", t.dtype}};
+  else
+    out["train"] = {{"model", tr.model}, {"tokens", tr.tokens},       {"seq", tr.seq},       {"global_batch", tr.global_batch},
+                    {"chips", tr.chips}, {"dtype", tr.dtype},         {"fabric", tr.fabric}};
+  out["datacenter"] = datacenter.name;
+  out["volume"] = volume;
+  out["op_time_basis"] = workload.has_serve ? "seconds per decode step" : "seconds per training step";
+  Json rows = Json::array();
+  for (const compare::SystemRow& r : table.rows) rows.push_back(row_json(r));
+  out["systems"] = std::move(rows);
+  return out;
+}
+
+// Writes the HTML report of `comparison` to `path`; false, after saying why on stderr, when it cannot.
+bool write_report(const std::string& path, const Json& comparison) {
+  const std::string html = report::render_html(comparison);
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  int error = errno;
+  bool ok = file != nullptr;
+  if (ok) {
+    ok = std::fwrite(html.data(), 1, html.size(), file) == html.size();
+    error = errno;
+    if (std::fclose(file) != 0 && ok) {
+      ok = false;
+      error = errno;
+    }
+  }
+  if (!ok) std::fprintf(stderr, "xpusim: cannot write report to %s: %s\n", path.c_str(), std::strerror(error));
+  return ok;
+}
+
 int run_compare(const Context& context, const CompareArgs& args) {
   SpecInputs inputs(context);
   if (!inputs.library_ok()) return kExitBadInput;
@@ -90,24 +141,16 @@ int run_compare(const Context& context, const CompareArgs& args) {
     std::fprintf(stderr, "xpusim: %s\n", table.error().to_string().c_str());
     return kExitBadInput;
   }
+  if (args.json || !args.report.empty()) {
+    const Json out = comparison_json(workload, datacenter, args.volume, *table);
+    if (!args.report.empty() && !write_report(args.report, out)) return kExitBadInput;
+    if (args.json) {
+      std::printf("%s\n", out.dump(2).c_str());
+      return kExitOk;
+    }
+  }
   const spec::ServeTarget& t = workload.serve;
   const spec::TrainTarget& tr = workload.train;
-  if (args.json) {
-    Json out{{"workload", workload.name}};
-    if (workload.has_serve)
-      out["serve"] = {{"model", t.model}, {"prompt", t.prompt}, {"gen", t.gen}, {"tpot_ms_max", t.tpot_ms_max},
-                      {"dtype", t.dtype}};
-    else
-      out["train"] = {{"model", tr.model}, {"tokens", tr.tokens},       {"seq", tr.seq},       {"global_batch", tr.global_batch},
-                      {"chips", tr.chips}, {"dtype", tr.dtype},         {"fabric", tr.fabric}};
-    out["datacenter"] = datacenter.name;
-    out["volume"] = args.volume;
-    Json rows = Json::array();
-    for (const compare::SystemRow& r : table->rows) rows.push_back(row_json(r));
-    out["systems"] = std::move(rows);
-    std::printf("%s\n", out.dump(2).c_str());
-    return kExitOk;
-  }
   if (workload.has_serve)
     std::printf("%s: serve %s (%s), %lld-token prompts, %lld-token answers, at most %s ms per token\n",
                 workload.name.c_str(), t.model.c_str(), t.dtype.c_str(), static_cast<long long>(t.prompt),
@@ -129,18 +172,19 @@ int run_compare(const Context& context, const CompareArgs& args) {
     std::printf("%-14s %5lld %-24s %10.0f %8.2f %6.1fkW %9s %8s %9s%s\n", r.system.c_str(),
                 static_cast<long long>(r.chips), r.config.c_str(),
                 r.tokens_per_s, r.tokens_per_joule, r.power_w / 1e3,
-                r.capex_usd ? money(*r.capex_usd).c_str() : "-",
-                r.capex_usd ? money(r.tco.total_usd_per_hour()).c_str() : "-",
-                r.usd_per_mtoken ? money(*r.usd_per_mtoken).c_str() : "-",
+                r.capex_usd ? format_usd(*r.capex_usd).c_str() : "-",
+                r.capex_usd ? format_usd(r.tco.total_usd_per_hour()).c_str() : "-",
+                r.usd_per_mtoken ? format_usd(*r.usd_per_mtoken).c_str() : "-",
                 r.problem.empty() ? "" : ("  " + r.problem).c_str());
   }
   if (workload.has_train) {
     std::printf("\nthe whole run (per-system figures above are each system's share):\n");
     for (const compare::SystemRow& r : table->rows)
       if (r.run_hours > 0)
-        std::printf("  %-14s %5s systems, %-24s %6.1f days, %8.0f MWh, %s\n", r.system.c_str(),
+        std::printf("  %-14s %5s systems, %-24s %6.1f days, %5.1f MW, %8.0f MWh, %s\n", r.system.c_str(),
                     format_grouped(static_cast<double>(r.systems_used)).c_str(), r.config.c_str(), r.run_hours / 24,
-                    r.run_mwh, r.capex_usd ? money(r.run_usd).c_str() : "no price");
+                    r.max_power_w * static_cast<double>(r.systems_used) / 1e6, r.run_mwh,
+                    r.capex_usd ? format_usd(r.run_usd).c_str() : "no price");
   }
   const bool any = std::any_of(table->rows.begin(), table->rows.end(),
                                [](const compare::SystemRow& r) { return r.tokens_per_s > 0; });
@@ -149,14 +193,19 @@ int run_compare(const Context& context, const CompareArgs& args) {
                 datacenter.name.c_str());
   for (const compare::SystemRow& r : table->rows)
     if (r.tokens_per_s > 0)
-      std::printf("  %-14s %7s systems, %9s chips, %7.1f M tokens/s\n", r.system.c_str(),
+      std::printf("  %-14s %7s systems, %9s chips, %6s racks, %7.1f M tokens/s\n", r.system.c_str(),
                   format_grouped(static_cast<double>(r.systems_in_datacenter)).c_str(),
                   format_grouped(static_cast<double>(r.systems_in_datacenter * r.chips)).c_str(),
+                  r.racks_in_datacenter > 0 ? format_grouped(static_cast<double>(r.racks_in_datacenter)).c_str() : "-",
                   r.tokens_per_s_in_datacenter / 1e6);
+  for (const compare::SystemRow& r : table->rows)
+    if (r.chip_power && r.chip_power->slowdown > 1)
+      std::printf("\n%s: the chips would draw %.0f W, over their TDP; capped, they run at %.0f%% clock\n",
+                  r.system.c_str(), r.chip_power->uncapped_w, 100 / r.chip_power->slowdown);
   for (const compare::SystemRow& r : table->rows) {
     if (r.break_even.empty()) continue;
     std::printf("\n%s (custom): %s per chip to make plus %s of NRE per chip at this volume\n", r.system.c_str(),
-                money(r.chip_cost->manufacturing_usd).c_str(), money(r.chip_cost->nre_per_unit_usd).c_str());
+                format_usd(r.chip_cost->manufacturing_usd).c_str(), format_usd(r.chip_cost->nre_per_unit_usd).c_str());
     for (const compare::BreakEven& b : r.break_even)
       std::printf("  breaks even with %-14s %s\n", (b.against + ":").c_str(),
                   b.volume ? fmt::format("at {} chips", format_grouped(std::ceil(*b.volume))).c_str()
@@ -164,9 +213,13 @@ int run_compare(const Context& context, const CompareArgs& args) {
   }
   std::printf(
       "\nWhat the numbers rest on: throughput from the analytical serving model (best tp and batch within the\n"
-      "target) or training model (the fastest plan that fits, as llm train --search); power from each\n"
-      "system's power_w, else chips x TDP; capex from price_usd, else (custom) the cost model; TCO per hour =\n"
-      "capex over the hardware life + energy x PUE + facility capex per MW.\n");
+      "target) or training model (the fastest plan that fits, as llm train --search), slowed where a chip\n"
+      "would exceed its TDP; power is the average while working, from the process energy model (MACs,\n"
+      "SRAM, HBM and link bits, static) plus the rest of the system at its nameplate share, else the\n"
+      "nameplate; the datacenter is provisioned for nameplate power; capex is price_usd (custom: the cost\n"
+      "model) plus scale-out switch ports and optics; TCO per hour = capex over the hardware life + energy\n"
+      "x PUE + facility capex per MW + operations.\n");
+  if (!args.report.empty()) std::printf("report: %s\n", args.report.c_str());
   return kExitOk;
 }
 
@@ -186,6 +239,9 @@ void add_compare_command(CLI::App& app, const Context& context, int& exit_code) 
       ->check(CLI::Range(1.0, 1e12))
       ->capture_default_str();
   compare->add_flag("--json", args->json, "Print JSON");
+  compare->add_option("--report", args->report,
+                      "Also write the comparison as a self-contained HTML page with charts (opens offline)")
+      ->option_text("OUT.html");
   compare->callback([&, args] { exit_code = run_compare(context, *args); });
 }
 

@@ -6,7 +6,9 @@
 #include <memory>
 #include <optional>
 
+#include "econ/area.h"
 #include "econ/cost.h"
+#include "econ/power.h"
 #include "support/text.h"
 
 namespace xpusim::cli {
@@ -25,6 +27,28 @@ std::string usd(double value) {
   if (value >= 1e9) return fmt::format("${:.2f} B", value / 1e9);
   if (value >= 1e6) return fmt::format("${:.1f} M", value / 1e6);
   return "$" + format_grouped(value);
+}
+
+// Every matrix unit busy at its widest 16-bit (or first) dtype's peak, HBM streaming at peak and every
+// link sending at full rate, for one second: the most a workload can ask of the chip.
+econ::Activity peak_activity(const spec::ChipSpec& chip) {
+  econ::Activity a;
+  a.seconds = 1;
+  for (ir::DType dtype : {ir::DType::bf16, ir::DType::fp16, ir::DType::fp8_e4m3, ir::DType::int8}) {
+    const double tflops = chip.derived_peak_tflops(ir::dtype_compute_key(dtype));
+    if (tflops <= 0) continue;
+    a.matrix_flops[static_cast<std::size_t>(dtype)] = tflops * 1e12;
+    break;
+  }
+  a.hbm_bytes = chip.hbm.bandwidth_tb_s * 1e12;
+  a.link_bytes = chip.has_links ? static_cast<double>(chip.links.count) * chip.links.bandwidth_gb_s_per_direction * 1e9 : 0;
+  return a;
+}
+
+std::string peak_dtype(const econ::Activity& a) {
+  for (ir::DType dtype : ir::kAllDTypes)
+    if (a.matrix_flops[static_cast<std::size_t>(dtype)] > 0) return std::string(ir::dtype_compute_key(dtype));
+  return "none";
 }
 
 int run_cost(const Context& context, const CostArgs& args) {
@@ -51,12 +75,23 @@ int run_cost(const Context& context, const CostArgs& args) {
     return kExitBadInput;
   }
   const econ::UnitCost& c = *cost;
+  std::optional<econ::AreaEstimate> area;
+  if (process.has_area) {
+    Expected<econ::AreaEstimate> a = econ::estimate_area(chip, process);
+    if (a.ok()) area = std::move(*a);
+  }
+  const econ::Activity peak = peak_activity(chip);
+  std::optional<econ::PowerEstimate> power;
+  if (process.has_energy) {
+    Expected<econ::PowerEstimate> p = econ::average_power(chip, process, peak);
+    if (p.ok()) power = *p;
+  }
   if (args.json) {
     Json out;
     out["chip"] = chip.name;
     out["process"] = process.name;
     out["die"] = {{"area_mm2", c.die_area_mm2},
-                  {"area_published", c.die_area_published},
+                  {"area_basis", c.die_area_basis},
                   {"count", c.dies},
                   {"gross_per_wafer", c.gross_dies_per_wafer},
                   {"yield", c.yield},
@@ -72,12 +107,33 @@ int run_cost(const Context& context, const CostArgs& args) {
     out["nre_per_unit_usd"] = c.nre_per_unit_usd;
     out["total_per_unit_usd"] = c.total_per_unit_usd;
     out["tdp_w"] = chip.tdp_w;
+    if (area) {
+      Json blocks = Json::object();
+      for (const econ::AreaBlock& b : area->blocks) blocks[b.name] = b.mm2;
+      out["area_model"] = {{"blocks_mm2", std::move(blocks)},
+                           {"total_mm2", area->total_mm2},
+                           {"per_die_mm2", area->per_die_mm2},
+                           {"reticle_mm2", area->reticle_mm2},
+                           {"fits_reticle", area->per_die_mm2 <= area->reticle_mm2},
+                           {"published_mm2", chip.die_area_mm2 ? Json(*chip.die_area_mm2) : Json(nullptr)}};
+    }
+    if (power)
+      out["peak_power_w"] = {{"dtype", peak_dtype(peak)},
+                             {"compute", power->compute_w},
+                             {"sram", power->sram_w},
+                             {"hbm", power->hbm_w},
+                             {"links", power->links_w},
+                             {"static", power->static_w},
+                             {"uncapped", power->uncapped_w},
+                             {"slowdown_at_tdp", power->slowdown}};
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
   std::printf("%s on %s: %lld die%s of %s mm2 (%s)\n\n", chip.name.c_str(), process.name.c_str(),
-              static_cast<long long>(c.dies), c.dies == 1 ? "" : "s", format_number(c.die_area_mm2).c_str(),
-              c.die_area_published ? "from the chip spec" : "given");
+              static_cast<long long>(c.dies), c.dies == 1 ? "" : "s", format_significant(c.die_area_mm2, 4).c_str(),
+              c.die_area_basis == "published" ? "from the chip spec"
+              : c.die_area_basis == "given"   ? "given"
+                                              : "from the area model");
   std::printf("gross dies per wafer  %.1f  (%s mm wafer, %s mm edge, %s mm scribe)\n", c.gross_dies_per_wafer,
               format_number(process.wafer_diameter_mm).c_str(), format_number(process.edge_exclusion_mm).c_str(),
               format_number(process.scribe_mm).c_str());
@@ -96,7 +152,31 @@ int run_cost(const Context& context, const CostArgs& args) {
               usd(c.mask_set_usd).c_str(), usd(c.design_usd).c_str(), format_grouped(c.volume).c_str(),
               usd(c.nre_per_unit_usd).c_str());
   std::printf("total per unit        %s\n", usd(c.total_per_unit_usd).c_str());
-  std::printf("power                 %s W TDP\n", format_number(chip.tdp_w).c_str());
+  if (area) {
+    std::printf("\ndie area model on %s, as built%s\n", process.name.c_str(),
+                chip.has_on_die ? " (with the units disabled for yield)" : "");
+    for (const econ::AreaBlock& b : area->blocks)
+      std::printf("  %-18s %8.1f mm2  %5.1f%%\n", b.name.c_str(), b.mm2, 100 * b.mm2 / area->total_mm2);
+    std::printf("  %-18s %8.1f mm2", "total", area->total_mm2);
+    if (area->dies > 1) std::printf(", %.1f mm2 per die", area->per_die_mm2);
+    if (chip.die_area_mm2)
+      std::printf("  (published %s mm2 per die: %+.1f%%)", format_number(*chip.die_area_mm2).c_str(),
+                  100 * (area->per_die_mm2 / *chip.die_area_mm2 - 1));
+    std::printf("\n");
+    if (area->per_die_mm2 > area->reticle_mm2)
+      std::printf("  over the %s mm2 reticle: needs at least %s dies\n", format_number(area->reticle_mm2).c_str(),
+                  format_number(std::ceil(area->total_mm2 / area->reticle_mm2)).c_str());
+  }
+  std::printf("\npower                 %s W TDP\n", format_number(chip.tdp_w).c_str());
+  if (power) {
+    std::printf("at peak activity      %.0f W: matrix units at the %s peak, HBM and links at full rate\n",
+                power->uncapped_w, peak_dtype(peak).c_str());
+    std::printf("  compute %.0f W, SRAM %.0f W, HBM %.0f W, links %.0f W, static %.0f W (before the TDP cap)\n",
+                power->compute_w * power->slowdown, power->sram_w * power->slowdown, power->hbm_w * power->slowdown,
+                power->links_w * power->slowdown, power->static_w);
+    if (power->slowdown > 1)
+      std::printf("  capped at TDP: the clock drops to %.0f%% of its peak\n", 100 / power->slowdown);
+  }
   return kExitOk;
 }
 

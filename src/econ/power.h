@@ -1,0 +1,50 @@
+// Average power of a chip doing some work, from what the work does (the activity the performance model
+// counts) and what each action costs on the chip's process node (the process spec's `energy:` block):
+// MACs by dtype, vector arithmetic, SRAM and HBM bits, link bits, plus static power. Capped at TDP: a
+// chip that would draw more slows its clock until it fits, and the slowdown is reported.
+#pragma once
+
+#include <array>
+#include <iterator>
+#include <string>
+
+#include "ir/dtype.h"
+#include "spec/specs.h"
+#include "support/expected.h"
+
+namespace xpusim::econ {
+
+// What one chip does over `seconds` of work.
+struct Activity {
+  double seconds = 0;
+  std::array<double, std::size(ir::kAllDTypes)> matrix_flops{};  // by ir::DType: matmul and attention
+  double vector_flops = 0;                                        // everything else that computes
+  double hbm_bytes = 0;
+  double link_bytes = 0;  // sent to other chips
+
+  Activity& operator+=(const Activity& other);
+  Activity scaled(double factor) const;  // every count and the time, times factor
+};
+
+struct PowerEstimate {
+  // Average watts of each part, after the cap (time stretched by `slowdown`).
+  double compute_w = 0;  // matrix and vector arithmetic
+  double sram_w = 0;     // operands and results through on-chip SRAM
+  double hbm_w = 0;
+  double links_w = 0;
+  double static_w = 0;
+  double uncapped_w = 0;  // what the chip would draw at full clock
+  double slowdown = 1;    // time at the TDP cap over the time at full clock (1: within TDP)
+  double total_w() const { return compute_w + sram_w + hbm_w + links_w + static_w; }
+  double joules = 0;  // energy of the work
+};
+
+// SRAM traffic the activity implies: every HBM byte is written to SRAM and read from it once, and a
+// matrix unit re-reads its operands from SRAM once per pass over its tile's edges.
+double sram_bytes(const spec::ChipSpec& chip, const Activity& activity);
+
+// Errors: the process has no `energy:` block, or no MAC energy for a dtype the activity uses.
+Expected<PowerEstimate> average_power(const spec::ChipSpec& chip, const spec::ProcessSpec& process,
+                                      const Activity& activity);
+
+}  // namespace xpusim::econ
