@@ -26,10 +26,7 @@ std::string reason(const Error& error) {
 
 ServingPoint serving_point(const serve::ServeResult& r, int tp, std::int64_t batch, const spec::ServeTarget& target) {
   ServingPoint p{tp, batch, r.ttft_s, r.tpot_s, r.output_tokens_per_s / tp, {}, {}};
-  // One chip's work for a batch's whole request: the prefill, then gen - 1 decode steps like the middle one.
-  p.activity = r.prefill.activity;
-  p.activity += r.decode.activity.scaled(static_cast<double>(target.gen - 1));
-  p.activity.seconds = r.total_s;
+  p.activity = serve::request_activity(r, target.gen);
   for (std::size_t c = 0; c < perfmodel::kTimeCategories; ++c)
     if (r.decode.category_s[c] > 0)
       p.decode_breakdown.emplace_back(perfmodel::time_category_name(static_cast<perfmodel::TimeCategory>(c)),
@@ -121,10 +118,12 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
     if (row.max_power_w > rack_w) {
       row.racks_per_system = static_cast<std::int64_t>(std::ceil(row.max_power_w / rack_w));
       row.racks_in_datacenter = row.systems_in_datacenter * row.racks_per_system;
+      row.rack_power_w = row.max_power_w / static_cast<double>(row.racks_per_system);
     } else {
       row.systems_per_rack = static_cast<std::int64_t>(std::floor(rack_w / row.max_power_w));
       row.racks_in_datacenter =
           (row.systems_in_datacenter + row.systems_per_rack - 1) / row.systems_per_rack;
+      row.rack_power_w = static_cast<double>(row.systems_per_rack) * row.max_power_w;
     }
   }
   // The scale-out fabric each system plugs into: bought with the system either way.

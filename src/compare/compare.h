@@ -47,6 +47,7 @@ struct SystemRow {
   double network_capex_usd = 0;  // scale-out switch ports and optics, per system
   std::int64_t racks_per_system = 0;  // at the datacenter's rack power (0: several systems share a rack)
   std::int64_t systems_per_rack = 0;
+  double rack_power_w = 0;  // what one full rack draws at nameplate
   std::optional<double> capex_usd;
   std::string capex_basis;
   std::optional<econ::UnitCost> chip_cost;  // custom systems

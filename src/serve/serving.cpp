@@ -70,6 +70,13 @@ perfmodel::Interconnect interconnect_of(const spec::ChipSpec& chip, const spec::
   return link;
 }
 
+econ::Activity request_activity(const ServeResult& result, std::int64_t gen) {
+  econ::Activity a = result.prefill.activity;
+  if (gen > 1) a += result.decode.activity.scaled(static_cast<double>(gen - 1));
+  a.seconds = result.total_s;
+  return a;
+}
+
 Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec::ChipSpec& chip,
                                        const perfmodel::Interconnect& link, const ServeOptions& options) {
   if (options.gen < 1) return Error("gen must be at least 1 token, got " + std::to_string(options.gen));

@@ -70,6 +70,10 @@ struct ServeResult {
 perfmodel::Interconnect interconnect_of(const spec::ChipSpec& chip, const spec::SystemSpec* system,
                                         const spec::NetworkSpec* network);
 
+// One chip's work over a batch's whole request: the prefill, then gen - 1 decode steps like the middle
+// one, over total_s (for the power model).
+econ::Activity request_activity(const ServeResult& result, std::int64_t gen);
+
 // Errors: shapes the model cannot run, a dtype the chip cannot compute.
 Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec::ChipSpec& chip,
                                        const perfmodel::Interconnect& link, const ServeOptions& options);

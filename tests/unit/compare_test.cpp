@@ -50,6 +50,7 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   EXPECT_LE(h100.chip_power->total_w(), 700 + 1e-9);
   EXPECT_EQ(h100.systems_in_datacenter, 9803);  // 100 MW / 10.2 kW nameplate, whole systems
   EXPECT_EQ(h100.racks_in_datacenter, 817);     // 12 per 132 kW rack
+  EXPECT_DOUBLE_EQ(h100.rack_power_w, 12 * 10200);
   // Its 8 x 400G ports on a two-tier fabric: 3,200 Gb/s x (3 x $3.9 + 4 x $1.56) of switch ports and optics.
   EXPECT_NEAR(h100.network_capex_usd, 3200 * (3 * 3.9 + 4 * 1.56), 1e-6);
   EXPECT_NEAR(*h100.capex_usd, 270000 + h100.network_capex_usd, 1e-6);

@@ -60,6 +60,7 @@ Json row_json(const compare::SystemRow& r) {
   j["in_datacenter"] = {{"systems", r.systems_in_datacenter},
                         {"chips", r.systems_in_datacenter * r.chips},
                         {"racks", r.racks_in_datacenter},
+                        {"rack_power_w", r.rack_power_w},
                         {"tokens_per_s", r.tokens_per_s_in_datacenter}};
   if (r.network_capex_usd > 0) j["network_capex_usd"] = r.network_capex_usd;
   if (r.capex_usd) {
@@ -193,11 +194,11 @@ int run_compare(const Context& context, const CompareArgs& args) {
                 datacenter.name.c_str());
   for (const compare::SystemRow& r : table->rows)
     if (r.tokens_per_s > 0)
-      std::printf("  %-14s %7s systems, %9s chips, %6s racks, %7.1f M tokens/s\n", r.system.c_str(),
+      std::printf("  %-14s %7s systems, %9s chips, %6s racks of %5.1f kW, %7.1f M tokens/s\n", r.system.c_str(),
                   format_grouped(static_cast<double>(r.systems_in_datacenter)).c_str(),
                   format_grouped(static_cast<double>(r.systems_in_datacenter * r.chips)).c_str(),
                   r.racks_in_datacenter > 0 ? format_grouped(static_cast<double>(r.racks_in_datacenter)).c_str() : "-",
-                  r.tokens_per_s_in_datacenter / 1e6);
+                  r.rack_power_w / 1e3, r.tokens_per_s_in_datacenter / 1e6);
   for (const compare::SystemRow& r : table->rows)
     if (r.chip_power && r.chip_power->slowdown > 1)
       std::printf("\n%s: the chips would draw %.0f W, over their TDP; capped, they run at %.0f%% clock\n",

@@ -97,4 +97,29 @@ bool SpecInputs::checked_ok() {
   return false;
 }
 
+std::optional<econ::PowerEstimate> chip_power(const spec::SpecResolver& specs, const spec::ChipSpec& chip,
+                                              const econ::Activity& activity) {
+  const spec::Document* doc = specs.find(spec::Kind::process, chip.process_node);
+  if (!doc) return std::nullopt;
+  Expected<econ::PowerEstimate> p = econ::average_power(chip, std::get<spec::ProcessSpec>(doc->spec), activity);
+  if (!p.ok()) return std::nullopt;
+  return *p;
+}
+
+void print_chip_power(const econ::PowerEstimate& p, const spec::ChipSpec& chip) {
+  std::printf("power per chip        %.0f W average of %s W TDP (compute %.0f, SRAM %.0f, HBM %.0f, links %.0f, "
+              "static %.0f W; %s energy model)\n",
+              p.total_w(), format_number(chip.tdp_w).c_str(), p.compute_w, p.sram_w, p.hbm_w, p.links_w, p.static_w,
+              chip.process_node.c_str());
+  if (p.slowdown > 1)
+    std::printf("                      over TDP at full clock (%.0f W): the times above would stretch %.1f%%\n",
+                p.uncapped_w, 100 * (p.slowdown - 1));
+}
+
+nlohmann::ordered_json chip_power_json(const econ::PowerEstimate& p, const spec::ChipSpec& chip) {
+  return {{"average_w", p.total_w()}, {"tdp_w", chip.tdp_w},   {"compute_w", p.compute_w},
+          {"sram_w", p.sram_w},       {"hbm_w", p.hbm_w},       {"links_w", p.links_w},
+          {"static_w", p.static_w},   {"uncapped_w", p.uncapped_w}, {"tdp_slowdown", p.slowdown}};
+}
+
 }  // namespace xpusim::cli
