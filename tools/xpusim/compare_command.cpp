@@ -71,6 +71,7 @@ Json row_json(const compare::SystemRow& r) {
                              {"facility", r.tco.facility_usd_per_hour},
                              {"operations", r.tco.operations_usd_per_hour},
                              {"total", r.tco.total_usd_per_hour()}};
+    j["tco_usd_per_chip_hour"] = r.tco.total_usd_per_hour() / static_cast<double>(r.chips);
     j["usd_per_million_tokens"] = *r.usd_per_mtoken;
   }
   if (r.chip_cost)
@@ -163,16 +164,17 @@ int run_compare(const Context& context, const CompareArgs& args) {
                 static_cast<long long>(tr.global_batch), static_cast<long long>(tr.seq));
   std::printf("costed in %s; custom chips at a volume of %s\n\n", datacenter.name.c_str(),
               format_grouped(args.volume).c_str());
-  std::printf("%-14s %5s %-24s %10s %8s %8s %9s %8s %9s\n", "system", "chips", "config", "tokens/s", "tok/J",
-              "power", "capex", "TCO/h", "$/Mtoken");
+  std::printf("%-14s %5s %-24s %7s %10s %8s %8s %9s %8s %9s\n", "system", "chips", "config", "ms/tok", "tokens/s",
+              "tok/J", "power", "capex", "TCO/h", "$/Mtoken");
   for (const compare::SystemRow& r : table->rows) {
     if (r.tokens_per_s <= 0) {
       std::printf("%-14s %5lld  %s\n", r.system.c_str(), static_cast<long long>(r.chips), r.problem.c_str());
       continue;
     }
-    std::printf("%-14s %5lld %-24s %10.0f %8.2f %6.1fkW %9s %8s %9s%s\n", r.system.c_str(),
+    std::printf("%-14s %5lld %-24s %7s %10.0f %8.2f %6.1fkW %9s %8s %9s%s\n", r.system.c_str(),
                 static_cast<long long>(r.chips), r.config.c_str(),
-                r.tokens_per_s, r.tokens_per_joule, r.power_w / 1e3,
+                workload.has_serve ? fmt::format("{:.1f}", r.best.tpot_s * 1e3).c_str() : "-", r.tokens_per_s,
+                r.tokens_per_joule, r.power_w / 1e3,
                 r.capex_usd ? format_usd(*r.capex_usd).c_str() : "-",
                 r.capex_usd ? format_usd(r.tco.total_usd_per_hour()).c_str() : "-",
                 r.usd_per_mtoken ? format_usd(*r.usd_per_mtoken).c_str() : "-",
