@@ -161,6 +161,15 @@ void add_break_even(Comparison& out, const spec::DatacenterSpec& datacenter) {
     if (!custom.custom || !custom.chip_cost || !custom.usd_per_mtoken) continue;
     const double nre = custom.chip_cost->mask_set_usd + custom.chip_cost->design_usd;
     const double fixed = custom.capex_usd.value() - static_cast<double>(custom.chips) * custom.chip_cost->nre_per_unit_usd;
+    const double mtokens_per_hour = custom.tokens_per_s * 3600 / 1e6;
+    for (int i = 0; i <= 16; ++i) {
+      const double volume = 1e3 * std::pow(10.0, i / 4.0);
+      const double capex = fixed + static_cast<double>(custom.chips) * nre / volume;
+      custom.usd_per_mtoken_by_volume.emplace_back(
+          volume,
+          econ::tco_per_hour(capex, custom.power_w, custom.max_power_w, datacenter).total_usd_per_hour() /
+              mtokens_per_hour);
+    }
     for (const SystemRow& bought : out.rows) {
       if (bought.custom || !bought.usd_per_mtoken) continue;
       const double target_capex =

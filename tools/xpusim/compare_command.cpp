@@ -78,6 +78,12 @@ Json row_json(const compare::SystemRow& r) {
     j["chip_cost_usd"] = {{"manufacturing", r.chip_cost->manufacturing_usd},
                           {"nre_per_unit", r.chip_cost->nre_per_unit_usd},
                           {"total_per_unit", r.chip_cost->total_per_unit_usd}};
+  if (!r.usd_per_mtoken_by_volume.empty()) {
+    Json curve = Json::array();
+    for (const auto& [volume, usd] : r.usd_per_mtoken_by_volume)
+      curve.push_back({{"volume", volume}, {"usd_per_million_tokens", usd}});
+    j["usd_per_million_tokens_by_volume"] = std::move(curve);
+  }
   if (!r.break_even.empty()) {
     Json be = Json::array();
     for (const compare::BreakEven& b : r.break_even)
