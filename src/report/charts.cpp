@@ -2,17 +2,25 @@
 // comparison. Each is built from the rows that have results; rows without (a system that cannot run the
 // workload) are in none, and a row lacking one chart's fields is named in that chart's note.
 //   1. cost against throughput: a point per priced system, x tokens per second, y $ per million tokens;
-//   2. time per op kind: a bar per system, stacked by op kind ("op_time_s"), in ms or s;
-//   3. power per chip: a bar per system, stacked by component ("power_breakdown_w");
-//   4. tokens per joule: a bar per system;
-//   5. TCO per hour: a bar per priced system, stacked by hardware, energy, facility, operations.
-// Bars run horizontally in the table's order, so long system names stay readable.
+//   2. cost per token against production volume: a line per custom system ("usd_per_million_tokens_by_volume")
+//      falling as its NRE spreads over more chips, a level rule per priced bought system, the document's
+//      volume and the break-even volumes marked;
+//   3. time per op kind: a bar per system, stacked by op kind ("op_time_s"), in ms or s;
+//   4. power per chip: a bar per system, stacked by component ("power_breakdown_w");
+//   5. tokens per joule: a bar per system;
+//   6. TCO per hour: a bar per priced system, stacked by hardware, energy, facility, operations.
+// Bars run horizontally in the table's order, so long system names stay readable. The charts that color
+// by system (1 and 2) share one color per system.
 #include "report/charts.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <utility>
+
+#include "support/text.h"
 
 namespace xpusim::report::detail {
 namespace {
@@ -20,6 +28,9 @@ namespace {
 constexpr int kChartWidth = 720;
 constexpr int kCostChartHeight = 360;
 constexpr int kBarStepPx = 34;  // height per system in the bar charts
+
+constexpr const char* kUsdPerMTokenTitle = "cost ($ per million tokens)";
+constexpr const char* kUsdPerMTokenFormat = "$.3~r";  // $0.0978, $1.5
 
 // One piece of a stacked bar: `value` of `part` in `system`'s bar.
 struct Segment {
@@ -48,6 +59,34 @@ std::string left_out_note(const std::vector<std::string>& names, const std::stri
 
 Json system_axis(const std::vector<std::string>& systems) {
   return {{"field", "system"}, {"type", "nominal"}, {"title", nullptr}, {"sort", systems}};
+}
+
+// A color scale over `domain`, in that order.
+Json color_scale(const std::vector<std::string>& domain) {
+  return {{"domain", domain}, {"scheme", domain.size() > 10 ? "tableau20" : "tableau10"}};
+}
+
+// Colors a mark by its system. `systems` is the same in every chart (priced_systems), so a system has
+// one color throughout the page.
+Json system_color(const std::vector<std::string>& systems) {
+  return {{"field", "system"}, {"type", "nominal"}, {"legend", nullptr}, {"scale", color_scale(systems)}};
+}
+
+// Ticks for a log axis over [low, high]: the powers of ten, or 1, 2 and 5 times them when the range
+// holds fewer than three powers.
+std::vector<double> log_ticks(double low, double high) {
+  std::vector<double> ticks;
+  for (const std::initializer_list<double> steps : {std::initializer_list<double>{1}, {1, 2, 5}}) {
+    ticks.clear();
+    for (int e = static_cast<int>(std::floor(std::log10(low))); e <= static_cast<int>(std::ceil(std::log10(high))); ++e)
+      for (const double step : steps) {
+        // Divided rather than multiplied below 1, so 0.05 is the double nearest 0.05.
+        const double tick = e < 0 ? step / std::pow(10.0, -e) : step * std::pow(10.0, e);
+        if (tick >= low * (1 - 1e-9) && tick <= high * (1 + 1e-9)) ticks.push_back(tick);
+      }
+    if (ticks.size() >= 3) break;
+  }
+  return ticks;
 }
 
 Json value_axis(const std::string& title, const std::string& axis_format, Json extra = Json::object()) {
@@ -84,17 +123,14 @@ Json stacked_bars(const std::vector<Segment>& segments, const std::vector<std::s
       Json::array({{{"field", "system"}, {"type", "nominal"}},
                    {{"field", "part"}, {"type", "nominal"}, {"title", part_title}},
                    {{"field", "value"}, {"type", "quantitative"}, {"title", value_title}, {"format", format}}});
-  Json bars = {{"mark", {{"type", "bar"}}},
-               {"encoding",
-                {{"y", system_axis(systems)},
-                 {"x", value_axis(value_title, axis_format, {{"stack", "zero"}})},
-                 {"color",
-                  {{"field", "part"},
-                   {"type", "nominal"},
-                   {"title", part_title},
-                   {"scale", {{"domain", parts}, {"scheme", parts.size() > 10 ? "tableau20" : "tableau10"}}}}},
-                 {"order", {{"field", "order"}, {"type", "quantitative"}}},
-                 {"tooltip", tooltip}}}};
+  Json bars = {
+      {"mark", {{"type", "bar"}}},
+      {"encoding",
+       {{"y", system_axis(systems)},
+        {"x", value_axis(value_title, axis_format, {{"stack", "zero"}})},
+        {"color", {{"field", "part"}, {"type", "nominal"}, {"title", part_title}, {"scale", color_scale(parts)}}},
+        {"order", {{"field", "order"}, {"type", "quantitative"}}},
+        {"tooltip", tooltip}}}};
   return {{"width", kChartWidth},
           {"height", {{"step", kBarStepPx}}},
           {"data", {{"values", std::move(values)}}},
@@ -112,6 +148,16 @@ std::vector<std::string> offer_results(const std::vector<const Json*>& rows,
     if (!take(system, *row)) lacking.push_back(system);
   }
   return lacking;
+}
+
+// The systems with results and a price (a $ per million tokens, or a custom system's curve of it over
+// volume), in table order: the domain of system_color.
+std::vector<std::string> priced_systems(const std::vector<const Json*>& rows) {
+  std::vector<std::string> systems;
+  for (const Json* row : rows)
+    if (has_result(*row) && (number(*row, "usd_per_million_tokens") || !cost_by_volume(*row).empty()))
+      systems.push_back(text(*row, "system"));
+  return systems;
 }
 
 Plot cost_plot(const std::vector<const Json*>& rows) {
@@ -143,7 +189,7 @@ Plot cost_plot(const std::vector<const Json*>& rows) {
   if (log) x["scale"] = {{"type", "log"}, {"nice", false}, {"padding", 36}};
   Json y = {{"field", "usd_per_million_tokens"},
             {"type", "quantitative"},
-            {"title", "cost ($ per million tokens)"},
+            {"title", kUsdPerMTokenTitle},
             {"axis", {{"format", "$~g"}}}};
   if (dearest > 0) y["scale"] = {{"domainMax", dearest * 1.1}};  // headroom: no point on the top edge
   const Json tooltip =
@@ -153,10 +199,9 @@ Plot cost_plot(const std::vector<const Json*>& rows) {
                    {{"field", "usd_per_million_tokens"},
                     {"type", "quantitative"},
                     {"title", "$ per million tokens"},
-                    {"format", "$.3~r"}}});
-  Json points = {
-      {"mark", {{"type", "point"}, {"filled", true}, {"size", 160}, {"opacity", 0.9}}},
-      {"encoding", {{"color", {{"field", "system"}, {"type", "nominal"}, {"legend", nullptr}}}, {"tooltip", tooltip}}}};
+                    {"format", kUsdPerMTokenFormat}}});
+  Json points = {{"mark", {{"type", "point"}, {"filled", true}, {"size", 160}, {"opacity", 0.9}}},
+                 {"encoding", {{"color", system_color(priced_systems(rows))}, {"tooltip", tooltip}}}};
   Json labels = {{"mark", {{"type", "text"}, {"align", "left"}, {"baseline", "middle"}, {"dx", 10}}},
                  {"encoding", {{"text", {{"field", "system"}, {"type", "nominal"}}}}}};
   plot.spec = {{"width", kChartWidth},
@@ -164,6 +209,143 @@ Plot cost_plot(const std::vector<const Json*>& rows) {
                {"data", {{"values", std::move(values)}}},
                {"encoding", {{"x", std::move(x)}, {"y", y}}},
                {"layer", Json::array({std::move(points), std::move(labels)})}};
+  return plot;
+}
+
+// A tooltip entry for a quantitative field.
+Json quantity_tip(const std::string& field, const std::string& title, const std::string& format) {
+  return {{"field", field}, {"type", "quantitative"}, {"title", title}, {"format", format}};
+}
+
+// A layer of the break-even chart: `mark` drawn from its own `values`, with `encoding`.
+Json layer(Json values, Json mark, Json encoding) {
+  return {{"data", {{"values", std::move(values)}}}, {"mark", std::move(mark)}, {"encoding", std::move(encoding)}};
+}
+
+// x volume (chips built), y $ per million tokens, both log scale (y only once the costs span tenfold):
+// each custom system's line of points, falling as its NRE spreads over more chips; each priced bought
+// system's flat cost as a dashed rule named at its right end; the document's volume as a vertical rule
+// ("this table"); and each break-even volume where a custom line crosses a bought system's rule.
+Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& rows) {
+  Json curves = Json::array(), names = Json::array(), levels = Json::array();
+  std::vector<std::pair<std::string, double>> bought;  // system, $ per million tokens
+  std::vector<double> volumes, costs;
+  Plot plot;
+  plot.left_out = offer_results(rows, [&](const std::string& system, const Json& row) {
+    const std::vector<CostAtVolume> curve = cost_by_volume(row);
+    for (const CostAtVolume& p : curve) {
+      curves.push_back({{"system", system}, {"volume", p.volume}, {"usd", p.usd_per_million_tokens}});
+      volumes.push_back(p.volume);
+      costs.push_back(p.usd_per_million_tokens);
+    }
+    if (!curve.empty()) {
+      names.push_back(
+          {{"system", system}, {"volume", curve.front().volume}, {"usd", curve.front().usd_per_million_tokens}});
+      return true;
+    }
+    const std::optional<double> usd = number(row, "usd_per_million_tokens");
+    if (is_custom(row) || !usd) return false;
+    bought.emplace_back(system, *usd);
+    levels.push_back({{"system", system}, {"usd", *usd}});
+    costs.push_back(*usd);
+    return true;
+  });
+  if (curves.empty()) return plot;
+
+  // Where each custom line meets a bought system's level: at that system's cost, by definition.
+  Json crossings = Json::array();
+  for (const Json* row : rows) {
+    if (!has_result(*row) || cost_by_volume(*row).empty()) continue;
+    for (const BreakEven& b : break_evens(*row)) {
+      const auto level =
+          std::find_if(bought.begin(), bought.end(), [&](const auto& s) { return s.first == b.against; });
+      if (!b.volume || *b.volume <= 0 || level == bought.end()) continue;
+      const double chips = std::ceil(*b.volume);  // as the table says it
+      crossings.push_back({{"system", text(*row, "system")},
+                           {"against", b.against},
+                           {"volume", chips},
+                           {"usd", level->second},
+                           {"label", format_grouped(chips) + " chips"}});
+    }
+  }
+  Json here = Json::array();
+  if (const std::optional<double> volume = number(comparison, "volume"); volume && *volume > 0) {
+    here.push_back({{"volume", *volume}, {"label", "this table"}});
+    volumes.push_back(*volume);
+  }
+
+  const auto [fewest, most] = std::minmax_element(volumes.begin(), volumes.end());
+  const auto [cheapest, dearest] = std::minmax_element(costs.begin(), costs.end());
+  const bool log = *dearest > 10 * *cheapest;
+  const Json x = {{"field", "volume"},
+                  {"type", "quantitative"},
+                  {"title", "chips built (log scale)"},
+                  {"scale", {{"type", "log"}, {"nice", false}, {"padding", 12}}},
+                  {"axis", {{"values", log_ticks(*fewest, *most)}, {"format", "~s"}}}};  // 1k, 100k, 10M
+  Json y = {{"field", "usd"},
+            {"type", "quantitative"},
+            {"title", log ? "cost ($ per million tokens, log scale)" : kUsdPerMTokenTitle},
+            {"axis", {{"format", "$~g"}}}};
+  if (log) {
+    y["scale"] = {{"type", "log"}, {"nice", false}, {"padding", 12}};
+    y["axis"]["values"] = log_ticks(*cheapest, *dearest);
+  }
+  const Json color = system_color(priced_systems(rows));
+  const Json volume_tip = quantity_tip("volume", "chips built", ",.0f");
+  const Json usd_tip = quantity_tip("usd", "$ per million tokens", kUsdPerMTokenFormat);
+  const Json system_tip = {{"field", "system"}, {"type", "nominal"}};
+
+  Json layers = Json::array();
+  if (!levels.empty()) {
+    layers.push_back(layer(levels, {{"type", "rule"}, {"strokeDash", {6, 4}}, {"strokeWidth", 2}},
+                           {{"y", y}, {"color", color}, {"tooltip", Json::array({system_tip, usd_tip})}}));
+    // The name above the rule's right end.
+    layers.push_back(
+        layer(levels, {{"type", "text"}, {"align", "right"}, {"baseline", "bottom"}, {"dy", -4}},
+              {{"x", {{"value", kChartWidth}}}, {"y", y}, {"text", {{"field", "system"}}}, {"color", color}}));
+  }
+  if (!here.empty()) {
+    layers.push_back(
+        layer(here, {{"type", "rule"}, {"color", "#8a93a0"}, {"strokeDash", {2, 3}}},
+              {{"x", x}, {"tooltip", Json::array({quantity_tip("volume", "this table's volume", ",.0f")})}}));
+    // Its label right of the rule, or left of it in the last quarter of the axis, so it stays in the plot.
+    const bool near_right = std::log(here[0].at("volume").get<double>() / *fewest) > 0.75 * std::log(*most / *fewest);
+    layers.push_back(layer(here,
+                           {{"type", "text"},
+                            {"align", near_right ? "right" : "left"},
+                            {"baseline", "top"},
+                            {"dx", near_right ? -5 : 5},
+                            {"color", "#5b6472"}},
+                           {{"x", x}, {"y", {{"value", 0}}}, {"text", {{"field", "label"}}}}));
+  }
+  layers.push_back(
+      layer(curves, {{"type", "line"}, {"strokeWidth", 2.5}, {"point", {{"filled", true}, {"size", 50}}}},
+            {{"x", x}, {"y", y}, {"color", color}, {"tooltip", Json::array({system_tip, volume_tip, usd_tip})}}));
+  // Each custom system's name beside its first (dearest) point.
+  layers.push_back(layer(names, {{"type", "text"}, {"align", "left"}, {"baseline", "middle"}, {"dx", 10}},
+                         {{"x", x}, {"y", y}, {"text", {{"field", "system"}}}, {"color", color}}));
+  if (!crossings.empty()) {
+    const Json tooltip = Json::array({system_tip,
+                                      {{"field", "against"}, {"type", "nominal"}, {"title", "breaks even with"}},
+                                      quantity_tip("volume", "at chips built", ",.0f"),
+                                      usd_tip});
+    layers.push_back(layer(crossings,
+                           {{"type", "point"},
+                            {"shape", "diamond"},
+                            {"filled", true},
+                            {"size", 150},
+                            {"opacity", 1},
+                            {"color", "#1d2430"},
+                            {"stroke", "white"},
+                            {"strokeWidth", 1}},
+                           {{"x", x}, {"y", y}, {"tooltip", tooltip}}));
+    // The volume below and left of the crossing, clear of the falling line and of the rule.
+    layers.push_back(
+        layer(crossings,
+              {{"type", "text"}, {"align", "right"}, {"baseline", "top"}, {"dx", -8}, {"dy", 6}, {"color", "#1d2430"}},
+              {{"x", x}, {"y", y}, {"text", {{"field", "label"}}}}));
+  }
+  plot.spec = {{"width", kChartWidth}, {"height", kCostChartHeight}, {"layer", std::move(layers)}};
   return plot;
 }
 
@@ -283,6 +465,10 @@ constexpr ChartText kCharts[] = {
      "Each priced system at its best configuration: further right serves more tokens per second, lower costs less "
      "per token.",
      "No system has both a throughput and a price, so there is nothing to plot.", "no price"},
+    {"chart-break-even", "Cost per token against production volume",
+     "What a million tokens cost on each custom system as its design and mask costs (NRE) spread over more chips "
+     "built, against each bought system's flat cost (dashed). Right of a diamond, the custom system is the cheaper.",
+     "No custom system has a price, so there is no cost against production volume to plot.", "no price"},
     {"chart-op-time", "Time per op kind", "Where each system spends one step, by kind of op, largest kinds first.",
      "No system reports its time per op kind (op_time_s), so there is nothing to plot.", "no time per op kind"},
     {"chart-power", "Power per chip", "Average power of one chip while it runs the workload, by component.",
@@ -301,7 +487,11 @@ constexpr ChartText kCharts[] = {
 
 std::vector<Chart> comparison_charts(const Json& comparison) {
   const std::vector<const Json*> rows = system_rows(comparison);
-  Plot plots[] = {cost_plot(rows), op_time_plot(comparison, rows), power_plot(rows), efficiency_plot(rows),
+  Plot plots[] = {cost_plot(rows),
+                  break_even_plot(comparison, rows),
+                  op_time_plot(comparison, rows),
+                  power_plot(rows),
+                  efficiency_plot(rows),
                   tco_plot(rows)};
   static_assert(std::size(plots) == std::size(kCharts));
   std::vector<Chart> charts;

@@ -18,8 +18,9 @@ struct Chart {
   std::string note;     // systems left out and why; may be empty
 };
 
-// Cost against throughput, time per op kind, power per component, tokens per joule and TCO per hour,
-// in that order. Systems without results are in none of them.
+// Cost against throughput, cost per token against production volume, time per op kind, power per
+// component, tokens per joule and TCO per hour, in that order. Systems without results are in none of
+// them.
 std::vector<Chart> comparison_charts(const Json& comparison);
 
 // Options for vegaEmbed shared by every chart: SVG renderer, no action menu, fonts and sizes.

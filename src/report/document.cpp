@@ -37,6 +37,29 @@ bool has_result(const Json& row) {
   return tokens_per_s && *tokens_per_s > 0;
 }
 
+bool is_custom(const Json& row) {
+  const Json* custom = member(row, "custom");
+  return custom && custom->is_boolean() && custom->get<bool>();
+}
+
+std::vector<BreakEven> break_evens(const Json& row) {
+  std::vector<BreakEven> out;
+  if (const Json* entries = member(row, "break_even"); entries && entries->is_array())
+    for (const Json& entry : *entries) out.push_back({text(entry, "against"), number(entry, "volume")});
+  return out;
+}
+
+std::vector<CostAtVolume> cost_by_volume(const Json& row) {
+  std::vector<CostAtVolume> out;
+  if (const Json* points = member(row, "usd_per_million_tokens_by_volume"); points && points->is_array())
+    for (const Json& point : *points) {
+      const std::optional<double> volume = number(point, "volume");
+      const std::optional<double> usd = number(point, "usd_per_million_tokens");
+      if (volume && usd && *volume > 0 && *usd > 0) out.push_back({*volume, *usd});
+    }
+  return out;
+}
+
 std::vector<std::pair<std::string, double>> number_members(const Json& object, std::string_view key) {
   std::vector<std::pair<std::string, double>> out;
   const Json* values = member(object, key);

@@ -174,12 +174,9 @@ std::string notes_cell(const Json& row) {
     const auto nre = number(*cost, "nre_per_unit");
     if (make && nre) notes.push_back(format_usd(*make) + " per chip to make + " + format_usd(*nre) + " NRE per chip");
   }
-  if (const Json* break_even = member(row, "break_even"); break_even && break_even->is_array())
-    for (const Json& b : *break_even) {
-      const auto volume = number(b, "volume");
-      notes.push_back("breaks even with " + text(b, "against") + " " +
-                      (volume ? "at " + grouped(std::ceil(*volume)) + " chips" : "never"));
-    }
+  for (const detail::BreakEven& b : detail::break_evens(row))
+    notes.push_back("breaks even with " + b.against + " " +
+                    (b.volume ? "at " + grouped(std::ceil(*b.volume)) + " chips" : "never"));
   std::string out;
   for (const std::string& note : notes) out += (out.empty() ? "" : "<br>") + html_escape(note);
   return out;
@@ -201,8 +198,7 @@ std::string systems_table(const Json& comparison) {
             "</th><td class=\"chips\"><span class=\"nowrap\">";
     if (const auto chips = number(*row, "chips")) html += html_escape(grouped(*chips)) + " \u00d7 ";
     html += html_escape(text(*row, "chip")) + "</span>";
-    if (const Json* custom = member(*row, "custom"); custom && custom->is_boolean() && custom->get<bool>())
-      html += "<span class=\"tag\">custom</span>";
+    if (detail::is_custom(*row)) html += "<span class=\"tag\">custom</span>";
     html += "</td>";
     if (!detail::has_result(*row)) {
       html += "<td colspan=\"9\" class=\"problem\">" + html_escape(text(*row, "problem")) + "</td></tr>\n";

@@ -1,7 +1,8 @@
 // The build-or-buy comparison as one self-contained HTML page: a header naming the workload and the
-// datacenter, the systems side by side in a table, and Vega-Lite charts (cost against throughput, time
-// per op kind, power per component, tokens per joule, TCO per hour) drawn by vega, vega-lite and
-// vega-embed inlined in the page, so it opens from file:// with no network.
+// datacenter, the systems side by side in a table, and Vega-Lite charts (cost against throughput, cost
+// per token against production volume, time per op kind, power per component, tokens per joule, TCO
+// per hour) drawn by vega, vega-lite and vega-embed inlined in the page, so it opens from file:// with
+// no network.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>

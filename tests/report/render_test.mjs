@@ -71,8 +71,10 @@ try {
     boxes.map((box) => ({
       id: box.id,
       svg: box.querySelector("svg") !== null,
-      // Marks the chart drew from data (not axes or legends): role-mark groups of bars, points, text.
-      marks: box.querySelectorAll("g.role-mark > path, g.role-mark > rect, g.role-mark > text").length,
+      // Marks the chart drew from data (not axes or legends): role-mark groups of bars, points, lines,
+      // rules (SVG <line>) and text.
+      marks: box.querySelectorAll("g.role-mark > path, g.role-mark > rect, g.role-mark > line, g.role-mark > text")
+        .length,
       shapes: box.querySelectorAll("g.mark-rect.role-mark > path, g.mark-symbol.role-mark > path").length,
     })));
   if (charts.length === 0) problems.push("the report has no chart containers");

@@ -1,7 +1,8 @@
-// The HTML report from a comparison document (tests/report/fixture.json: real `xpusim compare --json`
-// output with op_time_s, op_time_basis and power_breakdown_w added by hand): what the page holds, that
-// text from the document cannot end a script element, and that the same input gives the same bytes. The
-// browser test (tests/report/render_test.mjs) checks that the charts draw.
+// The HTML report from a comparison document (tests/report/fixture.json: the output of `xpusim compare
+// --systems xpu-1-node,dgx-h100,gb200-nvl72,tpu-v5p-4x4x4,dgx-a100 --json`, with a custom system, a
+// system without a price and one that cannot run the workload): what the page holds, that text from the
+// document cannot end a script element, and that the same input gives the same bytes. The browser test
+// (tests/report/render_test.mjs) checks that the charts draw.
 #include "report/report.h"
 
 #include <gtest/gtest.h>
@@ -37,6 +38,13 @@ Json chart_block(const std::string& html) {
   return Json::parse(html.substr(begin + open.size(), end - begin - open.size()));
 }
 
+// A chart's spec from a page's chart block; null when the page has no such chart.
+Json chart_spec(const Json& charts, const std::string& id) {
+  for (const Json& chart : charts.at("charts"))
+    if (chart.at("id") == id) return chart.at("spec");
+  return nullptr;
+}
+
 // The systems a chart plots, in data order (each once).
 std::vector<std::string> plotted(const Json& charts, const std::string& id) {
   std::vector<std::string> systems;
@@ -55,16 +63,22 @@ TEST(Report, FixtureHasTableRowsChartsAndNotes) {
   // The system that cannot run the workload is a row with its problem and nothing else.
   EXPECT_NE(html.find("<td colspan=\"9\" class=\"problem\">chip a100-sxm-80gb cannot compute fp8_e4m3</td>"),
             std::string::npos);
-  for (const char* id : {"chart-cost", "chart-op-time", "chart-power", "chart-efficiency", "chart-tco"})
-    EXPECT_NE(html.find(std::string("<div class=\"chart\" id=\"") + id + "\""), std::string::npos) << id;
-  EXPECT_EQ(count(html, "Left out (no price): tpu-v5p-4x4x4."), 2u);  // cost and TCO
+  std::size_t at = 0;  // the charts in page order
+  for (const char* id :
+       {"chart-cost", "chart-break-even", "chart-op-time", "chart-power", "chart-efficiency", "chart-tco"}) {
+    const std::size_t found = html.find(std::string("<div class=\"chart\" id=\"") + id + "\"", at);
+    EXPECT_NE(found, std::string::npos) << id;
+    at = found == std::string::npos ? at : found;
+  }
+  EXPECT_EQ(count(html, "Left out (no price): tpu-v5p-4x4x4."), 3u);  // cost, cost by volume and TCO
+  EXPECT_EQ(count(html, "Left out (no power breakdown): tpu-v5p-4x4x4."), 1u);
 
   const Json charts = chart_block(html);
   EXPECT_EQ(charts.at("options").at("renderer"), "svg");
   EXPECT_EQ(charts.at("options").at("actions"), false);
   using Names = std::vector<std::string>;
   EXPECT_EQ(plotted(charts, "chart-cost"), (Names{"xpu-1-node", "dgx-h100", "gb200-nvl72"}));
-  EXPECT_EQ(plotted(charts, "chart-power"), (Names{"xpu-1-node", "dgx-h100", "gb200-nvl72", "tpu-v5p-4x4x4"}));
+  EXPECT_EQ(plotted(charts, "chart-power"), (Names{"xpu-1-node", "dgx-h100", "gb200-nvl72"}));
   EXPECT_EQ(plotted(charts, "chart-efficiency"), (Names{"xpu-1-node", "dgx-h100", "gb200-nvl72", "tpu-v5p-4x4x4"}));
   EXPECT_EQ(html.find("dgx-a100\",\"part"), std::string::npos);
 }
@@ -78,10 +92,92 @@ TEST(Report, OpTimesAreMillisecondsPerStepLargestKindFirst) {
     EXPECT_EQ(bars.at("color").at("scale").at("domain").at(0), "matmul");
     const Json& first = chart.at("spec").at("data").at("values").at(0);
     EXPECT_EQ(first.at("part"), "matmul");
-    EXPECT_NEAR(first.at("value").get<double>(), 21.05, 1e-9);  // 0.02105 s
+    EXPECT_NEAR(first.at("value").get<double>(), 21.61124, 1e-9);  // 0.02161124 s
     return;
   }
   ADD_FAILURE() << "no op-time chart";
+}
+
+// The layer of a layered spec whose mark is `type` (a string or {"type": ...}), the `nth` such.
+const Json& layer_of(const Json& spec, const std::string& type, int nth = 0) {
+  for (const Json& layer : spec.at("layer")) {
+    const Json& mark = layer.at("mark");
+    if ((mark.is_string() ? mark : mark.at("type")) == type && nth-- == 0) return layer;
+  }
+  ADD_FAILURE() << "no " << type << " layer";
+  return spec;
+}
+
+TEST(Report, CostByVolumeHasTheCurveTheLevelsAndTheBreakEvens) {
+  const Json doc = fixture();
+  const std::string html = render_html(doc);
+  EXPECT_NE(html.find("<h2>Cost per token against production volume</h2>"), std::string::npos);
+  EXPECT_LT(html.find("id=\"chart-cost\""), html.find("id=\"chart-break-even\""));
+  EXPECT_LT(html.find("id=\"chart-break-even\""), html.find("id=\"chart-op-time\""));
+  const Json spec = chart_spec(chart_block(html), "chart-break-even");
+  ASSERT_TRUE(spec.is_object());
+
+  // The custom system's 17 points, 1,000 to 10 million chips, as the document gives them.
+  const Json& line = layer_of(spec, "line");
+  const Json& points = line.at("data").at("values");
+  ASSERT_EQ(points.size(), 17u);
+  EXPECT_EQ(points.front().at("system"), "xpu-1-node");
+  EXPECT_EQ(points.front().at("volume"), 1000.0);
+  EXPECT_EQ(points.back().at("volume"), 1e7);
+  EXPECT_EQ(points.back().at("usd"),
+            doc["systems"][0]["usd_per_million_tokens_by_volume"][16]["usd_per_million_tokens"]);
+  const Json& x = line.at("encoding").at("x");
+  EXPECT_EQ(x.at("title"), "chips built (log scale)");
+  EXPECT_EQ(x.at("scale").at("type"), "log");
+  EXPECT_EQ(x.at("axis").at("values"), Json::parse("[1000.0, 10000.0, 100000.0, 1000000.0, 10000000.0]"));
+  // $1.50 at 1,000 chips to $0.084: more than tenfold, so log.
+  EXPECT_EQ(line.at("encoding").at("y").at("title"), "cost ($ per million tokens, log scale)");
+  EXPECT_EQ(line.at("encoding").at("y").at("scale").at("type"), "log");
+
+  // A level per priced bought system (not the unpriced TPU), the table's volume, and the break-evens.
+  const Json& levels = layer_of(spec, "rule").at("data").at("values");
+  ASSERT_EQ(levels.size(), 2u);
+  EXPECT_EQ(levels[0].at("system"), "dgx-h100");
+  EXPECT_EQ(levels[0].at("usd"), doc["systems"][1]["usd_per_million_tokens"]);
+  EXPECT_EQ(layer_of(spec, "rule", 1).at("data").at("values").at(0).at("volume"), 100000.0);
+  const Json& crossings = layer_of(spec, "point").at("data").at("values");
+  ASSERT_EQ(crossings.size(), 2u);
+  EXPECT_EQ(crossings[0].at("against"), "dgx-h100");
+  EXPECT_EQ(crossings[0].at("volume"), 4390.0);  // 4,389.4 rounded up, as in the table
+  EXPECT_EQ(crossings[0].at("usd"), levels[0].at("usd"));
+  EXPECT_EQ(crossings[1].at("label"), "11,173 chips");
+
+  // One color per system, the same as in the cost chart.
+  const Json cost_color = chart_spec(chart_block(html), "chart-cost").at("layer").at(0).at("encoding").at("color");
+  EXPECT_EQ(line.at("encoding").at("color").at("scale"), cost_color.at("scale"));
+  EXPECT_EQ(cost_color.at("scale").at("domain"), Json::parse(R"(["xpu-1-node", "dgx-h100", "gb200-nvl72"])"));
+}
+
+TEST(Report, CostByVolumeIsASentenceWithoutACurveAndLinearWhenFlat) {
+  Json doc = fixture();
+  doc["systems"][0].erase("usd_per_million_tokens_by_volume");
+  std::string html = render_html(doc);
+  EXPECT_EQ(html.find("id=\"chart-break-even\""), std::string::npos);
+  EXPECT_NE(html.find("<p class=\"empty\">No custom system has a price, so there is no cost against production "
+                      "volume to plot.</p>"),
+            std::string::npos);
+  EXPECT_TRUE(chart_spec(chart_block(html), "chart-break-even").is_null());
+  EXPECT_NE(html.find("id=\"chart-cost\""), std::string::npos);
+
+  // Costs within tenfold of each other: a linear cost axis; a null break-even is no point.
+  doc["systems"][0]["usd_per_million_tokens_by_volume"] = Json::parse(
+      R"([{"volume": 1e3, "usd_per_million_tokens": 0.9}, {"volume": 1e4, "usd_per_million_tokens": 0.3}])");
+  doc["systems"][0]["break_even"] = Json::parse(R"([{"against": "dgx-h100", "volume": null},
+                                                    {"against": "gb200-nvl72", "volume": 5000}])");
+  html = render_html(doc);
+  const Json spec = chart_spec(chart_block(html), "chart-break-even");
+  ASSERT_TRUE(spec.is_object());
+  const Json& y = layer_of(spec, "line").at("encoding").at("y");
+  EXPECT_EQ(y.at("title"), "cost ($ per million tokens)");
+  EXPECT_FALSE(y.contains("scale"));
+  const Json& crossings = layer_of(spec, "point").at("data").at("values");
+  ASSERT_EQ(crossings.size(), 1u);
+  EXPECT_EQ(crossings[0].at("against"), "gb200-nvl72");
 }
 
 TEST(Report, TextCannotEndAScriptElement) {
@@ -129,7 +225,7 @@ TEST(Report, NoResultsGiveSentencesNotCharts) {
   doc["systems"] = rows;
   const std::string html = render_html(doc);
   EXPECT_EQ(html.find("<div class=\"chart\""), std::string::npos);
-  EXPECT_EQ(count(html, "<p class=\"empty\">"), 5u);
+  EXPECT_EQ(count(html, "<p class=\"empty\">"), 6u);
   EXPECT_NE(html.find("No system has both a throughput and a price"), std::string::npos);
   EXPECT_TRUE(chart_block(html).at("charts").empty());
 }
