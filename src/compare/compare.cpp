@@ -139,7 +139,12 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
   } else if (row.custom) {
     if (!process) {
       row.problem = "no process spec for " + chip.process_node;
-    } else if (Expected<econ::UnitCost> cost = econ::unit_cost(chip, *process, volume); !cost.ok()) {
+    } else if (Expected<econ::UnitCost> cost =
+                   econ::unit_cost(chip, *process, volume, std::nullopt,
+                                   chip.has_io_die ? find<spec::ProcessSpec>(specs, spec::Kind::process,
+                                                                             chip.io_die.process_node)
+                                                   : nullptr);
+               !cost.ok()) {
       row.problem = reason(cost.error());
     } else {
       row.chip_cost = *cost;

@@ -37,11 +37,19 @@ double mac_area_relative_to_bf16(std::string_view dtype) {
   return 0;
 }
 
-Expected<AreaEstimate> estimate_area(const spec::ChipSpec& chip, const spec::ProcessSpec& process) {
-  if (!process.has_area)
-    return Error("process " + process.name + " has no area: block, so the die area of " + chip.name +
+Expected<AreaEstimate> estimate_area(const spec::ChipSpec& chip, const spec::ProcessSpec& process,
+                                     const spec::ProcessSpec* io_process) {
+  auto no_model = [&](const spec::ProcessSpec& p) {
+    return Error("process " + p.name + " has no area: block, so the die area of " + chip.name +
                  " cannot be modelled");
+  };
+  if (!process.has_area) return no_model(process);
+  const bool chiplets = chip.has_io_die;
+  if (chiplets && !io_process)
+    return Error("chip " + chip.name + "'s I/O dies are on " + chip.io_die.process_node + ", which is not known");
+  if (chiplets && !io_process->has_area) return no_model(*io_process);
   const spec::ProcessArea& a = process.area;
+  const spec::ProcessArea& io = chiplets ? io_process->area : a;
   AreaEstimate e;
   e.dies = chip.die_count;
   e.reticle_mm2 = process.reticle_mm2;
@@ -50,6 +58,7 @@ Expected<AreaEstimate> estimate_area(const spec::ChipSpec& chip, const spec::Pro
   double shared_mib = 0;
   for (const spec::SharedSram& level : chip.shared_sram) shared_mib += level.capacity_mib;
   e.shared_sram_mib = chip.has_on_die && chip.on_die.shared_sram_mib ? *chip.on_die.shared_sram_mib : shared_mib;
+  const double io_sram_mib = chiplets ? chip.io_die.shared_sram_mib.value_or(e.shared_sram_mib) : 0;
   const double cores = static_cast<double>(e.cores);
 
   // A multi-precision array is as large as its most demanding mode.
@@ -61,30 +70,43 @@ Expected<AreaEstimate> estimate_area(const spec::ChipSpec& chip, const spec::Pro
   const double fma_lanes =
       cores * static_cast<double>(chip.cores.vector_unit.count) * chip.cores.vector_unit.fp32_flops_per_cycle / 2;
   const double vector = fma_lanes * kFp32Relative * mac_mm2;
-  const double mbit_per_mm2 = 1 / a.sram_bitcell_um2 * a.sram_array_efficiency;
+  auto sram_mm2 = [](double mib, const spec::ProcessArea& on) {
+    return mib_to_mbit(mib) / (1 / on.sram_bitcell_um2 * on.sram_array_efficiency);
+  };
   double core_kib = 0;
   for (const spec::CoreSram& level : chip.cores.sram) core_kib += level.capacity_kib;
-  const double core_sram = mib_to_mbit(core_kib / 1024 * cores) / mbit_per_mm2;
-  const double shared_sram = mib_to_mbit(e.shared_sram_mib) / mbit_per_mm2;
-  const double hbm_phy = static_cast<double>(e.hbm_phys) * a.hbm_phy_mm2;
   if (chip.has_links)
     e.serdes_lanes = chip.links.count * static_cast<std::int64_t>(std::ceil(
                                             chip.links.bandwidth_gb_s_per_direction * 8 / chip.links.lane_gbps - 1e-9));
-  const double serdes = static_cast<double>(e.serdes_lanes) * a.serdes_lane_mm2;
-  const double host_io = kHostLanes * a.serdes_lane_mm2;
-  const double die_to_die =
-      e.dies > 1 ? static_cast<double>(e.dies) * chip.hbm.bandwidth_tb_s / kDieToDieTbSPerMm * kDieToDieDepthMm : 0;
-  const double control = cores * a.core_control_mm2;
+  // Die-to-die PHYs: between compute dies, or between each compute die and the I/O dies (both sides).
+  const double die_to_die_mm2 = chip.hbm.bandwidth_tb_s / kDieToDieTbSPerMm * kDieToDieDepthMm;
+  const double die_to_die = e.dies > 1 || chiplets ? static_cast<double>(e.dies) * die_to_die_mm2 : 0;
 
-  e.blocks = {{"matrix", matrix},       {"vector", vector},   {"core_control", control},
-              {"core_sram", core_sram}, {"shared_sram", shared_sram}, {"hbm_phy", hbm_phy},
-              {"serdes", serdes},       {"host_io", host_io}};
+  e.blocks = {{"matrix", matrix},
+              {"vector", vector},
+              {"core_control", cores * a.core_control_mm2},
+              {"core_sram", sram_mm2(core_kib / 1024 * cores, a)},
+              {"shared_sram", sram_mm2(std::max(0.0, e.shared_sram_mib - io_sram_mib), a)}};
+  // On the I/O dies when the chip has them, else on the compute dies.
+  if (chiplets) e.blocks.push_back({"shared_sram", sram_mm2(io_sram_mib, io), true});
+  e.blocks.push_back({"hbm_phy", static_cast<double>(e.hbm_phys) * io.hbm_phy_mm2, chiplets});
+  e.blocks.push_back({"serdes", static_cast<double>(e.serdes_lanes) * io.serdes_lane_mm2, chiplets});
+  e.blocks.push_back({"host_io", kHostLanes * io.serdes_lane_mm2, chiplets});
   if (die_to_die > 0) e.blocks.push_back({"die_to_die", die_to_die});
-  double blocks = 0;
-  for (const AreaBlock& b : e.blocks) blocks += b.mm2;
-  e.total_mm2 = blocks / (1 - a.uncore_fraction);
-  e.blocks.push_back({"uncore", e.total_mm2 - blocks});
+  if (chiplets) e.blocks.push_back({"die_to_die", die_to_die, true});
+
+  double compute_blocks = 0, io_blocks_mm2 = 0;
+  for (const AreaBlock& b : e.blocks) (b.io_die ? io_blocks_mm2 : compute_blocks) += b.mm2;
+  e.total_mm2 = compute_blocks / (1 - a.uncore_fraction);
+  e.blocks.push_back({"uncore", e.total_mm2 - compute_blocks});
   e.per_die_mm2 = e.total_mm2 / static_cast<double>(e.dies);
+  if (chiplets) {
+    e.io_dies = chip.io_die.count;
+    e.io_total_mm2 = io_blocks_mm2 / (1 - io.uncore_fraction);
+    e.blocks.push_back({"uncore", e.io_total_mm2 - io_blocks_mm2, true});
+    e.io_per_die_mm2 = e.io_total_mm2 / static_cast<double>(e.io_dies);
+    e.io_reticle_mm2 = io_process->reticle_mm2;
+  }
   return e;
 }
 

@@ -21,8 +21,18 @@ double die_yield(double die_mm2, const spec::ProcessSpec& process) {
   return std::pow(1 + defects / process.yield_clustering, -process.yield_clustering);
 }
 
+namespace {
+
+std::string reticle_error(double die_mm2, std::string_view basis, double total_mm2, const spec::ProcessSpec& process) {
+  return "a " + format_number(std::round(die_mm2)) + " mm2 die (" + std::string(basis) + ") exceeds the " +
+         format_number(process.reticle_mm2) + " mm2 reticle of " + process.name + "; split the design into at least " +
+         format_number(std::ceil(total_mm2 / process.reticle_mm2)) + " dies";
+}
+
+}  // namespace
+
 Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec& process, double volume,
-                             std::optional<double> die_area_mm2) {
+                             std::optional<double> die_area_mm2, const spec::ProcessSpec* io_process) {
   UnitCost c;
   if (!(volume >= 1)) return Error("the volume must be at least 1 unit, got " + format_number(volume));
   if (die_area_mm2) {
@@ -31,7 +41,7 @@ Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec
   } else if (chip.die_area_mm2) {
     c.die_area_mm2 = *chip.die_area_mm2;
   } else if (process.has_area) {
-    Expected<AreaEstimate> area = estimate_area(chip, process);
+    Expected<AreaEstimate> area = estimate_area(chip, process, io_process);
     if (!area.ok()) return area.error();
     c.die_area_mm2 = area->per_die_mm2;
     c.die_area_basis = "modelled";
@@ -40,12 +50,34 @@ Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec
                  " has no area model; give one with --die-area-mm2");
   }
   if (!(c.die_area_mm2 > 0)) return Error("the die area must be positive, got " + format_number(c.die_area_mm2));
-  if (c.die_area_mm2 > process.reticle_mm2) {
-    const double total = c.die_area_mm2 * static_cast<double>(chip.die_count);
-    return Error("a " + format_number(std::round(c.die_area_mm2)) + " mm2 die (" + c.die_area_basis +
-                 ") exceeds the " + format_number(process.reticle_mm2) + " mm2 reticle of " + process.name +
-                 "; split the design into at least " + format_number(std::ceil(total / process.reticle_mm2)) +
-                 " dies (die_count)");
+  if (c.die_area_mm2 > process.reticle_mm2)
+    return Error(reticle_error(c.die_area_mm2, c.die_area_basis, c.die_area_mm2 * static_cast<double>(chip.die_count),
+                               process) +
+                 " (die_count)");
+  if (chip.has_io_die) {
+    if (!io_process)
+      return Error("chip " + chip.name + "'s I/O dies are on " + chip.io_die.process_node + ", which is not known");
+    c.io_dies = chip.io_die.count;
+    if (chip.io_die.area_mm2) {
+      c.io_die_area_mm2 = *chip.io_die.area_mm2;
+      c.io_die_area_basis = "published";
+    } else {
+      Expected<AreaEstimate> area = estimate_area(chip, process, io_process);
+      if (!area.ok()) return area.error();
+      c.io_die_area_mm2 = area->io_per_die_mm2;
+      c.io_die_area_basis = "modelled";
+    }
+    if (c.io_die_area_mm2 > io_process->reticle_mm2)
+      return Error(reticle_error(c.io_die_area_mm2, c.io_die_area_basis + " I/O",
+                                 c.io_die_area_mm2 * static_cast<double>(c.io_dies), *io_process) +
+                   " (io_die.count)");
+    c.io_yield = die_yield(c.io_die_area_mm2, *io_process);
+    const double good = gross_dies_per_wafer(c.io_die_area_mm2, *io_process) * c.io_yield;
+    if (good < 1)
+      return Error("fewer than one good " + format_number(c.io_die_area_mm2) + " mm2 I/O die per wafer on " +
+                   io_process->name);
+    c.io_good_die_usd = io_process->wafer_cost_usd / good;
+    c.io_dies_usd = c.io_good_die_usd * static_cast<double>(c.io_dies);
   }
   c.dies = chip.die_count;
   c.gross_dies_per_wafer = gross_dies_per_wafer(c.die_area_mm2, process);
@@ -57,11 +89,11 @@ Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec
   c.dies_usd = c.good_die_usd * static_cast<double>(c.dies);
   c.hbm_gib = chip.hbm.capacity_gib;
   c.hbm_usd = c.hbm_gib * process.packaging.hbm_usd_per_gib;
-  c.package_usd =
-      process.packaging.package_usd + process.packaging.package_usd_per_extra_die * static_cast<double>(c.dies - 1);
+  c.package_usd = process.packaging.package_usd +
+                  process.packaging.package_usd_per_extra_die * static_cast<double>(c.dies + c.io_dies - 1);
   c.test_assembly_usd = process.packaging.test_assembly_usd;
-  c.manufacturing_usd = c.dies_usd + c.hbm_usd + c.package_usd + c.test_assembly_usd;
-  c.mask_set_usd = process.mask_set_usd;
+  c.manufacturing_usd = c.dies_usd + c.io_dies_usd + c.hbm_usd + c.package_usd + c.test_assembly_usd;
+  c.mask_set_usd = process.mask_set_usd + (io_process && chip.has_io_die ? io_process->mask_set_usd : 0);
   c.design_usd = process.design_cost_usd;
   c.volume = volume;
   c.nre_per_unit_usd = (c.mask_set_usd + c.design_usd) / volume;

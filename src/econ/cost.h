@@ -26,15 +26,22 @@ struct UnitCost {
   double yield = 0;
   double good_dies_per_wafer = 0;
   double good_die_usd = 0;
+  // Chips with I/O dies (io_die), on their own process:
+  std::int64_t io_dies = 0;
+  double io_die_area_mm2 = 0;
+  std::string io_die_area_basis;
+  double io_yield = 0;
+  double io_good_die_usd = 0;
   // Per package:
-  double dies_usd = 0;
+  double dies_usd = 0;     // compute dies
+  double io_dies_usd = 0;  // I/O dies
   double hbm_gib = 0;
   double hbm_usd = 0;
   double package_usd = 0;
   double test_assembly_usd = 0;
-  double manufacturing_usd = 0;  // the sum of the four above
+  double manufacturing_usd = 0;  // dies, I/O dies, HBM, package, test and assembly
   // Amortised:
-  double mask_set_usd = 0;
+  double mask_set_usd = 0;  // the compute die's, plus the I/O die's
   double design_usd = 0;
   double volume = 0;
   double nre_per_unit_usd = 0;
@@ -44,7 +51,10 @@ struct UnitCost {
 // The die area: `die_area_mm2` when given, else the chip spec's published one, else the area model's.
 // Errors: no die area (none published and the process has no area model), a die larger than the
 // reticle (the message says how many dies the design needs), a volume below 1.
+// `io_process`: the process of the chip's I/O dies, needed when it has them (their own wafers, yield and
+// mask set; the package pays for each die beyond the first).
 Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec& process, double volume,
-                             std::optional<double> die_area_mm2 = std::nullopt);
+                             std::optional<double> die_area_mm2 = std::nullopt,
+                             const spec::ProcessSpec* io_process = nullptr);
 
 }  // namespace xpusim::econ

@@ -124,6 +124,16 @@ void ChipLinks::describe(SpecVisitor& v) {
            lane_gbps);
 }
 
+void IoDie::describe(SpecVisitor& v) {
+  v.integer(Field("count", "I/O dies in the package").positive(64), count);
+  v.choice(Field("process_node", "Foundry process of the I/O dies"), process_node, kProcessNodes);
+  v.number(Field("shared_sram_mib", "Shared SRAM on the I/O dies (default: all of shared_sram)", "MiB")
+               .optional()
+               .between(0, 1e6),
+           shared_sram_mib);
+  v.number(Field("area_mm2", "Area of one I/O die", "mm2").optional().positive(858), area_mm2);
+}
+
 void OnDie::describe(SpecVisitor& v) {
   v.integer(Field("cores", "Cores on the die, with those disabled for yield").optional().positive(1 << 20), cores);
   v.integer(Field("hbm_phys", "HBM stack interfaces on the die, used or not").optional().between(0, 32), hbm_phys);
@@ -161,6 +171,8 @@ void ChipSpec::describe(SpecVisitor& v) {
                     has_efficiency);
   v.optional_object(Field("on_die", "Units built on the die, including those disabled for yield (area model)").optional(),
                     on_die, has_on_die);
+  v.optional_object(Field("io_die", "I/O dies holding the HBM PHYs, SerDes, host I/O and shared SRAM").optional(), io_die,
+                    has_io_die);
   v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
 }
 
@@ -205,6 +217,15 @@ double ChipSpec::link_bandwidth_gb_s_bidirectional() const {
 }
 
 void check_chip(const ChipSpec& chip, const Document& doc, Diagnostics& out) {
+  if (chip.has_io_die && chip.io_die.shared_sram_mib) {
+    double shared = 0;
+    for (const SharedSram& level : chip.shared_sram) shared += level.capacity_mib;
+    if (*chip.io_die.shared_sram_mib > shared)
+      out.error(doc.where("io_die.shared_sram_mib"), "io_die.shared_sram_mib",
+                "the I/O dies hold " + format_number(*chip.io_die.shared_sram_mib) + " MiB of shared SRAM, but the chip has " +
+                    format_number(shared) + " MiB",
+                "at most the sum of shared_sram");
+  }
   for (const auto& [dtype, published] : chip.peak_tflops) {
     const std::string path = "peak_tflops." + dtype;
     const double derived = chip.derived_peak_tflops(dtype);

@@ -83,6 +83,17 @@ struct ChipLinks final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
+// I/O dies under or beside the compute dies (MI300X: 8 N5 compute dies on 4 N6 I/O dies): they hold
+// the HBM PHYs, the chip-to-chip SerDes, the host interface and `shared_sram_mib` of the shared SRAM,
+// on their own, usually older, process.
+struct IoDie final : SpecObject {
+  std::int64_t count = 1;
+  std::string process_node;
+  std::optional<double> shared_sram_mib;  // default: all of the chip's shared SRAM
+  std::optional<double> area_mm2;         // per I/O die, when published
+  void describe(SpecVisitor& v) override;
+};
+
 // Units built on the die, including those fused off to raise yield (H100 enables 132 of GH100's 144
 // SMs): the area model counts these, the performance model the enabled ones. Default: as enabled.
 struct OnDie final : SpecObject {
@@ -124,6 +135,8 @@ struct ChipSpec final : SpecObject {
   ChipEfficiency efficiency;
   bool has_on_die = false;
   OnDie on_die;
+  bool has_io_die = false;
+  IoDie io_die;
   Sources sources;
   void describe(SpecVisitor& v) override;
 

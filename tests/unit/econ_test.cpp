@@ -160,6 +160,43 @@ TEST(Area, MultiDieDesignsPayForTheirDieToDieLinksAndTheReticleBinds) {
       << c.error().to_string();
 }
 
+TEST(Area, IoDiesTakeTheIoOnTheirOwnProcess) {
+  // MI300X: 8 N5 compute dies (XCDs) on 4 N6 I/O dies holding the 256 MiB Infinity Cache, the 8 HBM3
+  // PHYs, the links and PCIe. By hand, XCDs: matrix 304 x 4 x 256 x 442e-6 = 137.59, vector 38,912
+  // lanes x 3.961 x 442e-6 = 68.13, control 304 x 0.88 = 267.52, LDS 19 MiB -> 12.92, L2 32 MiB ->
+  // 21.77, die-to-die 8 x 5.3 / 1.3 = 32.62: 540.55 / 0.519 = 1,041.5 mm2, 130.2 per die. I/O dies (N6,
+  // N7's figures): 256 MiB -> 223.87, HBM 76, links 18.9, PCIe 7.2, die-to-die 32.62: 358.59 / 0.519 =
+  // 690.9 mm2, 172.7 per die.
+  const auto& mi300x = find<spec::ChipSpec>(spec::Kind::chip, "mi300x");
+  const auto& n5 = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n5");
+  const auto& n6 = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n6");
+  const Expected<AreaEstimate> e = estimate_area(mi300x, n5, &n6);
+  ASSERT_TRUE(e.ok()) << e.error().to_string();
+  EXPECT_NEAR(e->total_mm2, 540.55 / 0.519, 0.1);
+  EXPECT_NEAR(e->per_die_mm2, 130.2, 0.05);
+  EXPECT_EQ(e->io_dies, 4);
+  EXPECT_NEAR(e->io_total_mm2, 358.59 / 0.519, 0.1);
+  EXPECT_NEAR(e->io_per_die_mm2, 172.7, 0.05);
+  double io_sram = 0, compute_sram = 0;
+  for (const AreaBlock& b : e->blocks)
+    if (b.name == "shared_sram") (b.io_die ? io_sram : compute_sram) += b.mm2;
+  EXPECT_NEAR(io_sram, 223.87, 0.01);
+  EXPECT_NEAR(compute_sram, 21.77, 0.01);
+  // Without the I/O dies' process the model cannot place them.
+  EXPECT_EQ(estimate_area(mi300x, n5).error().to_string(),
+            "error: chip mi300x's I/O dies are on tsmc-n6, which is not known");
+  // The unit cost pays for 4 N6 dies on N6 wafers, their mask set, and 11 dies beyond the first.
+  const Expected<UnitCost> c = unit_cost(mi300x, n5, 1e5, std::nullopt, &n6);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->io_dies, 4);
+  EXPECT_EQ(c->io_die_area_basis, "modelled");
+  EXPECT_NEAR(c->io_yield, die_yield(c->io_die_area_mm2, n6), 1e-12);
+  EXPECT_NEAR(c->io_dies_usd, 4 * 9346 / (gross_dies_per_wafer(c->io_die_area_mm2, n6) * c->io_yield), 1e-6);
+  EXPECT_DOUBLE_EQ(c->mask_set_usd, 20e6 + 10e6);
+  EXPECT_DOUBLE_EQ(c->package_usd, 750 + 11 * 352);
+  EXPECT_NEAR(c->manufacturing_usd, c->dies_usd + c->io_dies_usd + c->hbm_usd + c->package_usd + 920, 1e-9);
+}
+
 TEST(Area, ModelNeedsTheProcessAreaBlock) {
   spec::ProcessSpec p = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n7");
   p.has_area = false;

@@ -67,9 +67,12 @@ int run_cost(const Context& context, const CostArgs& args) {
     return kExitBadInput;
   }
   const spec::Document* process_doc = inputs.resolve(spec::Kind::process, process_name);
-  if (!inputs.checked_ok() || !process_doc) return kExitBadInput;
+  const spec::Document* io_process_doc =
+      chip.has_io_die ? inputs.resolve(spec::Kind::process, chip.io_die.process_node) : nullptr;
+  if (!inputs.checked_ok() || !process_doc || (chip.has_io_die && !io_process_doc)) return kExitBadInput;
   const auto& process = std::get<spec::ProcessSpec>(process_doc->spec);
-  const Expected<econ::UnitCost> cost = econ::unit_cost(chip, process, args.volume, args.die_area_mm2);
+  const spec::ProcessSpec* io_process = io_process_doc ? &std::get<spec::ProcessSpec>(io_process_doc->spec) : nullptr;
+  const Expected<econ::UnitCost> cost = econ::unit_cost(chip, process, args.volume, args.die_area_mm2, io_process);
   if (!cost.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", cost.error().to_string().c_str());
     return kExitBadInput;
@@ -77,7 +80,7 @@ int run_cost(const Context& context, const CostArgs& args) {
   const econ::UnitCost& c = *cost;
   std::optional<econ::AreaEstimate> area;
   if (process.has_area) {
-    Expected<econ::AreaEstimate> a = econ::estimate_area(chip, process);
+    Expected<econ::AreaEstimate> a = econ::estimate_area(chip, process, io_process);
     if (a.ok()) area = std::move(*a);
   }
   const econ::Activity peak = peak_activity(chip);
@@ -97,7 +100,15 @@ int run_cost(const Context& context, const CostArgs& args) {
                   {"yield", c.yield},
                   {"good_per_wafer", c.good_dies_per_wafer},
                   {"good_die_usd", c.good_die_usd}};
+    if (c.io_dies > 0)
+      out["io_die"] = {{"process", io_process->name},
+                       {"area_mm2", c.io_die_area_mm2},
+                       {"area_basis", c.io_die_area_basis},
+                       {"count", c.io_dies},
+                       {"yield", c.io_yield},
+                       {"good_die_usd", c.io_good_die_usd}};
     out["unit_usd"] = {{"dies", c.dies_usd},
+                       {"io_dies", c.io_dies_usd},
                        {"hbm", c.hbm_usd},
                        {"package", c.package_usd},
                        {"test_assembly", c.test_assembly_usd},
@@ -109,13 +120,20 @@ int run_cost(const Context& context, const CostArgs& args) {
     out["tdp_w"] = chip.tdp_w;
     if (area) {
       Json blocks = Json::object();
-      for (const econ::AreaBlock& b : area->blocks) blocks[b.name] = b.mm2;
+      Json io_blocks = Json::object();
+      for (const econ::AreaBlock& b : area->blocks) (b.io_die ? io_blocks : blocks)[b.name] = b.mm2;
       out["area_model"] = {{"blocks_mm2", std::move(blocks)},
                            {"total_mm2", area->total_mm2},
                            {"per_die_mm2", area->per_die_mm2},
                            {"reticle_mm2", area->reticle_mm2},
                            {"fits_reticle", area->per_die_mm2 <= area->reticle_mm2},
                            {"published_mm2", chip.die_area_mm2 ? Json(*chip.die_area_mm2) : Json(nullptr)}};
+      if (area->io_dies > 0)
+        out["area_model"]["io_die"] = {{"blocks_mm2", std::move(io_blocks)},
+                                       {"total_mm2", area->io_total_mm2},
+                                       {"per_die_mm2", area->io_per_die_mm2},
+                                       {"reticle_mm2", area->io_reticle_mm2},
+                                       {"fits_reticle", area->io_per_die_mm2 <= area->io_reticle_mm2}};
     }
     if (power)
       out["peak_power_w"] = {{"dtype", peak_dtype(peak)},
@@ -143,6 +161,11 @@ int run_cost(const Context& context, const CostArgs& args) {
               usd(c.good_die_usd).c_str(), usd(process.wafer_cost_usd).c_str());
   std::printf("manufacturing cost per package\n");
   std::printf("  compute dies        %10s\n", usd(c.dies_usd).c_str());
+  if (c.io_dies > 0)
+    std::printf("  I/O dies            %10s  (%lld x %s mm2 %s on %s, %.1f%% yield, %s each)\n",
+                usd(c.io_dies_usd).c_str(), static_cast<long long>(c.io_dies),
+                format_significant(c.io_die_area_mm2, 4).c_str(), c.io_die_area_basis.c_str(), io_process->name.c_str(),
+                100 * c.io_yield, usd(c.io_good_die_usd).c_str());
   std::printf("  HBM                 %10s  (%s GiB at %s/GiB)\n", usd(c.hbm_usd).c_str(), format_number(c.hbm_gib).c_str(),
               usd(process.packaging.hbm_usd_per_gib).c_str());
   std::printf("  package             %10s\n", usd(c.package_usd).c_str());
@@ -155,8 +178,10 @@ int run_cost(const Context& context, const CostArgs& args) {
   if (area) {
     std::printf("\ndie area model on %s, as built%s\n", process.name.c_str(),
                 chip.has_on_die ? " (with the units disabled for yield)" : "");
+    if (area->io_dies > 0) std::printf("compute dies:\n");
     for (const econ::AreaBlock& b : area->blocks)
-      std::printf("  %-18s %8.1f mm2  %5.1f%%\n", b.name.c_str(), b.mm2, 100 * b.mm2 / area->total_mm2);
+      if (!b.io_die)
+        std::printf("  %-18s %8.1f mm2  %5.1f%%\n", b.name.c_str(), b.mm2, 100 * b.mm2 / area->total_mm2);
     std::printf("  %-18s %8.1f mm2", "total", area->total_mm2);
     if (area->dies > 1) std::printf(", %.1f mm2 per die", area->per_die_mm2);
     if (chip.die_area_mm2)
@@ -166,6 +191,17 @@ int run_cost(const Context& context, const CostArgs& args) {
     if (area->per_die_mm2 > area->reticle_mm2)
       std::printf("  over the %s mm2 reticle: needs at least %s dies\n", format_number(area->reticle_mm2).c_str(),
                   format_number(std::ceil(area->total_mm2 / area->reticle_mm2)).c_str());
+    if (area->io_dies > 0) {
+      std::printf("I/O dies on %s:\n", io_process->name.c_str());
+      for (const econ::AreaBlock& b : area->blocks)
+        if (b.io_die)
+          std::printf("  %-18s %8.1f mm2  %5.1f%%\n", b.name.c_str(), b.mm2, 100 * b.mm2 / area->io_total_mm2);
+      std::printf("  %-18s %8.1f mm2, %.1f mm2 per die", "total", area->io_total_mm2, area->io_per_die_mm2);
+      if (chip.io_die.area_mm2)
+        std::printf("  (published %s mm2 per die: %+.1f%%)", format_number(*chip.io_die.area_mm2).c_str(),
+                    100 * (area->io_per_die_mm2 / *chip.io_die.area_mm2 - 1));
+      std::printf("\n");
+    }
   }
   std::printf("\npower                 %s W TDP\n", format_number(chip.tdp_w).c_str());
   if (power) {
