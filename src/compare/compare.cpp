@@ -94,19 +94,16 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
   // Average power from the work the chips do, when their process has an energy model: the chips at
   // their modelled power, the rest of the system (hosts, NICs, fans) at its nameplate share. A chip
   // that would exceed its TDP is slowed to fit, and so is the system's throughput.
-  const auto* process = find<spec::ProcessSpec>(specs, spec::Kind::process, chip.process_node);
-  if (process && process->has_energy && row.activity.seconds > 0) {
-    if (Expected<econ::PowerEstimate> p = econ::average_power(chip, *process, row.activity); p.ok()) {
-      row.chip_power = *p;
-      row.power_w = chips * p->total_w() + std::max(0.0, row.max_power_w - chips * chip.tdp_w);
-      row.power_basis = "modelled: chips at their average power on the workload (" + process->name +
-                        " energy model), the rest of the system at its nameplate share";
-      if (p->slowdown > 1) {
-        row.tokens_per_s /= p->slowdown;
-        row.run_hours *= p->slowdown;
-        row.best.tpot_s *= p->slowdown;
-        row.best.ttft_s *= p->slowdown;
-      }
+  if (row.activity.seconds > 0) row.chip_power = econ::chip_power(specs, chip, row.activity);
+  if (const std::optional<econ::PowerEstimate>& p = row.chip_power) {
+    row.power_w = chips * p->total_w() + std::max(0.0, row.max_power_w - chips * chip.tdp_w);
+    row.power_basis = "modelled: chips at their average power on the workload (" + chip.process_node +
+                      " energy model), the rest of the system at its nameplate share";
+    if (p->slowdown > 1) {
+      row.tokens_per_s /= p->slowdown;
+      row.run_hours *= p->slowdown;
+      row.best.tpot_s *= p->slowdown;
+      row.best.ttft_s *= p->slowdown;
     }
   }
   row.tokens_per_joule = row.tokens_per_s / row.power_w;
@@ -127,16 +124,14 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
     }
   }
   // The scale-out fabric each system plugs into: bought with the system either way.
-  if (system.has_scale_out && datacenter.switch_usd_per_gbps && datacenter.optics_usd_per_gbps) {
-    const double tiers = static_cast<double>(datacenter.fabric_tiers);
-    const double gbps = static_cast<double>(system.scale_out.nic_count) * system.scale_out.nic_gbps;
-    row.network_capex_usd =
-        gbps * ((2 * tiers - 1) * *datacenter.switch_usd_per_gbps + 2 * tiers * *datacenter.optics_usd_per_gbps);
-  }
+  if (system.has_scale_out)
+    row.network_capex_usd = econ::scale_out_capex_usd(
+        static_cast<double>(system.scale_out.nic_count) * system.scale_out.nic_gbps, datacenter);
   if (system.price_usd) {
     row.capex_usd = *system.price_usd + row.network_capex_usd;
     row.capex_basis = "the system's price_usd + its scale-out ports and optics";
   } else if (row.custom) {
+    const auto* process = find<spec::ProcessSpec>(specs, spec::Kind::process, chip.process_node);
     if (!process) {
       row.problem = "no process spec for " + chip.process_node;
     } else if (Expected<econ::UnitCost> cost =
@@ -178,8 +173,7 @@ void add_break_even(Comparison& out, const spec::DatacenterSpec& datacenter) {
     for (const SystemRow& bought : out.rows) {
       if (bought.custom || !bought.usd_per_mtoken) continue;
       const double target_capex =
-          econ::capex_at(*bought.usd_per_mtoken * custom.tokens_per_s * 3600 / 1e6, custom.power_w,
-                         custom.max_power_w, datacenter);
+          econ::capex_at(*bought.usd_per_mtoken * mtokens_per_hour, custom.power_w, custom.max_power_w, datacenter);
       const double room = target_capex - fixed;  // what the NRE share may add over the whole system
       BreakEven be{bought.system, std::nullopt};
       if (room > 0) be.volume = static_cast<double>(custom.chips) * nre / room;

@@ -55,9 +55,8 @@ Expected<AreaEstimate> estimate_area(const spec::ChipSpec& chip, const spec::Pro
   e.reticle_mm2 = process.reticle_mm2;
   e.cores = chip.has_on_die && chip.on_die.cores ? *chip.on_die.cores : chip.cores.count;
   e.hbm_phys = chip.has_on_die && chip.on_die.hbm_phys ? *chip.on_die.hbm_phys : chip.hbm.stacks;
-  double shared_mib = 0;
-  for (const spec::SharedSram& level : chip.shared_sram) shared_mib += level.capacity_mib;
-  e.shared_sram_mib = chip.has_on_die && chip.on_die.shared_sram_mib ? *chip.on_die.shared_sram_mib : shared_mib;
+  e.shared_sram_mib =
+      chip.has_on_die && chip.on_die.shared_sram_mib ? *chip.on_die.shared_sram_mib : chip.shared_sram_mib();
   const double io_sram_mib = chiplets ? chip.io_die.shared_sram_mib.value_or(e.shared_sram_mib) : 0;
   const double cores = static_cast<double>(e.cores);
 
@@ -73,8 +72,6 @@ Expected<AreaEstimate> estimate_area(const spec::ChipSpec& chip, const spec::Pro
   auto sram_mm2 = [](double mib, const spec::ProcessArea& on) {
     return mib_to_mbit(mib) / (1 / on.sram_bitcell_um2 * on.sram_array_efficiency);
   };
-  double core_kib = 0;
-  for (const spec::CoreSram& level : chip.cores.sram) core_kib += level.capacity_kib;
   if (chip.has_links)
     e.serdes_lanes = chip.links.count * static_cast<std::int64_t>(std::ceil(
                                             chip.links.bandwidth_gb_s_per_direction * 8 / chip.links.lane_gbps - 1e-9));
@@ -85,7 +82,7 @@ Expected<AreaEstimate> estimate_area(const spec::ChipSpec& chip, const spec::Pro
   e.blocks = {{"matrix", matrix},
               {"vector", vector},
               {"core_control", cores * a.core_control_mm2},
-              {"core_sram", sram_mm2(core_kib / 1024 * cores, a)},
+              {"core_sram", sram_mm2(chip.core_sram_kib() / 1024 * cores, a)},
               {"shared_sram", sram_mm2(std::max(0.0, e.shared_sram_mib - io_sram_mib), a)}};
   // On the I/O dies when the chip has them, else on the compute dies.
   if (chiplets) e.blocks.push_back({"shared_sram", sram_mm2(io_sram_mib, io), true});

@@ -23,10 +23,28 @@ double die_yield(double die_mm2, const spec::ProcessSpec& process) {
 
 namespace {
 
-std::string reticle_error(double die_mm2, std::string_view basis, double total_mm2, const spec::ProcessSpec& process) {
-  return "a " + format_number(std::round(die_mm2)) + " mm2 die (" + std::string(basis) + ") exceeds the " +
-         format_number(process.reticle_mm2) + " mm2 reticle of " + process.name + "; split the design into at least " +
-         format_number(std::ceil(total_mm2 / process.reticle_mm2)) + " dies";
+// Dies of one kind on their process: within the reticle, how many come good off a wafer, and at what
+// price. `what` names them in errors ("die", "I/O die"); `count_field` is the field that splits them.
+struct DieCost {
+  double gross_per_wafer = 0, yield = 0, good_per_wafer = 0, good_die_usd = 0;
+};
+Expected<DieCost> die_cost(double die_mm2, std::int64_t count, std::string_view basis, std::string_view what,
+                           std::string_view count_field, const spec::ProcessSpec& process) {
+  if (die_mm2 > process.reticle_mm2)
+    return Error("a " + format_number(std::round(die_mm2)) + " mm2 " + std::string(what) + " (" + std::string(basis) +
+                 ") exceeds the " + format_number(process.reticle_mm2) + " mm2 reticle of " + process.name +
+                 "; split the design into at least " +
+                 format_number(std::ceil(die_mm2 * static_cast<double>(count) / process.reticle_mm2)) + " dies (" +
+                 std::string(count_field) + ")");
+  DieCost d;
+  d.gross_per_wafer = gross_dies_per_wafer(die_mm2, process);
+  d.yield = die_yield(die_mm2, process);
+  d.good_per_wafer = d.gross_per_wafer * d.yield;
+  if (d.good_per_wafer < 1)
+    return Error("fewer than one good " + format_number(die_mm2) + " mm2 " + std::string(what) + " per wafer on " +
+                 process.name);
+  d.good_die_usd = process.wafer_cost_usd / d.good_per_wafer;
+  return d;
 }
 
 }  // namespace
@@ -35,65 +53,66 @@ Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec
                              std::optional<double> die_area_mm2, const spec::ProcessSpec* io_process) {
   UnitCost c;
   if (!(volume >= 1)) return Error("the volume must be at least 1 unit, got " + format_number(volume));
+  if (chip.has_io_die && !io_process)
+    return Error("chip " + chip.name + "'s I/O dies are on " + chip.io_die.process_node + ", which is not known");
+  // The area model, run at most once, for whichever dies have no published or given area.
+  std::optional<AreaEstimate> modelled;
+  auto model = [&]() -> Expected<const AreaEstimate*> {
+    if (!modelled) {
+      Expected<AreaEstimate> area = estimate_area(chip, process, io_process);
+      if (!area.ok()) return area.error();
+      modelled = std::move(*area);
+    }
+    return &*modelled;
+  };
   if (die_area_mm2) {
     c.die_area_mm2 = *die_area_mm2;
     c.die_area_basis = "given";
   } else if (chip.die_area_mm2) {
     c.die_area_mm2 = *chip.die_area_mm2;
   } else if (process.has_area) {
-    Expected<AreaEstimate> area = estimate_area(chip, process, io_process);
+    Expected<const AreaEstimate*> area = model();
     if (!area.ok()) return area.error();
-    c.die_area_mm2 = area->per_die_mm2;
+    c.die_area_mm2 = (*area)->per_die_mm2;
     c.die_area_basis = "modelled";
   } else {
     return Error("chip " + chip.name + " has no die_area_mm2 (not published) and process " + process.name +
                  " has no area model; give one with --die-area-mm2");
   }
   if (!(c.die_area_mm2 > 0)) return Error("the die area must be positive, got " + format_number(c.die_area_mm2));
-  if (c.die_area_mm2 > process.reticle_mm2)
-    return Error(reticle_error(c.die_area_mm2, c.die_area_basis, c.die_area_mm2 * static_cast<double>(chip.die_count),
-                               process) +
-                 " (die_count)");
+  c.dies = chip.die_count;
+  Expected<DieCost> compute = die_cost(c.die_area_mm2, c.dies, c.die_area_basis, "die", "die_count", process);
+  if (!compute.ok()) return compute.error();
+  c.gross_dies_per_wafer = compute->gross_per_wafer;
+  c.yield = compute->yield;
+  c.good_dies_per_wafer = compute->good_per_wafer;
+  c.good_die_usd = compute->good_die_usd;
+  c.dies_usd = c.good_die_usd * static_cast<double>(c.dies);
   if (chip.has_io_die) {
-    if (!io_process)
-      return Error("chip " + chip.name + "'s I/O dies are on " + chip.io_die.process_node + ", which is not known");
     c.io_dies = chip.io_die.count;
     if (chip.io_die.area_mm2) {
       c.io_die_area_mm2 = *chip.io_die.area_mm2;
       c.io_die_area_basis = "published";
     } else {
-      Expected<AreaEstimate> area = estimate_area(chip, process, io_process);
+      Expected<const AreaEstimate*> area = model();
       if (!area.ok()) return area.error();
-      c.io_die_area_mm2 = area->io_per_die_mm2;
+      c.io_die_area_mm2 = (*area)->io_per_die_mm2;
       c.io_die_area_basis = "modelled";
     }
-    if (c.io_die_area_mm2 > io_process->reticle_mm2)
-      return Error(reticle_error(c.io_die_area_mm2, c.io_die_area_basis + " I/O",
-                                 c.io_die_area_mm2 * static_cast<double>(c.io_dies), *io_process) +
-                   " (io_die.count)");
-    c.io_yield = die_yield(c.io_die_area_mm2, *io_process);
-    const double good = gross_dies_per_wafer(c.io_die_area_mm2, *io_process) * c.io_yield;
-    if (good < 1)
-      return Error("fewer than one good " + format_number(c.io_die_area_mm2) + " mm2 I/O die per wafer on " +
-                   io_process->name);
-    c.io_good_die_usd = io_process->wafer_cost_usd / good;
+    Expected<DieCost> io =
+        die_cost(c.io_die_area_mm2, c.io_dies, c.io_die_area_basis, "I/O die", "io_die.count", *io_process);
+    if (!io.ok()) return io.error();
+    c.io_yield = io->yield;
+    c.io_good_die_usd = io->good_die_usd;
     c.io_dies_usd = c.io_good_die_usd * static_cast<double>(c.io_dies);
   }
-  c.dies = chip.die_count;
-  c.gross_dies_per_wafer = gross_dies_per_wafer(c.die_area_mm2, process);
-  c.yield = die_yield(c.die_area_mm2, process);
-  c.good_dies_per_wafer = c.gross_dies_per_wafer * c.yield;
-  if (c.good_dies_per_wafer < 1)
-    return Error("fewer than one good " + format_number(c.die_area_mm2) + " mm2 die per wafer on " + process.name);
-  c.good_die_usd = process.wafer_cost_usd / c.good_dies_per_wafer;
-  c.dies_usd = c.good_die_usd * static_cast<double>(c.dies);
   c.hbm_gib = chip.hbm.capacity_gib;
   c.hbm_usd = c.hbm_gib * process.packaging.hbm_usd_per_gib;
   c.package_usd = process.packaging.package_usd +
                   process.packaging.package_usd_per_extra_die * static_cast<double>(c.dies + c.io_dies - 1);
   c.test_assembly_usd = process.packaging.test_assembly_usd;
   c.manufacturing_usd = c.dies_usd + c.io_dies_usd + c.hbm_usd + c.package_usd + c.test_assembly_usd;
-  c.mask_set_usd = process.mask_set_usd + (io_process && chip.has_io_die ? io_process->mask_set_usd : 0);
+  c.mask_set_usd = process.mask_set_usd + (chip.has_io_die ? io_process->mask_set_usd : 0);
   c.design_usd = process.design_cost_usd;
   c.volume = volume;
   c.nre_per_unit_usd = (c.mask_set_usd + c.design_usd) / volume;

@@ -86,4 +86,13 @@ Expected<PowerEstimate> average_power(const spec::ChipSpec& chip, const spec::Pr
   return p;
 }
 
+std::optional<PowerEstimate> chip_power(const spec::SpecResolver& specs, const spec::ChipSpec& chip,
+                                        const Activity& activity) {
+  const spec::Document* doc = specs.find(spec::Kind::process, chip.process_node);
+  if (!doc) return std::nullopt;
+  Expected<PowerEstimate> p = average_power(chip, std::get<spec::ProcessSpec>(doc->spec), activity);
+  if (!p.ok()) return std::nullopt;
+  return *p;
+}
+
 }  // namespace xpusim::econ

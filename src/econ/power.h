@@ -6,9 +6,11 @@
 
 #include <array>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include "ir/dtype.h"
+#include "spec/document.h"
 #include "spec/specs.h"
 #include "support/expected.h"
 
@@ -46,5 +48,10 @@ double sram_bytes(const spec::ChipSpec& chip, const Activity& activity);
 // Errors: the process has no `energy:` block, or no MAC energy for a dtype the activity uses.
 Expected<PowerEstimate> average_power(const spec::ChipSpec& chip, const spec::ProcessSpec& process,
                                       const Activity& activity);
+
+// The same on the chip's own process (process_node, looked up in `specs`); none when the process is
+// not known, has no energy model, or cannot price the activity.
+std::optional<PowerEstimate> chip_power(const spec::SpecResolver& specs, const spec::ChipSpec& chip,
+                                        const Activity& activity);
 
 }  // namespace xpusim::econ

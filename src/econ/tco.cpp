@@ -20,4 +20,10 @@ double capex_at(double usd_per_hour, double average_power_w, double max_power_w,
   return (usd_per_hour - power_only.total_usd_per_hour()) / per_capex_usd;
 }
 
+double scale_out_capex_usd(double endpoint_gbps, const spec::DatacenterSpec& dc) {
+  if (!dc.switch_usd_per_gbps || !dc.optics_usd_per_gbps) return 0;
+  const double tiers = static_cast<double>(dc.fabric_tiers);
+  return endpoint_gbps * ((2 * tiers - 1) * *dc.switch_usd_per_gbps + 2 * tiers * *dc.optics_usd_per_gbps);
+}
+
 }  // namespace xpusim::econ

@@ -78,8 +78,8 @@ ChipModel::ChipModel(const spec::ChipSpec& chip) : chip_(&chip) {
   hbm_bytes_per_s_ = chip.hbm.bandwidth_tb_s * 1e12 * e.hbm;
   vector_flops_ = chip.derived_peak_tflops("fp32") * 1e12 * e.vector;
   overhead_s_ = e.kernel_overhead_us * 1e-6;
-  for (const auto& level : chip.cores.sram) core_sram_bytes_ += level.capacity_kib * 1024;
-  for (const auto& level : chip.shared_sram) onchip_bytes_ += level.capacity_mib * 1024 * 1024;
+  core_sram_bytes_ = chip.core_sram_kib() * 1024;
+  onchip_bytes_ = chip.shared_sram_mib() * 1024 * 1024;
   if (onchip_bytes_ == 0) onchip_bytes_ = core_sram_bytes_ * static_cast<double>(chip.cores.count);
 }
 
@@ -100,7 +100,7 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
   const ir::Tensor& b = graph.tensor(op.inputs[1]);
   const ir::Tensor& c = graph.tensor(op.outputs[0]);
   const MatmulDims d = matmul_dims(graph, op);
-  const ir::DType dtype = op.attrs.compute_dtype.value_or(a.dtype);
+  const ir::DType dtype = matrix_dtype(graph, op);
   const double in_bytes = ir::dtype_bytes(dtype);
   const double peak = matmul_peak_flops(dtype) * matmul_efficiency(dtype);
   const auto& unit = chip_->cores.matrix_unit;
@@ -259,7 +259,7 @@ Expected<OpTime> ChipModel::time_op(const ir::Graph& graph, const ir::Op& op, co
     case OpKind::matmul:
     case OpKind::attention:
     case OpKind::attention_backward: {
-      const ir::DType dtype = op.attrs.compute_dtype.value_or(graph.tensor(op.inputs[0]).dtype);
+      const ir::DType dtype = matrix_dtype(graph, op);
       if (!supports(dtype))
         return Error("chip " + chip_->name + " has no " + std::string(ir::dtype_compute_key(dtype)) +
                      " matrix units (it computes " +
@@ -341,9 +341,9 @@ Expected<GraphTime> evaluate(const ChipModel& model, const ir::Graph& graph, con
     econ::Activity& a = result.activity;
     a.hbm_bytes += time.hbm_bytes * repeat;
     a.link_bytes += time.link_bytes * repeat;
-    if (op.kind == OpKind::matmul || op.kind == OpKind::attention || op.kind == OpKind::attention_backward) {
-      const ir::DType dtype = op.attrs.compute_dtype.value_or(graph.tensor(op.inputs[0]).dtype);
-      a.matrix_flops[static_cast<std::size_t>(dtype)] += time.flops * repeat;
+    const TimeCategory category = time_category(op.kind);
+    if (category == TimeCategory::matmul || category == TimeCategory::attention) {
+      a.matrix_flops[static_cast<std::size_t>(matrix_dtype(graph, op))] += time.flops * repeat;
     } else {
       a.vector_flops += time.flops * repeat;  // pointwise work, and the reductions of collectives
     }

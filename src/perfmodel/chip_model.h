@@ -80,6 +80,12 @@ class ChipModel {
   double core_sram_bytes_ = 0;  // per core
 };
 
+// The dtype a matmul or attention op computes in: its compute_dtype (a GEMM run in fp8 on bf16
+// tensors), else its first input's.
+inline ir::DType matrix_dtype(const ir::Graph& graph, const ir::Op& op) {
+  return op.attrs.compute_dtype.value_or(graph.tensor(op.inputs[0]).dtype);
+}
+
 // Where an op's time goes, for breakdowns: the matrix units, fused attention, the vector units,
 // memory-only movement (embedding, permute) or the network.
 enum class TimeCategory : unsigned char { matmul, attention, vector, memory, collective };

@@ -205,11 +205,20 @@ double ChipSpec::derived_peak_tflops(std::string_view dtype) const {
   return peak;
 }
 
-double ChipSpec::total_sram_mib() const {
+double ChipSpec::core_sram_kib() const {
+  double kib = 0;
+  for (const CoreSram& level : cores.sram) kib += level.capacity_kib;
+  return kib;
+}
+
+double ChipSpec::shared_sram_mib() const {
   double mib = 0;
-  for (const CoreSram& level : cores.sram) mib += level.capacity_kib / 1024.0 * static_cast<double>(cores.count);
   for (const SharedSram& level : shared_sram) mib += level.capacity_mib;
   return mib;
+}
+
+double ChipSpec::total_sram_mib() const {
+  return core_sram_kib() / 1024.0 * static_cast<double>(cores.count) + shared_sram_mib();
 }
 
 double ChipSpec::link_bandwidth_gb_s_bidirectional() const {
@@ -218,8 +227,7 @@ double ChipSpec::link_bandwidth_gb_s_bidirectional() const {
 
 void check_chip(const ChipSpec& chip, const Document& doc, Diagnostics& out) {
   if (chip.has_io_die && chip.io_die.shared_sram_mib) {
-    double shared = 0;
-    for (const SharedSram& level : chip.shared_sram) shared += level.capacity_mib;
+    const double shared = chip.shared_sram_mib();
     if (*chip.io_die.shared_sram_mib > shared)
       out.error(doc.where("io_die.shared_sram_mib"), "io_die.shared_sram_mib",
                 "the I/O dies hold " + format_number(*chip.io_die.shared_sram_mib) + " MiB of shared SRAM, but the chip has " +
@@ -270,9 +278,7 @@ void check_chip(const ChipSpec& chip, const Document& doc, Diagnostics& out) {
   if (chip.die_area_mm2) {
     const double area = *chip.die_area_mm2 * static_cast<double>(chip.die_count);
     const double max_sram_mib = area * kMaxSramMibPerMm2;
-    double core_mib = 0;
-    for (const CoreSram& level : chip.cores.sram)
-      core_mib += level.capacity_kib / 1024.0 * static_cast<double>(chip.cores.count);
+    const double core_mib = chip.core_sram_kib() / 1024.0 * static_cast<double>(chip.cores.count);
     // Blame the level that tips the total over: the cores' own SRAM if it alone is too much.
     const std::string path = core_mib > max_sram_mib || chip.shared_sram.empty() ? "cores.sram" : "shared_sram";
     if (chip.total_sram_mib() > max_sram_mib)

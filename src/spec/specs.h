@@ -142,6 +142,8 @@ struct ChipSpec final : SpecObject {
 
   // Peak dense TFLOP/s for a dtype implied by the units and the clock; 0 when the chip lacks the dtype.
   double derived_peak_tflops(std::string_view dtype) const;
+  double core_sram_kib() const;    // per core, all its levels
+  double shared_sram_mib() const;  // all shared levels
   double total_sram_mib() const;
   // Chip-to-chip bandwidth, both directions, GB/s.
   double link_bandwidth_gb_s_bidirectional() const;

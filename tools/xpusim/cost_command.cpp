@@ -29,8 +29,8 @@ std::string usd(double value) {
   return "$" + format_grouped(value);
 }
 
-// Every matrix unit busy at its widest 16-bit (or first) dtype's peak, HBM streaming at peak and every
-// link sending at full rate, for one second: the most a workload can ask of the chip.
+// Every matrix unit busy at its bf16 peak (else fp16, fp8 or int8, the first the chip has), HBM
+// streaming at peak and every link sending at full rate, for one second: the most a workload can ask.
 econ::Activity peak_activity(const spec::ChipSpec& chip) {
   econ::Activity a;
   a.seconds = 1;
@@ -220,7 +220,7 @@ int run_cost(const Context& context, const CostArgs& args) {
 
 void add_cost_command(CLI::App& app, const Context& context, int& exit_code) {
   auto args = std::make_shared<CostArgs>();
-  CLI::App* cost = app.add_subcommand("cost", "What a chip costs to make: yield, unit cost, NRE per unit");
+  CLI::App* cost = app.add_subcommand("cost", "What a chip costs to make: die area, yield, unit cost, NRE per unit, power at peak");
   cost->add_option("--chip", args->chip, "Chip: a library name (h100-sxm) or a YAML file")->required();
   cost->add_option("--process", args->process, "Process spec (default: the chip's process_node): a name or a YAML file");
   cost->add_option("--volume", args->volume, "Units the NRE is spread over")->check(CLI::Range(1.0, 1e12));

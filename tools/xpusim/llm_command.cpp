@@ -167,7 +167,7 @@ int run_serve(const Context& context, const ServeArgs& args) {
       out["tpot_s"] = r.tpot_s;
       out["total_s"] = r.total_s;
       out["output_tokens_per_s"] = r.output_tokens_per_s;
-      if (const auto power = chip_power(resolver, chip, serve::request_activity(r, args.gen)))
+      if (const auto power = econ::chip_power(resolver, chip, serve::request_activity(r, args.gen)))
         out["power_per_chip"] = chip_power_json(*power, chip);
       out["communication"] = {{"prefill_pipeline_s", r.prefill_pp_s},
                               {"prefill_expert_all_to_all_s", r.prefill_ep_s},
@@ -208,7 +208,7 @@ int run_serve(const Context& context, const ServeArgs& args) {
   std::printf("total                 %s\nthroughput            %.1f output tokens/s (all %d chips%s)\n",
               ms(r.total_s).c_str(), r.output_tokens_per_s, r.chips,
               args.pp > 1 ? fmt::format(", {} batches in flight", args.pp).c_str() : "");
-  if (const auto power = chip_power(resolver, chip, serve::request_activity(r, args.gen)))
+  if (const auto power = econ::chip_power(resolver, chip, serve::request_activity(r, args.gen)))
     print_chip_power(*power, chip);
   if (args.pp > 1 || args.ep > 1)
     std::printf("communication         prefill %s pipeline + %s expert all-to-all; decode step %s + %s\n",

@@ -97,15 +97,6 @@ bool SpecInputs::checked_ok() {
   return false;
 }
 
-std::optional<econ::PowerEstimate> chip_power(const spec::SpecResolver& specs, const spec::ChipSpec& chip,
-                                              const econ::Activity& activity) {
-  const spec::Document* doc = specs.find(spec::Kind::process, chip.process_node);
-  if (!doc) return std::nullopt;
-  Expected<econ::PowerEstimate> p = econ::average_power(chip, std::get<spec::ProcessSpec>(doc->spec), activity);
-  if (!p.ok()) return std::nullopt;
-  return *p;
-}
-
 void print_chip_power(const econ::PowerEstimate& p, const spec::ChipSpec& chip) {
   std::printf("power per chip        %.0f W average of %s W TDP (compute %.0f, SRAM %.0f, HBM %.0f, links %.0f, "
               "static %.0f W; %s energy model)\n",

@@ -34,9 +34,6 @@ const spec::Document* find_in_library(const spec::Library& library, spec::Kind k
 const spec::Document* resolve_spec(const spec::Library& library, spec::Library& files, spec::Kind kind,
                                    const std::string& target, Diagnostics& out);
 
-// A chip's average power over `activity`, when its process is known and has an energy model.
-std::optional<econ::PowerEstimate> chip_power(const spec::SpecResolver& specs, const spec::ChipSpec& chip,
-                                              const econ::Activity& activity);
 // "power per chip   412 W average (...)", and its JSON object.
 void print_chip_power(const econ::PowerEstimate& power, const spec::ChipSpec& chip);
 nlohmann::ordered_json chip_power_json(const econ::PowerEstimate& power, const spec::ChipSpec& chip);

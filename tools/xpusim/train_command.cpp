@@ -199,7 +199,7 @@ int run_train(const Context& context, const TrainArgs& a) {
                      {"mfu", r.mfu},
                      {"hfu", r.hfu}};
     if (r.fits)
-      if (const auto power = chip_power(lib, *chip, r.activity))
+      if (const auto power = econ::chip_power(lib, *chip, r.activity))
         out["power_per_chip"] = chip_power_json(*power, *chip);
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
@@ -243,7 +243,7 @@ int run_train(const Context& context, const TrainArgs& a) {
       "\nthroughput           %.0f tokens/s\nper chip             %.1f TFLOP/s model (MFU %.1f%%), %.1f TFLOP/s "
       "executed (HFU %.1f%%)\n",
       r.tokens_per_s, r.model_tflops_per_chip, 100 * r.mfu, r.hardware_tflops_per_chip, 100 * r.hfu);
-  if (const auto power = chip_power(lib, *chip, r.activity)) print_chip_power(*power, *chip);
+  if (const auto power = econ::chip_power(lib, *chip, r.activity)) print_chip_power(*power, *chip);
   return kExitOk;
 }
 
