@@ -208,7 +208,7 @@ def gemm_cases(quick):
     for s in ((1024, 4096) if quick else (1024, 2048, 4096, 8192, 16384)):
         add("square", "square", s, s, s)
     # Shapes of the Azure AI-benchmarking-guide cuBLASLt table (cases azure-gemm-h200-fp8-* in
-    # shared/validation/published-results.yaml), so our numbers can be set beside theirs.
+    # data/validation/published-results.yaml), so our numbers can be set beside theirs.
     azure = ((1024, 2145, 1024),) if quick else ((802816, 192, 768), (1024, 2145, 1024), (6144, 12288, 12288))
     for m, n, k in azure:
         add("azure", "azure", m, n, k)

@@ -1,4 +1,4 @@
-// The validation harness: published measurements of real hardware (../shared/validation/
+// The validation harness: published measurements of real hardware (data/validation/
 // published-results.yaml) set against what xpusim predicts for the same experiment.
 //
 // Each case of a kind the harness covers (GEMM microbenchmarks, attention kernels, HBM bandwidth,

@@ -1,4 +1,4 @@
-// The validation harness against ../shared/validation/published-results.yaml: which cases it predicts,
+// The validation harness against data/validation/published-results.yaml: which cases it predicts,
 // the error bounds per kind, calibration bookkeeping, malformed input, and the generated report page.
 #include "validation/validation.h"
 
@@ -15,10 +15,10 @@
 namespace xpusim::validation {
 namespace {
 
-const std::filesystem::path kCasesFile = std::filesystem::path(XPUSIM_SHARED_DIR) / "validation/published-results.yaml";
+const std::filesystem::path kCasesFile = std::filesystem::path(XPUSIM_SOURCE_DIR) / "data/validation/published-results.yaml";
 
 // The report over the published cases, computed once. A missing cases file fails every test that
-// needs it (it is part of the project's shared data, not optional).
+// needs it (it is part of the repository, not optional).
 const ValidationReport* published_report() {
   static const std::optional<ValidationReport> report = []() -> std::optional<ValidationReport> {
     if (!std::filesystem::exists(kCasesFile)) return std::nullopt;
@@ -35,7 +35,7 @@ const ValidationReport* published_report() {
 #define REQUIRE_REPORT(name)                                            \
   const ValidationReport* name = published_report();                    \
   ASSERT_NE(name, nullptr) << "the published cases file " << kCasesFile \
-                           << " is missing or unreadable; it comes with the shared data (../shared/validation)"
+                           << " is missing or unreadable; it is part of the repository (data/validation)"
 
 const CaseResult* find_case(const ValidationReport& report, std::string_view id) {
   for (const CaseResult& c : report.cases)

@@ -63,6 +63,18 @@ BuiltinLibrary load_builtin_library(const Context& context, Diagnostics& out) {
   return result;
 }
 
+std::string default_validation_cases(const Context& context) {
+  const std::filesystem::path relative = "validation/published-results.yaml";
+  std::error_code ec;
+  if (const char* env = std::getenv("XPUSIM_DATA"); env && *env) return (std::filesystem::path(env) / relative).string();
+  std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) executable = std::filesystem::absolute(context.executable, ec);
+  const std::filesystem::path dir = executable.parent_path();
+  for (const auto& candidate : {dir / "data", dir / ".." / "share" / "xpusim" / "data"})
+    if (std::filesystem::is_regular_file(candidate / relative, ec)) return (candidate / relative).string();
+  return {};
+}
+
 const spec::Document* resolve_spec(const spec::Library& library, spec::Library& files, spec::Kind kind,
                                    const std::string& target, Diagnostics& out) {
   if (looks_like_path(target)) {

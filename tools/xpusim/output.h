@@ -45,6 +45,11 @@ struct BuiltinLibrary {
 };
 BuiltinLibrary load_builtin_library(const Context& context, Diagnostics& out);
 
+// The published measurements that `xpusim validate` reads by default: validation/published-results.yaml
+// in $XPUSIM_DATA, else in `data` beside the binary (the build tree links the repository's data/ there),
+// else in ../share/xpusim/data (an installed tree). Empty when none exists.
+std::string default_validation_cases(const Context& context);
+
 // The specs one command reads: the built-in library, and the files named on its command line, checked
 // against it. Construct it in place: documents point into it.
 class SpecInputs {

@@ -23,7 +23,14 @@ int run_validate(const Context& context, const ValidateArgs& args) {
     print_diagnostics(diagnostics);
     return kExitBadInput;
   }
-  Expected<validation::ValidationReport> report = validation::run_validation(args.cases, builtin.library);
+  const std::string cases = args.cases.empty() ? default_validation_cases(context) : args.cases;
+  if (cases.empty()) {
+    std::fprintf(stderr,
+                 "xpusim: error: cannot find the published measurements (data/validation/published-results.yaml) "
+                 "beside the binary; set XPUSIM_DATA to the data/ folder or give --cases FILE\n");
+    return kExitBadInput;
+  }
+  Expected<validation::ValidationReport> report = validation::run_validation(cases, builtin.library);
   if (!report.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", report.error().to_string().c_str());
     return kExitBadInput;
@@ -54,8 +61,8 @@ void add_validate_command(CLI::App& app, const Context& context, int& exit_code)
   CLI::App* validate = app.add_subcommand("validate",
                                           "Compare the analytical model with published measurements (GEMM, attention, "
                                           "HBM, NCCL, serving, training)");
-  validate->add_option("--cases", args->cases, "The published-results YAML (shared/validation/published-results.yaml)")
-      ->required();
+  validate->add_option("--cases", args->cases,
+                       "A published-results YAML (default: the built-in data/validation/published-results.yaml)");
   auto* json = validate->add_flag("--json", args->json, "Print JSON");
   auto* markdown = validate->add_flag("--markdown", args->markdown, "Print the full report as Markdown");
   json->excludes(markdown);
