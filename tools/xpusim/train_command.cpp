@@ -77,6 +77,12 @@ int run_train(const Context& context, const TrainArgs& a) {
                               fabric->name + "' has " + format_number(ports) + " ports at " +
                               format_number(system->scale_out.nic_gbps) + " Gb/s",
                           "use fewer --nodes, or --topology fat_tree");
+      if ((a.topology == "fat_tree" || a.topology == "rail_optimized") &&
+          spec::clos_reach(ports, tiers, a.oversubscription) < static_cast<double>(endpoints))
+        diagnostics.error({}, {},
+                          std::to_string(endpoints) + " NICs are more than " + std::to_string(tiers) +
+                              " tiers of '" + fabric->name + "' (" + format_number(ports) + " ports) reach",
+                          "use fewer --nodes or a larger switch");
     }
   }
   const spec::ChipSpec* chip =
