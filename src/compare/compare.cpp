@@ -91,6 +91,13 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
   row.max_power_w = system.power_w.value_or(chip.tdp_w * chips);
   row.power_w = row.max_power_w;
   row.power_basis = system.power_w ? "the system's power_w (nameplate)" : "chips x TDP (nameplate)";
+  // The loader keeps power in range, but a spec built in code is not checked: a power near zero would
+  // fit more systems in the datacenter than an int64 counts and print a negative number of them.
+  const double fitting_systems = datacenter.critical_power_mw * 1e6 / row.max_power_w;
+  if (!(row.max_power_w >= 1) || !std::isfinite(fitting_systems) || fitting_systems > 1e15) {
+    row.problem = "system power " + format_significant(row.max_power_w, 3) + " W is not a plausible figure";
+    return;
+  }
   // Average power from the work the chips do, when their process has an energy model: the chips at
   // their modelled power, the rest of the system (hosts, NICs, fans) at its nameplate share. A chip
   // that would exceed its TDP is slowed to fit, and so is the system's throughput.
@@ -107,8 +114,7 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
     }
   }
   row.tokens_per_joule = row.tokens_per_s / row.power_w;
-  row.systems_in_datacenter =
-      static_cast<std::int64_t>(std::floor(datacenter.critical_power_mw * 1e6 / row.max_power_w));
+  row.systems_in_datacenter = static_cast<std::int64_t>(std::floor(fitting_systems));
   row.tokens_per_s_in_datacenter = static_cast<double>(row.systems_in_datacenter) * row.tokens_per_s;
   if (datacenter.rack_power_kw) {
     const double rack_w = *datacenter.rack_power_kw * 1e3;

@@ -60,9 +60,11 @@ Groups split(const Groups& groups, std::int64_t domain, bool inner) {
   return out;
 }
 
+// `ring_size` is the ranks of each group when a ring's groups are a window of it (see
+// flow_collective_time); 0: the groups are whole.
 Expected<std::vector<Phase>> phases_of(Collective c, double bytes, const Topology& topology, const Groups& groups,
-                                       Algorithm algorithm) {
-  const std::size_t n = groups.front().size();
+                                       Algorithm algorithm, std::size_t ring_size = 0) {
+  const std::size_t n = ring_size > 0 ? ring_size : groups.front().size();
   const double dn = static_cast<double>(n);
   const std::int64_t domain = topology.fabric.chips_per_domain;
   std::vector<Phase> out;
@@ -347,21 +349,33 @@ Expected<CollectiveTime> flow_collective_time(Collective collective, double byte
     return Error("flow model: a group of " + std::to_string(size) + " ranks is more than the " +
                  std::to_string(kFlowMaxRanks) + " one simulation takes");
 
-  const std::int64_t blocks =
-      std::max<std::int64_t>(1, std::min(fabric.chips() / block, static_cast<std::int64_t>(kFlowMaxRanks) / block));
-  Groups groups;
-  for (std::int64_t k = 0; k < blocks; ++k)
-    for (int b = 0; b < inner_stride && static_cast<std::int64_t>(groups.size() + 1) * size <= kFlowMaxRanks; ++b) {
-      std::vector<std::int64_t> g;
-      for (int i = 0; i < size; ++i) g.push_back(k * block + b + static_cast<std::int64_t>(i) * inner_stride);
-      groups.push_back(std::move(g));
-    }
   // Inside a torus the torus algorithm needs the whole domain; otherwise a ring goes round it.
   Algorithm simulated = result.algorithm;
   if (simulated == Algorithm::torus && (size != fabric.chips_per_domain || inner_stride != 1))
     simulated = Algorithm::ring;
   if (simulated == Algorithm::recursive_halving_doubling && (size & (size - 1)) != 0) simulated = Algorithm::ring;
-  Expected<std::vector<Phase>> phases = phases_of(collective, bytes, topology, groups, simulated);
+
+  // The groups of one block interleave over the same systems and leaf switches and share their
+  // up-links, so none may be left out. When a block is larger than one simulation takes, a ring keeps
+  // every group but only a window of each: its first ranks, closed into a ring. A ring step is a shift,
+  // so each leaf boundary inside the window carries the flows every boundary of the whole ring does,
+  // and the slowest flow, which sets the step, is the same; the chunk and the step count stay those of
+  // the whole ring. Other algorithms keep whole groups, as many as fit.
+  const std::int64_t window =
+      block > kFlowMaxRanks && simulated == Algorithm::ring ? kFlowMaxRanks / inner_stride : size;
+  const bool windowed = window >= 2 && window < size;
+  const std::int64_t blocks =
+      std::max<std::int64_t>(1, std::min(fabric.chips() / block, static_cast<std::int64_t>(kFlowMaxRanks) / block));
+  Groups groups;
+  for (std::int64_t k = 0; k < blocks; ++k)
+    for (int b = 0; b < inner_stride; ++b) {
+      if (!windowed && static_cast<std::int64_t>(groups.size() + 1) * size > kFlowMaxRanks) break;
+      std::vector<std::int64_t> g;
+      for (std::int64_t i = 0; i < (windowed ? window : size); ++i) g.push_back(k * block + b + i * inner_stride);
+      groups.push_back(std::move(g));
+    }
+  Expected<std::vector<Phase>> phases =
+      phases_of(collective, bytes, topology, groups, simulated, windowed ? static_cast<std::size_t>(size) : 0);
   if (!phases.ok()) return phases.error();
   // Identical phases (a ring's steps) are simulated once.
   std::vector<Phase> distinct;

@@ -15,8 +15,9 @@
 
 namespace xpusim::network {
 
-// Largest number of ranks (chips) one flow simulation takes; concurrent groups beyond it are left out
-// (they sit in other leaves or pods, which non-blocking fabrics keep apart).
+// Largest number of ranks (chips) one flow simulation takes. Further blocks of groups are left out
+// (they sit in other leaves or pods); a ring whose block is larger runs every group of the block as a
+// window of kFlowMaxRanks / inner_stride ranks, so the shared up-links carry all of their flows.
 inline constexpr int kFlowMaxRanks = 1024;
 
 // One collective run by every group of `size` ranks that tiles the first chips: group b holds

@@ -64,6 +64,11 @@ Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& p, int 
                  std::to_string(model.layers) + " layers");
   if (p.vp > 1 && p.schedule != Schedule::interleaved)
     return Error("vp " + std::to_string(p.vp) + " needs the interleaved schedule");
+  // Interleaving splits each pipeline rank's layers into vp chunks; with one stage there is no
+  // pipeline to interleave, and with one chunk the schedule is plain 1F1B under another name.
+  if (p.schedule == Schedule::interleaved && (p.pp < 2 || p.vp < 2))
+    return Error("the interleaved schedule needs pp > 1 and vp > 1, got pp " + std::to_string(p.pp) + " and vp " +
+                 std::to_string(p.vp));
   if (p.seq % p.cp != 0)
     return Error("cp " + std::to_string(p.cp) + " does not divide the sequence of " + std::to_string(p.seq));
   if (p.global_batch % (p.micro_batch * p.dp) != 0)

@@ -62,25 +62,25 @@ void MatrixUnit::describe(SpecVisitor& v) {
   v.object(Field("tile", "Granule that matmul dimensions are rounded up to (tile quantization)"), tile);
   v.choice(Field("dataflow", "What stays in place in the array").optional(), dataflow, kDataflows);
   v.number_map(
-      Field("macs_per_cycle", "Dense multiply-accumulates per cycle per unit, by dtype", "MAC/cycle").positive(1e7),
+      Field("macs_per_cycle", "Dense multiply-accumulates per cycle per unit, by dtype", "MAC/cycle").between(1, 1e7),
       macs_per_cycle, kDtypeNames);
 }
 
 void VectorUnit::describe(SpecVisitor& v) {
   v.integer(Field("count", "Vector units per core").optional().positive(1024), count);
   v.integer(Field("lanes", "SIMD lanes per unit").positive(1 << 20), lanes);
-  v.number(Field("fp32_flops_per_cycle", "FP32 FLOPs per cycle per unit (an FMA counts 2)", "FLOP/cycle").positive(1e7),
+  v.number(Field("fp32_flops_per_cycle", "FP32 FLOPs per cycle per unit (an FMA counts 2)", "FLOP/cycle").between(1, 1e7),
            fp32_flops_per_cycle);
   v.number(Field("clock_mhz", "Clock of the vector unit when it differs from the chip clock", "MHz")
                .optional()
-               .positive(10000),
+               .between(10, 10000),
            clock_mhz);
 }
 
 void CoreSram::describe(SpecVisitor& v) {
   v.text(Field("level", "Name of the level (l1_smem, vmem, scratchpad, ...)"), level);
-  v.number(Field("capacity_kib", "Capacity per core", "KiB").positive(1 << 20), capacity_kib);
-  v.number(Field("bandwidth_bytes_per_cycle", "Read bandwidth per core", "B/cycle").positive(1 << 20),
+  v.number(Field("capacity_kib", "Capacity per core", "KiB").between(1, 1 << 20), capacity_kib);
+  v.number(Field("bandwidth_bytes_per_cycle", "Read bandwidth per core", "B/cycle").between(1, 1 << 20),
            bandwidth_bytes_per_cycle);
   v.integer(Field("banks", "Independently addressable banks").optional().positive(1 << 16), banks);
 }
@@ -96,8 +96,8 @@ void Cores::describe(SpecVisitor& v) {
 
 void SharedSram::describe(SpecVisitor& v) {
   v.text(Field("level", "Name of the level (l2, cmem, ...)"), level);
-  v.number(Field("capacity_mib", "Capacity of the whole level", "MiB").positive(1 << 20), capacity_mib);
-  v.number(Field("bandwidth_gb_s", "Aggregate read bandwidth", "GB/s").optional().positive(1e6), bandwidth_gb_s);
+  v.number(Field("capacity_mib", "Capacity of the whole level", "MiB").between(0.01, 1 << 20), capacity_mib);
+  v.number(Field("bandwidth_gb_s", "Aggregate read bandwidth", "GB/s").optional().between(1, 1e6), bandwidth_gb_s);
   v.integer(Field("banks", "Slices or banks").optional().positive(1 << 16), banks);
 }
 
@@ -108,15 +108,15 @@ void Hbm::describe(SpecVisitor& v) {
                 .optional()
                 .positive(64),
             channels_per_stack);
-  v.number(Field("capacity_gib", "Capacity visible to software", "GiB").positive(4096), capacity_gib);
-  v.number(Field("bandwidth_tb_s", "Peak bandwidth", "TB/s").positive(100), bandwidth_tb_s);
+  v.number(Field("capacity_gib", "Capacity visible to software", "GiB").between(0.1, 4096), capacity_gib);
+  v.number(Field("bandwidth_tb_s", "Peak bandwidth", "TB/s").between(0.01, 100), bandwidth_tb_s);
 }
 
 void ChipLinks::describe(SpecVisitor& v) {
   v.text(Field("technology", "Link technology (nvlink4, nvlink5, ici, infinity-fabric, neuronlink, ethernet)"),
          technology);
   v.integer(Field("count", "Links per chip").positive(1024), count);
-  v.number(Field("bandwidth_gb_s_per_direction", "Bandwidth of one link in one direction", "GB/s").positive(10000),
+  v.number(Field("bandwidth_gb_s_per_direction", "Bandwidth of one link in one direction", "GB/s").between(0.1, 10000),
            bandwidth_gb_s_per_direction);
   v.number(Field("lane_gbps", "SerDes lane rate per direction; sizes the link PHYs in the area model", "Gb/s")
                .optional()
@@ -131,7 +131,7 @@ void IoDie::describe(SpecVisitor& v) {
                .optional()
                .between(0, 1e6),
            shared_sram_mib);
-  v.number(Field("area_mm2", "Area of one I/O die", "mm2").optional().positive(858), area_mm2);
+  v.number(Field("area_mm2", "Area of one I/O die", "mm2").optional().between(1, 858), area_mm2);
 }
 
 void OnDie::describe(SpecVisitor& v) {
@@ -152,12 +152,12 @@ void ChipSpec::describe(SpecVisitor& v) {
   v.integer(Field("die_count", "Compute dies in the package").optional().positive(64), die_count);
   v.number(Field("die_area_mm2", "Area of one compute die (the lithography reticle limits it to 858 mm2)", "mm2")
                .optional()
-               .positive(858),
+               .between(1, 858),
            die_area_mm2);
-  v.number(Field("transistors_billion", "Transistors in the package", "billion").optional().positive(10000),
+  v.number(Field("transistors_billion", "Transistors in the package", "billion").optional().between(0.001, 10000),
            transistors_billion);
-  v.number(Field("clock_mhz", "Clock that the peak figures assume", "MHz").positive(10000), clock_mhz);
-  v.number(Field("tdp_w", "Thermal design power of the package", "W").positive(5000), tdp_w);
+  v.number(Field("clock_mhz", "Clock that the peak figures assume", "MHz").between(10, 10000), clock_mhz);
+  v.number(Field("tdp_w", "Thermal design power of the package", "W").between(1, 5000), tdp_w);
   v.object(Field("cores", "Compute cores and what each holds"), cores);
   ObjectListOf<SharedSram> shared(shared_sram);
   v.list(Field("shared_sram", "SRAM shared by all cores (L2, ...)").optional().between(0, 8), shared);
@@ -165,7 +165,7 @@ void ChipSpec::describe(SpecVisitor& v) {
   v.optional_object(Field("links", "Chip-to-chip (scale-up) links").optional(), links, has_links);
   v.number_map(Field("peak_tflops", "Published dense peak by dtype; checked against the units and clock", "TFLOP/s")
                    .optional()
-                   .positive(1e6),
+                   .between(0.001, 1e6),
                peak_tflops, kDtypeNames);
   v.optional_object(Field("efficiency", "Achieved fractions of peak, for the analytical model").optional(), efficiency,
                     has_efficiency);

@@ -99,8 +99,8 @@ void ModelSpec::describe(SpecVisitor& v) {
   v.flag(Field("linear_bias", "Linear layers carry biases (GPT-2/3)").optional(), linear_bias);
   v.optional_object(Field("moe", "Mixture of experts").optional(), moe, has_moe);
   v.optional_object(Field("mla", "Multi-head latent attention").optional(), mla, has_mla);
-  v.number(Field("params_b", "Published total parameters", "billion").optional().positive(1e5), params_b);
-  v.number(Field("active_params_b", "Published parameters active per token (MoE)", "billion").optional().positive(1e5),
+  v.number(Field("params_b", "Published total parameters", "billion").optional().between(0.0001, 1e5), params_b);
+  v.number(Field("active_params_b", "Published parameters active per token (MoE)", "billion").optional().between(0.0001, 1e5),
            active_params_b);
   v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
 }

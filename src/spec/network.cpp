@@ -17,12 +17,12 @@ constexpr std::string_view kMedia[] = {"copper", "optical", "backplane", "on-pac
 
 void SwitchAsic::describe(SpecVisitor& v) {
   v.integer(Field("radix", "Ports at port_speed_gbps").positive(4096), radix);
-  v.number(Field("port_speed_gbps", "Speed of one port, one direction", "Gb/s").positive(6400), port_speed_gbps);
-  v.number(Field("capacity_tbps", "Switching capacity, one direction", "Tb/s").positive(1000), capacity_tbps);
-  v.number(Field("latency_ns", "Port-to-port latency", "ns").optional().positive(1e6), latency_ns);
-  v.number(Field("power_w", "Typical power of the switch ASIC", "W").optional().positive(1e5), power_w);
+  v.number(Field("port_speed_gbps", "Speed of one port, one direction", "Gb/s").between(1, 6400), port_speed_gbps);
+  v.number(Field("capacity_tbps", "Switching capacity, one direction", "Tb/s").between(0.001, 1000), capacity_tbps);
+  v.number(Field("latency_ns", "Port-to-port latency", "ns").optional().between(1, 1e6), latency_ns);
+  v.number(Field("power_w", "Typical power of the switch ASIC", "W").optional().between(1, 1e5), power_w);
   v.flag(Field("in_network_reduction", "Reduces data in the switch (SHARP, NVLS)").optional(), in_network_reduction);
-  v.number(Field("serdes_gbps", "Speed of one SerDes lane", "Gb/s").optional().positive(1000), serdes_gbps);
+  v.number(Field("serdes_gbps", "Speed of one SerDes lane", "Gb/s").optional().between(1, 1000), serdes_gbps);
   v.text(Field("process_node", "Foundry process of the ASIC").optional(), process_node);
   v.number(Field("collective_efficiency", "Fraction of port bandwidth that ring collectives achieve")
                .optional()
@@ -35,13 +35,13 @@ void SwitchAsic::describe(SpecVisitor& v) {
 }
 
 void Link::describe(SpecVisitor& v) {
-  v.number(Field("bandwidth_gbps_per_direction", "Speed of one link, one direction", "Gb/s").positive(100000),
+  v.number(Field("bandwidth_gbps_per_direction", "Speed of one link, one direction", "Gb/s").between(1, 100000),
            bandwidth_gbps_per_direction);
   v.integer(Field("lanes", "SerDes lanes per link").optional().positive(1024), lanes);
-  v.number(Field("latency_ns", "One-way latency of the link and its endpoints", "ns").optional().positive(1e6),
+  v.number(Field("latency_ns", "One-way latency of the link and its endpoints", "ns").optional().between(1, 1e6),
            latency_ns);
-  v.number(Field("energy_pj_per_bit", "Energy to move one bit", "pJ/bit").optional().positive(1000), energy_pj_per_bit);
-  v.number(Field("reach_m", "Longest supported cable or trace", "m").optional().positive(1e6), reach_m);
+  v.number(Field("energy_pj_per_bit", "Energy to move one bit", "pJ/bit").optional().between(0.01, 1000), energy_pj_per_bit);
+  v.number(Field("reach_m", "Longest supported cable or trace", "m").optional().between(0.001, 1e6), reach_m);
   v.choice(Field("medium", "Physical medium").optional(), medium, kMedia);
   v.number(
       Field("collective_efficiency", "Fraction of link bandwidth that collectives achieve").optional().between(0.01, 1),

@@ -5,9 +5,9 @@
 namespace xpusim::spec {
 
 void ProcessPackaging::describe(SpecVisitor& v) {
-  v.number(Field("hbm_usd_per_gib", "Price of HBM", "USD/GiB").positive(1000), hbm_usd_per_gib);
+  v.number(Field("hbm_usd_per_gib", "Price of HBM", "USD/GiB").between(0.01, 1000), hbm_usd_per_gib);
   v.number(Field("package_usd", "Interposer, substrate and assembly of a package with one compute die", "USD")
-               .positive(1e5),
+               .between(1, 1e5),
            package_usd);
   v.number(Field("package_usd_per_extra_die", "Added for each further compute die in the package", "USD")
                .optional()
@@ -18,9 +18,9 @@ void ProcessPackaging::describe(SpecVisitor& v) {
 }
 
 void ProcessArea::describe(SpecVisitor& v) {
-  v.number(Field("bf16_mac_um2", "One bf16 MAC of a matrix array, with the array's overhead", "um2").positive(1e5),
+  v.number(Field("bf16_mac_um2", "One bf16 MAC of a matrix array, with the array's overhead", "um2").between(1, 1e5),
            bf16_mac_um2);
-  v.number(Field("sram_bitcell_um2", "High-density 6T SRAM bit cell", "um2").positive(10), sram_bitcell_um2);
+  v.number(Field("sram_bitcell_um2", "High-density 6T SRAM bit cell", "um2").between(0.001, 10), sram_bitcell_um2);
   v.number(Field("sram_array_efficiency", "Bit-cell area over SRAM macro area (periphery, control)").between(0.01, 1),
            sram_array_efficiency);
   v.number(Field("core_control_mm2", "Per core: instruction issue, register files, load/store", "mm2").between(0, 1000),
@@ -34,11 +34,11 @@ void ProcessArea::describe(SpecVisitor& v) {
 }
 
 void ProcessEnergy::describe(SpecVisitor& v) {
-  v.number_map(Field("mac_pj", "One multiply-accumulate by dtype", "pJ").positive(100), mac_pj, kDtypeNames);
-  v.number(Field("sram_pj_per_bit", "On-chip SRAM access plus the wire to the array", "pJ/bit").positive(100),
+  v.number_map(Field("mac_pj", "One multiply-accumulate by dtype", "pJ").between(0.001, 100), mac_pj, kDtypeNames);
+  v.number(Field("sram_pj_per_bit", "On-chip SRAM access plus the wire to the array", "pJ/bit").between(0.01, 100),
            sram_pj_per_bit);
-  v.number(Field("hbm_pj_per_bit", "HBM access, DRAM core to PHY", "pJ/bit").positive(100), hbm_pj_per_bit);
-  v.number(Field("link_pj_per_bit", "Off-package chip-to-chip SerDes", "pJ/bit").positive(100), link_pj_per_bit);
+  v.number(Field("hbm_pj_per_bit", "HBM access, DRAM core to PHY", "pJ/bit").between(0.01, 100), hbm_pj_per_bit);
+  v.number(Field("link_pj_per_bit", "Off-package chip-to-chip SerDes", "pJ/bit").between(0.01, 100), link_pj_per_bit);
   v.number(Field("static_fraction", "Leakage and idle clocking as a fraction of TDP").between(0, 0.9), static_fraction);
 }
 
@@ -50,16 +50,16 @@ void ProcessSpec::describe(SpecVisitor& v) {
   v.number(Field("scribe_mm", "Saw street between dies", "mm").optional().between(0, 1), scribe_mm);
   v.number(Field("reticle_mm2", "Largest die the lithography field allows", "mm2").optional().between(100, 2000),
            reticle_mm2);
-  v.number(Field("wafer_cost_usd", "Price of one processed wafer", "USD").positive(1e6), wafer_cost_usd);
-  v.number(Field("defect_density_per_cm2", "Killer defects per cm2 (D0)", "1/cm2").positive(10),
+  v.number(Field("wafer_cost_usd", "Price of one processed wafer", "USD").between(100, 1e6), wafer_cost_usd);
+  v.number(Field("defect_density_per_cm2", "Killer defects per cm2 (D0)", "1/cm2").between(0.001, 10),
            defect_density_per_cm2);
   v.number(Field("yield_clustering", "Negative-binomial clustering alpha (1: Seeds; large: Poisson)")
                .optional()
                .between(0.1, 100),
            yield_clustering);
-  v.number(Field("mask_set_usd", "One full mask set", "USD").positive(1e9), mask_set_usd);
+  v.number(Field("mask_set_usd", "One full mask set", "USD").between(1000, 1e9), mask_set_usd);
   v.number(Field("design_cost_usd", "Design, verification, IP and software of a new chip on this node", "USD")
-               .positive(1e10),
+               .between(1000, 1e10),
            design_cost_usd);
   v.object(Field("packaging", "Advanced packaging, HBM and test of this node's AI products"), packaging);
   v.optional_object(Field("area", "Block areas on this node, for the die-area model").optional(), area, has_area);

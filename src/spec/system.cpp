@@ -25,20 +25,20 @@ void ScaleUp::describe(SpecVisitor& v) {
                      .between(1, kMaxTorusDim),
                  torus_dims, 6);
   v.number(
-      Field("bandwidth_gb_s_per_direction", "Scale-up bandwidth of one chip in one direction", "GB/s").positive(100000),
+      Field("bandwidth_gb_s_per_direction", "Scale-up bandwidth of one chip in one direction", "GB/s").between(1, 100000),
       bandwidth_gb_s_per_direction);
 }
 
 void ScaleOut::describe(SpecVisitor& v) {
   v.text(Field("network", "Network spec (link) of the NICs").optional(), network);
   v.integer(Field("nic_count", "Scale-out NICs in the system").positive(4096), nic_count);
-  v.number(Field("nic_gbps", "Speed of one NIC in one direction", "Gb/s").positive(6400), nic_gbps);
+  v.number(Field("nic_gbps", "Speed of one NIC in one direction", "Gb/s").between(1, 6400), nic_gbps);
 }
 
 void Host::describe(SpecVisitor& v) {
   v.text(Field("cpu", "Host processor model"), cpu);
   v.integer(Field("cpu_count", "Host processors in the system").optional().positive(1024), cpu_count);
-  v.number(Field("memory_gib", "Host memory", "GiB").optional().positive(1 << 22), memory_gib);
+  v.number(Field("memory_gib", "Host memory", "GiB").optional().between(0.1, 1 << 22), memory_gib);
 }
 
 void SystemSpec::describe(SpecVisitor& v) {
@@ -50,8 +50,8 @@ void SystemSpec::describe(SpecVisitor& v) {
   v.object(Field("scale_up", "The fabric that joins its chips"), scale_up);
   v.optional_object(Field("scale_out", "NICs to the cluster network").optional(), scale_out, has_scale_out);
   v.optional_object(Field("host", "Host processors and memory").optional(), host, has_host);
-  v.number(Field("power_w", "Maximum power of the whole system", "W").optional().positive(1e7), power_w);
-  v.number(Field("price_usd", "What buying one system costs", "USD").optional().positive(1e9), price_usd);
+  v.number(Field("power_w", "Maximum power of the whole system", "W").optional().between(1, 1e7), power_w);
+  v.number(Field("price_usd", "What buying one system costs", "USD").optional().between(1, 1e9), price_usd);
   v.number(Field("other_bom_usd", "What building one costs beyond its chips: host, NICs, switches, chassis", "USD")
                .optional()
                .between(0, 1e9),
@@ -108,6 +108,14 @@ void check_system(const SystemSpec& system, const Document& doc, const SpecResol
                     chip.name + "' has in links (" + std::to_string(chip.links.count) + " x " +
                     format_number(chip.links.bandwidth_gb_s_per_direction) + " GB/s); allowed (0, " +
                     format_number(link_gb_s) + "]");
+    // The system's power feeds its chips: less than their TDPs together is a typo or a unit slip
+    // (kW for W), and would fit impossibly many systems into a datacenter's power.
+    const double chips_w = static_cast<double>(system.chip_count) * chip.tdp_w;
+    if (system.power_w && *system.power_w < chips_w)
+      out.error(doc.where("power_w"), "power_w",
+                "system power " + format_number(*system.power_w) + " W is less than its " +
+                    std::to_string(system.chip_count) + " chips draw (" + std::to_string(system.chip_count) + " x " +
+                    format_number(chip.tdp_w) + " W TDP of '" + chip.name + "'); allowed >= " + format_number(chips_w));
   }
   resolve_reference(doc, "scale_up.network", Kind::network, system.scale_up.network, resolver, out);
   if (system.has_scale_out && !system.scale_out.network.empty()) {

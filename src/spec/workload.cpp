@@ -14,13 +14,13 @@ void ServeTarget::describe(SpecVisitor& v) {
   v.text(Field("model", "Model spec to serve"), model);
   v.integer(Field("prompt", "Prompt tokens per request", "tokens").optional().positive(1 << 24), prompt);
   v.integer(Field("gen", "Output tokens per request", "tokens").optional().positive(1 << 24), gen);
-  v.number(Field("tpot_ms_max", "Slowest time per output token accepted", "ms").optional().positive(1e6), tpot_ms_max);
+  v.number(Field("tpot_ms_max", "Slowest time per output token accepted", "ms").optional().between(0.01, 1e6), tpot_ms_max);
   v.choice(Field("dtype", "Weights and activations").optional(), dtype, kServeDTypes);
 }
 
 void TrainTarget::describe(SpecVisitor& v) {
   v.text(Field("model", "Model spec to train"), model);
-  v.number(Field("tokens", "Tokens the run trains on", "tokens").positive(1e16), tokens);
+  v.number(Field("tokens", "Tokens the run trains on", "tokens").between(1, 1e16), tokens);
   v.integer(Field("seq", "Sequence length", "tokens").optional().positive(1 << 24), seq);
   v.integer(Field("global_batch", "Sequences per optimizer step").positive(1 << 24), global_batch);
   v.integer(Field("chips", "Accelerators the run uses").positive(1 << 24), chips);

@@ -57,6 +57,9 @@ std::optional<std::string> text_at(const YAML::Node& node, std::string_view path
   return n->Scalar();
 }
 
+constexpr double kMinMeasured = 1e-6;
+constexpr double kMaxMeasured = 1e12;
+
 std::optional<double> number_at(const YAML::Node& node, std::string_view path) {
   const std::optional<YAML::Node> n = child(node, path);
   if (!n || !n->IsScalar()) return std::nullopt;
@@ -881,10 +884,14 @@ Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yam
       r.metric = text_at(c, "measured.metric").value_or("");
       r.unit = text_at(c, "measured.unit").value_or("");
       const std::optional<double> measured = number_at(c, "measured.value");
-      if (!measured || *measured <= 0) {
+      // Every metric a case can measure (TFLOP/s, GB/s, tokens/s, ms, s) lies far inside this range; a
+      // value outside it is a typo or a unit slip, and a tiny one would make the error percentage inf.
+      if (!measured || *measured < kMinMeasured || *measured > kMaxMeasured) {
         const auto node = child(c, "measured.value");
         problems.error(at(file, node ? node->Mark() : c.Mark()), path + ".measured.value",
-                       "case " + *id + ": the measured value must be a positive number");
+                       "case " + *id + ": the measured value must be a positive number in [" + format_number(kMinMeasured) +
+                           ", " + format_number(kMaxMeasured) + "]" +
+                           (measured ? ", got " + format_number(*measured) : ""));
         continue;
       }
       r.measured = *measured;
@@ -921,6 +928,13 @@ Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yam
       } else {
         r.predicted = p.value;
         r.error_pct = 100.0 * (*p.value - r.measured) / r.measured;
+      }
+      if (r.error_pct && !std::isfinite(*r.error_pct)) {
+        r.predicted.reset();
+        r.error_pct.reset();
+        r.status = CaseStatus::not_expressible;
+        r.reason = "the prediction is out of all proportion to the measured value";
+      } else if (r.predicted) {
         std::vector<std::string> named;
         for (const auto& [chip_name, text] : sources)
           if (names_as_calibration(text, r.id)) named.push_back(chip_name);

@@ -73,6 +73,20 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   EXPECT_NEAR(*at->rows[0].usd_per_mtoken / *h100.usd_per_mtoken, 1.0, 1e-9);
 }
 
+// A system of 1e-11 W once fitted 1e19 systems into 100 MW, past what an int64 holds: a negative count.
+TEST(Compare, ImplausibleSystemPowerIsTheRowsProblemNotANegativeCount) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  spec::SystemSpec feather = library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100");
+  feather.power_w = 1e-11;
+  const Expected<Comparison> c = compare_workload(workload, {&feather}, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  ASSERT_EQ(c->rows.size(), 1u);
+  EXPECT_EQ(c->rows[0].problem, "system power 1e-11 W is not a plausible figure");
+  EXPECT_EQ(c->rows[0].systems_in_datacenter, 0);
+  EXPECT_FALSE(c->rows[0].usd_per_mtoken);
+}
+
 TEST(Compare, TrainingRunsTheFastestPlanOverTheWholeMachine) {
   const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "train-gpt3-175b-300b");
   const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");

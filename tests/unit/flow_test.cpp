@@ -115,6 +115,28 @@ TEST(Flow, OversubscribedLeavesSlowAllToAllButNotRings) {
   EXPECT_GT(a2a->seconds, 1.5 * a2a_full->seconds);
 }
 
+TEST(Flow, EveryRailOfABlockLoadsTheSharedUpLinks) {
+  // 256 nodes = 2048 GPUs at 16:1: a 64-port leaf gives 60 ports to GPUs and keeps 4 up-links. The 8
+  // data-parallel rings (stride 8, 256 ranks each) cross every leaf boundary with one flow each, and
+  // the destination-chosen up-link puts the 8 on 4 links, 2 per link: each crossing flow gets half a
+  // port and, the slowest flow setting each ring step, the all-reduce takes about twice as long. Once
+  // only 4 whole rings (1024 ranks, 1 flow per link) were simulated and 16:1 cost nothing; now all 8
+  // run, each as a window of 128 ranks.
+  const Topology over = dgx_h100(256, 2, 16);
+  const Topology full = dgx_h100(256, 2, 1);
+  const auto ring = flow_collective_time(Collective::all_reduce, 1e9, over, 8, 256, Algorithm::ring);
+  const auto ring_full = flow_collective_time(Collective::all_reduce, 1e9, full, 8, 256, Algorithm::ring);
+  const auto analytical = collective_time(Collective::all_reduce, 1e9, over, group_of(over, 8, 256), Algorithm::ring);
+  ASSERT_TRUE(ring.ok() && ring_full.ok() && analytical.ok());
+  // Per step 1 GB / 256 at 50 GB/s x efficiency, plus about 4 us of hops and software: the data part
+  // doubles, the fixed part does not.
+  const double ratio = ring->seconds / ring_full->seconds;
+  EXPECT_GT(ratio, 1.8);
+  EXPECT_LT(ratio, 2.05);
+  // Still well below the analytical model, which divides every rank's bandwidth by 16.
+  EXPECT_LT(ring->seconds, 0.25 * analytical->seconds);
+}
+
 TEST(Flow, AgreesWithTheAnalyticalModelOnNonBlockingFabrics) {
   // 16 DGX H100 nodes (128 GPUs); small switch radices make the 2- and 3-tier fabrics span them.
   struct Case {

@@ -99,14 +99,14 @@ TEST(Loader, ReportsDuplicateKeys) {
 
 TEST(Loader, ChecksTypes) {
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: five"))),
-            "test.yaml:8:8: error: tdp_w: expected a number, found 'five'; allowed (0, 5000]");
+            "test.yaml:8:8: error: tdp_w: expected a number, found 'five'; allowed [1, 5000]");
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: \"5\""))),
-            "test.yaml:8:8: error: tdp_w: expected a number, found the quoted text '5'; allowed (0, 5000] (quoted "
+            "test.yaml:8:8: error: tdp_w: expected a number, found the quoted text '5'; allowed [1, 5000] (quoted "
             "values are text: remove the quotes)");
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "  count: 2", "  count: 2.5"))),
             "test.yaml:10:10: error: cores.count: expected a whole number, found '2.5'; allowed (0, 1048576]");
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: [5]"))),
-            "test.yaml:8:8: error: tdp_w: expected a number, found a list; allowed (0, 5000]");
+            "test.yaml:8:8: error: tdp_w: expected a number, found a list; allowed [1, 5000]");
   EXPECT_EQ(only(check_yaml(replace(
                 kTinyChip, "hbm: {generation: hbm3, stacks: 1, capacity_gib: 16, bandwidth_tb_s: 0.8}", "hbm: 16"))),
             "test.yaml:19:6: error: hbm: expected a mapping, found '16'");
@@ -134,26 +134,26 @@ TEST(Loader, ChecksChoices) {
 
 TEST(Loader, ChecksRanges) {
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "bandwidth_tb_s: 0.8", "bandwidth_tb_s: -3"))),
-            "test.yaml:19:70: error: hbm.bandwidth_tb_s: value -3 is out of range; allowed (0, 100]");
+            "test.yaml:19:70: error: hbm.bandwidth_tb_s: value -3 is out of range; allowed [0.01, 100]");
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "bandwidth_tb_s: 0.8", "bandwidth_tb_s: 0"))),
-            "test.yaml:19:70: error: hbm.bandwidth_tb_s: value 0 is out of range; allowed (0, 100]");
+            "test.yaml:19:70: error: hbm.bandwidth_tb_s: value 0 is out of range; allowed [0.01, 100]");
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "die_area_mm2: 10", "die_area_mm2: 900"))),
-            "test.yaml:6:15: error: die_area_mm2: value 900 is out of range; allowed (0, 858]");
+            "test.yaml:6:15: error: die_area_mm2: value 900 is out of range; allowed [1, 858]");
 }
 
 TEST(Loader, RejectsHugeAndNonFiniteNumbers) {
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: 1e400"))),
-            "test.yaml:8:8: error: tdp_w: value '1e400' is out of range; allowed (0, 5000]");
+            "test.yaml:8:8: error: tdp_w: value '1e400' is out of range; allowed [1, 5000]");
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: .nan"))),
-            "test.yaml:8:8: error: tdp_w: value '.nan' is out of range; allowed (0, 5000]");
+            "test.yaml:8:8: error: tdp_w: value '.nan' is out of range; allowed [1, 5000]");
   // YAML 1.2 reads bare nan and inf as text, and a number has one sign.
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: nan"))),
-            "test.yaml:8:8: error: tdp_w: expected a number, found 'nan'; allowed (0, 5000]");
+            "test.yaml:8:8: error: tdp_w: expected a number, found 'nan'; allowed [1, 5000]");
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: +-5"))),
-            "test.yaml:8:8: error: tdp_w: expected a number, found '+-5'; allowed (0, 5000]");
+            "test.yaml:8:8: error: tdp_w: expected a number, found '+-5'; allowed [1, 5000]");
   EXPECT_EQ(
       only(check_yaml(replace(kTinyChip, "tdp_w: 5", "tdp_w: !!str 5"))),
-      "test.yaml:8:8: error: tdp_w: expected a number, found '5' tagged tag:yaml.org,2002:str; allowed (0, 5000]");
+      "test.yaml:8:8: error: tdp_w: expected a number, found '5' tagged tag:yaml.org,2002:str; allowed [1, 5000]");
   EXPECT_EQ(only(check_yaml(replace(kTinyChip, "  count: 2", "  count: 99999999999999999999999"))),
             "test.yaml:10:10: error: cores.count: value '99999999999999999999999' is out of range; allowed (0, "
             "1048576]");

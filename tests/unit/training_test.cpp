@@ -54,6 +54,22 @@ TEST(TrainPlan, ChecksThePlanAgainstModelAndMachine) {
   EXPECT_TRUE(check_plan(gpt, p, 128).ok());
 }
 
+// Interleaving needs a pipeline to interleave and more than one chunk per rank; both used to pass.
+TEST(TrainPlan, RefusesInterleavingWithoutAPipelineOrChunks) {
+  const auto& gpt = find<spec::ModelSpec>(spec::Kind::model, "megatron-gpt-175b");
+  TrainPlan p = plan_of(8, 1, 8, 64);
+  p.vp = 4;
+  p.schedule = Schedule::interleaved;
+  EXPECT_EQ(check_plan(gpt, p, 64).error().to_string(),
+            "error: the interleaved schedule needs pp > 1 and vp > 1, got pp 1 and vp 4");
+  p = plan_of(8, 8, 1, 64);
+  p.schedule = Schedule::interleaved;
+  EXPECT_EQ(check_plan(gpt, p, 64).error().to_string(),
+            "error: the interleaved schedule needs pp > 1 and vp > 1, got pp 8 and vp 1");
+  p.vp = 2;
+  EXPECT_TRUE(check_plan(gpt, p, 64).ok());
+}
+
 TEST(Training, ActivationMemoryFollowsKorthikanti) {
   const auto& gpt = find<spec::ModelSpec>(spec::Kind::model, "megatron-gpt-175b");
   const auto& a100 = a100_chip();

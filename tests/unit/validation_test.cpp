@@ -343,5 +343,24 @@ cases:
   EXPECT_EQ(r->other_kinds[0].first, "time_to_train");
 }
 
+// A measured value of 1e-300 once divided into an error of inf%; an absurd value is a located error.
+TEST(Validation, ImplausibleMeasuredValuesAreLocatedErrors) {
+  const spec::Library& library = spec::testing::builtin_library();
+  for (const char* value : {"1e-300", "0", "-5", "1e300", ".inf"}) {
+    const std::string text =
+        std::string("cases:\n  - id: tiny\n    kind: memory_bandwidth\n    hardware: {accelerator: NVIDIA H100 80GB HBM3}\n"
+                    "    measured: {metric: stream_triad_bandwidth, unit: TB/s, value: ") +
+        value + "}\n";
+    const std::filesystem::path path = write_temp("implausible.yaml", text);
+    Expected<ValidationReport> r = run_validation(path, library);
+    ASSERT_FALSE(r.ok()) << value;
+    const std::string message = r.error().to_string();
+    EXPECT_NE(message.find(path.string() + ":5:"), std::string::npos) << message;
+    EXPECT_NE(message.find("measured value must be a positive number in [1e-06, 1e+12]"), std::string::npos) << message;
+    std::filesystem::remove(path);
+  }
+}
+
 }  // namespace
 }  // namespace xpusim::validation
+

@@ -68,6 +68,21 @@ int run_train(const Context& context, const TrainArgs& a) {
       if (a.topology == "fat_tree" || a.topology == "rail_optimized")
         tiers = spec::clos_tiers(*system, fabric->switch_asic, nodes, a.oversubscription);
       if (a.topology == "dragonfly") tiers = 2;  // a minimal path crosses up to three routers, as 2 tiers do
+      const double ports = spec::switch_ports_at(fabric->switch_asic, system->scale_out.nic_gbps);
+      const std::int64_t endpoints = nodes * system->scale_out.nic_count;
+      if (a.topology == "single_switch" && nodes > 1 && static_cast<double>(endpoints) > ports)
+        diagnostics.error({}, {},
+                          "--topology single_switch joins " + std::to_string(endpoints) + " NICs (" +
+                              std::to_string(nodes) + " x " + std::to_string(system->scale_out.nic_count) + "), but '" +
+                              fabric->name + "' has " + format_number(ports) + " ports at " +
+                              format_number(system->scale_out.nic_gbps) + " Gb/s",
+                          "use fewer --nodes, or --topology fat_tree");
+      if ((a.topology == "fat_tree" || a.topology == "rail_optimized") &&
+          spec::clos_reach(ports, tiers, a.oversubscription) < static_cast<double>(endpoints))
+        diagnostics.error({}, {},
+                          std::to_string(endpoints) + " NICs are more than " + std::to_string(tiers) +
+                              " tiers of '" + fabric->name + "' (" + format_number(ports) + " ports) reach",
+                          "use fewer --nodes or a larger switch");
     }
   }
   const spec::ChipSpec* chip =
