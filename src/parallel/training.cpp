@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 
 namespace xpusim::parallel {
 namespace {
@@ -278,6 +279,12 @@ SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& ch
   const int domain = topology.levels.empty() ? 1 : topology.levels[0].ranks;
   const frontend::Recompute recomputes[] = {frontend::Recompute::none, frontend::Recompute::selective,
                                             frontend::Recompute::full};
+  auto reject = [&](const std::string& reason) {
+    auto it = std::find_if(out.rejections.begin(), out.rejections.end(),
+                           [&](const Rejection& r) { return r.reason == reason; });
+    if (it == out.rejections.end()) it = out.rejections.insert(out.rejections.end(), {reason, 0});
+    ++it->plans;
+  };
   for (int tp = 1; tp <= domain && tp <= model.heads; tp *= 2) {
     if (chips % tp != 0 || model.heads % tp != 0) continue;
     for (int cp : {1, 2, 4, 8}) {
@@ -306,7 +313,20 @@ SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& ch
                 plan.schedule = vp > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
                 ++out.evaluated;
                 Expected<TrainResult> r = estimate_training(model, chip, topology, plan);
-                if (!r.ok() || !r->fits) continue;
+                if (!r.ok()) {
+                  std::string why = r.error().to_string();
+                  if (why.starts_with("error: ")) why.erase(0, 7);
+                  reject("fail: " + why);
+                  continue;
+                }
+                if (!r->fits) {
+                  reject(std::string(kDoesNotFit));
+                  if (out.least_memory_bytes == 0 || r->memory.total() < out.least_memory_bytes) {
+                    out.least_memory_bytes = r->memory.total();
+                    out.capacity_bytes = r->capacity_bytes;
+                  }
+                  continue;
+                }
                 ++out.fitting;
                 out.best.emplace_back(plan, *r);
                 // Keep the list short while it grows: sort and trim now and then.
@@ -325,7 +345,31 @@ SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& ch
   std::stable_sort(out.best.begin(), out.best.end(),
                    [](const auto& a, const auto& b) { return a.second.step_s < b.second.step_s; });
   if (out.best.size() > keep) out.best.resize(keep);
+  std::stable_sort(out.rejections.begin(), out.rejections.end(),
+                   [](const Rejection& a, const Rejection& b) { return a.plans > b.plans; });
   return out;
+}
+
+std::string rejection_summary(const SearchResult& search, std::size_t most) {
+  std::string text;
+  int others = 0;
+  for (std::size_t i = 0; i < search.rejections.size(); ++i) {
+    const Rejection& r = search.rejections[i];
+    if (i >= most) {
+      others += r.plans;
+      continue;
+    }
+    if (!text.empty()) text += "; ";
+    text += std::to_string(r.plans) + " " + r.reason;
+    if (r.reason == kDoesNotFit && search.capacity_bytes > 0) {
+      char best[96];
+      std::snprintf(best, sizeof best, " (best: %.1f GB of %.1f GB)", search.least_memory_bytes / 1e9,
+                    search.capacity_bytes / 1e9);
+      text += best;
+    }
+  }
+  if (others > 0) text += "; " + std::to_string(others) + " for other reasons";
+  return text;
 }
 
 }  // namespace xpusim::parallel

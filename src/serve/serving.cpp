@@ -70,6 +70,18 @@ perfmodel::Interconnect interconnect_of(const spec::ChipSpec& chip, const spec::
   return link;
 }
 
+bool is_kv_dtype(ir::DType dtype) {
+  return ir::dtype_bytes(dtype) >= 1;
+}
+
+ir::DType default_kv_dtype(ir::DType dtype, const spec::ChipSpec& chip) {
+  if (is_kv_dtype(dtype)) return dtype;
+  const perfmodel::ChipModel chip_model(chip);
+  for (ir::DType candidate : {ir::DType::fp8_e4m3, ir::DType::bf16, ir::DType::fp16})
+    if (chip_model.supports(candidate)) return candidate;
+  return ir::DType::bf16;  // a chip with none of them fails the dtype check that follows
+}
+
 econ::Activity request_activity(const ServeResult& result, std::int64_t gen) {
   econ::Activity a = result.prefill.activity;
   if (gen > 1) a += result.decode.activity.scaled(static_cast<double>(gen - 1));
@@ -87,6 +99,9 @@ Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec:
   if (options.llm.tp > 1 && link.bandwidth_gb_s_per_direction <= 0)
     return Error("tp " + std::to_string(options.llm.tp) + " needs a scale-up fabric, and chip " + chip.name +
                  " has no links (give --system)");
+  if (!is_kv_dtype(options.llm.kv_dtype))
+    return Error("a KV cache cannot be stored as " + std::string(ir::dtype_name(options.llm.kv_dtype)) +
+                 ": give a KV type of 8 bits or more");
   if (options.pp < 1) return Error("pp must be at least 1, got " + std::to_string(options.pp));
   if (options.pp > model.layers)
     return Error("pp " + std::to_string(options.pp) + " exceeds " + model.name + "'s " + std::to_string(model.layers) +

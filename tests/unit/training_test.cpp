@@ -246,5 +246,70 @@ TEST(Training, ContextParallelRanksShareTheOptimizerShards) {
   EXPECT_NEAR(two->memory.optimizer_bytes, one->memory.optimizer_bytes, 1e-6 * one->memory.optimizer_bytes);
 }
 
+TEST(Training, ExpertAllToAllIsAPartOfTheStepOfItsOwn) {
+  const auto& mixtral = find<spec::ModelSpec>(spec::Kind::model, "mixtral-8x7b");
+  TrainPlan p = plan_of(1, 1, 8, 8, 1024);
+  p.ep = 8;
+  const Expected<TrainResult> r = estimate_training(mixtral, a100_chip(), dgx_a100(1), p);
+  ASSERT_TRUE(r.ok() && r->fits);
+  ASSERT_GT(r->ep_comm_s, 0);
+  double sum = 0, expert = 0;
+  for (const auto& [name, seconds] : step_breakdown(*r)) {
+    sum += seconds;
+    if (name == "expert all-to-all") expert += seconds;
+  }
+  EXPECT_DOUBLE_EQ(expert, r->ep_comm_s);
+  EXPECT_NEAR(sum, r->step_s, 1e-9 * r->step_s);
+  // The rest of the compute (what `llm train` prints as compute) and the all-to-all make up compute_s.
+  EXPECT_LT(r->ep_comm_s, r->compute_s);
+}
+
+network::Topology mi300x_platforms(std::int64_t nodes) {
+  const auto& system = find<spec::SystemSpec>(spec::Kind::system, "mi300x-platform");
+  return network::topology_of(system, nullptr, nodes, nullptr, 1);
+}
+
+TEST(PlanSearch, CountsWhyEveryPlanWasRejected) {
+  // 16 MI300X platforms have no NICs, and GPT-2 small's 12 layers and 12 heads cannot keep a plan
+  // inside one platform: every plan needs the missing scale-out bandwidth.
+  ASSERT_FALSE(find<spec::SystemSpec>(spec::Kind::system, "mi300x-platform").has_scale_out);
+  const auto& gpt2 = find<spec::ModelSpec>(spec::Kind::model, "gpt2-small");
+  TrainPlan base;
+  base.global_batch = 256;
+  base.seq = 1024;
+  const SearchResult found = search_plans(gpt2, find<spec::ChipSpec>(spec::Kind::chip, "mi300x"),
+                                          mi300x_platforms(16), base, 5);
+  ASSERT_GT(found.evaluated, 0);
+  EXPECT_TRUE(found.best.empty());
+  ASSERT_EQ(found.rejections.size(), 1u);
+  EXPECT_EQ(found.rejections[0].plans, found.evaluated);
+  EXPECT_NE(found.rejections[0].reason.find("has no bandwidth"), std::string::npos) << found.rejections[0].reason;
+  EXPECT_EQ(rejection_summary(found), std::to_string(found.evaluated) + " " + found.rejections[0].reason);
+}
+
+TEST(PlanSearch, SaysHowCloseThePlansThatDoNotFitCame) {
+  const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama3-405b");
+  TrainPlan base;
+  base.global_batch = 64;
+  base.seq = 4096;
+  const SearchResult found = search_plans(llama, a100_chip(), dgx_a100(1), base, 5);
+  ASSERT_GT(found.evaluated, 0);
+  EXPECT_TRUE(found.best.empty());
+  ASSERT_EQ(found.rejections.size(), 1u);
+  EXPECT_EQ(found.rejections[0].reason, kDoesNotFit);
+  EXPECT_EQ(found.rejections[0].plans, found.evaluated);
+  EXPECT_DOUBLE_EQ(found.capacity_bytes, 80 * 1024.0 * 1024 * 1024);
+  // The closest plan needs no more than a lean one worked out here (tp 8, full recomputation, one
+  // sequence per microbatch), and still more than a GPU holds.
+  TrainPlan lean = base;
+  lean.tp = 8;
+  lean.dp = 1;
+  lean.sequence_parallel = true;
+  const Expected<TrainResult> r = estimate_training(llama, a100_chip(), dgx_a100(1), lean);
+  ASSERT_TRUE(r.ok());
+  EXPECT_LE(found.least_memory_bytes, r->memory.total());
+  EXPECT_GT(found.least_memory_bytes, found.capacity_bytes);
+}
+
 }  // namespace
 }  // namespace xpusim::parallel
