@@ -67,9 +67,11 @@ std::optional<ServingPoint> best_serving(const spec::ModelSpec& model, const spe
     }
   }
   // A configuration that failed (tp 8 not dividing 12 heads) says nothing once another one serves.
-  if (best) why_not.clear();
-  else if (why_not.empty())
+  if (best) {
+    why_not.clear();
+  } else if (why_not.empty()) {
     why_not = fits_somewhere ? "misses the time-per-token target at every size" : "the model does not fit";
+  }
   return best;
 }
 

@@ -110,7 +110,8 @@ TEST(Compare, ARowWithAResultKeepsNoReasonFromAFailedConfiguration) {
   workload.serve.gen = 128;
   workload.serve.tpot_ms_max = 20;
   const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
-  const std::vector<const spec::SystemSpec*> systems = {&library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100")};
+  const std::vector<const spec::SystemSpec*> systems = {
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100")};
   const Expected<Comparison> c = compare_workload(workload, systems, dc, 1e5, spec::testing::builtin_library());
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   ASSERT_EQ(c->rows.size(), 1u);
@@ -130,7 +131,8 @@ TEST(Compare, ARowWithoutAResultSaysWhy) {
   workload.serve.prompt = 2048;
   workload.serve.gen = 128;
   const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
-  const std::vector<const spec::SystemSpec*> systems = {&library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100")};
+  const std::vector<const spec::SystemSpec*> systems = {
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100")};
   const Expected<Comparison> c = compare_workload(workload, systems, dc, 1e5, spec::testing::builtin_library());
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   const SystemRow& row = c->rows.at(0);

@@ -11,7 +11,9 @@ namespace {
 
 using spec::testing::library_spec;
 
-const spec::ChipSpec& chip(const char* name) { return library_spec<spec::ChipSpec>(spec::Kind::chip, name); }
+const spec::ChipSpec& chip(const char* name) {
+  return library_spec<spec::ChipSpec>(spec::Kind::chip, name);
+}
 
 TEST(ServingKvCache, DefaultsToTheWeightsTypeWhereACacheMayTakeIt) {
   EXPECT_EQ(default_kv_dtype(ir::DType::bf16, chip("h100-sxm")), ir::DType::bf16);

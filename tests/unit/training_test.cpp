@@ -277,8 +277,8 @@ TEST(PlanSearch, CountsWhyEveryPlanWasRejected) {
   TrainPlan base;
   base.global_batch = 256;
   base.seq = 1024;
-  const SearchResult found = search_plans(gpt2, find<spec::ChipSpec>(spec::Kind::chip, "mi300x"),
-                                          mi300x_platforms(16), base, 5);
+  const SearchResult found =
+      search_plans(gpt2, find<spec::ChipSpec>(spec::Kind::chip, "mi300x"), mi300x_platforms(16), base, 5);
   ASSERT_GT(found.evaluated, 0);
   EXPECT_TRUE(found.best.empty());
   ASSERT_EQ(found.rejections.size(), 1u);

@@ -117,15 +117,15 @@ int run_train(const Context& context, const TrainArgs& a) {
     }
     const parallel::SearchResult found = parallel::search_plans(*model, *chip, topology, plan, 5);
     Json rejected = Json::array();
-    for (const parallel::Rejection& r : found.rejections) rejected.push_back({{"reason", r.reason}, {"plans", r.plans}});
+    for (const parallel::Rejection& r : found.rejections)
+      rejected.push_back({{"reason", r.reason}, {"plans", r.plans}});
     if (found.best.empty()) {
       // Say why, by the commonest reasons: "none fits in memory" misleads when the network refused them.
-      const std::string why =
-          found.evaluated == 0
-              ? fmt::format("the search space holds no plan for {} chips and a global batch of {}", chips,
-                            plan.global_batch)
-              : fmt::format("none of the {} plans searched runs: {}", found.evaluated,
-                            parallel::rejection_summary(found));
+      const std::string why = found.evaluated == 0
+                                  ? fmt::format("the search space holds no plan for {} chips and a global batch of {}",
+                                                chips, plan.global_batch)
+                                  : fmt::format("none of the {} plans searched runs: {}", found.evaluated,
+                                                parallel::rejection_summary(found));
       if (a.json) {
         Json out;
         out["model"] = model->name;
@@ -141,11 +141,13 @@ int run_train(const Context& context, const TrainArgs& a) {
       return kExitBadInput;
     }
     Json top = Json::array();
+    const std::string rejected_text =
+        found.rejections.empty() ? "" : "; rejected: " + parallel::rejection_summary(found);
     std::string table = fmt::format(
-        "searched {} plans, {} fit; the fastest:\n  {:>3} {:>3} {:>4} {:>3} {:>3} {:>3} {:>3} {:>10} {:>8} {:>9} "
+        "searched {} plans, {} fit{}; the fastest:\n  {:>3} {:>3} {:>4} {:>3} {:>3} {:>3} {:>3} {:>10} {:>8} {:>9} "
         "{:>6}\n",
-        found.evaluated, found.fitting, "tp", "pp", "dp", "cp", "vp", "ep", "mb", "recompute", "step s", "tokens/s",
-        "MFU");
+        found.evaluated, found.fitting, rejected_text, "tp", "pp", "dp", "cp", "vp", "ep", "mb", "recompute", "step s",
+        "tokens/s", "MFU");
     for (const auto& [p, res] : found.best) {
       table += fmt::format("  {:>3} {:>3} {:>4} {:>3} {:>3} {:>3} {:>3} {:>10} {:>8.3f} {:>9.0f} {:>5.1f}%\n", p.tp,
                            p.pp, p.dp, p.cp, p.vp, p.ep, p.micro_batch, frontend::recompute_name(p.recompute),
