@@ -192,10 +192,23 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   if (p.pp > 1) {
     const double boundary = static_cast<double>(p.micro_batch * local_seq * model.hidden) * ir::dtype_bytes(p.dtype) /
                             (p.sequence_parallel ? p.tp : 1);
-    Expected<network::CollectiveTime> send =
-        comms.time(network::Collective::send_recv, boundary, p.tp * p.cp * p.dp, 2);
+    const int stage_ranks = p.tp * p.cp * p.dp;
+    Expected<network::CollectiveTime> send = comms.time(network::Collective::send_recv, boundary, stage_ranks, 2);
     if (!send.ok()) return send.error();
     r.pp_comm_s = 2.0 * (p.pp - 1) * p.vp * send->seconds;
+    // Stages smaller than a scale-up domain send inside it, except across the boundaries where the
+    // pipeline leaves one domain for the next: those sends take the scale-out level, and need it.
+    const int domain = topology.levels.front().ranks;
+    if (topology.levels.size() > 1 && stage_ranks < domain) {
+      int crossing = 0;
+      for (std::int64_t k = 1; k < p.pp; ++k)
+        if ((k - 1) * stage_ranks / domain != ((k + 1) * stage_ranks - 1) / domain) ++crossing;
+      if (crossing > 0) {
+        Expected<network::CollectiveTime> out = comms.time(network::Collective::send_recv, boundary, domain, 2);
+        if (!out.ok()) return out.error();
+        r.pp_comm_s += 2.0 * crossing * p.vp * (out->seconds - send->seconds);
+      }
+    }
   }
 
   // ---- data-parallel gradient synchronisation (and ZeRO-3 parameter gathers)

@@ -311,5 +311,30 @@ TEST(PlanSearch, SaysHowCloseThePlansThatDoNotFitCame) {
   EXPECT_GT(found.least_memory_bytes, found.capacity_bytes);
 }
 
+TEST(Training, PipelineSendsLeaveTheDomainWhereTheStagesDo) {
+  // 4 stages of 4 GPUs on two 8-GPU nodes: stages 0-1 share node 0, stages 2-3 node 1, so the send
+  // from stage 1 to stage 2 crosses the scale-out network and the other two stay on NVLink.
+  const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama2-7b");
+  const TrainPlan p = plan_of(1, 4, 4, 64);
+  const network::Topology two = dgx_a100(2);
+  const Expected<TrainResult> r = estimate_training(llama, a100_chip(), two, p);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_TRUE(r->fits);
+  const double boundary = 2048.0 * 4096 * 2;  // one sequence's activations in bf16
+  const auto send = [&](int stride) {
+    return network::collective_time(network::Collective::send_recv, boundary, two, network::group_of(two, stride, 2))
+        ->seconds;
+  };
+  const double inside = send(4), across = send(8);
+  ASSERT_GT(across, inside);
+  EXPECT_NEAR(r->pp_comm_s, 2 * (2 * inside + 1 * across), 1e-12);
+  // Without NICs the crossing send cannot happen: the plan is refused, not timed over NVLink.
+  const network::Topology no_nics = mi300x_platforms(2);
+  const Expected<TrainResult> refused =
+      estimate_training(llama, find<spec::ChipSpec>(spec::Kind::chip, "mi300x"), no_nics, p);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().to_string().find("has no bandwidth"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace xpusim::parallel
