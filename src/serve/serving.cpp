@@ -16,10 +16,25 @@ Expected<Communication> communication(const spec::ModelSpec& model, std::int64_t
   const double act = static_cast<double>(tokens * model.hidden) * ir::dtype_bytes(o.llm.dtype);
   if (o.pp > 1) {
     // Each TP rank sends its 1/tp slice of the boundary activations (Megatron's scatter-gather).
+    const int stage_ranks = tp * ep;
     Expected<network::CollectiveTime> send = network::collective_time(
-        network::Collective::send_recv, act / tp, *o.topology, network::group_of(*o.topology, tp * ep, 2));
+        network::Collective::send_recv, act / tp, *o.topology, network::group_of(*o.topology, stage_ranks, 2));
     if (!send.ok()) return send.error();
     c.pipeline_s = (o.pp - 1) * send->seconds;
+    // Stages smaller than a scale-up domain send inside it, except where the pipeline passes from one
+    // domain to the next: those sends take the scale-out level (as in parallel/training.cpp).
+    const int domain = o.topology->levels.front().ranks;
+    if (o.topology->levels.size() > 1 && stage_ranks < domain) {
+      int crossing = 0;
+      for (std::int64_t k = 1; k < o.pp; ++k)
+        if ((k - 1) * stage_ranks / domain != ((k + 1) * stage_ranks - 1) / domain) ++crossing;
+      if (crossing > 0) {
+        Expected<network::CollectiveTime> out = network::collective_time(
+            network::Collective::send_recv, act / tp, *o.topology, network::group_of(*o.topology, domain, 2));
+        if (!out.ok()) return out.error();
+        c.pipeline_s += crossing * (out->seconds - send->seconds);
+      }
+    }
   }
   if (ep > 1) {
     const double bytes = act * static_cast<double>(model.moe.top_k);

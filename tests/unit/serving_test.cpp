@@ -52,5 +52,35 @@ TEST(ServingKvCache, Fp4WeightsWithTheDefaultCacheHoldOneByteAValue) {
   EXPECT_NE(refused.error().to_string().find("KV cache cannot be stored as fp4_e2m1"), std::string::npos);
 }
 
+TEST(ServingPipeline, SendsLeaveTheDomainWhereTheStagesDo) {
+  // 4 stages of tp 4 on two 8-GPU DGX H100s: the send from stage 1 to stage 2 crosses the NICs, the
+  // other two stay on NVLink.
+  const auto& llama = library_spec<spec::ModelSpec>(spec::Kind::model, "llama3-70b");
+  const auto& dgx = library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100");
+  const auto& nvlink = library_spec<spec::NetworkSpec>(spec::Kind::network, dgx.scale_up.network.c_str());
+  const auto& fabric = library_spec<spec::NetworkSpec>(spec::Kind::network, "nvidia-quantum2-ndr");
+  const network::Topology two = network::topology_of(dgx, &nvlink, 2, &fabric, 1);
+  const spec::ChipSpec& h100 = chip("h100-sxm");
+  ServeOptions o;
+  o.batch = 8;
+  o.prompt = 1024;
+  o.gen = 16;
+  o.llm.tp = 4;
+  o.pp = 4;
+  o.topology = &two;
+  const Expected<ServeResult> r = estimate_serving(llama, h100, interconnect_of(h100, &dgx, &nvlink), o);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_TRUE(r->fits);
+  // Each TP rank sends its quarter of the prompt's activations: 8 x 1024 tokens x 8192 x 2 bytes / 4.
+  const double bytes = 8.0 * 1024 * 8192 * 2 / 4;
+  const auto send = [&](int stride) {
+    return network::collective_time(network::Collective::send_recv, bytes, two, network::group_of(two, stride, 2))
+        ->seconds;
+  };
+  const double inside = send(4), across = send(8);
+  ASSERT_GT(across, inside);
+  EXPECT_NEAR(r->prefill_pp_s, 2 * inside + across, 1e-12);
+}
+
 }  // namespace
 }  // namespace xpusim::serve
