@@ -301,7 +301,8 @@ SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& ch
   for (int tp = 1; tp <= domain && tp <= model.heads; tp *= 2) {
     if (chips % tp != 0 || model.heads % tp != 0) continue;
     for (int cp : {1, 2, 4, 8}) {
-      if (chips % (tp * cp) != 0 || base.seq % cp != 0 || base.seq / cp < 1024) continue;
+      // Context parallelism keeps at least 1024 tokens per rank; without it any sequence goes.
+      if (chips % (tp * cp) != 0 || base.seq % cp != 0 || (cp > 1 && base.seq / cp < 1024)) continue;
       const int rest = chips / (tp * cp);
       for (int pp = 1; pp <= std::min<std::int64_t>({rest, 64, model.layers}); ++pp) {
         if (rest % pp != 0) continue;

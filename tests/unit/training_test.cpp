@@ -336,5 +336,17 @@ TEST(Training, PipelineSendsLeaveTheDomainWhereTheStagesDo) {
   EXPECT_NE(refused.error().to_string().find("has no bandwidth"), std::string::npos);
 }
 
+TEST(PlanSearch, SequencesShorterThanContextParallelismNeedsStillSearch) {
+  // At 512 tokens no context-parallel split keeps 1024 tokens per rank; cp 1 needs none (the search
+  // once skipped it too, and found no plan at all).
+  const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama2-7b");
+  TrainPlan base;
+  base.global_batch = 64;
+  base.seq = 512;
+  const SearchResult found = search_plans(llama, a100_chip(), dgx_a100(1), base, 5);
+  ASSERT_FALSE(found.best.empty());
+  for (const auto& [plan, result] : found.best) EXPECT_EQ(plan.cp, 1);
+}
+
 }  // namespace
 }  // namespace xpusim::parallel

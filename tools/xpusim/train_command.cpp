@@ -121,11 +121,12 @@ int run_train(const Context& context, const TrainArgs& a) {
       rejected.push_back({{"reason", r.reason}, {"plans", r.plans}});
     if (found.best.empty()) {
       // Say why, by the commonest reasons: "none fits in memory" misleads when the network refused them.
-      const std::string why = found.evaluated == 0
-                                  ? fmt::format("the search space holds no plan for {} chips and a global batch of {}",
-                                                chips, plan.global_batch)
-                                  : fmt::format("none of the {} plans searched runs: {}", found.evaluated,
-                                                parallel::rejection_summary(found));
+      const std::string why = found.evaluated == 0 ? fmt::format(
+                                                         "the search space holds no plan for {} chips and a global "
+                                                         "batch of {} (dp x micro batch must divide it)",
+                                                         chips, plan.global_batch)
+                                                   : fmt::format("none of the {} plans searched runs: {}",
+                                                                 found.evaluated, parallel::rejection_summary(found));
       if (a.json) {
         Json out;
         out["model"] = model->name;
