@@ -91,8 +91,8 @@ struct Rejection {
 };
 
 // Plan search: every plan of the space below that fits, fastest first. The space, for the machine's
-// chips: tp a power of two up to the scale-up domain that divides the heads; cp in {1, 2, 4, 8} keeping
-// at least 1024 tokens per rank; pp dividing the rest, up to 64 and the layers; dp the chips left;
+// chips: tp a power of two up to the scale-up domain that divides the heads; cp in {1, 2, 4, 8}, above 1
+// only keeping at least 1024 tokens per rank; pp dividing the rest, up to 64 and the layers; dp the chips left;
 // vp in {1, 2, 4} with pp > 1 (interleaved); micro batch in {1, 2, 4, 8} dividing the global batch per
 // replica; recompute none, selective, full; sequence parallelism whenever tp > 1; ep (MoE) a power of
 // two dividing the experts and dp x cp. The global batch, sequence, dtype and ZeRO stage stay as in `base`.
