@@ -42,6 +42,7 @@ std::optional<ServingPoint> best_serving(const spec::ModelSpec& model, const spe
                                          const spec::SystemSpec& system, const perfmodel::Interconnect& link,
                                          const spec::ServeTarget& target, std::string& why_not) {
   std::optional<ServingPoint> best;
+  why_not.clear();
   bool fits_somewhere = false;
   for (int tp = 1; tp <= system.scale_up_domain_size(); tp *= 2) {
     if (system.chip_count % tp != 0) continue;
@@ -51,7 +52,8 @@ std::optional<ServingPoint> best_serving(const spec::ModelSpec& model, const spe
       o.prompt = target.prompt;
       o.gen = target.gen;
       o.llm.tp = tp;
-      o.llm.dtype = o.llm.kv_dtype = *ir::parse_dtype(target.dtype);
+      o.llm.dtype = *ir::parse_dtype(target.dtype);
+      o.llm.kv_dtype = serve::default_kv_dtype(o.llm.dtype, chip);
       const Expected<serve::ServeResult> r = serve::estimate_serving(model, chip, link, o);
       if (!r.ok()) {
         if (why_not.empty()) why_not = reason(r.error());
@@ -64,8 +66,12 @@ std::optional<ServingPoint> best_serving(const spec::ModelSpec& model, const spe
       if (!best || per_chip > best->tokens_per_s_per_chip) best = serving_point(*r, tp, batch, target);
     }
   }
-  if (!best && why_not.empty())
+  // A configuration that failed (tp 8 not dividing 12 heads) says nothing once another one serves.
+  if (best) {
+    why_not.clear();
+  } else if (why_not.empty()) {
     why_not = fits_somewhere ? "misses the time-per-token target at every size" : "the model does not fit";
+  }
   return best;
 }
 
@@ -268,7 +274,8 @@ Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
                         network::topology_of(system, scale_up, row.systems_used, fabric, tiers);
                     const parallel::SearchResult found = parallel::search_plans(*model, chip, topology, base, 1);
                     if (found.best.empty()) {
-                      row.problem = "none of " + std::to_string(found.evaluated) + " plans fits in memory";
+                      row.problem = "none of " + std::to_string(found.evaluated) +
+                                    " plans runs: " + parallel::rejection_summary(found, 2);
                       return false;
                     }
                     const auto& [plan, result] = found.best.front();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 
 namespace xpusim::parallel {
 namespace {
@@ -196,10 +197,23 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   if (p.pp > 1) {
     const double boundary = static_cast<double>(p.micro_batch * local_seq * model.hidden) * ir::dtype_bytes(p.dtype) /
                             (p.sequence_parallel ? p.tp : 1);
-    Expected<network::CollectiveTime> send =
-        comms.time(network::Collective::send_recv, boundary, p.tp * p.cp * p.dp, 2);
+    const int stage_ranks = p.tp * p.cp * p.dp;
+    Expected<network::CollectiveTime> send = comms.time(network::Collective::send_recv, boundary, stage_ranks, 2);
     if (!send.ok()) return send.error();
     r.pp_comm_s = 2.0 * (p.pp - 1) * p.vp * send->seconds;
+    // Stages smaller than a scale-up domain send inside it, except across the boundaries where the
+    // pipeline leaves one domain for the next: those sends take the scale-out level, and need it.
+    const int domain = topology.levels.front().ranks;
+    if (topology.levels.size() > 1 && stage_ranks < domain) {
+      int crossing = 0;
+      for (std::int64_t k = 1; k < p.pp; ++k)
+        if ((k - 1) * stage_ranks / domain != ((k + 1) * stage_ranks - 1) / domain) ++crossing;
+      if (crossing > 0) {
+        Expected<network::CollectiveTime> out = comms.time(network::Collective::send_recv, boundary, domain, 2);
+        if (!out.ok()) return out.error();
+        r.pp_comm_s += 2.0 * crossing * p.vp * (out->seconds - send->seconds);
+      }
+    }
   }
 
   // ---- data-parallel gradient synchronisation (and ZeRO-3 parameter gathers)
@@ -283,10 +297,17 @@ SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& ch
   const int domain = topology.levels.empty() ? 1 : topology.levels[0].ranks;
   const frontend::Recompute recomputes[] = {frontend::Recompute::none, frontend::Recompute::selective,
                                             frontend::Recompute::full};
+  auto reject = [&](const std::string& reason) {
+    auto it = std::find_if(out.rejections.begin(), out.rejections.end(),
+                           [&](const Rejection& r) { return r.reason == reason; });
+    if (it == out.rejections.end()) it = out.rejections.insert(out.rejections.end(), {reason, 0});
+    ++it->plans;
+  };
   for (int tp = 1; tp <= domain && tp <= model.heads; tp *= 2) {
     if (chips % tp != 0 || model.heads % tp != 0) continue;
     for (int cp : {1, 2, 4, 8}) {
-      if (chips % (tp * cp) != 0 || base.seq % cp != 0 || base.seq / cp < 1024) continue;
+      // Context parallelism keeps at least 1024 tokens per rank; without it any sequence goes.
+      if (chips % (tp * cp) != 0 || base.seq % cp != 0 || (cp > 1 && base.seq / cp < 1024)) continue;
       const int rest = chips / (tp * cp);
       for (int pp = 1; pp <= std::min<std::int64_t>({rest, 64, model.layers}); ++pp) {
         if (rest % pp != 0) continue;
@@ -311,7 +332,20 @@ SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& ch
                 plan.schedule = vp > 1 ? Schedule::interleaved : Schedule::one_f_one_b;
                 ++out.evaluated;
                 Expected<TrainResult> r = estimate_training(model, chip, topology, plan);
-                if (!r.ok() || !r->fits) continue;
+                if (!r.ok()) {
+                  std::string why = r.error().to_string();
+                  if (why.starts_with("error: ")) why.erase(0, 7);
+                  reject("fail: " + why);
+                  continue;
+                }
+                if (!r->fits) {
+                  reject(std::string(kDoesNotFit));
+                  if (out.least_memory_bytes == 0 || r->memory.total() < out.least_memory_bytes) {
+                    out.least_memory_bytes = r->memory.total();
+                    out.capacity_bytes = r->capacity_bytes;
+                  }
+                  continue;
+                }
                 ++out.fitting;
                 out.best.emplace_back(plan, *r);
                 // Keep the list short while it grows: sort and trim now and then.
@@ -330,7 +364,31 @@ SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& ch
   std::stable_sort(out.best.begin(), out.best.end(),
                    [](const auto& a, const auto& b) { return a.second.step_s < b.second.step_s; });
   if (out.best.size() > keep) out.best.resize(keep);
+  std::stable_sort(out.rejections.begin(), out.rejections.end(),
+                   [](const Rejection& a, const Rejection& b) { return a.plans > b.plans; });
   return out;
+}
+
+std::string rejection_summary(const SearchResult& search, std::size_t most) {
+  std::string text;
+  int others = 0;
+  for (std::size_t i = 0; i < search.rejections.size(); ++i) {
+    const Rejection& r = search.rejections[i];
+    if (i >= most) {
+      others += r.plans;
+      continue;
+    }
+    if (!text.empty()) text += "; ";
+    text += std::to_string(r.plans) + " " + r.reason;
+    if (r.reason == kDoesNotFit && search.capacity_bytes > 0) {
+      char best[96];
+      std::snprintf(best, sizeof best, " (best: %.1f GB of %.1f GB)", search.least_memory_bytes / 1e9,
+                    search.capacity_bytes / 1e9);
+      text += best;
+    }
+  }
+  if (others > 0) text += "; " + std::to_string(others) + " for other reasons";
+  return text;
 }
 
 }  // namespace xpusim::parallel

@@ -84,9 +84,15 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
                                         const network::Topology& topology, const TrainPlan& plan,
                                         network::NetModel net_model = network::NetModel::analytical);
 
+// Plans the search turned down for one reason: the reason in words and how many plans it rejected.
+struct Rejection {
+  std::string reason;
+  int plans = 0;
+};
+
 // Plan search: every plan of the space below that fits, fastest first. The space, for the machine's
-// chips: tp a power of two up to the scale-up domain that divides the heads; cp in {1, 2, 4, 8} keeping
-// at least 1024 tokens per rank; pp dividing the rest, up to 64 and the layers; dp the chips left;
+// chips: tp a power of two up to the scale-up domain that divides the heads; cp in {1, 2, 4, 8}, above 1
+// only keeping at least 1024 tokens per rank; pp dividing the rest, up to 64 and the layers; dp the chips left;
 // vp in {1, 2, 4} with pp > 1 (interleaved); micro batch in {1, 2, 4, 8} dividing the global batch per
 // replica; recompute none, selective, full; sequence parallelism whenever tp > 1; ep (MoE) a power of
 // two dividing the experts and dp x cp. The global batch, sequence, dtype and ZeRO stage stay as in `base`.
@@ -94,9 +100,20 @@ struct SearchResult {
   int evaluated = 0;
   int fitting = 0;
   std::vector<std::pair<TrainPlan, TrainResult>> best;  // fastest first
+  // Why the other plans were rejected, most common first (ties in the order met): "do not fit in
+  // memory", or the error that stopped the estimate (a level without bandwidth, a shape the model refuses).
+  std::vector<Rejection> rejections;
+  // The plan that came closest to fitting, when some did not fit: its memory per chip and the capacity.
+  double least_memory_bytes = 0, capacity_bytes = 0;
 };
 SearchResult search_plans(const spec::ModelSpec& model, const spec::ChipSpec& chip, const network::Topology& topology,
                           const TrainPlan& base, std::size_t keep);
+
+// The reason of the plans that do not fit in memory.
+inline constexpr std::string_view kDoesNotFit = "do not fit in memory";
+// "380 fail: <reason>; 32 do not fit in memory (best: 92.1 GB of 80.0 GB)": the `most` commonest reasons
+// and how many others there were.
+std::string rejection_summary(const SearchResult& search, std::size_t most = 3);
 
 
 }  // namespace xpusim::parallel

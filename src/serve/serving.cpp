@@ -16,10 +16,25 @@ Expected<Communication> communication(const spec::ModelSpec& model, std::int64_t
   const double act = static_cast<double>(tokens * model.hidden) * ir::dtype_bytes(o.llm.dtype);
   if (o.pp > 1) {
     // Each TP rank sends its 1/tp slice of the boundary activations (Megatron's scatter-gather).
+    const int stage_ranks = tp * ep;
     Expected<network::CollectiveTime> send = network::collective_time(
-        network::Collective::send_recv, act / tp, *o.topology, network::group_of(*o.topology, tp * ep, 2));
+        network::Collective::send_recv, act / tp, *o.topology, network::group_of(*o.topology, stage_ranks, 2));
     if (!send.ok()) return send.error();
     c.pipeline_s = (o.pp - 1) * send->seconds;
+    // Stages smaller than a scale-up domain send inside it, except where the pipeline passes from one
+    // domain to the next: those sends take the scale-out level (as in parallel/training.cpp).
+    const int domain = o.topology->levels.front().ranks;
+    if (o.topology->levels.size() > 1 && stage_ranks < domain) {
+      int crossing = 0;
+      for (std::int64_t k = 1; k < o.pp; ++k)
+        if ((k - 1) * stage_ranks / domain != ((k + 1) * stage_ranks - 1) / domain) ++crossing;
+      if (crossing > 0) {
+        Expected<network::CollectiveTime> out = network::collective_time(
+            network::Collective::send_recv, act / tp, *o.topology, network::group_of(*o.topology, domain, 2));
+        if (!out.ok()) return out.error();
+        c.pipeline_s += crossing * (out->seconds - send->seconds);
+      }
+    }
   }
   if (ep > 1) {
     const double bytes = act * static_cast<double>(model.moe.top_k);
@@ -70,6 +85,18 @@ perfmodel::Interconnect interconnect_of(const spec::ChipSpec& chip, const spec::
   return link;
 }
 
+bool is_kv_dtype(ir::DType dtype) {
+  return ir::dtype_bytes(dtype) >= 1;
+}
+
+ir::DType default_kv_dtype(ir::DType dtype, const spec::ChipSpec& chip) {
+  if (is_kv_dtype(dtype)) return dtype;
+  const perfmodel::ChipModel chip_model(chip);
+  for (ir::DType candidate : {ir::DType::fp8_e4m3, ir::DType::bf16, ir::DType::fp16})
+    if (chip_model.supports(candidate)) return candidate;
+  return ir::DType::bf16;  // a chip with none of them fails the dtype check that follows
+}
+
 econ::Activity request_activity(const ServeResult& result, std::int64_t gen) {
   econ::Activity a = result.prefill.activity;
   if (gen > 1) a += result.decode.activity.scaled(static_cast<double>(gen - 1));
@@ -87,6 +114,9 @@ Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec:
   if (options.llm.tp > 1 && link.bandwidth_gb_s_per_direction <= 0)
     return Error("tp " + std::to_string(options.llm.tp) + " needs a scale-up fabric, and chip " + chip.name +
                  " has no links (give --system)");
+  if (!is_kv_dtype(options.llm.kv_dtype))
+    return Error("a KV cache cannot be stored as " + std::string(ir::dtype_name(options.llm.kv_dtype)) +
+                 ": give a KV type of 8 bits or more");
   if (options.pp < 1) return Error("pp must be at least 1, got " + std::to_string(options.pp));
   if (options.pp > model.layers)
     return Error("pp " + std::to_string(options.pp) + " exceeds " + model.name + "'s " + std::to_string(model.layers) +

@@ -74,7 +74,15 @@ perfmodel::Interconnect interconnect_of(const spec::ChipSpec& chip, const spec::
 // one, over total_s (for the power model).
 econ::Activity request_activity(const ServeResult& result, std::int64_t gen);
 
-// Errors: shapes the model cannot run, a dtype the chip cannot compute.
+// The types a KV cache may be stored in: below 8 bits the cache loses too much accuracy (serving stacks
+// quantize weights to fp4, never the cache).
+bool is_kv_dtype(ir::DType dtype);
+
+// The KV cache's type when none is given: the weights' own where a cache may take it, else the
+// narrowest KV type the chip computes (fp8, else bf16, else fp16), so fp4 weights get an fp8 cache.
+ir::DType default_kv_dtype(ir::DType dtype, const spec::ChipSpec& chip);
+
+// Errors: shapes the model cannot run, a dtype the chip cannot compute, a KV type a cache cannot take.
 Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec::ChipSpec& chip,
                                        const perfmodel::Interconnect& link, const ServeOptions& options);
 

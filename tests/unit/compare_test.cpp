@@ -113,5 +113,46 @@ TEST(Compare, TrainingRunsTheFastestPlanOverTheWholeMachine) {
   EXPECT_EQ(c->rows[1].problem, "1024 chips are not a whole number of 72-chip systems");
 }
 
+TEST(Compare, ARowWithAResultKeepsNoReasonFromAFailedConfiguration) {
+  // GPT-2 small has 12 heads: on 8 GPUs tp 1, 2 and 4 serve it, tp 8 cannot split them. The search
+  // meets tp 8 last; its failure once stayed in the row beside the result of tp 1.
+  spec::WorkloadSpec workload;
+  workload.name = "serve-gpt2-small";
+  workload.has_serve = true;
+  workload.serve.model = "gpt2-small";
+  workload.serve.prompt = 512;
+  workload.serve.gen = 128;
+  workload.serve.tpot_ms_max = 20;
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const std::vector<const spec::SystemSpec*> systems = {
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100")};
+  const Expected<Comparison> c = compare_workload(workload, systems, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  ASSERT_EQ(c->rows.size(), 1u);
+  const SystemRow& row = c->rows[0];
+  EXPECT_GT(row.tokens_per_s, 0);
+  ASSERT_TRUE(row.usd_per_mtoken);
+  EXPECT_NE(row.best.tp, 8);
+  EXPECT_EQ(row.problem, "");
+}
+
+TEST(Compare, ARowWithoutAResultSaysWhy) {
+  // A context beyond GPT-2's 1,024 tokens: every configuration is refused, and the row says why.
+  spec::WorkloadSpec workload;
+  workload.name = "serve-gpt2-small-too-long";
+  workload.has_serve = true;
+  workload.serve.model = "gpt2-small";
+  workload.serve.prompt = 2048;
+  workload.serve.gen = 128;
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const std::vector<const spec::SystemSpec*> systems = {
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100")};
+  const Expected<Comparison> c = compare_workload(workload, systems, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const SystemRow& row = c->rows.at(0);
+  EXPECT_EQ(row.tokens_per_s, 0);
+  EXPECT_NE(row.problem.find("max_seq_len"), std::string::npos) << row.problem;
+}
+
 }  // namespace
 }  // namespace xpusim::compare

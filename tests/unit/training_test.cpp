@@ -262,5 +262,107 @@ TEST(Training, ContextParallelRanksShareTheOptimizerShards) {
   EXPECT_NEAR(two->memory.optimizer_bytes, one->memory.optimizer_bytes, 1e-6 * one->memory.optimizer_bytes);
 }
 
+TEST(Training, ExpertAllToAllIsAPartOfTheStepOfItsOwn) {
+  const auto& mixtral = find<spec::ModelSpec>(spec::Kind::model, "mixtral-8x7b");
+  TrainPlan p = plan_of(1, 1, 8, 8, 1024);
+  p.ep = 8;
+  const Expected<TrainResult> r = estimate_training(mixtral, a100_chip(), dgx_a100(1), p);
+  ASSERT_TRUE(r.ok() && r->fits);
+  ASSERT_GT(r->ep_comm_s, 0);
+  double sum = 0, expert = 0;
+  for (const auto& [name, seconds] : step_breakdown(*r)) {
+    sum += seconds;
+    if (name == "expert all-to-all") expert += seconds;
+  }
+  EXPECT_DOUBLE_EQ(expert, r->ep_comm_s);
+  EXPECT_NEAR(sum, r->step_s, 1e-9 * r->step_s);
+  // The rest of the compute (what `llm train` prints as compute) and the all-to-all make up compute_s.
+  EXPECT_LT(r->ep_comm_s, r->compute_s);
+}
+
+network::Topology mi300x_platforms(std::int64_t nodes) {
+  const auto& system = find<spec::SystemSpec>(spec::Kind::system, "mi300x-platform");
+  return network::topology_of(system, nullptr, nodes, nullptr, 1);
+}
+
+TEST(PlanSearch, CountsWhyEveryPlanWasRejected) {
+  // 16 MI300X platforms have no NICs, and GPT-2 small's 12 layers and 12 heads cannot keep a plan
+  // inside one platform: every plan needs the missing scale-out bandwidth.
+  ASSERT_FALSE(find<spec::SystemSpec>(spec::Kind::system, "mi300x-platform").has_scale_out);
+  const auto& gpt2 = find<spec::ModelSpec>(spec::Kind::model, "gpt2-small");
+  TrainPlan base;
+  base.global_batch = 256;
+  base.seq = 1024;
+  const SearchResult found =
+      search_plans(gpt2, find<spec::ChipSpec>(spec::Kind::chip, "mi300x"), mi300x_platforms(16), base, 5);
+  ASSERT_GT(found.evaluated, 0);
+  EXPECT_TRUE(found.best.empty());
+  ASSERT_EQ(found.rejections.size(), 1u);
+  EXPECT_EQ(found.rejections[0].plans, found.evaluated);
+  EXPECT_NE(found.rejections[0].reason.find("has no bandwidth"), std::string::npos) << found.rejections[0].reason;
+  EXPECT_EQ(rejection_summary(found), std::to_string(found.evaluated) + " " + found.rejections[0].reason);
+}
+
+TEST(PlanSearch, SaysHowCloseThePlansThatDoNotFitCame) {
+  const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama3-405b");
+  TrainPlan base;
+  base.global_batch = 64;
+  base.seq = 4096;
+  const SearchResult found = search_plans(llama, a100_chip(), dgx_a100(1), base, 5);
+  ASSERT_GT(found.evaluated, 0);
+  EXPECT_TRUE(found.best.empty());
+  ASSERT_EQ(found.rejections.size(), 1u);
+  EXPECT_EQ(found.rejections[0].reason, kDoesNotFit);
+  EXPECT_EQ(found.rejections[0].plans, found.evaluated);
+  EXPECT_DOUBLE_EQ(found.capacity_bytes, 80 * 1024.0 * 1024 * 1024);
+  // The closest plan needs no more than a lean one worked out here (tp 8, full recomputation, one
+  // sequence per microbatch), and still more than a GPU holds.
+  TrainPlan lean = base;
+  lean.tp = 8;
+  lean.dp = 1;
+  lean.sequence_parallel = true;
+  const Expected<TrainResult> r = estimate_training(llama, a100_chip(), dgx_a100(1), lean);
+  ASSERT_TRUE(r.ok());
+  EXPECT_LE(found.least_memory_bytes, r->memory.total());
+  EXPECT_GT(found.least_memory_bytes, found.capacity_bytes);
+}
+
+TEST(Training, PipelineSendsLeaveTheDomainWhereTheStagesDo) {
+  // 4 stages of 4 GPUs on two 8-GPU nodes: stages 0-1 share node 0, stages 2-3 node 1, so the send
+  // from stage 1 to stage 2 crosses the scale-out network and the other two stay on NVLink.
+  const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama2-7b");
+  const TrainPlan p = plan_of(1, 4, 4, 64);
+  const network::Topology two = dgx_a100(2);
+  const Expected<TrainResult> r = estimate_training(llama, a100_chip(), two, p);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_TRUE(r->fits);
+  const double boundary = 2048.0 * 4096 * 2;  // one sequence's activations in bf16
+  const auto send = [&](int stride) {
+    return network::collective_time(network::Collective::send_recv, boundary, two, network::group_of(two, stride, 2))
+        ->seconds;
+  };
+  const double inside = send(4), across = send(8);
+  ASSERT_GT(across, inside);
+  EXPECT_NEAR(r->pp_comm_s, 2 * (2 * inside + 1 * across), 1e-12);
+  // Without NICs the crossing send cannot happen: the plan is refused, not timed over NVLink.
+  const network::Topology no_nics = mi300x_platforms(2);
+  const Expected<TrainResult> refused =
+      estimate_training(llama, find<spec::ChipSpec>(spec::Kind::chip, "mi300x"), no_nics, p);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().to_string().find("has no bandwidth"), std::string::npos);
+}
+
+TEST(PlanSearch, SequencesShorterThanContextParallelismNeedsStillSearch) {
+  // At 512 tokens no context-parallel split keeps 1024 tokens per rank; cp 1 needs none (the search
+  // once skipped it too, and found no plan at all).
+  const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama2-7b");
+  TrainPlan base;
+  base.global_batch = 64;
+  base.seq = 512;
+  const SearchResult found = search_plans(llama, a100_chip(), dgx_a100(1), base, 5);
+  ASSERT_FALSE(found.best.empty());
+  for (const auto& [plan, result] : found.best) EXPECT_EQ(plan.cp, 1);
+}
+
 }  // namespace
 }  // namespace xpusim::parallel

@@ -131,7 +131,8 @@ int run_serve(const Context& context, const ServeArgs& args) {
   options.pp = args.pp;
   options.topology = system ? &topology : nullptr;
   options.llm.dtype = *ir::parse_dtype(args.dtype);
-  options.llm.kv_dtype = args.kv_dtype.empty() ? options.llm.dtype : *ir::parse_dtype(args.kv_dtype);
+  options.llm.kv_dtype =
+      args.kv_dtype.empty() ? serve::default_kv_dtype(options.llm.dtype, chip) : *ir::parse_dtype(args.kv_dtype);
   Expected<serve::ServeResult> estimate = serve::estimate_serving(model, chip, link, options);
   if (!estimate.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", estimate.error().to_string().c_str());
@@ -237,7 +238,9 @@ void add_llm_command(CLI::App& app, const Context& context, int& exit_code) {
   serve->add_option("--gen", args->gen, "Output tokens per request")->check(CLI::Range(1, 1 << 24));
   serve->add_option("--dtype", args->dtype, "Weights and activations")
       ->check(CLI::IsMember({"bf16", "fp16", "fp8", "int8", "fp4"}));
-  serve->add_option("--kv-dtype", args->kv_dtype, "KV cache (default: --dtype)")
+  serve
+      ->add_option("--kv-dtype", args->kv_dtype,
+                   "KV cache (default: --dtype, or fp8 for fp4 weights where the chip has it, else bf16)")
       ->check(CLI::IsMember({"bf16", "fp16", "fp8", "int8"}));
   serve->add_option("--tp", args->tp, "Tensor-parallel chips (beyond a scale-up domain: over the NICs)")
       ->check(CLI::Range(1, 4096));

@@ -131,16 +131,39 @@ int run_train(const Context& context, const TrainArgs& a) {
       return kExitBadInput;
     }
     const parallel::SearchResult found = parallel::search_plans(*model, *chip, topology, plan, 5);
+    Json rejected = Json::array();
+    for (const parallel::Rejection& r : found.rejections)
+      rejected.push_back({{"reason", r.reason}, {"plans", r.plans}});
     if (found.best.empty()) {
-      std::fprintf(stderr, "xpusim: error: none of the %d plans searched fits in memory\n", found.evaluated);
+      // Say why, by the commonest reasons: "none fits in memory" misleads when the network refused them.
+      const std::string why = found.evaluated == 0 ? fmt::format(
+                                                         "the search space holds no plan for {} chips and a global "
+                                                         "batch of {} (dp x micro batch must divide it)",
+                                                         chips, plan.global_batch)
+                                                   : fmt::format("none of the {} plans searched runs: {}",
+                                                                 found.evaluated, parallel::rejection_summary(found));
+      if (a.json) {
+        Json out;
+        out["model"] = model->name;
+        out["error"] = why;
+        out["search"] = {{"evaluated", found.evaluated},
+                         {"fitting", 0},
+                         {"rejected", std::move(rejected)},
+                         {"least_memory_bytes", found.least_memory_bytes},
+                         {"top", Json::array()}};
+        std::printf("%s\n", out.dump(2).c_str());
+      }
+      std::fprintf(stderr, "xpusim: error: %s\n", why.c_str());
       return kExitBadInput;
     }
     Json top = Json::array();
+    const std::string rejected_text =
+        found.rejections.empty() ? "" : "; rejected: " + parallel::rejection_summary(found);
     std::string table = fmt::format(
-        "searched {} plans, {} fit; the fastest:\n  {:>3} {:>3} {:>4} {:>3} {:>3} {:>3} {:>3} {:>10} {:>8} {:>9} "
+        "searched {} plans, {} fit{}; the fastest:\n  {:>3} {:>3} {:>4} {:>3} {:>3} {:>3} {:>3} {:>10} {:>8} {:>9} "
         "{:>6}\n",
-        found.evaluated, found.fitting, "tp", "pp", "dp", "cp", "vp", "ep", "mb", "recompute", "step s", "tokens/s",
-        "MFU");
+        found.evaluated, found.fitting, rejected_text, "tp", "pp", "dp", "cp", "vp", "ep", "mb", "recompute", "step s",
+        "tokens/s", "MFU");
     for (const auto& [p, res] : found.best) {
       table += fmt::format("  {:>3} {:>3} {:>4} {:>3} {:>3} {:>3} {:>3} {:>10} {:>8.3f} {:>9.0f} {:>5.1f}%\n", p.tp,
                            p.pp, p.dp, p.cp, p.vp, p.ep, p.micro_batch, frontend::recompute_name(p.recompute),
@@ -157,7 +180,11 @@ int run_train(const Context& context, const TrainArgs& a) {
                      {"tokens_per_s", res.tokens_per_s},
                      {"mfu", res.mfu}});
     }
-    search_json = {{"evaluated", found.evaluated}, {"fitting", found.fitting}, {"top", std::move(top)}};
+    search_json = {{"evaluated", found.evaluated},
+                   {"fitting", found.fitting},
+                   {"rejected", std::move(rejected)},
+                   {"least_memory_bytes", found.least_memory_bytes},
+                   {"top", std::move(top)}};
     if (!a.json) std::printf("%s\n", table.c_str());
     plan = found.best.front().first;
   }
@@ -203,7 +230,8 @@ int run_train(const Context& context, const TrainArgs& a) {
     if (r.fits)
       out["step"] = {{"seconds", r.step_s},
                      {"microbatches", r.microbatches},
-                     {"compute_s", r.compute_s},
+                     {"compute_s", r.compute_s - r.ep_comm_s},
+                     {"ep_comm_s", r.ep_comm_s},
                      {"bubble_s", r.bubble_s},
                      {"pp_comm_s", r.pp_comm_s},
                      {"dp_comm_s", r.dp_comm_s},
@@ -247,9 +275,12 @@ int run_train(const Context& context, const TrainArgs& a) {
   }
   std::printf("\nstep time            %.3f s  (%lld microbatches of %.1f ms on the slowest stage)\n", r.step_s,
               static_cast<long long>(r.microbatches), r.stage_microbatch_s * 1e3);
-  std::printf("  compute (TP comm inside) %8.3f s  %5.1f%%\n", r.compute_s, 100 * r.compute_s / r.step_s);
-  if (r.ep_comm_s > 0)
-    std::printf("    of which expert all-to-all %6.3f s  %5.1f%%\n", r.ep_comm_s, 100 * r.ep_comm_s / r.step_s);
+  // The expert all-to-alls run inside each microbatch's compute, but are shown apart like the other
+  // communication so that the lines add up to the step time.
+  const double compute_s = r.compute_s - r.ep_comm_s;
+  std::printf("  compute (TP comm inside) %8.3f s  %5.1f%%\n", compute_s, 100 * compute_s / r.step_s);
+  if (plan.ep > 1)
+    std::printf("  expert all-to-all        %8.3f s  %5.1f%%\n", r.ep_comm_s, 100 * r.ep_comm_s / r.step_s);
   std::printf("  pipeline bubble          %8.3f s  %5.1f%%\n", r.bubble_s, 100 * r.bubble_s / r.step_s);
   std::printf("  pipeline transfers       %8.3f s  %5.1f%%\n", r.pp_comm_s, 100 * r.pp_comm_s / r.step_s);
   std::printf("  data-parallel sync       %8.3f s  %5.1f%%  (exposed)\n", r.dp_comm_s, 100 * r.dp_comm_s / r.step_s);
