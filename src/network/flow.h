@@ -11,6 +11,9 @@
 // lives once per process.
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include "network/collectives.h"
 
 namespace xpusim::network {
@@ -25,6 +28,24 @@ inline constexpr int kFlowMaxRanks = 1024;
 // `algorithm` automatic simulates the algorithm the analytical model picks, so the two compare.
 Expected<CollectiveTime> flow_collective_time(Collective collective, double bytes, const Topology& topology,
                                               int inner_stride, int size, Algorithm algorithm = Algorithm::automatic);
+
+// Where a flow simulation stands, for a caller that shows long work (a simulation of 100,000s of
+// flows takes minutes). Reported once before it starts, with a rough estimate from the flow count, and
+// after each distinct phase, with an estimate from the time the phases so far took.
+struct FlowProgress {
+  std::string collective;            // "all-to-all"
+  int ranks = 0;                     // ranks in one group
+  std::int64_t flows = 0;            // flows over all distinct phases
+  std::size_t phases = 0;            // distinct phases (steps that move different flows)
+  std::size_t phases_done = 0;
+  double elapsed_s = 0;
+  double estimated_s = 0;            // the whole simulation's
+};
+using FlowProgressFn = std::function<void(const FlowProgress&)>;
+
+// Installs the process-wide progress hook (empty: none). It is called from the simulation's child
+// process too, so it may write to an inherited descriptor but must not rely on parent state after fork.
+void set_flow_progress(FlowProgressFn hook);
 
 enum class NetModel : unsigned char { analytical, flow };
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "support/checked_math.h"
+
 namespace xpusim::parallel {
 namespace {
 
@@ -50,13 +52,24 @@ std::string_view schedule_name(Schedule schedule) {
 
 Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& p, int chips_available) {
   for (const auto& [name, value] :
-       {std::pair{"tp", p.tp}, {"pp", p.pp}, {"dp", p.dp}, {"cp", p.cp}, {"ep", p.ep}, {"vp", p.vp}})
+       {std::pair{"tp", p.tp}, {"pp", p.pp}, {"dp", p.dp}, {"cp", p.cp}, {"ep", p.ep}, {"vp", p.vp},
+        {"micro batch", p.micro_batch}, {"global batch", p.global_batch}, {"seq", p.seq}})
     if (value < 1) return Error(std::string(name) + " must be at least 1, got " + std::to_string(value));
   if (p.zero < 0 || p.zero > 3) return Error("zero must be 0, 1, 2 or 3, got " + std::to_string(p.zero));
-  if (p.chips() != chips_available)
-    return Error("tp x pp x dp x cp = " + std::to_string(p.tp) + " x " + std::to_string(p.pp) + " x " +
-                 std::to_string(p.dp) + " x " + std::to_string(p.cp) + " = " + std::to_string(p.chips()) +
-                 " chips, but the machine has " + std::to_string(chips_available));
+  const std::string factors = "tp x pp x dp x cp = " + std::to_string(p.tp) + " x " + std::to_string(p.pp) + " x " +
+                              std::to_string(p.dp) + " x " + std::to_string(p.cp);
+  const std::optional<std::int64_t> chips = checked_product({p.tp, p.pp, p.dp, p.cp}, chips_available);
+  if (!chips) return Error(factors + " is more chips than the machine's " + std::to_string(chips_available));
+  if (*chips != chips_available)
+    return Error(factors + " = " + std::to_string(*chips) + " chips, but the machine has " +
+                 std::to_string(chips_available));
+  // Every product below is of factors whose product with the others was just bounded, except these.
+  if (!checked_product({p.pp, p.vp}, model.layers))
+    return Error("pp x vp = " + std::to_string(p.pp) + " x " + std::to_string(p.vp) + " stages exceed " + model.name +
+                 "'s " + std::to_string(model.layers) + " layers");
+  if (!checked_product({p.micro_batch, p.dp}, p.global_batch))
+    return Error("global batch " + std::to_string(p.global_batch) + " is smaller than micro batch x dp = " +
+                 std::to_string(p.micro_batch) + " x " + std::to_string(p.dp));
   frontend::LlmOptions o;
   o.tp = p.tp;
   if (auto ok = frontend::check_llm_shape(model, p.micro_batch, p.seq, o); !ok) return ok.error();

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "support/checked_math.h"
+
 namespace xpusim::serve {
 namespace {
 
@@ -118,6 +120,9 @@ Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec:
     return Error("a KV cache cannot be stored as " + std::string(ir::dtype_name(options.llm.kv_dtype)) +
                  ": give a KV type of 8 bits or more");
   if (options.pp < 1) return Error("pp must be at least 1, got " + std::to_string(options.pp));
+  if (!checked_product({options.llm.tp, options.llm.ep, options.pp}, INT32_MAX))
+    return Error("tp x ep x pp = " + std::to_string(options.llm.tp) + " x " + std::to_string(options.llm.ep) + " x " +
+                 std::to_string(options.pp) + " chips is more than any machine holds");
   if (options.pp > model.layers)
     return Error("pp " + std::to_string(options.pp) + " exceeds " + model.name + "'s " + std::to_string(model.layers) +
                  " layers");

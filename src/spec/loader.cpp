@@ -14,9 +14,9 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <set>
 
+#include "support/input_file.h"
 #include "support/text.h"
 
 namespace xpusim::spec {
@@ -414,56 +414,6 @@ void parse_document(const YAML::Node& root, const Origin& origin, LoadResult& re
   if (ok) result.documents.push_back(std::move(document));
 }
 
-// Length of the well-formed UTF-8 sequence at the start of `s` (Unicode 15, table 3-7), or 0.
-std::size_t utf8_sequence_length(std::string_view s) {
-  const auto byte = [&](std::size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0u; };
-  const auto in = [](unsigned value, unsigned low, unsigned high) { return value >= low && value <= high; };
-  const unsigned b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  if (in(b0, 0xC2, 0xDF)) return in(byte(1), 0x80, 0xBF) ? 2 : 0;
-  unsigned low = 0x80, high = 0xBF;
-  if (b0 == 0xE0)
-    low = 0xA0;  // no overlong forms
-  else if (b0 == 0xED)
-    high = 0x9F;  // no UTF-16 surrogates
-  else if (b0 == 0xF0)
-    low = 0x90;
-  else if (b0 == 0xF4)
-    high = 0x8F;  // nothing above U+10FFFF
-  if (in(b0, 0xE0, 0xEF)) return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) ? 3 : 0;
-  if (in(b0, 0xF0, 0xF4)) return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) && in(byte(3), 0x80, 0xBF) ? 4 : 0;
-  return 0;
-}
-
-// YAML must be UTF-8 text; reject anything else before the parser sees it, with the place it starts.
-// Columns count bytes, as yaml-cpp's do, so every diagnostic of a file counts the same way.
-bool check_text(std::string_view text, const std::string& file, Diagnostics& out) {
-  if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) {
-    out.error({file, 1, 1}, "", "the file is UTF-16 text", "save it as UTF-8");
-    return false;
-  }
-  int line = 1;
-  std::size_t line_start = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    const int column = static_cast<int>(i - line_start) + 1;
-    if (text[i] == '\0') {
-      out.error({file, line, column}, "", "the file contains a NUL byte: not a YAML text file");
-      return false;
-    }
-    const std::size_t length = utf8_sequence_length(text.substr(i));
-    if (length == 0) {
-      out.error({file, line, column}, "", "invalid UTF-8: not a YAML text file");
-      return false;
-    }
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-    i += length;
-  }
-  return true;
-}
-
 // One YAML document of a stream and the line it starts on.
 struct DocumentText {
   std::string_view text;
@@ -515,7 +465,7 @@ std::vector<DocumentText> split_documents(std::string_view text) {
 
 LoadResult parse_specs(std::string_view text, const std::string& file) {
   LoadResult result;
-  if (!check_text(text, file, result.diagnostics)) return result;
+  if (!check_utf8_text(text, file, result.diagnostics)) return result;
   std::size_t specs = 0;
   for (const DocumentText& piece : split_documents(text)) {
     const Origin origin{file, piece.first_line};
@@ -541,28 +491,13 @@ LoadResult parse_specs(std::string_view text, const std::string& file) {
 
 LoadResult load_spec_file(const std::filesystem::path& path, const std::string& label) {
   const std::string name = label.empty() ? path.string() : label;
-  LoadResult result;
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    result.diagnostics.error({name, 0, 0}, "", "is a directory, not a spec file");
+  Expected<std::string> text = read_input_file(path, kMaxSpecFileBytes, name, "spec file");
+  if (!text) {
+    LoadResult result;
+    result.diagnostics.append(text.error().diagnostics());
     return result;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    result.diagnostics.error({name, 0, 0}, "", "cannot open the file");
-    return result;
-  }
-  std::string text;
-  char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxSpecFileBytes) {
-      result.diagnostics.error({name, 0, 0}, "",
-                               "file is larger than " + std::to_string(kMaxSpecFileBytes >> 20) + " MiB: not a spec");
-      return result;
-    }
-  }
-  return parse_specs(text, name);
+  return parse_specs(*text, name);
 }
 
 }  // namespace xpusim::spec

@@ -33,22 +33,35 @@ struct Diagnostic {
   std::string to_string() const;
 };
 
-// An ordered collection of diagnostics, kept in the order they were found.
+// An ordered collection of diagnostics, kept in the order they were found. Only the first
+// kMaxKept are kept (a pathological input can hold a million bad keys); the rest are counted.
 class Diagnostics {
  public:
-  void add(Diagnostic diagnostic) { items_.push_back(std::move(diagnostic)); }
+  static constexpr std::size_t kMaxKept = 1000;
+  // How many a person is shown before "... and N more"; the counts stay exact.
+  static constexpr std::size_t kMaxShown = 50;
+
+  void add(Diagnostic diagnostic);
   void error(SourceLocation where, std::string path, std::string message, std::string hint = {});
   void warning(SourceLocation where, std::string path, std::string message, std::string hint = {});
   void append(const Diagnostics& other);
 
-  bool has_errors() const;
-  std::size_t error_count() const;
-  std::size_t warning_count() const;
-  bool empty() const { return items_.empty(); }
+  bool has_errors() const { return errors_ > 0; }
+  std::size_t error_count() const { return errors_; }
+  std::size_t warning_count() const { return warnings_; }
+  // Diagnostics found but not kept.
+  std::size_t dropped_count() const { return errors_ + warnings_ - items_.size(); }
+  bool empty() const { return errors_ + warnings_ == 0; }
   const std::vector<Diagnostic>& items() const { return items_; }
+
+  // The first kMaxShown, one per line, then "N more problems not shown (E errors, W warnings in all)"
+  // when there were more; no trailing newline. Each line starts with `prefix`.
+  std::string to_text(const std::string& prefix = {}) const;
 
  private:
   std::vector<Diagnostic> items_;
+  std::size_t errors_ = 0;
+  std::size_t warnings_ = 0;
 };
 
 // The error value carried by Expected<T>: one or more diagnostics, at least one of them an error.

@@ -6,7 +6,6 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -18,6 +17,7 @@
 #include "parallel/training.h"
 #include "perfmodel/chip_model.h"
 #include "serve/serving.h"
+#include "support/input_file.h"
 #include "support/text.h"
 
 namespace xpusim::validation {
@@ -819,21 +819,20 @@ std::string_view status_name(CaseStatus status) {
 
 Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yaml, const spec::Library& library) {
   const std::string file = cases_yaml.string();
-  auto file_error = [&](std::string message) {
-    Diagnostics d;
-    d.error({file, 0, 0}, "", std::move(message));
-    return Error(std::move(d));
-  };
-  std::error_code ec;
-  if (std::filesystem::is_directory(cases_yaml, ec)) return file_error("is a directory, not a cases file");
-  std::ifstream in(cases_yaml, std::ios::binary);
-  if (!in) return file_error("cannot open the cases file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  Expected<std::string> text = read_input_file(cases_yaml, kMaxCasesFileBytes, file, "cases file");
+  if (!text) return text.error();
+  return run_validation_text(*text, file, library);
+}
 
+Expected<ValidationReport> run_validation_text(std::string_view text, const std::string& file,
+                                               const spec::Library& library) {
+  {
+    Diagnostics d;
+    if (!check_utf8_text(text, file, d)) return Error(std::move(d));
+  }
   YAML::Node root;
   try {
-    root = YAML::Load(buffer.str());
+    root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
     Diagnostics d;
     d.error(at(file, e.mark), "", "YAML syntax error: " + e.msg);
@@ -842,7 +841,7 @@ Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yam
 
   Diagnostics problems;
   ValidationReport report;
-  report.cases_file = cases_yaml.filename().string();
+  report.cases_file = std::filesystem::path(file).filename().string();
   try {
     if (!root.IsMap()) {
       problems.error(at(file, root.Mark()), "", "a cases file is a mapping with schema_version and cases");
@@ -936,8 +935,8 @@ Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yam
         r.reason = "the prediction is out of all proportion to the measured value";
       } else if (r.predicted) {
         std::vector<std::string> named;
-        for (const auto& [chip_name, text] : sources)
-          if (names_as_calibration(text, r.id)) named.push_back(chip_name);
+        for (const auto& [chip_name, source_text] : sources)
+          if (names_as_calibration(source_text, r.id)) named.push_back(chip_name);
         if (named.empty()) {
           r.status = CaseStatus::predicted;
         } else {

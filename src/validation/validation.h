@@ -80,6 +80,13 @@ struct ValidationReport {
 // a cases file (each problem with file:line:col); a case xpusim cannot express is a row, not an error.
 Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yaml, const spec::Library& library);
 
+// Largest cases file read: the published set is about 200 KiB; the cap bounds yaml-cpp's memory.
+inline constexpr std::size_t kMaxCasesFileBytes = 2u << 20;
+
+// The same, on the text of a cases file named `file` in diagnostics.
+Expected<ValidationReport> run_validation_text(std::string_view text, const std::string& file,
+                                               const spec::Library& library);
+
 // docs/validation.md: what is compared and how, the per-kind summary with its bounds, every case, and
 // the cases not yet expressible with their reasons. Deterministic for a given report.
 std::string to_markdown(const ValidationReport& report);

@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 
 #include "compare/compare.h"
 #include "report/report.h"
+#include "support/input_file.h"
 #include "support/text.h"
 
 namespace xpusim::cli {
@@ -114,25 +113,22 @@ Json comparison_json(const spec::WorkloadSpec& workload, const spec::DatacenterS
   return out;
 }
 
-// Writes the HTML report of `comparison` to `path`; false, after saying why on stderr, when it cannot.
+// Writes the HTML report of `comparison` to `path` ("-": standard output), whole or not at all; false,
+// after saying why on stderr, when it cannot.
 bool write_report(const std::string& path, const Json& comparison) {
   const std::string html = report::render_html(comparison);
-  std::FILE* file = std::fopen(path.c_str(), "wb");
-  int error = errno;
-  bool ok = file != nullptr;
-  if (ok) {
-    ok = std::fwrite(html.data(), 1, html.size(), file) == html.size();
-    error = errno;
-    if (std::fclose(file) != 0 && ok) {
-      ok = false;
-      error = errno;
-    }
-  }
-  if (!ok) std::fprintf(stderr, "xpusim: cannot write report to %s: %s\n", path.c_str(), std::strerror(error));
-  return ok;
+  if (path == "-") return std::fwrite(html.data(), 1, html.size(), stdout) == html.size() && std::fflush(stdout) == 0;
+  std::string error;
+  if (write_file_atomically(path, html, error)) return true;
+  std::fprintf(stderr, "xpusim: error: cannot write the report to %s: %s\n", quote_value(path).c_str(), error.c_str());
+  return false;
 }
 
 int run_compare(const Context& context, const CompareArgs& args) {
+  if (args.json && args.report == "-") {
+    std::fprintf(stderr, "xpusim: error: --json and --report - both write to standard output: give the report a file\n");
+    return kExitBadInput;
+  }
   SpecInputs inputs(context);
   if (!inputs.library_ok()) return kExitBadInput;
   const spec::Document* workload_doc = inputs.resolve(spec::Kind::workload, args.workload);
@@ -152,8 +148,9 @@ int run_compare(const Context& context, const CompareArgs& args) {
   if (args.json || !args.report.empty()) {
     const Json out = comparison_json(workload, datacenter, args.volume, *table);
     if (!args.report.empty() && !write_report(args.report, out)) return kExitBadInput;
+    if (args.report == "-") return kExitOk;  // the page is the output
     if (args.json) {
-      std::printf("%s\n", out.dump(2).c_str());
+      print_json(out);
       return kExitOk;
     }
   }
@@ -250,7 +247,10 @@ void add_compare_command(CLI::App& app, const Context& context, int& exit_code) 
   compare->add_flag("--json", args->json, "Print JSON");
   compare->add_option("--report", args->report,
                       "Also write the comparison as a self-contained HTML page with charts (opens offline)")
-      ->option_text("OUT.html");
+      ->option_text("OUT.html")
+      ->check(CLI::Validator(
+          [](const std::string& path) { return path.empty() ? std::string("give a file name, or - for standard output") : std::string(); },
+          "", "report path"));
   compare->callback([&, args] { exit_code = run_compare(context, *args); });
 }
 

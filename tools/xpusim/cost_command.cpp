@@ -144,7 +144,7 @@ int run_cost(const Context& context, const CostArgs& args) {
                              {"static", power->static_w},
                              {"uncapped", power->uncapped_w},
                              {"slowdown_at_tdp", power->slowdown}};
-    std::printf("%s\n", out.dump(2).c_str());
+    print_json(out);
     return kExitOk;
   }
   std::printf("%s on %s: %lld die%s of %s mm2 (%s)\n\n", chip.name.c_str(), process.name.c_str(),

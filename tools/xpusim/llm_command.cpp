@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "serve/serving.h"
+#include "support/checked_math.h"
 #include "support/text.h"
 #include "train_command.h"
 
@@ -13,6 +14,9 @@ namespace xpusim::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+// The most chips one serving instance spans (a million: far past any scale-up or serving deployment).
+constexpr std::int64_t kMaxServeChips = 1 << 20;
 
 struct ServeArgs {
   std::string model, chip, system, fabric, dtype = "bf16", kv_dtype;
@@ -84,7 +88,13 @@ int run_serve(const Context& context, const ServeArgs& args) {
   const auto& model = std::get<spec::ModelSpec>(model_doc->spec);
   const auto& chip = std::get<spec::ChipSpec>(chip_doc->spec);
   const spec::SystemSpec* system = system_doc ? &std::get<spec::SystemSpec>(system_doc->spec) : nullptr;
-  const int chips = args.tp * args.pp * args.ep;
+  const std::optional<std::int64_t> chip_product = checked_product({args.tp, args.pp, args.ep}, kMaxServeChips);
+  if (!chip_product) {
+    std::fprintf(stderr, "xpusim: error: tp x pp x ep = %d x %d x %d is more than %s chips\n", args.tp, args.pp, args.ep,
+                 format_grouped(static_cast<double>(kMaxServeChips)).c_str());
+    return kExitBadInput;
+  }
+  const int chips = static_cast<int>(*chip_product);
   if (!system && chips > 1 && (args.pp > 1 || args.ep > 1)) {
     std::fprintf(stderr, "xpusim: error: --pp and --ep place ranks on a machine: give --system\n");
     return kExitBadInput;
@@ -180,7 +190,7 @@ int run_serve(const Context& context, const ServeArgs& args) {
         out["decode_step"]["context"] = decode_context(args);
       }
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    print_json(out);
     return kExitOk;
   }
 

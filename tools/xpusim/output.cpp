@@ -1,15 +1,21 @@
 #include "output.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
+#include <unistd.h>
+
+#include "network/flow.h"
 #include "spec/loader.h"
 #include "support/text.h"
 
 namespace xpusim::cli {
 
 void print_diagnostics(const Diagnostics& diagnostics) {
-  for (const Diagnostic& d : diagnostics.items()) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+  if (diagnostics.empty()) return;
+  std::fprintf(stderr, "%s\n", diagnostics.to_text().c_str());
 }
 
 nlohmann::ordered_json diagnostics_json(const Diagnostics& diagnostics) {
@@ -26,6 +32,10 @@ nlohmann::ordered_json diagnostics_json(const Diagnostics& diagnostics) {
     out.push_back(std::move(item));
   }
   return out;
+}
+
+void print_json(const nlohmann::ordered_json& json) {
+  std::printf("%s\n", json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
 }
 
 bool looks_like_path(const std::string& target) {
@@ -107,6 +117,41 @@ bool SpecInputs::checked_ok() {
   if (!diagnostics_.has_errors()) return true;
   print_diagnostics(diagnostics_);
   return false;
+}
+
+namespace {
+
+std::string duration_text(double seconds) {
+  if (seconds < 90) return std::to_string(static_cast<int>(std::ceil(seconds))) + " s";
+  if (seconds < 5400) return std::to_string(static_cast<int>(std::ceil(seconds / 60))) + " min";
+  return format_significant(seconds / 3600, 2) + " h";
+}
+
+}  // namespace
+
+void show_flow_progress_on_terminal() {
+  if (!isatty(STDERR_FILENO)) return;
+  network::set_flow_progress([](const network::FlowProgress& p) {
+    // Short simulations pass unseen; a long one is announced before it starts, then counted down.
+    constexpr double kWorthShowing = 3;
+    if (p.phases_done == 0) {
+      if (p.estimated_s >= kWorthShowing)
+        std::fprintf(stderr, "flow model: simulating the %s of %d ranks: %s flows in %s, roughly %s "
+                     "(--net-model analytical answers at once)\n", p.collective.c_str(), p.ranks,
+                     format_grouped(static_cast<double>(p.flows)).c_str(),
+                     count_noun(static_cast<long long>(p.phases), "phase", "phases").c_str(),
+                     duration_text(p.estimated_s).c_str());
+      return;
+    }
+    if (p.estimated_s < kWorthShowing && p.elapsed_s < kWorthShowing) return;
+    if (p.phases_done < p.phases)
+      std::fprintf(stderr, "\rflow model: %s, phase %zu of %zu done, %s elapsed, about %s left\033[K", p.collective.c_str(),
+                   p.phases_done, p.phases, duration_text(p.elapsed_s).c_str(),
+                   duration_text(std::max(0.0, p.estimated_s - p.elapsed_s)).c_str());
+    else
+      std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+  });
 }
 
 void print_chip_power(const econ::PowerEstimate& p, const spec::ChipSpec& chip) {

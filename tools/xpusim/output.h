@@ -23,6 +23,10 @@ struct Context {
 void print_diagnostics(const Diagnostics& diagnostics);
 nlohmann::ordered_json diagnostics_json(const Diagnostics& diagnostics);
 
+// `json` on stdout, indented, with a newline. Any invalid UTF-8 that reached it (a name the user typed,
+// echoed back) is replaced rather than thrown on, so the output is always valid JSON.
+void print_json(const nlohmann::ordered_json& json);
+
 // Whether a spec argument names a file (read it) rather than a library spec (look it up).
 bool looks_like_path(const std::string& target);
 
@@ -37,6 +41,10 @@ const spec::Document* resolve_spec(const spec::Library& library, spec::Library& 
 // "power per chip   412 W average (...)", and its JSON object.
 void print_chip_power(const econ::PowerEstimate& power, const spec::ChipSpec& chip);
 nlohmann::ordered_json chip_power_json(const econ::PowerEstimate& power, const spec::ChipSpec& chip);
+
+// Shows flow simulations that take a while on stderr when it is a terminal (an estimate before, then
+// the phases done and the time left, rewritten in place); does nothing otherwise.
+void show_flow_progress_on_terminal();
 
 // The built-in library, with any problems loading it appended to `out`.
 struct BuiltinLibrary {

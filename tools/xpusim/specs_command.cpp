@@ -30,11 +30,6 @@ std::optional<spec::Kind> kind_filter(const std::string& text) {
   return text.empty() ? std::nullopt : spec::parse_kind(text);
 }
 
-// Invalid UTF-8 cannot reach here through the loader; replacing it anyway keeps output valid JSON.
-void print_json(const Json& json) {
-  std::printf("%s\n", json.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
-}
-
 int run_list(const Context& context, const SpecsOptions& options) {
   Diagnostics diagnostics;
   BuiltinLibrary builtin = load_builtin_library(context, diagnostics);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "parallel/training.h"
+#include "support/checked_math.h"
 #include "support/text.h"
 
 namespace xpusim::cli {
@@ -96,6 +97,7 @@ int run_train(const Context& context, const TrainArgs& a) {
     scale_up = &std::get<spec::NetworkSpec>(d->spec);
   const network::Topology topology = network::topology_of(*system, scale_up, nodes, fabric, tiers, oversubscription, scale_out_topology);
   const network::NetModel net_model = a.net_model == "flow" ? network::NetModel::flow : network::NetModel::analytical;
+  if (net_model == network::NetModel::flow) show_flow_progress_on_terminal();
   const std::int64_t chips = system->chip_count * nodes;
 
   parallel::TrainPlan plan;
@@ -105,9 +107,12 @@ int run_train(const Context& context, const TrainArgs& a) {
   plan.ep = a.ep;
   plan.vp = a.vp;
   plan.zero = a.zero;
-  plan.dp = a.dp > 0 ? a.dp : static_cast<int>(std::max<std::int64_t>(1, chips / std::max(1, a.tp * a.pp * a.cp)));
+  // tp x pp x cp may pass the machine (and an int); check_plan then says so with the numbers.
+  const std::int64_t model_ranks = checked_product({a.tp, a.pp, a.cp}, chips).value_or(chips + 1);
+  plan.dp = a.dp > 0 ? a.dp : static_cast<int>(std::max<std::int64_t>(1, chips / model_ranks));
   plan.micro_batch = a.micro_batch;
-  plan.global_batch = a.global_batch > 0 ? a.global_batch : plan.dp * a.micro_batch * 8;
+  plan.global_batch = a.global_batch > 0 ? a.global_batch
+                                         : static_cast<int>(checked_product({plan.dp, a.micro_batch, 8}, 1 << 30).value_or(1 << 30));
   plan.seq = a.seq;
   plan.sequence_parallel = a.sequence_parallel;
   plan.dtype = *ir::parse_dtype(a.dtype);
@@ -151,7 +156,7 @@ int run_train(const Context& context, const TrainArgs& a) {
                          {"rejected", std::move(rejected)},
                          {"least_memory_bytes", found.least_memory_bytes},
                          {"top", Json::array()}};
-        std::printf("%s\n", out.dump(2).c_str());
+        print_json(out);
       }
       std::fprintf(stderr, "xpusim: error: %s\n", why.c_str());
       return kExitBadInput;
@@ -244,7 +249,7 @@ int run_train(const Context& context, const TrainArgs& a) {
     if (r.fits)
       if (const auto power = econ::chip_power(lib, *chip, r.activity))
         out["power_per_chip"] = chip_power_json(*power, *chip);
-    std::printf("%s\n", out.dump(2).c_str());
+    print_json(out);
     return kExitOk;
   }
   std::printf(

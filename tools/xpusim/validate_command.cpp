@@ -36,7 +36,7 @@ int run_validate(const Context& context, const ValidateArgs& args) {
     return kExitBadInput;
   }
   if (args.json) {
-    std::printf("%s\n", validation::to_json(*report).dump(2).c_str());
+    print_json(validation::to_json(*report));
   } else if (args.markdown) {
     const std::string text = validation::to_markdown(*report);
     std::fwrite(text.data(), 1, text.size(), stdout);
