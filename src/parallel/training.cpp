@@ -56,25 +56,18 @@ Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& p, int 
         {"micro batch", p.micro_batch}, {"global batch", p.global_batch}, {"seq", p.seq}})
     if (value < 1) return Error(std::string(name) + " must be at least 1, got " + std::to_string(value));
   if (p.zero < 0 || p.zero > 3) return Error("zero must be 0, 1, 2 or 3, got " + std::to_string(p.zero));
-  const std::string factors = "tp x pp x dp x cp = " + std::to_string(p.tp) + " x " + std::to_string(p.pp) + " x " +
-                              std::to_string(p.dp) + " x " + std::to_string(p.cp);
-  const std::optional<std::int64_t> chips = checked_product({p.tp, p.pp, p.dp, p.cp}, chips_available);
-  if (!chips) return Error(factors + " is more chips than the machine's " + std::to_string(chips_available));
-  if (*chips != chips_available)
-    return Error(factors + " = " + std::to_string(*chips) + " chips, but the machine has " +
+  // Four user counts multiply past an int (and an int64 for absurd ones): bound the product first.
+  const std::optional<std::int64_t> chips = checked_product({p.tp, p.pp, p.dp, p.cp}, std::int64_t{1} << 40);
+  if (chips != chips_available)
+    return Error("tp x pp x dp x cp = " + std::to_string(p.tp) + " x " + std::to_string(p.pp) + " x " +
+                 std::to_string(p.dp) + " x " + std::to_string(p.cp) + " = " +
+                 (chips ? std::to_string(*chips) : std::string("more than 2^40")) + " chips, but the machine has " +
                  std::to_string(chips_available));
-  // Every product below is of factors whose product with the others was just bounded, except these.
-  if (!checked_product({p.pp, p.vp}, model.layers))
-    return Error("pp x vp = " + std::to_string(p.pp) + " x " + std::to_string(p.vp) + " stages exceed " + model.name +
-                 "'s " + std::to_string(model.layers) + " layers");
-  if (!checked_product({p.micro_batch, p.dp}, p.global_batch))
-    return Error("global batch " + std::to_string(p.global_batch) + " is smaller than micro batch x dp = " +
-                 std::to_string(p.micro_batch) + " x " + std::to_string(p.dp));
   frontend::LlmOptions o;
   o.tp = p.tp;
   if (auto ok = frontend::check_llm_shape(model, p.micro_batch, p.seq, o); !ok) return ok.error();
-  if (p.pp * p.vp > model.layers)
-    return Error("pp x vp = " + std::to_string(p.pp * p.vp) + " stages exceed " + model.name + "'s " +
+  if (std::int64_t{p.pp} * p.vp > model.layers)
+    return Error("pp x vp = " + std::to_string(std::int64_t{p.pp} * p.vp) + " stages exceed " + model.name + "'s " +
                  std::to_string(model.layers) + " layers");
   if (p.vp > 1 && p.schedule != Schedule::interleaved)
     return Error("vp " + std::to_string(p.vp) + " needs the interleaved schedule");
@@ -85,9 +78,9 @@ Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& p, int 
                  std::to_string(p.vp));
   if (p.seq % p.cp != 0)
     return Error("cp " + std::to_string(p.cp) + " does not divide the sequence of " + std::to_string(p.seq));
-  if (p.global_batch % (p.micro_batch * p.dp) != 0)
+  if (p.global_batch % (std::int64_t{p.micro_batch} * p.dp) != 0)
     return Error("global batch " + std::to_string(p.global_batch) +
-                 " is not a multiple of micro batch x dp = " + std::to_string(p.micro_batch * p.dp));
+                 " is not a multiple of micro batch x dp = " + std::to_string(std::int64_t{p.micro_batch} * p.dp));
   if (p.ep > 1) {
     if (!model.has_moe) return Error("ep " + std::to_string(p.ep) + " needs a mixture-of-experts model");
     if (model.moe.experts % p.ep != 0 || (p.dp * p.cp) % p.ep != 0)

@@ -119,12 +119,12 @@ bool check_utf8_text(std::string_view text, const std::string& file, Diagnostics
   for (std::size_t i = 0; i < text.size();) {
     const int column = static_cast<int>(i - line_start) + 1;
     if (text[i] == '\0') {
-      out.error({file, line, column}, "", "the file contains a NUL byte: not a text file");
+      out.error({file, line, column}, "", "the file contains a NUL byte: not a YAML text file");
       return false;
     }
     const std::size_t length = utf8_sequence_length(text.substr(i));
     if (length == 0) {
-      out.error({file, line, column}, "", "invalid UTF-8: not a text file", "save it as UTF-8");
+      out.error({file, line, column}, "", "invalid UTF-8: not a YAML text file");
       return false;
     }
     if (text[i] == '\n') {

@@ -18,7 +18,7 @@ namespace xpusim {
 Expected<std::string> read_input_file(const std::filesystem::path& path, std::size_t max_bytes,
                                       const std::string& label, std::string_view what);
 
-// Whether `text` is UTF-8 with no NUL byte, as YAML and JSON need; otherwise one error at the first bad
+// Whether `text` is UTF-8 with no NUL byte, as YAML needs; otherwise one error at the first bad
 // byte (line and byte column, as yaml-cpp counts them). UTF-16 text, with or without a byte order mark,
 // is named as such.
 bool check_utf8_text(std::string_view text, const std::string& file, Diagnostics& out);
