@@ -370,7 +370,9 @@ Breakdown breakdown(const std::vector<const Json*>& rows, std::string_view key, 
     for (const auto& [part, value] : members) {
       b.segments.push_back({system, part, value});
       total += value;
-      auto it = std::find_if(part_totals.begin(), part_totals.end(), [&](const auto& p) { return p.first == part; });
+      // A named copy: clang before 16 cannot capture a structured binding.
+      const std::string& part_name = part;
+      auto it = std::find_if(part_totals.begin(), part_totals.end(), [&](const auto& p) { return p.first == part_name; });
       if (it == part_totals.end())
         part_totals.emplace_back(part, value);
       else

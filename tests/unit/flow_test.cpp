@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
 
 #include "network/flow.h"
 #include "spec_test_util.h"
@@ -135,6 +137,34 @@ TEST(Flow, EveryRailOfABlockLoadsTheSharedUpLinks) {
   EXPECT_LT(ratio, 2.05);
   // Still well below the analytical model, which divides every rank's bandwidth by 16.
   EXPECT_LT(ring->seconds, 0.25 * analytical->seconds);
+}
+
+TEST(Flow, ReportsProgressBeforeAndDuringASimulation) {
+  // The hook runs in the parent (the estimate before starting) and in the simulation's child (each
+  // phase done), so it records into a file both can append to.
+  char path[] = "/tmp/xpusim-flow-progress-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  set_flow_progress([&path](const FlowProgress& p) {
+    if (std::FILE* f = std::fopen(path, "a")) {
+      std::fprintf(f, "%s %d %lld %zu %zu %.5f\n", p.collective.c_str(), p.ranks, static_cast<long long>(p.flows),
+                   p.phases, p.phases_done, p.phases_done == 0 ? p.estimated_s : 0.0);
+      std::fclose(f);
+    }
+  });
+  // 16 ranks on two DGX H100s: one all-to-all phase of 16 x 15 flows.
+  const auto a2a = flow_collective_time(Collective::all_to_all, 1e9, dgx_h100(2, 1), 1, 16);
+  set_flow_progress({});
+  ASSERT_TRUE(a2a.ok()) << a2a.error().to_string();
+  std::FILE* f = std::fopen(path, "r");
+  ASSERT_NE(f, nullptr);
+  char text[256] = {};
+  const std::size_t n = std::fread(text, 1, sizeof text - 1, f);
+  std::fclose(f);
+  std::remove(path);
+  // Estimate: 0.01 s + 5e-9 s x 240^2 flows.
+  EXPECT_EQ(std::string(text, n), "all_to_all 16 240 1 0 0.01029\nall_to_all 16 240 1 1 0.00000\n");
 }
 
 TEST(Flow, AgreesWithTheAnalyticalModelOnNonBlockingFabrics) {
