@@ -2,7 +2,6 @@
 //
 // Rules beyond types and ranges: the published peaks must follow from the units and the clock, the
 // HBM capacity and bandwidth must fit the stacks and generation, and the on-chip SRAM must fit the die.
-#include <algorithm>
 #include <cmath>
 
 #include "spec/document.h"

@@ -11,10 +11,6 @@ namespace xpusim::spec {
 
 namespace {
 
-std::string describe_error(const std::error_code& ec) {
-  return ec.message();
-}
-
 bool is_spec_file_name(const std::filesystem::path& path) {
   return path.extension() == ".yaml" || path.extension() == ".yml";
 }
@@ -25,24 +21,31 @@ void collect_spec_files(const std::filesystem::path& folder, const std::filesyst
   std::error_code ec;
   // Lexically: the entries come from iterating `root`, and resolving links would fail on the broken ones.
   const auto label = [&](const std::filesystem::path& path) {
+    if (path == root) return label_root;
     return (std::filesystem::path(label_root) / path.lexically_relative(root)).generic_string();
   };
   std::filesystem::directory_iterator it(folder, ec);
   if (ec) {
-    out.error({label(folder), 0, 0}, "", "cannot read the folder: " + describe_error(ec),
+    out.error({label(folder), 0, 0}, "", "cannot read the folder: " + ec.message(),
               "its specs would be left out; fix its permissions or remove it");
     return;
   }
+  // In sorted order, so that diagnostics do not depend on directory order.
+  std::vector<std::filesystem::directory_entry> entries;
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) entries.push_back(*it);
+  if (ec)
+    out.error({label(folder), 0, 0}, "", "cannot read the whole folder: " + ec.message(),
+              "its specs would be left out; fix its permissions or remove it");
+  std::sort(entries.begin(), entries.end());
   std::vector<std::filesystem::path> folders;
-  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    const std::filesystem::directory_entry& entry = *it;
+  for (const std::filesystem::directory_entry& entry : entries) {
     std::error_code status_ec;
     const std::filesystem::file_status status = entry.status(status_ec);
     if (status_ec) {
       // A dangling link is no file; anything else unreadable (a loop of links, no permission) may
       // hide specs.
       if (status.type() != std::filesystem::file_type::not_found)
-        out.error({label(entry.path()), 0, 0}, "", "cannot read: " + describe_error(status_ec));
+        out.error({label(entry.path()), 0, 0}, "", "cannot read: " + status_ec.message());
       continue;
     }
     if (std::filesystem::is_directory(status)) {
@@ -52,9 +55,6 @@ void collect_spec_files(const std::filesystem::path& folder, const std::filesyst
       files.emplace_back(entry.path(), label(entry.path()));
     }
   }
-  if (ec)
-    out.error({label(folder), 0, 0}, "", "cannot read the whole folder: " + describe_error(ec),
-              "its specs would be left out; fix its permissions or remove it");
   for (const auto& sub : folders) collect_spec_files(sub, root, label_root, files, out);
 }
 
