@@ -32,6 +32,47 @@ const std::string& description_of(const AnySpec& spec) {
   return std::visit([](const auto& s) -> const std::string& { return s.description; }, spec);
 }
 
+void forget_stale_claims(Document& doc, const std::vector<std::string>& written) {
+  const auto under = [](std::string_view path, std::string_view field) {
+    return path == field || (path.starts_with(field) && (path[field.size()] == '.' || path[field.size()] == '['));
+  };
+  const auto writes = [&](std::string_view field) {
+    return std::any_of(written.begin(), written.end(), [&](const std::string& path) { return under(path, field); });
+  };
+  const auto forget = [&](std::string_view field) {
+    std::erase_if(doc.field_locations, [&](const auto& location) { return under(location.first, field); });
+    std::erase_if(doc.number_paths, [&](const std::string& path) { return under(path, field); });
+  };
+  const auto forget_sources = [&](const auto& stale) {
+    std::visit(
+        [&](auto& spec) {
+          for (auto it = spec.sources.begin(); it != spec.sources.end();) {
+            if (!stale(it->first)) {
+              ++it;
+              continue;
+            }
+            doc.field_locations.erase("sources." + it->first);
+            it = spec.sources.erase(it);
+          }
+        },
+        doc.spec);
+  };
+  // A source of a base's value does not source the value written in its place.
+  forget_sources([&](const std::string& key) {
+    if (writes("sources." + key)) return false;
+    return std::any_of(written.begin(), written.end(),
+                       [&](const std::string& path) { return !under(path, "sources") && under(key, path); });
+  });
+  // A chip's published peaks were the base's: with other clocks or cores they are not this chip's.
+  if (auto* chip = std::get_if<ChipSpec>(&doc.spec)) {
+    if ((writes("clock_mhz") || writes("cores")) && !writes("peak_tflops")) {
+      chip->peak_tflops.clear();
+      forget("peak_tflops");
+      forget_sources([&](const std::string& key) { return under(key, "peak_tflops"); });
+    }
+  }
+}
+
 SpecObject& object_of(AnySpec& spec) {
   return std::visit([](auto& s) -> SpecObject& { return s; }, spec);
 }

@@ -17,6 +17,8 @@ struct Document {
   SourceLocation location;                                // the start of the document
   std::map<std::string, SourceLocation> field_locations;  // key path -> its value in the file
   std::vector<std::string> number_paths;                  // paths of the numbers written, in file order
+  std::string base;                                       // `base:` (the spec this one changes), else empty
+  SourceLocation base_at;                                 // where that base spec starts
 
   Kind kind() const { return kind_of(spec); }
   const std::string& name() const { return name_of(spec); }
@@ -31,6 +33,11 @@ class SpecResolver {
   virtual const Document* find(Kind kind, std::string_view name) const = 0;
   virtual std::vector<std::string> names(Kind kind) const = 0;
 };
+
+// Drops from a document derived from a base (`base:`) the published figures that were claims about the
+// base and that the fields `written` (the derived document's own paths) change: a chip that writes its
+// clock or cores does not inherit the base's peak_tflops (or their sources) unless it writes them too.
+void forget_stale_claims(Document& doc, const std::vector<std::string>& written);
 
 // Consistency rules of each kind (what types and ranges cannot express). References are checked only
 // when a resolver is given. Findings are appended to `out`.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "spec/document.h"
@@ -20,6 +21,15 @@ class Library final : public SpecResolver {
 
   // Adds documents; a second spec of the same kind and name is an error (reported at the new one).
   void add(std::vector<Document> documents, Diagnostics& out);
+  // Adds one document; the stored copy, or nullptr (reported) when it is a second of its kind and name.
+  const Document* add(Document document, Diagnostics& out);
+
+  // Derives each document with `base:` from its base and adds it (see derive_document). A base is
+  // looked up among this library's documents, with or without a base of their own, then in `below`
+  // (may be null); a base of the document's own name (a user's h100-sxm based on the library's) is
+  // looked up only in `below`. A missing base (with "did you mean"), a base of another kind and a
+  // cycle are errors at the `base:` line.
+  void add_derived(std::vector<PendingDocument> pending, const SpecResolver* below, Diagnostics& out);
 
   const Document* find(Kind kind, std::string_view name) const override;
   std::vector<std::string> names(Kind kind) const override;
@@ -35,6 +45,14 @@ class Library final : public SpecResolver {
  private:
   std::vector<std::unique_ptr<Document>> documents_;
 };
+
+// The spec files below `root`: every *.yaml and *.yml, in sorted order, each with its label
+// (`label_root`/relative path). A folder that cannot be read, or an entry whose type cannot be
+// determined (a link that loops, no permission), is an error naming it: a library with a folder left
+// out silently would look complete and be wrong.
+std::vector<std::pair<std::filesystem::path, std::string>> spec_files_below(const std::filesystem::path& root,
+                                                                          const std::string& label_root,
+                                                                          Diagnostics& out);
 
 // Resolves references against `primary` first, then `fallback` (a user's files over the built-ins).
 class LayeredResolver final : public SpecResolver {

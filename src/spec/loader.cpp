@@ -16,6 +16,7 @@
 #include <cmath>
 #include <set>
 
+#include "support/assert.h"
 #include "support/input_file.h"
 #include "support/text.h"
 
@@ -100,13 +101,26 @@ struct Context {
   Origin origin;
   Diagnostics* diagnostics;
   Document* document;
+  std::vector<std::string>* written = nullptr;  // paths this text writes (a derived document's own)
 
   void error(const YAML::Mark& mark, const std::string& path, std::string message, std::string hint = {}) {
     diagnostics->error(origin.at(mark), path, std::move(message), std::move(hint));
   }
   void record(const std::string& path, const YAML::Mark& mark, bool is_number) {
     document->field_locations[path] = origin.at(mark);
-    if (is_number) document->number_paths.push_back(path);
+    if (written) written->push_back(path);
+    // A derived document may write a number its base wrote too.
+    if (is_number && std::find(document->number_paths.begin(), document->number_paths.end(), path) ==
+                         document->number_paths.end())
+      document->number_paths.push_back(path);
+  }
+  // Drops what a base recorded below the list at `path`, which a derived document replaces whole.
+  void forget_items(const std::string& path) {
+    const std::string prefix = path + "[";
+    for (auto it = document->field_locations.lower_bound(prefix);
+         it != document->field_locations.end() && it->first.starts_with(prefix);)
+      it = document->field_locations.erase(it);
+    std::erase_if(document->number_paths, [&](const std::string& p) { return p.starts_with(prefix); });
   }
 };
 
@@ -204,6 +218,8 @@ class YamlReader final : public SpecVisitor {
     if (!node) return;
     const std::string p = path(field.key);
     if (!expect_list(field, *node, p)) return;
+    context_.forget_items(p);
+    items.resize(0);
     items.resize(node->size());
     for (std::size_t i = 0; i < node->size(); ++i)
       read_object((*node)[i], p + "[" + std::to_string(i) + "]", items.at(i));
@@ -215,6 +231,7 @@ class YamlReader final : public SpecVisitor {
     Field count(field.key, field.doc);
     count.between(0, static_cast<double>(max_count));
     if (!expect_list(count, *node, p)) return;
+    context_.forget_items(p);
     values.assign(node->size(), 0);
     for (std::size_t i = 0; i < node->size(); ++i)
       read_integer(field, (*node)[i], p + "[" + std::to_string(i) + "]", values[i]);
@@ -260,7 +277,8 @@ class YamlReader final : public SpecVisitor {
     known_.emplace_back(field.key);
     const YAML::Node node = map_[std::string(field.key)];
     if (!is_null(node)) return node;
-    if (field.required) {
+    // A required field that a base document gave is there already.
+    if (field.required && context_.document->field_locations.count(path(field.key)) == 0) {
       const YAML::Mark mark = node.IsDefined() ? node.Mark() : map_.Mark();
       context_.error(mark, path(field.key), "missing required field '" + std::string(field.key) + "'",
                      std::string(field.doc) + (field.unit.empty() ? "" : ", in " + std::string(field.unit)));
@@ -379,7 +397,41 @@ class YamlReader final : public SpecVisitor {
   std::vector<std::string> known_;
 };
 
-void parse_document(const YAML::Node& root, const Origin& origin, LoadResult& result) {
+// Records a document with `base:` for derive_document, after checking what can be checked without the
+// base: that `name:` and `base:` are names.
+void defer_document(const YAML::Node& root, Kind kind, const Origin& origin, std::string_view text,
+                    LoadResult& result) {
+  const YAML::Node base = root["base"];
+  const YAML::Node name = root["name"];
+  PendingDocument pending;
+  pending.kind = kind;
+  pending.location = origin.at(root.Mark());
+  bool ok = true;
+  if (!is_plain_scalar(base) || base.Scalar().empty()) {
+    result.diagnostics.error(origin.at(base.Mark()), "base",
+                             "expected the name of a " + std::string(kind_name(kind)) + " spec, found " +
+                                 describe_node(base));
+    ok = false;
+  }
+  if (is_null(name)) {
+    result.diagnostics.error(pending.location, "name", "missing required field 'name'",
+                             "a spec with base: needs a name of its own (it may be the base's name)");
+    ok = false;
+  } else if (!name.IsScalar() || name.Scalar().empty()) {
+    result.diagnostics.error(origin.at(name.Mark()), "name", "expected text, found " + describe_node(name));
+    ok = false;
+  }
+  if (!ok) return;
+  pending.name = name.Scalar();
+  pending.base = base.Scalar();
+  pending.name_location = origin.at(name.Mark());
+  pending.base_location = origin.at(base.Mark());
+  pending.text = std::string(text);
+  pending.first_line = origin.first_line;
+  result.pending.push_back(std::move(pending));
+}
+
+void parse_document(const YAML::Node& root, const Origin& origin, std::string_view text, LoadResult& result) {
   const SourceLocation start = origin.at(root.Mark());
   if (!root.IsMap()) {
     result.diagnostics.error(start, "",
@@ -401,12 +453,17 @@ void parse_document(const YAML::Node& root, const Origin& origin, LoadResult& re
                              suggestion.empty() ? std::string() : "did you mean '" + suggestion + "'?");
     return;
   }
+  if (root["base"].IsDefined()) {
+    defer_document(root, *kind, origin, text, result);
+    return;
+  }
 
-  Document document{make_spec(*kind), start, {}, {}};
+  Document document{make_spec(*kind), start, {}, {}, {}, {}};
   Diagnostics diagnostics;
   Context context{origin, &diagnostics, &document};
   YamlReader reader(root, "", context);
   reader.skip("kind");
+  reader.skip("base");
   object_of(document.spec).describe(reader);
   reader.finish();
   const bool ok = !diagnostics.has_errors();
@@ -482,11 +539,35 @@ LoadResult parse_specs(std::string_view text, const std::string& file) {
     }
     if (is_null(root)) continue;  // an empty document between markers
     ++specs;
-    parse_document(root, origin, result);
+    parse_document(root, origin, piece.text, result);
   }
   if (specs == 0 && !result.diagnostics.has_errors())
     result.diagnostics.error({file, 1, 1}, "", "no spec in the file: expected a mapping with kind: and name:");
   return result;
+}
+
+std::optional<Document> derive_document(const PendingDocument& pending, const Document& base, Diagnostics& out) {
+  XPUSIM_ASSERT(pending.kind == base.kind(), "a document is derived only from a base of its own kind");
+  const Origin origin{pending.location.file, pending.first_line};
+  // The text parsed once already (parse_specs), so it parses again.
+  const YAML::Node root = YAML::Load(pending.text);
+  Document document = base;
+  document.location = pending.location;
+  document.base = base.name();
+  document.base_at = base.location;
+  Diagnostics diagnostics;
+  std::vector<std::string> written;
+  Context context{origin, &diagnostics, &document, &written};
+  YamlReader reader(root, "", context);
+  reader.skip("kind");
+  reader.skip("base");
+  object_of(document.spec).describe(reader);
+  reader.finish();
+  const bool ok = !diagnostics.has_errors();
+  out.append(diagnostics);
+  if (!ok) return std::nullopt;
+  forget_stale_claims(document, written);
+  return document;
 }
 
 LoadResult load_spec_file(const std::filesystem::path& path, const std::string& label) {

@@ -147,7 +147,7 @@ struct ChipMatch {
   std::string reason;  // why none
 };
 
-ChipMatch map_accelerator(const std::string& accelerator, const spec::Library& library) {
+ChipMatch map_accelerator(const std::string& accelerator, const spec::SpecResolver& library) {
   const std::string name = lower(accelerator);
   for (const ChipRow& row : chip_table()) {
     const bool all = std::all_of(row.all.begin(), row.all.end(), [&](std::string_view w) { return contains(name, w); });
@@ -195,7 +195,7 @@ bool names_as_calibration(std::string_view text, std::string_view id) {
 
 // Spec name -> the text of its efficiency sources: each chip's sources.efficiency and each network's
 // switch efficiency sources (switch.collective_efficiency, switch.reduction_efficiency).
-std::vector<std::pair<std::string, std::string>> efficiency_sources(const spec::Library& library) {
+std::vector<std::pair<std::string, std::string>> efficiency_sources(const spec::SpecResolver& library) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const std::string& name : library.names(spec::Kind::chip)) {
     const spec::Document* doc = library.find(spec::Kind::chip, name);
@@ -227,7 +227,7 @@ Prediction not_expressible(std::string reason, std::string method = {}) {
   return {std::nullopt, std::move(method), std::move(reason)};
 }
 
-const spec::ChipSpec& chip_spec(const spec::Library& library, const std::string& name) {
+const spec::ChipSpec& chip_spec(const spec::SpecResolver& library, const std::string& name) {
   return std::get<spec::ChipSpec>(library.find(spec::Kind::chip, name)->spec);
 }
 
@@ -358,7 +358,7 @@ std::string shape_mismatch(const YAML::Node& c, const spec::ModelSpec& model) {
   return out;
 }
 
-Prediction predict_inference(const YAML::Node& c, const spec::ChipSpec& chip, const spec::Library& library) {
+Prediction predict_inference(const YAML::Node& c, const spec::ChipSpec& chip, const spec::SpecResolver& library) {
   const std::optional<std::string> model_name = text_at(c, "model.name");
   if (!model_name) return not_expressible("the case names no model");
   const std::string spec_name = model_spec_name(*model_name);
@@ -439,12 +439,12 @@ Prediction predict_inference(const YAML::Node& c, const spec::ChipSpec& chip, co
 
 // ------------------------------------------------------------------------- collectives and training
 
-const spec::NetworkSpec* network_spec(const spec::Library& library, const std::string& name) {
+const spec::NetworkSpec* network_spec(const spec::SpecResolver& library, const std::string& name) {
   const spec::Document* doc = library.find(spec::Kind::network, name);
   return doc ? &std::get<spec::NetworkSpec>(doc->spec) : nullptr;
 }
 
-const spec::SystemSpec* system_spec(const spec::Library& library, std::string_view name) {
+const spec::SystemSpec* system_spec(const spec::SpecResolver& library, std::string_view name) {
   const spec::Document* doc = name.empty() ? nullptr : library.find(spec::Kind::system, name);
   return doc ? &std::get<spec::SystemSpec>(doc->spec) : nullptr;
 }
@@ -452,7 +452,7 @@ const spec::SystemSpec* system_spec(const spec::Library& library, std::string_vi
 // nccl-tests all_reduce_perf's bus bandwidth at 8 GB inside one scale-up domain: the chip's system
 // (one node; for GB200 one NVL72 rack, of whose 72 GPUs the group uses the case's 4), its scale-up
 // network spec, a group of `ranks` at level 0.
-Prediction predict_collective(const YAML::Node& c, const spec::ChipSpec& chip, const spec::Library& library) {
+Prediction predict_collective(const YAML::Node& c, const spec::ChipSpec& chip, const spec::SpecResolver& library) {
   const std::string collective = lower(text_at(c, "workload.collective").value_or(""));
   if (!contains(collective, "all_reduce") && !contains(collective, "allreduce"))
     return not_expressible("collective " + quote_value(collective) + " is not an all-reduce");
@@ -534,7 +534,7 @@ frontend::Recompute recompute_of(const std::string& text) {
 
 // States a training case as a plan on the library's machines. Returns a reason when it cannot.
 std::variant<TrainingSetup, std::string> training_setup(const YAML::Node& c, const spec::ChipSpec& chip,
-                                                        const spec::Library& library) {
+                                                        const spec::SpecResolver& library) {
   TrainingSetup s;
   s.chip = &chip;
   const std::string source = text_at(c, "source.ref").value_or("");
@@ -649,7 +649,7 @@ std::string does_not_fit(const parallel::TrainResult& r) {
          " GiB) of " + fixed(r.capacity_bytes / kGiB, 1) + " GiB";
 }
 
-Prediction predict_training(const YAML::Node& c, const spec::ChipSpec& chip, const spec::Library& library) {
+Prediction predict_training(const YAML::Node& c, const spec::ChipSpec& chip, const spec::SpecResolver& library) {
   const std::string metric = lower(text_at(c, "measured.metric").value_or(""));
   if (metric == "model_tflops_per_gpu")
     return not_expressible(
@@ -687,7 +687,7 @@ Prediction predict_training(const YAML::Node& c, const spec::ChipSpec& chip, con
 // configuration is in the case id: baseline (no recompute), sequence parallel, full or selective
 // recompute, selective + sequence parallel. One layer's time = the stage's microbatch time of the
 // model cut to two layers minus that of the model cut to one (embedding, logits and loss cancel).
-Prediction predict_layer(const YAML::Node& c, const spec::ChipSpec& chip, const spec::Library& library) {
+Prediction predict_layer(const YAML::Node& c, const spec::ChipSpec& chip, const spec::SpecResolver& library) {
   const std::string metric = lower(text_at(c, "measured.metric").value_or(""));
   if (metric != "layer_fwd_plus_bwd_time")
     return not_expressible("metric " + quote_value(metric) + " is not a layer's forward + backward time");
@@ -817,7 +817,7 @@ std::string_view status_name(CaseStatus status) {
   return "?";
 }
 
-Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yaml, const spec::Library& library) {
+Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yaml, const spec::SpecResolver& library) {
   const std::string file = cases_yaml.string();
   Expected<std::string> text = read_input_file(cases_yaml, kMaxCasesFileBytes, file, "cases file");
   if (!text) return text.error();
@@ -825,7 +825,7 @@ Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yam
 }
 
 Expected<ValidationReport> run_validation_text(std::string_view text, const std::string& file,
-                                               const spec::Library& library) {
+                                               const spec::SpecResolver& library) {
   {
     Diagnostics d;
     if (!check_utf8_text(text, file, d)) return Error(std::move(d));

@@ -75,17 +75,18 @@ struct ValidationReport {
   std::vector<KindSummary> summary;                      // one per covered kind, in kCoveredKinds order
 };
 
-// Reads the cases file and predicts every case of a covered kind with specs from `library` (chips,
+// Reads the cases file and predicts every case of a covered kind with specs from `library` (the
+// built-in library, or a spec::SpecSet with a user's specs over it: chips,
 // systems, networks, models). Errors: the file cannot be read, is not YAML, or lacks the structure of
 // a cases file (each problem with file:line:col); a case xpusim cannot express is a row, not an error.
-Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yaml, const spec::Library& library);
+Expected<ValidationReport> run_validation(const std::filesystem::path& cases_yaml, const spec::SpecResolver& library);
 
 // Largest cases file read: the published set is about 200 KiB; the cap bounds yaml-cpp's memory.
 inline constexpr std::size_t kMaxCasesFileBytes = 2u << 20;
 
 // The same, on the text of a cases file named `file` in diagnostics.
 Expected<ValidationReport> run_validation_text(std::string_view text, const std::string& file,
-                                               const spec::Library& library);
+                                               const spec::SpecResolver& library);
 
 // docs/validation.md: what is compared and how, the per-kind summary with its bounds, every case, and
 // the cases not yet expressible with their reasons. Deterministic for a given report.

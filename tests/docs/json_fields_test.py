@@ -32,6 +32,7 @@ RUNS = {
         ["specs", "show", "h100-sxm", "--json"],
         ["specs", "show", "gb200-nvl72", "--json"],
         ["specs", "show", "{two_spec_file}", "--json"],
+        ["specs", "show", "tests/golden/inputs/h100-fast.yaml", "--json"],  # base
     ],
     "specs check": [
         ["specs", "check", "--json", "tests/golden/inputs/my-chip.yaml", "tests/golden/inputs/my-node.yaml"],

@@ -23,6 +23,7 @@ struct CompareArgs {
   double volume = 100'000;
   bool json = false;
   std::string report;  // HTML report to write, if any
+  std::vector<std::string> specs;
 };
 
 Json row_json(const compare::SystemRow& r) {
@@ -129,7 +130,10 @@ int run_compare(const Context& context, const CompareArgs& args) {
     std::fprintf(stderr, "xpusim: error: --json and --report - both write to standard output: give the report a file\n");
     return kExitBadInput;
   }
-  SpecInputs inputs(context);
+  std::vector<std::string> targets = args.systems;
+  targets.push_back(args.workload);
+  targets.push_back(args.datacenter);
+  SpecInputs inputs(context, args.specs, targets);
   if (!inputs.library_ok()) return kExitBadInput;
   const spec::Document* workload_doc = inputs.resolve(spec::Kind::workload, args.workload);
   const spec::Document* datacenter_doc = inputs.resolve(spec::Kind::datacenter, args.datacenter);
@@ -244,6 +248,7 @@ void add_compare_command(CLI::App& app, const Context& context, int& exit_code) 
   compare->add_option("--volume", args->volume, "Chips a custom design is built in (spreads its NRE)")
       ->check(CLI::Range(1.0, 1e12))
       ->capture_default_str();
+  add_specs_option(*compare, args->specs);
   compare->add_flag("--json", args->json, "Print JSON");
   compare->add_option("--report", args->report,
                       "Also write the comparison as a self-contained HTML page with charts (opens offline)")

@@ -18,6 +18,7 @@ using Json = nlohmann::ordered_json;
 
 struct CostArgs {
   std::string chip, process;
+  std::vector<std::string> specs;
   double volume = 100'000;
   std::optional<double> die_area_mm2;
   bool json = false;
@@ -52,7 +53,7 @@ std::string peak_dtype(const econ::Activity& a) {
 }
 
 int run_cost(const Context& context, const CostArgs& args) {
-  SpecInputs inputs(context);
+  SpecInputs inputs(context, args.specs, {args.chip, args.process});
   if (!inputs.library_ok()) return kExitBadInput;
   const spec::Document* chip_doc = inputs.resolve(spec::Kind::chip, args.chip);
   if (!chip_doc) {
@@ -226,6 +227,7 @@ void add_cost_command(CLI::App& app, const Context& context, int& exit_code) {
   cost->add_option("--volume", args->volume, "Units the NRE is spread over")->check(CLI::Range(1.0, 1e12));
   cost->add_option("--die-area-mm2", args->die_area_mm2, "Area of one compute die (overrides the chip spec)")
       ->check(CLI::Range(1.0, 1e5));
+  add_specs_option(*cost, args->specs);
   cost->add_flag("--json", args->json, "Print JSON");
   cost->callback([&, args] { exit_code = run_cost(context, *args); });
 }

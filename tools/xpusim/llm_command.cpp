@@ -20,6 +20,7 @@ constexpr std::int64_t kMaxServeChips = 1 << 20;
 
 struct ServeArgs {
   std::string model, chip, system, fabric, dtype = "bf16", kv_dtype;
+  std::vector<std::string> specs;
   std::int64_t batch = 1, prompt = 128, gen = 128;
   int tp = 1, pp = 1, ep = 1;
   bool json = false;
@@ -70,14 +71,15 @@ void print_phase(const std::string& title, const serve::PhaseResult& phase) {
 }
 
 int run_serve(const Context& context, const ServeArgs& args) {
-  SpecInputs inputs(context);
+  SpecInputs inputs(context, args.specs, {args.model, args.chip, args.system, args.fabric});
   if (!inputs.library_ok()) return kExitBadInput;
   const spec::Document* model_doc = inputs.resolve(spec::Kind::model, args.model);
   const spec::Document* system_doc = nullptr;
   const spec::Document* chip_doc = nullptr;
   if (!args.system.empty()) {
     system_doc = inputs.resolve(spec::Kind::system, args.system);
-    if (system_doc) chip_doc = inputs.resolve(spec::Kind::chip, std::get<spec::SystemSpec>(system_doc->spec).chip);
+    // A reference, not an argument: a dangling one is reported by the system's rules, at its line.
+    if (system_doc) chip_doc = inputs.resolver().find(spec::Kind::chip, std::get<spec::SystemSpec>(system_doc->spec).chip);
   } else {
     chip_doc = inputs.resolve(spec::Kind::chip, args.chip);
   }
@@ -241,7 +243,7 @@ void add_llm_command(CLI::App& app, const Context& context, int& exit_code) {
   CLI::App* serve = llm->add_subcommand("serve", "Time to first token, time per token and throughput, op by op");
   serve->add_option("--model", args->model, "Model: a library name (llama3-8b) or a YAML file")->required();
   auto* chip = serve->add_option("--chip", args->chip, "Chip: a library name (h100-sxm) or a YAML file");
-  auto* system = serve->add_option("--system", args->system, "System whose chips and scale-up fabric to use");
+  auto* system = serve->add_option("--system", args->system, "System whose chips and scale-up fabric to use: a name or a YAML file");
   chip->excludes(system);
   serve->add_option("--batch", args->batch, "Requests served together")->check(CLI::Range(1, 1 << 20));
   serve->add_option("--prompt", args->prompt, "Prompt tokens per request")->check(CLI::Range(1, 1 << 24));
@@ -258,6 +260,7 @@ void add_llm_command(CLI::App& app, const Context& context, int& exit_code) {
   serve->add_option("--ep", args->ep, "Expert-parallel ranks, each with its own batch (MoE, with --system)")
       ->check(CLI::Range(1, 4096));
   serve->add_option("--fabric", args->fabric, "Switch spec joining the systems when tp x pp x ep needs several");
+  add_specs_option(*serve, args->specs);
   serve->add_flag("--json", args->json, "Print JSON");
   add_train_command(*llm, context, exit_code);
   serve->callback([&, args, chip, system] {

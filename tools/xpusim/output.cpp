@@ -13,6 +13,15 @@
 
 namespace xpusim::cli {
 
+std::string holdings(const std::vector<const spec::Document*>& docs) {
+  if (docs.empty()) return {};
+  std::string out = ": it holds ";
+  for (std::size_t i = 0; i < docs.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == docs.size() ? " and " : ", ") + std::string(spec::kind_name(docs[i]->kind())) +
+           " '" + docs[i]->name() + "'";
+  return out;
+}
+
 void print_diagnostics(const Diagnostics& diagnostics) {
   if (diagnostics.empty()) return;
   std::fprintf(stderr, "%s\n", diagnostics.to_text().c_str());
@@ -42,16 +51,6 @@ bool looks_like_path(const std::string& target) {
   std::error_code ec;
   return target.find('/') != std::string::npos || target.ends_with(".yaml") || target.ends_with(".yml") ||
          std::filesystem::is_regular_file(target, ec);
-}
-
-const spec::Document* find_in_library(const spec::Library& library, spec::Kind kind, const std::string& name,
-                                      Diagnostics& out) {
-  if (const spec::Document* doc = library.find(kind, name)) return doc;
-  const std::string kind_text(spec::kind_name(kind));
-  const std::string suggestion = closest_match(name, library.names(kind));
-  out.error({}, {}, "no " + kind_text + " named " + quote_value(name) + " in the library",
-            suggestion.empty() ? "see 'xpusim specs list --kind " + kind_text + "'" : "did you mean '" + suggestion + "'?");
-  return nullptr;
 }
 
 BuiltinLibrary load_builtin_library(const Context& context, Diagnostics& out) {
@@ -85,38 +84,62 @@ std::string default_validation_cases(const Context& context) {
   return {};
 }
 
-const spec::Document* resolve_spec(const spec::Library& library, spec::Library& files, spec::Kind kind,
-                                   const std::string& target, Diagnostics& out) {
-  if (looks_like_path(target)) {
-    spec::LoadResult loaded = spec::load_spec_file(target);
-    out.append(loaded.diagnostics);
-    const std::size_t before = files.documents().size();
-    files.add(std::move(loaded.documents), out);
-    for (const spec::Document* doc : files.documents())
-      if (doc->kind() == kind && doc->location.file == target) return doc;
-    if (!out.has_errors() && files.documents().size() >= before)
-      out.error({target, 0, 0}, {}, "the file holds no " + std::string(spec::kind_name(kind)) + " spec");
-    return nullptr;
-  }
-  return find_in_library(library, kind, target, out);
+void add_specs_option(CLI::App& command, std::vector<std::string>& specs) {
+  command
+      .add_option("--specs", specs,
+                  "Your own spec file or folder (repeatable): its specs are found by name before the library's")
+      ->option_text("FILE|DIR")
+      ->take_all();
 }
 
+SpecInputs::SpecInputs(const Context& context, const std::vector<std::string>& specs,
+                       const std::vector<std::string>& targets) {
+  BuiltinLibrary builtin = load_builtin_library(context, diagnostics_);
+  library_failed_ = diagnostics_.has_errors();
+  specs_ = spec::SpecSet(std::move(builtin.library));
+  for (const std::string& path : specs) specs_.add_path(path, diagnostics_);
+  for (const std::string& target : targets)
+    if (!target.empty() && looks_like_path(target)) specs_.add_path(target, diagnostics_);
+  specs_.resolve(diagnostics_);
+}
 
 bool SpecInputs::library_ok() {
-  if (!diagnostics_.has_errors()) return true;
+  if (!library_failed_) return true;
   print_diagnostics(diagnostics_);
   return false;
 }
 
 const spec::Document* SpecInputs::resolve(spec::Kind kind, const std::string& target) {
-  return resolve_spec(builtin_.library, files_, kind, target, diagnostics_);
+  const std::string kind_text(spec::kind_name(kind));
+  if (looks_like_path(target)) {
+    const std::optional<std::string> label = specs_.label_of(target);
+    const std::vector<const spec::Document*> docs =
+        label ? specs_.documents_in(*label) : std::vector<const spec::Document*>{};
+    for (const spec::Document* doc : docs)
+      if (doc->kind() == kind) return doc;
+    // A file that failed to load has said why already.
+    if (!diagnostics_.has_errors())
+      diagnostics_.error({target, 0, 0}, {}, "the file holds no " + kind_text + " spec" + holdings(docs));
+    return nullptr;
+  }
+  if (const spec::Document* doc = specs_.find(kind, target)) return doc;
+  const std::string suggestion = closest_match(target, specs_.names(kind));
+  const std::string where = specs_.user().documents().empty() ? "in the library" : "in the library or your spec files";
+  diagnostics_.error({}, {}, "no " + kind_text + " named " + quote_value(target) + " " + where,
+                     suggestion.empty() ? "see 'xpusim specs list --kind " + kind_text + "'"
+                                        : "did you mean '" + suggestion + "'?");
+  return nullptr;
 }
 
 bool SpecInputs::checked_ok() {
-  for (const spec::Document* doc : files_.documents()) spec::check_document(*doc, &resolver_, false, diagnostics_);
-  if (!diagnostics_.has_errors()) return true;
+  if (!checked_)
+    for (const spec::Document* doc : specs_.user().documents())
+      spec::check_document(*doc, &specs_, false, diagnostics_);
+  checked_ = true;
   print_diagnostics(diagnostics_);
-  return false;
+  const bool ok = !diagnostics_.has_errors();
+  diagnostics_ = Diagnostics();
+  return ok;
 }
 
 namespace {

@@ -6,7 +6,10 @@
 #include <string>
 
 #include "econ/power.h"
-#include "spec/library.h"
+#include <CLI/CLI.hpp>
+#include <vector>
+
+#include "spec/spec_set.h"
 #include "support/diagnostic.h"
 
 namespace xpusim::cli {
@@ -27,16 +30,11 @@ nlohmann::ordered_json diagnostics_json(const Diagnostics& diagnostics);
 // echoed back) is replaced rather than thrown on, so the output is always valid JSON.
 void print_json(const nlohmann::ordered_json& json);
 
+// ": it holds chip 'x' and system 'y'" for a message saying what a file lacks; empty for none.
+std::string holdings(const std::vector<const spec::Document*>& docs);
+
 // Whether a spec argument names a file (read it) rather than a library spec (look it up).
 bool looks_like_path(const std::string& target);
-
-// A library spec by kind and name, or nullptr with "no chip named 'x' (did you mean 'y'?)" in `out`.
-const spec::Document* find_in_library(const spec::Library& library, spec::Kind kind, const std::string& name,
-                                      Diagnostics& out);
-
-// A spec by library name or file path (read into `files`), or nullptr with the problems in `out`.
-const spec::Document* resolve_spec(const spec::Library& library, spec::Library& files, spec::Kind kind,
-                                   const std::string& target, Diagnostics& out);
 
 // "power per chip   412 W average (...)", and its JSON object.
 void print_chip_power(const econ::PowerEstimate& power, const spec::ChipSpec& chip);
@@ -58,28 +56,34 @@ BuiltinLibrary load_builtin_library(const Context& context, Diagnostics& out);
 // else in ../share/xpusim/data (an installed tree). Empty when none exists.
 std::string default_validation_cases(const Context& context);
 
-// The specs one command reads: the built-in library, and the files named on its command line, checked
-// against it. Construct it in place: documents point into it.
+// `--specs FILE|DIR` (repeatable), the same on every command that reads specs.
+void add_specs_option(CLI::App& command, std::vector<std::string>& specs);
+
+// The specs one command reads (spec::SpecSet): the built-in library under the user's files, which are
+// each --specs FILE|DIR, then the `targets` (the command's spec arguments) that name files. Construct it
+// in place: documents point into it.
 class SpecInputs {
  public:
-  explicit SpecInputs(const Context& context) : builtin_(load_builtin_library(context, diagnostics_)) {}
+  SpecInputs(const Context& context, const std::vector<std::string>& specs,
+             const std::vector<std::string>& targets);
   SpecInputs(const SpecInputs&) = delete;
   SpecInputs& operator=(const SpecInputs&) = delete;
 
   // False, after printing why, when the library could not be loaded.
   bool library_ok();
-  // A spec by name or file; nullptr with the reason recorded.
+  // A spec by name (the user's files, then the library) or file; nullptr with the reason recorded.
   const spec::Document* resolve(spec::Kind kind, const std::string& target);
-  // Runs the rules of every file read; false, after printing every problem so far, when any failed.
+  // Runs the rules of every user spec; prints every problem so far (warnings too), and returns false
+  // when any is an error.
   bool checked_ok();
-  // Library and files together.
-  const spec::SpecResolver& resolver() const { return resolver_; }
+  // Every spec, the user's over the library's.
+  const spec::SpecSet& resolver() const { return specs_; }
 
  private:
   Diagnostics diagnostics_;
-  BuiltinLibrary builtin_;
-  spec::Library files_;
-  spec::LayeredResolver resolver_{files_, &builtin_.library};
+  bool library_failed_ = false;
+  bool checked_ = false;
+  spec::SpecSet specs_;
 };
 
 }  // namespace xpusim::cli

@@ -21,6 +21,7 @@ struct SpecsOptions {
   std::string kind;
   std::string target;
   std::vector<std::string> files;
+  std::vector<std::string> specs;  // --specs
   bool json = false;
   bool strict = false;
   bool markdown = false;
@@ -31,16 +32,12 @@ std::optional<spec::Kind> kind_filter(const std::string& text) {
 }
 
 int run_list(const Context& context, const SpecsOptions& options) {
-  Diagnostics diagnostics;
-  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
-  if (diagnostics.has_errors()) {
-    print_diagnostics(diagnostics);
-    return kExitBadInput;
-  }
+  SpecInputs inputs(context, options.specs, {});
+  if (!inputs.library_ok() || !inputs.checked_ok()) return kExitBadInput;
   const std::optional<spec::Kind> kind = kind_filter(options.kind);
   Json items = Json::array();
   std::string text = fmt::format("{:<11} {:<24} {}\n", "KIND", "NAME", "DESCRIPTION");
-  for (const spec::Document* doc : builtin.library.documents()) {
+  for (const spec::Document* doc : inputs.resolver().documents()) {
     if (kind && doc->kind() != *kind) continue;
     const std::string& description = spec::description_of(doc->spec);
     text += fmt::format("{:<11} {:<24} {}\n", spec::kind_name(doc->kind()), doc->name(), description);
@@ -77,8 +74,11 @@ std::string figure_text(double value) {
 }
 
 void show_text(const spec::Document& doc, const std::vector<spec::DerivedFigure>& figures) {
-  std::printf("%s %s  (%s:%d)\n", std::string(spec::kind_name(doc.kind())).c_str(), doc.name().c_str(),
+  std::printf("%s %s  (%s:%d", std::string(spec::kind_name(doc.kind())).c_str(), doc.name().c_str(),
               doc.location.file.c_str(), doc.location.line);
+  if (!doc.base.empty())
+    std::printf("; base %s at %s:%d", doc.base.c_str(), doc.base_at.file.c_str(), doc.base_at.line);
+  std::printf(")\n");
   std::printf("\n%s", spec::to_yaml(doc.spec).c_str());
   if (figures.empty()) return;
   std::printf("\nderived:\n");
@@ -91,6 +91,7 @@ Json show_json(const spec::Document& doc, const std::vector<spec::DerivedFigure>
   out["kind"] = std::string(spec::kind_name(doc.kind()));
   out["name"] = doc.name();
   out["file"] = doc.location.file;
+  if (!doc.base.empty()) out["base"] = {{"name", doc.base}, {"file", doc.base_at.file}, {"line", doc.base_at.line}};
   out["spec"] = spec::to_json(doc.spec);
   Json derived = Json::object();
   for (const spec::DerivedFigure& f : figures) {
@@ -105,45 +106,53 @@ Json show_json(const spec::Document& doc, const std::vector<spec::DerivedFigure>
 }
 
 int run_show(const Context& context, const SpecsOptions& options) {
-  Diagnostics diagnostics;
-  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
+  SpecInputs inputs(context, options.specs, {options.target});
+  if (!inputs.library_ok()) return kExitBadInput;
+  const spec::SpecSet& specs = inputs.resolver();
   const std::optional<spec::Kind> kind = kind_filter(options.kind);
+  const std::string kind_text = kind ? std::string(spec::kind_name(*kind)) : "";
 
-  // A path shows every spec in that file, checked against the library; a name shows one library spec.
-  spec::Library user;
+  // A path shows every spec in that file (checked with the other specs); a name shows one spec.
+  Diagnostics problems;
   std::vector<const spec::Document*> shown;
   if (looks_like_path(options.target)) {
-    spec::LoadResult loaded = spec::load_spec_file(options.target);
-    diagnostics.append(loaded.diagnostics);
-    user.add(std::move(loaded.documents), diagnostics);
-    const spec::LayeredResolver resolver(user, builtin.found ? &builtin.library : nullptr);
-    for (const spec::Document* doc : user.documents()) {
-      if (kind && doc->kind() != *kind) continue;
-      spec::check_document(*doc, &resolver, false, diagnostics);
-      shown.push_back(doc);
-    }
-  } else if (builtin.found) {
-    for (const spec::Document* doc : builtin.library.find_any(options.target))
+    const std::optional<std::string> label = specs.label_of(options.target);
+    const std::vector<const spec::Document*> docs =
+        label ? specs.documents_in(*label) : std::vector<const spec::Document*>{};
+    for (const spec::Document* doc : docs)
       if (!kind || doc->kind() == *kind) shown.push_back(doc);
-    if (shown.empty()) {
+    if (shown.empty() && !docs.empty())
+      problems.error({options.target, 0, 0}, {}, "the file holds no " + kind_text + " spec" + holdings(docs),
+                     "drop --kind, or give --kind " + std::string(spec::kind_name(docs[0]->kind())));
+  } else {
+    const std::vector<const spec::Document*> any = specs.find_any(options.target);
+    for (const spec::Document* doc : any)
+      if (!kind || doc->kind() == *kind) shown.push_back(doc);
+    if (shown.empty() && !any.empty()) {
+      std::string kinds;
+      for (std::size_t i = 0; i < any.size(); ++i)
+        kinds += (i == 0 ? "a " : i + 1 == any.size() ? " and a " : ", a ") + std::string(spec::kind_name(any[i]->kind()));
+      problems.error({}, {}, quote_value(options.target) + " is " + kinds + ", not a " + kind_text,
+                     "drop --kind, or give --kind " + std::string(spec::kind_name(any[0]->kind())));
+    } else if (shown.empty()) {
       std::vector<std::string> names;
-      for (const spec::Document* doc : builtin.library.documents())
+      for (const spec::Document* doc : specs.documents())
         if (!kind || doc->kind() == *kind) names.push_back(doc->name());
       const std::string suggestion = closest_match(options.target, names);
-      diagnostics.error({}, {}, "no spec named " + quote_value(options.target) + " in the library",
-                        suggestion.empty() ? "see 'xpusim specs list'" : "did you mean '" + suggestion + "'?");
+      const std::string where = specs.user().documents().empty() ? "in the library" : "in the library or your spec files";
+      problems.error({}, {}, "no spec named " + quote_value(options.target) + " " + where,
+                     suggestion.empty() ? "see 'xpusim specs list'" : "did you mean '" + suggestion + "'?");
     } else if (shown.size() > 1) {
-      diagnostics.error({}, {}, quote_value(options.target) + " names specs of several kinds",
-                        "pick one with --kind " + std::string(spec::kind_name(shown[0]->kind())));
+      problems.error({}, {}, quote_value(options.target) + " names specs of several kinds",
+                     "pick one with --kind " + std::string(spec::kind_name(shown[0]->kind())));
     }
   }
-  if (diagnostics.has_errors()) {
-    print_diagnostics(diagnostics);
-    return kExitBadInput;
-  }
-  print_diagnostics(diagnostics);  // warnings
+  // Rules of the user's specs, then the lookup's problems.
+  const bool specs_ok = inputs.checked_ok();
+  print_diagnostics(problems);
+  if (!specs_ok || problems.has_errors()) return kExitBadInput;
 
-  const spec::LayeredResolver resolver(user, builtin.found ? &builtin.library : nullptr);
+  const spec::SpecResolver& resolver = specs;
   Json all = Json::array();
   for (std::size_t i = 0; i < shown.size(); ++i) {
     const auto figures = spec::derived_figures(*shown[i], &resolver);
@@ -185,7 +194,7 @@ int run_check(const Context& context, const SpecsOptions& options) {
       std::printf("%s: ok (%zu spec%s)\n", file.c_str(), docs.size(), docs.size() == 1 ? "" : "s");
   };
 
-  if (options.files.empty()) {
+  if (options.files.empty() && options.specs.empty()) {
     // The built-in library itself, held to the library's standard: every number sourced.
     Diagnostics found = library_diagnostics;
     if (builtin.found) builtin.library.check_all(true, found);
@@ -204,23 +213,28 @@ int run_check(const Context& context, const SpecsOptions& options) {
     if (!unplaced.empty())
       files.push_back(Json{{"file", ""}, {"specs", Json::array()}, {"diagnostics", diagnostics_json(unplaced)}});
   } else {
-    // Load all files first so that they may refer to each other, then check each.
-    spec::Library user;
-    std::vector<std::pair<std::string, Diagnostics>> per_file;
-    for (const std::string& file : options.files) {
-      spec::LoadResult loaded = spec::load_spec_file(file);
-      Diagnostics found = loaded.diagnostics;
-      user.add(std::move(loaded.documents), found);
-      per_file.emplace_back(file, std::move(found));
+    // Read every file first, so that they may refer to each other and base specs on each other; then
+    // check each.
+    spec::SpecSet specs(std::move(builtin.library));
+    Diagnostics found;
+    for (const std::string& path : options.specs) specs.add_path(path, found);
+    for (const std::string& path : options.files) specs.add_path(path, found);
+    specs.resolve(found);
+    for (const spec::Document* doc : specs.user().documents())
+      spec::check_document(*doc, &specs, options.strict, found);
+    for (const std::string& file : specs.files()) {
+      Diagnostics mine;
+      for (const Diagnostic& d : found.items())
+        if (d.where.file == file) mine.add(d);
+      report_file(file, specs.documents_in(file), mine);
     }
-    const spec::LayeredResolver resolver(user, builtin.found ? &builtin.library : nullptr);
-    for (auto& [file, found] : per_file) {
-      std::vector<const spec::Document*> docs;
-      for (const spec::Document* doc : user.documents())
-        if (doc->location.file == file) docs.push_back(doc);
-      for (const spec::Document* doc : docs) spec::check_document(*doc, &resolver, options.strict, found);
-      report_file(file, docs, found);
-    }
+    Diagnostics elsewhere;  // about fields a spec inherits from its base's file
+    for (const Diagnostic& d : found.items())
+      if (std::find(specs.files().begin(), specs.files().end(), d.where.file) == specs.files().end())
+        elsewhere.add(d);
+    all.append(elsewhere);
+    if (!elsewhere.empty())
+      files.push_back(Json{{"file", ""}, {"specs", Json::array()}, {"diagnostics", diagnostics_json(elsewhere)}});
     if (library_diagnostics.has_errors()) all.append(library_diagnostics);
   }
 
@@ -293,20 +307,23 @@ void add_specs_command(CLI::App& app, const Context& context, int& exit_code) {
   CLI::App* specs = app.add_subcommand("specs", "Look up, show and check hardware and model specs");
   specs->require_subcommand(1);
 
-  CLI::App* list = specs->add_subcommand("list", "List the built-in specs");
+  CLI::App* list = specs->add_subcommand("list", "List the specs (the built-in library, and any --specs)");
   list->add_option("--kind", options->kind, "Only this kind")->check(CLI::IsMember(kinds));
+  add_specs_option(*list, options->specs);
   list->add_flag("--json", options->json, "Print JSON");
   list->callback([&, options] { exit_code = run_list(context, *options); });
 
   CLI::App* show = specs->add_subcommand("show", "Show one spec with its derived figures");
-  show->add_option("target", options->target, "A library name (h100-sxm) or a YAML file")->required();
+  show->add_option("target", options->target, "A name (h100-sxm) or a YAML file")->required();
   show->add_option("--kind", options->kind, "Kind, when a name is used by several")->check(CLI::IsMember(kinds));
+  add_specs_option(*show, options->specs);
   show->add_flag("--json", options->json, "Print JSON");
   show->callback([&, options] { exit_code = run_show(context, *options); });
 
   CLI::App* check = specs->add_subcommand("check", "Check spec files (no files: the built-in library)");
   check->add_option("files", options->files, "YAML files to check");
   check->add_flag("--strict", options->strict, "Warnings are errors, and every number needs a source");
+  add_specs_option(*check, options->specs);
   check->add_flag("--json", options->json, "Print JSON");
   check->callback([&, options] { exit_code = run_check(context, *options); });
 

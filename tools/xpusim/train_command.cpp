@@ -17,15 +17,24 @@ using Json = nlohmann::ordered_json;
 struct TrainArgs {
   std::string model, cluster, system, fabric, recompute = "full", schedule, dtype = "bf16", net_model = "analytical";
   std::string topology = "fat_tree";
+  std::vector<std::string> specs;
   double oversubscription = 1;
   std::int64_t nodes = 1, micro_batch = 1, global_batch = 0, seq = 2048;
   int tp = 1, pp = 1, dp = 0, cp = 1, ep = 1, vp = 1, zero = 1;
   bool sequence_parallel = false, json = false, search = false;
 };
 
+// A spec by name (the user's files, then the library) or file.
 template <class T>
-const T* lookup(const spec::Library& library, spec::Kind kind, const std::string& name, Diagnostics& out) {
-  const spec::Document* doc = find_in_library(library, kind, name, out);
+const T* lookup(SpecInputs& inputs, spec::Kind kind, const std::string& target) {
+  const spec::Document* doc = inputs.resolve(kind, target);
+  return doc ? &std::get<T>(doc->spec) : nullptr;
+}
+
+// A spec another names: a dangling reference is reported by the rules of the spec that holds it.
+template <class T>
+const T* referenced(const SpecInputs& inputs, spec::Kind kind, const std::string& name) {
+  const spec::Document* doc = inputs.resolver().find(kind, name);
   return doc ? &std::get<T>(doc->spec) : nullptr;
 }
 
@@ -34,14 +43,11 @@ std::string gb(double bytes) {
 }
 
 int run_train(const Context& context, const TrainArgs& a) {
-  Diagnostics diagnostics;
-  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
-  if (diagnostics.has_errors()) {
-    print_diagnostics(diagnostics);
-    return kExitBadInput;
-  }
-  const spec::Library& lib = builtin.library;
-  const auto* model = lookup<spec::ModelSpec>(lib, spec::Kind::model, a.model, diagnostics);
+  SpecInputs inputs(context, a.specs, {a.model, a.cluster, a.system, a.fabric});
+  if (!inputs.library_ok()) return kExitBadInput;
+  const spec::SpecResolver& lib = inputs.resolver();
+  Diagnostics diagnostics;  // problems of the plan's machine, printed after those of the specs
+  const auto* model = lookup<spec::ModelSpec>(inputs, spec::Kind::model, a.model);
   const spec::SystemSpec* system = nullptr;
   const spec::NetworkSpec* fabric = nullptr;
   std::int64_t nodes = a.nodes;
@@ -49,19 +55,19 @@ int run_train(const Context& context, const TrainArgs& a) {
   double oversubscription = 1;
   std::string scale_out_topology = "fat_tree";
   if (!a.cluster.empty()) {
-    if (const auto* cluster = lookup<spec::ClusterSpec>(lib, spec::Kind::cluster, a.cluster, diagnostics)) {
-      system = lookup<spec::SystemSpec>(lib, spec::Kind::system, cluster->system, diagnostics);
-      fabric = lookup<spec::NetworkSpec>(lib, spec::Kind::network, cluster->scale_out.switch_name, diagnostics);
+    if (const auto* cluster = lookup<spec::ClusterSpec>(inputs, spec::Kind::cluster, a.cluster)) {
+      system = referenced<spec::SystemSpec>(inputs, spec::Kind::system, cluster->system);
+      fabric = referenced<spec::NetworkSpec>(inputs, spec::Kind::network, cluster->scale_out.switch_name);
       nodes = cluster->system_count;
       tiers = static_cast<int>(cluster->scale_out.tiers);
       oversubscription = cluster->scale_out.oversubscription;
       scale_out_topology = cluster->scale_out.topology;
     }
   } else {
-    system = lookup<spec::SystemSpec>(lib, spec::Kind::system, a.system, diagnostics);
+    system = lookup<spec::SystemSpec>(inputs, spec::Kind::system, a.system);
     scale_out_topology = a.topology;
     oversubscription = a.oversubscription;
-    if (!a.fabric.empty()) fabric = lookup<spec::NetworkSpec>(lib, spec::Kind::network, a.fabric, diagnostics);
+    if (!a.fabric.empty()) fabric = lookup<spec::NetworkSpec>(inputs, spec::Kind::network, a.fabric);
     if (fabric && !fabric->has_switch)
       diagnostics.error({}, {}, quote_value(a.fabric) + " is a link, not a switch", "--fabric names a switch spec");
     // Tiers of the fabric: as many as a folded Clos of this switch needs to reach every NIC.
@@ -87,8 +93,9 @@ int run_train(const Context& context, const TrainArgs& a) {
     }
   }
   const spec::ChipSpec* chip =
-      system ? lookup<spec::ChipSpec>(lib, spec::Kind::chip, system->chip, diagnostics) : nullptr;
-  if (diagnostics.has_errors() || !model || !system || !chip) {
+      system ? referenced<spec::ChipSpec>(inputs, spec::Kind::chip, system->chip) : nullptr;
+  const bool specs_ok = inputs.checked_ok();
+  if (!specs_ok || diagnostics.has_errors() || !model || !system || !chip) {
     print_diagnostics(diagnostics);
     return kExitBadInput;
   }
@@ -303,9 +310,9 @@ int run_train(const Context& context, const TrainArgs& a) {
 void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* train = llm.add_subcommand("train", "Step time, throughput, MFU and memory of a parallel training plan");
-  train->add_option("--model", a->model, "Model from the library")->required();
-  auto* cluster = train->add_option("--cluster", a->cluster, "Cluster from the library");
-  auto* system = train->add_option("--system", a->system, "System (node) from the library, with --nodes");
+  train->add_option("--model", a->model, "Model: a name (llama3-70b) or a YAML file")->required();
+  auto* cluster = train->add_option("--cluster", a->cluster, "Cluster: a name or a YAML file");
+  auto* system = train->add_option("--system", a->system, "System (node): a name or a YAML file, with --nodes");
 
   train->add_option("--nodes", a->nodes, "Systems joined by the scale-out fabric")->check(CLI::Range(1, 1 << 20));
   train->add_option("--fabric", a->fabric, "Switch spec of the scale-out fabric (with --system)");
@@ -343,6 +350,7 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
   train->add_option("--net-model", a->net_model, "Network model")->check(CLI::IsMember({"analytical", "flow"}));
   train->add_flag("--search", a->search,
                   "Find the fastest plan that fits (tp, pp, cp, vp, ep, micro batch, recompute; docs/parallel.md)");
+  add_specs_option(*train, a->specs);
   train->add_flag("--json", a->json, "Print JSON");
   train->callback([&, a, cluster, system] {
     if (cluster->count() == 0 && system->count() == 0) throw CLI::RequiredError("--cluster or --system");

@@ -12,17 +12,15 @@ namespace {
 
 struct ValidateArgs {
   std::string cases;
+  std::vector<std::string> specs;
   bool json = false;
   bool markdown = false;
 };
 
 int run_validate(const Context& context, const ValidateArgs& args) {
-  Diagnostics diagnostics;
-  BuiltinLibrary builtin = load_builtin_library(context, diagnostics);
-  if (diagnostics.has_errors()) {
-    print_diagnostics(diagnostics);
-    return kExitBadInput;
-  }
+  // Cases name library specs; a user's spec of the same name (--specs) takes their place.
+  SpecInputs inputs(context, args.specs, {});
+  if (!inputs.library_ok() || !inputs.checked_ok()) return kExitBadInput;
   const std::string cases = args.cases.empty() ? default_validation_cases(context) : args.cases;
   if (cases.empty()) {
     std::fprintf(stderr,
@@ -30,7 +28,7 @@ int run_validate(const Context& context, const ValidateArgs& args) {
                  "beside the binary; set XPUSIM_DATA to the data/ folder or give --cases FILE\n");
     return kExitBadInput;
   }
-  Expected<validation::ValidationReport> report = validation::run_validation(cases, builtin.library);
+  Expected<validation::ValidationReport> report = validation::run_validation(cases, inputs.resolver());
   if (!report.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", report.error().to_string().c_str());
     return kExitBadInput;
@@ -63,6 +61,7 @@ void add_validate_command(CLI::App& app, const Context& context, int& exit_code)
                                           "HBM, NCCL, serving, training)");
   validate->add_option("--cases", args->cases,
                        "A published-results YAML (default: the built-in data/validation/published-results.yaml)");
+  add_specs_option(*validate, args->specs);
   auto* json = validate->add_flag("--json", args->json, "Print JSON");
   auto* markdown = validate->add_flag("--markdown", args->markdown, "Print the full report as Markdown");
   json->excludes(markdown);
