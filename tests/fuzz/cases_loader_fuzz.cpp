@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "spec/library.h"
@@ -28,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   xpusim::Expected<xpusim::validation::ValidationReport> report =
       xpusim::validation::run_validation_text(text, "fuzz.yaml", library());
   if (report.ok()) {
-    (void)xpusim::validation::to_json(*report).dump();
+    (void)xpusim::validation::to_json(*report).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::strict);
     (void)xpusim::validation::to_markdown(*report);
   }
   return 0;

@@ -23,13 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());
 
-  static const xpusim::cli::Context context{"xpusim"};
+  static const xpusim::cli::Context context{"xpusim", /*parse_only=*/true};
   int exit_code = 0;
   std::unique_ptr<CLI::App> app = xpusim::cli::build_app(context, exit_code);
-  for (CLI::App* command : app->get_subcommands([](CLI::App*) { return true; })) {
-    command->callback([] {});
-    for (CLI::App* sub : command->get_subcommands([](CLI::App*) { return true; })) sub->callback([] {});
-  }
   try {
     app->parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError&) {

@@ -16,12 +16,9 @@ struct Parsed {
 
 // Parses `args` (after "xpusim") without running the command they name.
 Parsed parse(std::vector<std::string> args) {
-  static const Context context{"xpusim"};
+  static const Context context{"xpusim", /*parse_only=*/true};
   static int exit_code = 0;
   Parsed p{build_app(context, exit_code), {}};
-  for (CLI::App* command : p.app->get_subcommands([](CLI::App*) { return true; }))
-    for (CLI::App* sub : command->get_subcommands([](CLI::App*) { return true; })) sub->callback([] {});
-  for (CLI::App* command : p.app->get_subcommands([](CLI::App*) { return true; })) command->callback([] {});
   args.insert(args.begin(), "xpusim");
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());

@@ -256,7 +256,7 @@ void add_compare_command(CLI::App& app, const Context& context, int& exit_code) 
       ->check(CLI::Validator(
           [](const std::string& path) { return path.empty() ? std::string("give a file name, or - for standard output") : std::string(); },
           "", "report path"));
-  compare->callback([&, args] { exit_code = run_compare(context, *args); });
+  compare->callback([&, args] { exit_code = context.parse_only ? kExitOk : run_compare(context, *args); });
 }
 
 }  // namespace xpusim::cli

@@ -229,7 +229,7 @@ void add_cost_command(CLI::App& app, const Context& context, int& exit_code) {
       ->check(CLI::Range(1.0, 1e5));
   add_specs_option(*cost, args->specs);
   cost->add_flag("--json", args->json, "Print JSON");
-  cost->callback([&, args] { exit_code = run_cost(context, *args); });
+  cost->callback([&, args] { exit_code = context.parse_only ? kExitOk : run_cost(context, *args); });
 }
 
 }  // namespace xpusim::cli

@@ -265,7 +265,7 @@ void add_llm_command(CLI::App& app, const Context& context, int& exit_code) {
   add_train_command(*llm, context, exit_code);
   serve->callback([&, args, chip, system] {
     if (chip->count() == 0 && system->count() == 0) throw CLI::RequiredError("--chip or --system");
-    exit_code = run_serve(context, *args);
+    exit_code = context.parse_only ? kExitOk : run_serve(context, *args);
   });
 }
 

@@ -19,7 +19,8 @@ inline constexpr int kExitBadInput = 2;
 
 // Shared state of one run of the tool.
 struct Context {
-  std::string executable;  // path of this binary, to find the built-in library
+  std::string executable;   // path of this binary, to find the built-in library
+  bool parse_only = false;  // check the arguments and run no command (the CLI's fuzz target and tests)
 };
 
 // Each diagnostic on its own line on stderr.

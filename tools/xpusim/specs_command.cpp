@@ -311,27 +311,27 @@ void add_specs_command(CLI::App& app, const Context& context, int& exit_code) {
   list->add_option("--kind", options->kind, "Only this kind")->check(CLI::IsMember(kinds));
   add_specs_option(*list, options->specs);
   list->add_flag("--json", options->json, "Print JSON");
-  list->callback([&, options] { exit_code = run_list(context, *options); });
+  list->callback([&, options] { exit_code = context.parse_only ? kExitOk : run_list(context, *options); });
 
   CLI::App* show = specs->add_subcommand("show", "Show one spec with its derived figures");
   show->add_option("target", options->target, "A name (h100-sxm) or a YAML file")->required();
   show->add_option("--kind", options->kind, "Kind, when a name is used by several")->check(CLI::IsMember(kinds));
   add_specs_option(*show, options->specs);
   show->add_flag("--json", options->json, "Print JSON");
-  show->callback([&, options] { exit_code = run_show(context, *options); });
+  show->callback([&, options] { exit_code = context.parse_only ? kExitOk : run_show(context, *options); });
 
   CLI::App* check = specs->add_subcommand("check", "Check spec files (no files: the built-in library)");
   check->add_option("files", options->files, "YAML files to check");
   check->add_flag("--strict", options->strict, "Warnings are errors, and every number needs a source");
   add_specs_option(*check, options->specs);
   check->add_flag("--json", options->json, "Print JSON");
-  check->callback([&, options] { exit_code = run_check(context, *options); });
+  check->callback([&, options] { exit_code = context.parse_only ? kExitOk : run_check(context, *options); });
 
   CLI::App* schema = specs->add_subcommand("schema", "Print every field of every kind, with units and ranges");
   schema->add_option("--kind", options->kind, "Only this kind")->check(CLI::IsMember(kinds));
   schema->add_flag("--json", options->json, "Print JSON");
   schema->add_flag("--markdown", options->markdown, "Print Markdown tables (docs/specs.md)");
-  schema->callback([&, options] { exit_code = run_schema(*options); });
+  schema->callback([&, options] { exit_code = context.parse_only ? kExitOk : run_schema(*options); });
 }
 
 }  // namespace xpusim::cli

@@ -354,7 +354,7 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
   train->add_flag("--json", a->json, "Print JSON");
   train->callback([&, a, cluster, system] {
     if (cluster->count() == 0 && system->count() == 0) throw CLI::RequiredError("--cluster or --system");
-    exit_code = run_train(context, *a);
+    exit_code = context.parse_only ? kExitOk : run_train(context, *a);
   });
 }
 

@@ -65,7 +65,7 @@ void add_validate_command(CLI::App& app, const Context& context, int& exit_code)
   auto* json = validate->add_flag("--json", args->json, "Print JSON");
   auto* markdown = validate->add_flag("--markdown", args->markdown, "Print the full report as Markdown");
   json->excludes(markdown);
-  validate->callback([&, args] { exit_code = run_validate(context, *args); });
+  validate->callback([&, args] { exit_code = context.parse_only ? kExitOk : run_validate(context, *args); });
 }
 
 }  // namespace xpusim::cli
