@@ -109,7 +109,10 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
   // that would exceed its TDP is slowed to fit, and so is the system's throughput.
   if (row.activity.seconds > 0) row.chip_power = econ::chip_power(specs, chip, row.activity);
   if (const std::optional<econ::PowerEstimate>& p = row.chip_power) {
-    row.power_w = chips * p->total_w() + std::max(0.0, row.max_power_w - chips * chip.tdp_w);
+    // Chips a job leaves unused in a system idle at their static power.
+    const double working = row.chips_used > 0 ? static_cast<double>(row.chips_used / row.systems_used) : chips;
+    row.power_w = working * p->total_w() + (chips - working) * p->static_w +
+                  std::max(0.0, row.max_power_w - chips * chip.tdp_w);
     row.power_basis = "modelled: chips at their average power on the workload (" + chip.process_node +
                       " energy model), the rest of the system at its nameplate share";
     if (p->slowdown > 1) {
@@ -262,16 +265,19 @@ Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
     base.dtype = dtype;
   return table_of(workload, systems, datacenter, volume, specs,
                   [&](SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip) {
-                    if (t.chips % system.chip_count != 0) {
-                      row.problem = std::to_string(t.chips) + " chips are not a whole number of " +
-                                    std::to_string(system.chip_count) + "-chip systems";
+                    // Any job size on any system: whole systems, or the same part of each (the row says).
+                    const spec::Placement placement = spec::place_job(system, t.chips);
+                    if (!placement.ok()) {
+                      row.problem = placement.why;
                       return false;
                     }
-                    row.systems_used = t.chips / system.chip_count;
+                    row.systems_used = placement.systems;
+                    row.chips_used = placement.systems * placement.chips_per_system;
+                    row.placement = placement.why;
+                    const spec::SystemSpec used = spec::part_of_system(system, placement.chips_per_system);
                     const auto* scale_up = find<spec::NetworkSpec>(specs, spec::Kind::network, system.scale_up.network);
-                    const int tiers = spec::clos_tiers(system, fabric->switch_asic, row.systems_used, 1.0);
-                    const network::Topology topology =
-                        network::topology_of(system, scale_up, row.systems_used, fabric, tiers);
+                    const int tiers = spec::clos_tiers(used, fabric->switch_asic, row.systems_used, 1.0);
+                    const network::Topology topology = network::topology_of(used, scale_up, row.systems_used, fabric, tiers);
                     const parallel::SearchResult found = parallel::search_plans(*model, chip, topology, base, 1);
                     if (found.best.empty()) {
                       row.problem = "none of " + std::to_string(found.evaluated) +

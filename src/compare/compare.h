@@ -64,6 +64,8 @@ struct SystemRow {
   std::vector<std::pair<double, double>> usd_per_mtoken_by_volume;
   // Training workloads: the systems the run needs, and the whole run.
   std::int64_t systems_used = 1;
+  std::int64_t chips_used = 0;  // training: the job's chips (0 for serving: the whole system works)
+  std::string placement;        // why the job uses part of each system; empty when it fills them
   double run_hours = 0, run_usd = 0, run_mwh = 0;  // zero for serving
 };
 

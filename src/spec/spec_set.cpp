@@ -39,6 +39,11 @@ void SpecSet::resolve(Diagnostics& out) {
   for (const Document* doc : user_.documents()) {
     const Document* shadowed = library_.find(doc->kind(), doc->name());
     if (!shadowed) continue;
+    // A library file named as a user file (`specs check specs/chips/x.yaml`) is itself, not a shadow.
+    std::error_code ec_user, ec_library;
+    const auto user_path = std::filesystem::weakly_canonical(doc->location.file, ec_user);
+    const auto library_path = std::filesystem::weakly_canonical(shadowed->location.file, ec_library);
+    if (!ec_user && !ec_library && user_path == library_path && doc->location.line == shadowed->location.line) continue;
     const std::string kind(kind_name(doc->kind()));
     const std::string where = shadowed->location.file + ":" + std::to_string(shadowed->location.line);
     out.warning(doc->where("name"), "name", kind + " '" + doc->name() + "' shadows the library's, at " + where,

@@ -256,6 +256,22 @@ double clos_reach(double ports, std::int64_t tiers, double oversubscription);
 // (1 for a system without NICs).
 int clos_tiers(const SystemSpec& system, const SwitchAsic& switch_asic, std::int64_t systems, double oversubscription);
 
+// How a job of `chips` chips sits on systems of `system.chip_count`: as many whole systems as it
+// fills; else, when some count k that divides the job fills at least half a system, k chips of each of
+// chips / k systems (1,024 on 72-chip NVL72 racks: 64 of each of 16, as clusters leave spares); else
+// it cannot be placed. A torus system is used whole (part of it is not a torus).
+struct Placement {
+  std::int64_t systems = 0;
+  std::int64_t chips_per_system = 0;
+  std::string why;  // empty for whole systems; else "1,024 is not a multiple of 72: 64 of each 72-chip system"
+  bool ok() const { return systems > 0; }
+};
+Placement place_job(const SystemSpec& system, std::int64_t chips);
+
+// `system` with only `chips_used` of its chips (<= chip_count) in use: its scale-up domain, and its NICs
+// in proportion (NICs serve their chips), shrink with it; power and price stay those of the whole.
+SystemSpec part_of_system(const SystemSpec& system, std::int64_t chips_used);
+
 struct ClusterSpec final : SpecObject {
   std::string name;
   std::string description;

@@ -135,4 +135,44 @@ void check_system(const SystemSpec& system, const Document& doc, const SpecResol
   }
 }
 
+Placement place_job(const SystemSpec& system, std::int64_t chips) {
+  Placement p;
+  const std::int64_t per_system = system.chip_count;
+  if (chips < 1 || per_system < 1) return p;
+  if (chips % per_system == 0) {
+    p.systems = chips / per_system;
+    p.chips_per_system = per_system;
+    return p;
+  }
+  const std::string job = format_grouped(static_cast<double>(chips));
+  if (!system.scale_up.torus_dims.empty()) {
+    p.why = job + " is not a multiple of " + std::to_string(per_system) + " and a torus system is used whole";
+    return p;
+  }
+  for (std::int64_t k = std::min(per_system - 1, chips); 2 * k >= per_system || k == chips; --k) {
+    if (k < 1) break;
+    if (chips % k != 0) continue;
+    p.systems = chips / k;
+    p.chips_per_system = k;
+    p.why = chips < per_system ? job + " of one " + std::to_string(per_system) + "-chip system"
+                               : job + " is not a multiple of " + std::to_string(per_system) + ": " + std::to_string(k) +
+                                     " of each " + std::to_string(per_system) + "-chip system";
+    return p;
+  }
+  p.why = job + " chips fill no whole number of " + std::to_string(per_system) +
+          "-chip systems, nor half of each of some number of them";
+  return p;
+}
+
+SystemSpec part_of_system(const SystemSpec& system, std::int64_t chips_used) {
+  SystemSpec part = system;
+  if (chips_used >= system.chip_count || chips_used < 1) return part;
+  part.chip_count = chips_used;
+  if (part.scale_up.domain_size) part.scale_up.domain_size = std::min(*part.scale_up.domain_size, chips_used);
+  if (system.has_scale_out && system.scale_out.nic_count > 0)
+    part.scale_out.nic_count =
+        std::max<std::int64_t>(1, system.scale_out.nic_count * chips_used / system.chip_count);
+  return part;
+}
+
 }  // namespace xpusim::spec

@@ -109,8 +109,35 @@ TEST(Compare, TrainingRunsTheFastestPlanOverTheWholeMachine) {
   // 6 N per token on 1,024 H100s cannot beat their dense bf16 peak.
   const double flops_per_s = h100.tokens_per_s * 128 * 6 * 175e9;
   EXPECT_LT(flops_per_s, 1024 * 989.4e12);
-  // 1,024 chips are not a whole number of 72-GPU racks: said in the row.
-  EXPECT_EQ(c->rows[1].problem, "1024 chips are not a whole number of 72-chip systems");
+  // 1,024 chips are not a whole number of 72-GPU racks: 64 of each of 16 racks run it, said in the row.
+  const SystemRow& nvl72 = c->rows[1];
+  EXPECT_EQ(nvl72.problem, "");
+  EXPECT_EQ(nvl72.systems_used, 16);
+  EXPECT_EQ(nvl72.chips_used, 1024);
+  EXPECT_EQ(nvl72.placement, "1,024 is not a multiple of 72: 64 of each 72-chip system");
+  ASSERT_GT(nvl72.run_hours, 0);
+  EXPECT_NEAR(nvl72.run_hours, 300e9 / (nvl72.tokens_per_s * 16) / 3600, 1e-9 * nvl72.run_hours);
+  // The 8 idle GPUs of each rack draw their static power only: between 64 and 72 GPUs' worth of work.
+  ASSERT_TRUE(nvl72.chip_power);
+  const double rest_w = nvl72.max_power_w - 72 * 1200.0;
+  EXPECT_NEAR(nvl72.power_w, 64 * nvl72.chip_power->total_w() + 8 * nvl72.chip_power->static_w + rest_w, 1e-6);
+}
+
+TEST(Compare, GB200Nvl72RunsA16kChipTraining) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "train-gpt3-175b-16k");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const std::vector<const spec::SystemSpec*> systems = {
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100"),
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "gb200-nvl72")};
+  const Expected<Comparison> c = compare_workload(workload, systems, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->rows[0].systems_used, 2048);  // 16,384 / 8: whole nodes
+  EXPECT_EQ(c->rows[0].placement, "");
+  EXPECT_EQ(c->rows[1].systems_used, 256);  // 16,384 / 64 of each rack
+  EXPECT_EQ(c->rows[1].chips_used, 16384);
+  EXPECT_GT(c->rows[1].run_hours, 0);
+  // Per chip used, Blackwell at 1200 W outruns Hopper.
+  EXPECT_GT(c->rows[1].tokens_per_s / 64, c->rows[0].tokens_per_s / 8);
 }
 
 TEST(Compare, ARowWithAResultKeepsNoReasonFromAFailedConfiguration) {

@@ -213,5 +213,60 @@ TEST(NameRules, NamesUseASafeAlphabet) {
             "'.' or '_', starting with a letter or digit)");
 }
 
+TEST(PlaceJob, WholeSystemsWhenTheyDivideTheJob) {
+  SystemSpec node;
+  node.chip_count = 8;
+  const Placement p = place_job(node, 1024);
+  EXPECT_EQ(p.systems, 128);
+  EXPECT_EQ(p.chips_per_system, 8);
+  EXPECT_EQ(p.why, "");
+}
+
+TEST(PlaceJob, ThePartOfEachSystemThatDividesTheJob) {
+  SystemSpec rack;
+  rack.chip_count = 72;
+  // 1,024 = 16 x 64: the largest divisor of the job between 36 and 71.
+  Placement p = place_job(rack, 1024);
+  EXPECT_EQ(p.systems, 16);
+  EXPECT_EQ(p.chips_per_system, 64);
+  EXPECT_EQ(p.why, "1,024 is not a multiple of 72: 64 of each 72-chip system");
+  // 1,000 = 20 x 50.
+  p = place_job(rack, 1000);
+  EXPECT_EQ(p.systems, 20);
+  EXPECT_EQ(p.chips_per_system, 50);
+  // A job smaller than one system uses part of one.
+  p = place_job(rack, 8);
+  EXPECT_EQ(p.systems, 1);
+  EXPECT_EQ(p.chips_per_system, 8);
+  EXPECT_EQ(p.why, "8 of one 72-chip system");
+  // 1,021 is prime: no count of 36 to 71 chips divides it.
+  p = place_job(rack, 1021);
+  EXPECT_FALSE(p.ok());
+  EXPECT_EQ(p.why, "1,021 chips fill no whole number of 72-chip systems, nor half of each of some number of them");
+}
+
+TEST(PlaceJob, ATorusIsUsedWhole) {
+  SystemSpec slice;
+  slice.chip_count = 64;
+  slice.scale_up.torus_dims = {4, 4, 4};
+  EXPECT_EQ(place_job(slice, 1024).systems, 16);
+  const Placement p = place_job(slice, 1000);
+  EXPECT_FALSE(p.ok());
+  EXPECT_EQ(p.why, "1,000 is not a multiple of 64 and a torus system is used whole");
+}
+
+TEST(PartOfSystem, ShrinksTheDomainAndTheNicsWithTheChipsUsed) {
+  SystemSpec rack;
+  rack.chip_count = 72;
+  rack.has_scale_out = true;
+  rack.scale_out.nic_count = 72;
+  rack.power_w = 120000;
+  const SystemSpec part = part_of_system(rack, 64);
+  EXPECT_EQ(part.chip_count, 64);
+  EXPECT_EQ(part.scale_up_domain_size(), 64);
+  EXPECT_EQ(part.scale_out.nic_count, 64);
+  EXPECT_EQ(part.power_w, 120000);  // costed whole
+}
+
 }  // namespace
 }  // namespace xpusim::spec

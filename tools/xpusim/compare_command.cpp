@@ -33,6 +33,8 @@ Json row_json(const compare::SystemRow& r) {
   if (r.run_hours > 0) {
     j["config"] = r.config;
     j["systems_used"] = r.systems_used;
+    j["chips_used"] = r.chips_used;
+    if (!r.placement.empty()) j["placement"] = r.placement;
     j["run"] = {{"hours", r.run_hours},
                 {"mwh", r.run_mwh},
                 {"max_mw", r.max_power_w * static_cast<double>(r.systems_used) / 1e6},
@@ -195,6 +197,11 @@ int run_compare(const Context& context, const CompareArgs& args) {
                     format_grouped(static_cast<double>(r.systems_used)).c_str(), r.config.c_str(), r.run_hours / 24,
                     r.max_power_w * static_cast<double>(r.systems_used) / 1e6, r.run_mwh,
                     r.capex_usd ? format_usd(r.run_usd).c_str() : "no price");
+    for (const compare::SystemRow& r : table->rows)
+      if (r.run_hours > 0 && !r.placement.empty())
+        std::printf("  %-14s uses %s chips of %s: %s\n", r.system.c_str(),
+                    format_grouped(static_cast<double>(r.chips_used)).c_str(),
+                    format_grouped(static_cast<double>(r.systems_used * r.chips)).c_str(), r.placement.c_str());
   }
   const bool any = std::any_of(table->rows.begin(), table->rows.end(),
                                [](const compare::SystemRow& r) { return r.tokens_per_s > 0; });

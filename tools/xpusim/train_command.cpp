@@ -19,7 +19,7 @@ struct TrainArgs {
   std::string topology = "fat_tree";
   std::vector<std::string> specs;
   double oversubscription = 1;
-  std::int64_t nodes = 1, micro_batch = 1, global_batch = 0, seq = 2048;
+  std::int64_t nodes = 1, micro_batch = 1, global_batch = 0, seq = 2048, chips = 0;
   int tp = 1, pp = 1, dp = 0, cp = 1, ep = 1, vp = 1, zero = 1;
   bool sequence_parallel = false, json = false, search = false;
 };
@@ -90,6 +90,32 @@ int run_train(const Context& context, const TrainArgs& a) {
                           std::to_string(endpoints) + " NICs are more than " + std::to_string(tiers) +
                               " tiers of '" + fabric->name + "' (" + format_number(ports) + " ports) reach",
                           "use fewer --nodes or a larger switch");
+    }
+  }
+  // --chips: the job uses the same part of each system (8 or 64 GPUs of a 72-GPU rack).
+  spec::SystemSpec part;
+  std::string part_note;
+  if (system && a.chips > 0) {
+    const std::int64_t whole = system->chip_count * nodes;
+    if (a.chips > whole || a.chips % nodes != 0) {
+      diagnostics.error({}, {},
+                        "--chips " + std::to_string(a.chips) + " on " + std::to_string(nodes) + " x " + system->name +
+                            ": give a multiple of " + std::to_string(nodes) + " of at most " +
+                            format_grouped(static_cast<double>(whole)),
+                        "the job uses the same number of chips in each system");
+    } else if (a.chips < whole) {
+      const std::int64_t per_system = a.chips / nodes;
+      if (!system->scale_up.torus_dims.empty()) {
+        diagnostics.error({}, {}, "--chips " + std::to_string(a.chips) + ": " + system->name +
+                                      " is a torus and is used whole");
+      } else {
+        part = spec::part_of_system(*system, per_system);
+        part_note = fmt::format("{} of each {}-chip system", per_system, system->chip_count);
+        system = &part;
+        if (fabric && fabric->has_switch && system->has_scale_out &&
+            (scale_out_topology == "fat_tree" || scale_out_topology == "rail_optimized") && a.cluster.empty())
+          tiers = spec::clos_tiers(*system, fabric->switch_asic, nodes, oversubscription);
+      }
     }
   }
   const spec::ChipSpec* chip =
@@ -206,13 +232,16 @@ int run_train(const Context& context, const TrainArgs& a) {
     return kExitBadInput;
   }
   const parallel::TrainResult& r = *result;
-  const std::string machine = fmt::format("{} x {} ({} {})", nodes, system->name, chips, chip->name);
+  const std::string machine = part_note.empty()
+                                  ? fmt::format("{} x {} ({} {})", nodes, system->name, chips, chip->name)
+                                  : fmt::format("{} x {} ({} {}: {})", nodes, system->name, chips, chip->name, part_note);
   if (a.json) {
     Json out;
     out["model"] = model->name;
     out["machine"] = {{"system", system->name},
                       {"nodes", nodes},
                       {"chips", chips},
+                      {"chips_per_system", system->chip_count},
                       {"chip", chip->name},
                       {"fabric", fabric ? Json(fabric->name) : Json(nullptr)},
                       {"tiers", tiers},
@@ -315,6 +344,9 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
   auto* system = train->add_option("--system", a->system, "System (node): a name or a YAML file, with --nodes");
 
   train->add_option("--nodes", a->nodes, "Systems joined by the scale-out fabric")->check(CLI::Range(1, 1 << 20));
+  train->add_option("--chips", a->chips,
+                    "Chips the job uses, the same number in each system (default: all; 64 uses 64 of a 72-GPU rack)")
+      ->check(CLI::Range(1, 1 << 30));
   train->add_option("--fabric", a->fabric, "Switch spec of the scale-out fabric (with --system)");
   auto* topology = train->add_option("--topology", a->topology,
                                      "Scale-out topology built from --fabric: fat_tree, rail_optimized, single_switch, "
