@@ -29,10 +29,12 @@ TEST(Tco, AddsDepreciationEnergyAndFacilityPerHour) {
 TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
   const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  // Every library system has a price; a user's copy of HGX H200 without one stands for an unpriced system.
+  spec::SystemSpec unpriced = library_spec<spec::SystemSpec>(spec::Kind::system, "hgx-h200");
+  unpriced.price_usd.reset();
   const std::vector<const spec::SystemSpec*> systems = {
       &library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-node"),
-      &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100"),
-      &library_spec<spec::SystemSpec>(spec::Kind::system, "hgx-h200")};
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100"), &unpriced};
   const Expected<Comparison> c = compare_workload(workload, systems, dc, 1e5, spec::testing::builtin_library());
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   ASSERT_EQ(c->rows.size(), 3u);
@@ -55,7 +57,7 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   EXPECT_NEAR(h100.network_capex_usd, 3200 * (3 * 3.9 + 4 * 1.56), 1e-6);
   EXPECT_NEAR(*h100.capex_usd, 270000 + h100.network_capex_usd, 1e-6);
   EXPECT_NEAR(*h100.usd_per_mtoken, h100.tco.total_usd_per_hour() / (h100.tokens_per_s * 3600 / 1e6), 1e-12);
-  // HGX H200 has no price in the library: its row says so instead of a silent zero.
+  // A system without a price: its row says so instead of a silent zero.
   EXPECT_EQ(c->rows[2].problem, "no price (give the system a price_usd)");
   EXPECT_FALSE(c->rows[2].usd_per_mtoken);
   // The volume curve falls as the NRE spreads, and passes through the table's volume (1e5 = 1e3 x 10^2).
@@ -71,6 +73,31 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
                                                   spec::testing::builtin_library());
   ASSERT_TRUE(at.ok());
   EXPECT_NEAR(*at->rows[0].usd_per_mtoken / *h100.usd_per_mtoken, 1.0, 1e-9);
+}
+
+// DGX B200 once had no power_w: compare counted its 8 x 1,000 W GPUs alone, fitted 12,500 systems into
+// 100 MW and showed 2.74 tokens/J. Its published 14.3 kW (NVIDIA's DGX B200 user guide) now sizes the
+// datacenter, and the 6.3 kW beyond its GPUs (hosts, NICs, switches, fans) counts in its average power.
+TEST(Compare, DgxB200UsesItsPublishedNameplatePower) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const Expected<Comparison> c = compare_workload(
+      workload, {&library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-b200")}, dc, 1e5,
+      spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const SystemRow& b200 = c->rows[0];
+  EXPECT_DOUBLE_EQ(b200.max_power_w, 14300);
+  EXPECT_EQ(b200.systems_in_datacenter, 6993);  // floor(100 MW of critical IT power / 14.3 kW)
+  EXPECT_EQ(b200.systems_per_rack, 9);          // floor(132 kW / 14.3 kW)
+  EXPECT_EQ(b200.racks_in_datacenter, 777);     // ceil(6,993 / 9)
+  ASSERT_TRUE(b200.chip_power);
+  EXPECT_NEAR(b200.power_w, 8 * b200.chip_power->total_w() + 6300, 1e-9);
+  EXPECT_NEAR(b200.tokens_per_joule, b200.tokens_per_s / b200.power_w, 1e-12);
+  // The GPUs alone at their modelled average would give more than twice the tokens per joule.
+  EXPECT_LT(b200.tokens_per_joule, 0.6 * b200.tokens_per_s / (8 * b200.chip_power->total_w()));
+  // Bought at its $515,000 price, plus 8 x 400G scale-out ports and optics.
+  ASSERT_TRUE(b200.capex_usd);
+  EXPECT_NEAR(*b200.capex_usd, 515000 + 3200 * (3 * 3.9 + 4 * 1.56), 1e-6);
 }
 
 // A system of 1e-11 W once fitted 1e19 systems into 100 MW, past what an int64 holds: a negative count.
