@@ -100,6 +100,54 @@ TEST(Compare, DgxB200UsesItsPublishedNameplatePower) {
   EXPECT_NEAR(*b200.capex_usd, 515000 + 3200 * (3 * 3.9 + 4 * 1.56), 1e-6);
 }
 
+// xpu-1-rack is built, not bought: its 16 Tomahawk 6 planes once cost nothing. Whole switches are bought
+// (16 x 128 ports x $3,125), beside its hosts and NICs (other_bom_usd) and its chips from the cost model.
+TEST(Compare, ABuiltRackPaysForItsScaleUpSwitches) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const Expected<Comparison> c = compare_workload(
+      workload,
+      {&library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-rack"),
+       &library_spec<spec::SystemSpec>(spec::Kind::system, "tpu-v5p-4x4x4"),
+       &library_spec<spec::SystemSpec>(spec::Kind::system, "gb200-nvl72")},
+      dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const SystemRow& rack = c->rows[0];
+  ASSERT_TRUE(rack.capex_usd && rack.chip_cost) << rack.problem;
+  EXPECT_DOUBLE_EQ(rack.scale_up_capex_usd, 16 * 128 * 3125.0);
+  EXPECT_NEAR(*rack.capex_usd,
+              427520 + 64 * rack.chip_cost->total_per_unit_usd + 16 * 128 * 3125.0 + rack.network_capex_usd, 1e-6);
+  EXPECT_DOUBLE_EQ(rack.max_power_w, 100800);
+  // TPU v5p is not sold: its price is an estimate, and the row says so.
+  const SystemRow& tpu = c->rows[1];
+  ASSERT_TRUE(tpu.capex_usd) << tpu.problem;
+  EXPECT_NEAR(*tpu.capex_usd, 1216000 + tpu.network_capex_usd, 1e-6);
+  EXPECT_NE(tpu.capex_basis.find("an estimate"), std::string::npos) << tpu.capex_basis;
+  // A bought rack's NVLink switch trays are in its price, not counted again; its price is published.
+  EXPECT_EQ(c->rows[2].scale_up_capex_usd, 0);
+  EXPECT_EQ(c->rows[2].capex_basis.find("an estimate"), std::string::npos);
+  // Without a price per port the built rack says so instead of a silent zero.
+  spec::Library user;
+  Diagnostics d;
+  user.add(spec::parse_specs(R"(kind: network
+name: unpriced-tomahawk6
+type: switch
+protocol: ethernet
+switch: {radix: 128, port_speed_gbps: 800, capacity_tbps: 102.4}
+)",
+                             "switch.yaml")
+               .documents,
+           d);
+  ASSERT_TRUE(d.empty());
+  const spec::LayeredResolver specs(user, &spec::testing::builtin_library());
+  spec::SystemSpec on_it = library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-rack");
+  on_it.scale_up.network = "unpriced-tomahawk6";
+  const Expected<Comparison> unpriced = compare_workload(workload, {&on_it}, dc, 1e5, specs);
+  ASSERT_TRUE(unpriced.ok());
+  EXPECT_EQ(unpriced->rows[0].problem, "scale-up switch unpriced-tomahawk6 has no price_usd_per_port");
+  EXPECT_FALSE(unpriced->rows[0].capex_usd);
+}
+
 // A system of 1e-11 W once fitted 1e19 systems into 100 MW, past what an int64 holds: a negative count.
 TEST(Compare, ImplausibleSystemPowerIsTheRowsProblemNotANegativeCount) {
   const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
