@@ -114,9 +114,12 @@ bool is_estimate(const spec::SystemSpec& system, const std::string& field) {
 void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip,
               const spec::DatacenterSpec& datacenter, double volume, const spec::SpecResolver& specs) {
   const double chips = static_cast<double>(row.chips);
-  row.max_power_w = system.power_w.value_or(chip.tdp_w * chips);
+  // Without a power_w, the least that specs check accepts: the chips' TDPs and a share for their hosts.
+  row.max_power_w = system.power_w.value_or(chip.tdp_w * chips * (1 + spec::kMinHostShare));
   row.power_w = row.max_power_w;
-  row.power_basis = system.power_w ? "the system's power_w (nameplate)" : "chips x TDP (nameplate)";
+  row.power_basis = system.power_w ? "the system's power_w (nameplate)"
+                                   : "chips x TDP + " + format_number(spec::kMinHostShare * 100) +
+                                         "% for hosts, NICs and fans (no power_w: an estimate)";
   // The loader keeps power in range, but a spec built in code is not checked: a power near zero would
   // fit more systems in the datacenter than an int64 counts and print a negative number of them.
   const double fitting_systems = datacenter.critical_power_mw * 1e6 / row.max_power_w;

@@ -248,6 +248,13 @@ struct ClusterFabric final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
+// The least a system draws beyond its chips' TDPs, as a fraction of them: host CPUs and memory, NICs,
+// switches, fans and power conversion. Published systems draw far more (DGX H100 82%, DGX B200 79%,
+// GB200 NVL72 39%: (10.2 - 5.6) / 5.6, (14.3 - 8) / 8, (120 - 86.4) / 86.4 kW), so 10% is a floor that
+// only a figure with the hosts left out falls below. check_system refuses a power_w below it; compare
+// takes it for a system without power_w.
+inline constexpr double kMinHostShare = 0.10;
+
 // Switch ports a system's switched scale-up fabric needs: every chip's scale-up bandwidth in ports of
 // the switch's speed (18 NVLink4 ports per H100), times its chips.
 double scale_up_ports(const SystemSpec& system, const SwitchAsic& asic);

@@ -14,11 +14,6 @@ namespace xpusim::spec {
 namespace {
 constexpr std::string_view kScaleUpTopologies[] = {"switched", "torus", "mesh", "fully_connected", "ring"};
 constexpr std::int64_t kMaxTorusDim = 1 << 20;  // the most chips a system may hold
-// The least a system draws beyond its chips' TDPs, as a fraction of them: host CPUs and memory, NICs,
-// switches, fans and power conversion. Published systems draw far more (DGX H100 82%, DGX B200 79%,
-// GB200 NVL72 39%: (10.2 - 5.6) / 5.6, (14.3 - 8) / 8, (120 - 86.4) / 86.4 kW), so 10% is a floor that
-// only a figure with the hosts left out falls below.
-constexpr double kMinHostShare = 0.10;
 }  // namespace
 
 double scale_up_ports(const SystemSpec& system, const SwitchAsic& asic) {

@@ -148,6 +148,39 @@ switch: {radix: 128, port_speed_gbps: 800, capacity_tbps: 102.4}
   EXPECT_FALSE(unpriced->rows[0].capex_usd);
 }
 
+// A user's system without power_w is charged the least specs check accepts: its chips' TDPs plus 10%
+// for hosts, NICs and fans (8 x 1,000 W x 1.1 for a DGX B200 shape), not the chips alone.
+TEST(Compare, ASystemWithoutPowerGetsItsChipsAndAHostShare) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  spec::SystemSpec unpowered = library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-b200");
+  unpowered.power_w.reset();
+  const Expected<Comparison> c = compare_workload(workload, {&unpowered}, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_NEAR(c->rows[0].max_power_w, 8800, 1e-9);
+  EXPECT_EQ(c->rows[0].systems_in_datacenter, 11363);  // floor(100 MW / 8.8 kW)
+  // Working, the GPUs draw their modelled average and the hosts their 800 W share.
+  ASSERT_TRUE(c->rows[0].chip_power);
+  EXPECT_NEAR(c->rows[0].power_w, 8 * c->rows[0].chip_power->total_w() + 800, 1e-9);
+}
+
+// A system above the datacenter's rack power is split over whole racks, with the numbers in the row:
+// 300 kW in 132 kW racks takes 3 racks of 100 kW each.
+TEST(Compare, ASystemAboveTheRackPowerIsSplitOverRacks) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  spec::SystemSpec big = library_spec<spec::SystemSpec>(spec::Kind::system, "gb200-nvl72");
+  big.power_w = 300000;
+  const Expected<Comparison> c = compare_workload(workload, {&big}, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const SystemRow& row = c->rows[0];
+  EXPECT_EQ(row.racks_per_system, 3);
+  EXPECT_EQ(row.systems_per_rack, 0);
+  EXPECT_DOUBLE_EQ(row.rack_power_w, 100000);
+  EXPECT_EQ(row.systems_in_datacenter, 333);  // floor(100 MW / 300 kW)
+  EXPECT_EQ(row.racks_in_datacenter, 999);
+}
+
 // A system of 1e-11 W once fitted 1e19 systems into 100 MW, past what an int64 holds: a negative count.
 TEST(Compare, ImplausibleSystemPowerIsTheRowsProblemNotANegativeCount) {
   const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
