@@ -89,14 +89,37 @@ const spec::ChipSpec* start_row(SystemRow& row, const spec::SystemSpec& system, 
   return chip;
 }
 
+// What a built system's switched scale-up fabric costs: its switches, whole, at the switch's price
+// per port. nullopt (and `problem` said) when the switch has no price; 0 for a fabric without switches.
+std::optional<double> scale_up_switch_capex(const spec::SystemSpec& system, const spec::SpecResolver& specs,
+                                            std::string& problem) {
+  const auto* network = find<spec::NetworkSpec>(specs, spec::Kind::network, system.scale_up.network);
+  if (!network || !network->has_switch || system.scale_up.topology != "switched") return 0.0;
+  const spec::SwitchAsic& asic = network->switch_asic;
+  if (!asic.price_usd_per_port) {
+    problem = "scale-up switch " + network->name + " has no price_usd_per_port";
+    return std::nullopt;
+  }
+  return spec::scale_up_switches(system, asic) * static_cast<double>(asic.radix) * *asic.price_usd_per_port;
+}
+
+// "estimate..." sources mark a figure that no seller published.
+bool is_estimate(const spec::SystemSpec& system, const std::string& field) {
+  const auto it = system.sources.find(field);
+  return it != system.sources.end() && it->second.starts_with("estimate");
+}
+
 // Power, capacity in the datacenter, capex (price or, for a custom system, the cost model), TCO and $
 // per million tokens of one system, given its tokens per second.
 void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip,
               const spec::DatacenterSpec& datacenter, double volume, const spec::SpecResolver& specs) {
   const double chips = static_cast<double>(row.chips);
-  row.max_power_w = system.power_w.value_or(chip.tdp_w * chips);
+  // Without a power_w, the least that specs check accepts: the chips' TDPs and a share for their hosts.
+  row.max_power_w = system.power_w.value_or(chip.tdp_w * chips * (1 + spec::kMinHostShare));
   row.power_w = row.max_power_w;
-  row.power_basis = system.power_w ? "the system's power_w (nameplate)" : "chips x TDP (nameplate)";
+  row.power_basis = system.power_w ? "the system's power_w (nameplate)"
+                                   : "chips x TDP + " + format_number(spec::kMinHostShare * 100) +
+                                         "% for hosts, NICs and fans (no power_w: an estimate)";
   // The loader keeps power in range, but a spec built in code is not checked: a power near zero would
   // fit more systems in the datacenter than an int64 counts and print a negative number of them.
   const double fitting_systems = datacenter.critical_power_mw * 1e6 / row.max_power_w;
@@ -144,10 +167,16 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
         static_cast<double>(system.scale_out.nic_count) * system.scale_out.nic_gbps, datacenter);
   if (system.price_usd) {
     row.capex_usd = *system.price_usd + row.network_capex_usd;
-    row.capex_basis = "the system's price_usd + its scale-out ports and optics";
+    row.capex_basis = is_estimate(system, "price_usd")
+                          ? "the system's price_usd (an estimate: its sources say how it was made) + its scale-out "
+                            "ports and optics"
+                          : "the system's price_usd + its scale-out ports and optics";
   } else if (row.custom) {
     const auto* process = find<spec::ProcessSpec>(specs, spec::Kind::process, chip.process_node);
-    if (!process) {
+    const std::optional<double> switches_usd = scale_up_switch_capex(system, specs, row.problem);
+    if (!switches_usd) {
+      // the row's problem names the switch without a price
+    } else if (!process) {
       row.problem = "no process spec for " + chip.process_node;
     } else if (Expected<econ::UnitCost> cost =
                    econ::unit_cost(chip, *process, volume, std::nullopt,
@@ -158,8 +187,11 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
       row.problem = reason(cost.error());
     } else {
       row.chip_cost = *cost;
-      row.capex_usd = system.other_bom_usd.value_or(0) + chips * cost->total_per_unit_usd + row.network_capex_usd;
-      row.capex_basis = "built: chips x unit cost with NRE share + other_bom_usd + scale-out ports and optics";
+      row.scale_up_capex_usd = *switches_usd;
+      row.capex_usd = system.other_bom_usd.value_or(0) + chips * cost->total_per_unit_usd + row.scale_up_capex_usd +
+                      row.network_capex_usd;
+      row.capex_basis =
+          "built: chips x unit cost with NRE share + other_bom_usd + scale-up switches + scale-out ports and optics";
     }
   } else {
     row.problem = "no price (give the system a price_usd)";

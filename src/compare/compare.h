@@ -44,7 +44,8 @@ struct SystemRow {
   double power_w = 0;      // average while working: energy and tokens per joule use it
   double max_power_w = 0;  // nameplate: the datacenter provisions for it
   std::string power_basis;
-  double network_capex_usd = 0;  // scale-out switch ports and optics, per system
+  double network_capex_usd = 0;   // scale-out switch ports and optics, per system
+  double scale_up_capex_usd = 0;  // a built system's scale-up switches (a bought one's are in its price)
   std::int64_t racks_per_system = 0;  // at the datacenter's rack power (0: several systems share a rack)
   std::int64_t systems_per_rack = 0;
   double rack_power_w = 0;  // what one full rack draws at nameplate

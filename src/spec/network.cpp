@@ -21,6 +21,10 @@ void SwitchAsic::describe(SpecVisitor& v) {
   v.number(Field("capacity_tbps", "Switching capacity, one direction", "Tb/s").between(0.001, 1000), capacity_tbps);
   v.number(Field("latency_ns", "Port-to-port latency", "ns").optional().between(1, 1e6), latency_ns);
   v.number(Field("power_w", "Typical power of the switch ASIC", "W").optional().between(1, 1e5), power_w);
+  v.number(Field("price_usd_per_port", "What one port costs, its share of the switch system included", "USD")
+               .optional()
+               .between(1, 1e6),
+           price_usd_per_port);
   v.flag(Field("in_network_reduction", "Reduces data in the switch (SHARP, NVLS)").optional(), in_network_reduction);
   v.number(Field("serdes_gbps", "Speed of one SerDes lane", "Gb/s").optional().between(1, 1000), serdes_gbps);
   v.text(Field("process_node", "Foundry process of the ASIC").optional(), process_node);

@@ -156,6 +156,7 @@ struct ScaleUp final : SpecObject {
   std::string topology = "switched";
   std::optional<std::int64_t> domain_size;  // chips in one scale-up domain; default: all chips
   std::vector<std::int64_t> torus_dims;
+  std::optional<std::int64_t> switch_count;  // switch ASICs of a switched fabric, per system
   double bandwidth_gb_s_per_direction = 0;  // per chip
   void describe(SpecVisitor& v) override;
 };
@@ -202,6 +203,7 @@ struct SwitchAsic final : SpecObject {
   double capacity_tbps = 0;  // one direction
   std::optional<double> latency_ns;
   std::optional<double> power_w;
+  std::optional<double> price_usd_per_port;  // what one port costs, the switch's share included
   bool in_network_reduction = false;
   std::optional<double> serdes_gbps;
   std::string process_node;
@@ -245,6 +247,19 @@ struct ClusterFabric final : SpecObject {
   double oversubscription = 1;
   void describe(SpecVisitor& v) override;
 };
+
+// The least a system draws beyond its chips' TDPs, as a fraction of them: host CPUs and memory, NICs,
+// switches, fans and power conversion. Published systems draw far more (DGX H100 82%, DGX B200 79%,
+// GB200 NVL72 39%: (10.2 - 5.6) / 5.6, (14.3 - 8) / 8, (120 - 86.4) / 86.4 kW), so 10% is a floor that
+// only a figure with the hosts left out falls below. check_system refuses a power_w below it; compare
+// takes it for a system without power_w.
+inline constexpr double kMinHostShare = 0.10;
+
+// Switch ports a system's switched scale-up fabric needs: every chip's scale-up bandwidth in ports of
+// the switch's speed (18 NVLink4 ports per H100), times its chips.
+double scale_up_ports(const SystemSpec& system, const SwitchAsic& asic);
+// Switch ASICs of that fabric: the system's switch_count, else the fewest whose ports hold scale_up_ports.
+double scale_up_switches(const SystemSpec& system, const SwitchAsic& asic);
 
 // Ports at `nic_gbps` that one switch offers: a port faster than the NIC breaks out into several.
 double switch_ports_at(const SwitchAsic& asic, double nic_gbps);

@@ -1,7 +1,10 @@
 // The system kind: a node or rack of chips that share a scale-up fabric, with NICs for scale-out.
 //
 // Rules: the chip and networks it names exist and are of the right kind; a torus's dimensions
-// multiply to its domain; a chip cannot inject more scale-up bandwidth than its links carry.
+// multiply to its domain; a chip cannot inject more scale-up bandwidth than its links carry; the
+// system's power covers its chips' TDPs plus a share for hosts, NICs and fans; a switched domain fits
+// its switches (one tier: every chip has a port on every switch, so a domain holds at most a radix of
+// chips, and the switches hold every chip's ports).
 #include <cmath>
 
 #include "spec/document.h"
@@ -11,6 +14,56 @@ namespace xpusim::spec {
 namespace {
 constexpr std::string_view kScaleUpTopologies[] = {"switched", "torus", "mesh", "fully_connected", "ring"};
 constexpr std::int64_t kMaxTorusDim = 1 << 20;  // the most chips a system may hold
+}  // namespace
+
+double scale_up_ports(const SystemSpec& system, const SwitchAsic& asic) {
+  const double per_chip = std::ceil(system.scale_up.bandwidth_gb_s_per_direction * 8 / asic.port_speed_gbps - 1e-9);
+  return per_chip * static_cast<double>(system.chip_count);
+}
+
+double scale_up_switches(const SystemSpec& system, const SwitchAsic& asic) {
+  if (system.scale_up.switch_count) return static_cast<double>(*system.scale_up.switch_count);
+  return std::ceil(scale_up_ports(system, asic) / static_cast<double>(asic.radix) - 1e-9);
+}
+
+namespace {
+// A switched scale-up fabric of one tier: each chip reaches every other through one switch, so each
+// switch needs a port for every chip of the domain, and the switches together hold every chip's ports.
+void check_scale_up_switches(const SystemSpec& system, const NetworkSpec& network, const Document& doc,
+                             Diagnostics& out) {
+  const bool switched = system.scale_up.topology == "switched" && network.type == "switch" && network.has_switch;
+  if (!switched) {
+    if (system.scale_up.switch_count)
+      out.error(doc.where("scale_up.switch_count"), "scale_up.switch_count",
+                "switch_count is given but the scale-up fabric is not switched (topology " +
+                    system.scale_up.topology + ", network '" + network.name + "' is a " + network.type + ")");
+    return;
+  }
+  const SwitchAsic& asic = network.switch_asic;
+  const std::int64_t domain = system.scale_up_domain_size();
+  if (domain > asic.radix) {
+    const std::string_view at = system.scale_up.domain_size ? "scale_up.domain_size" : "chip_count";
+    out.error(doc.where(at), std::string(at),
+              "a one-tier switched domain of " + std::to_string(domain) + " chips needs " + std::to_string(domain) +
+                  " ports on each switch, but '" + network.name + "' has " + std::to_string(asic.radix) +
+                  "; allowed at most " + std::to_string(asic.radix) + " chips per scale-up domain",
+              "split the system into domains (scale_up.domain_size) or use a larger switch");
+    return;
+  }
+  if (!system.scale_up.switch_count) return;
+  const double ports = scale_up_ports(system, asic);
+  const double have = static_cast<double>(*system.scale_up.switch_count) * static_cast<double>(asic.radix);
+  if (ports > have) {
+    const double per_chip = ports / static_cast<double>(system.chip_count);
+    out.error(doc.where("scale_up.switch_count"), "scale_up.switch_count",
+              std::to_string(system.chip_count) + " chips x " + format_number(per_chip) + " ports of " +
+                  format_number(asic.port_speed_gbps) + " Gb/s = " + format_number(ports) + " ports, but " +
+                  std::to_string(*system.scale_up.switch_count) + " x " + std::to_string(asic.radix) +
+                  "-port switches ('" + network.name + "') give " + format_number(have) +
+                  "; allowed switch_count >= " +
+                  format_number(std::ceil(ports / static_cast<double>(asic.radix))));
+  }
+}
 }  // namespace
 
 void ScaleUp::describe(SpecVisitor& v) {
@@ -27,6 +80,10 @@ void ScaleUp::describe(SpecVisitor& v) {
   v.number(
       Field("bandwidth_gb_s_per_direction", "Scale-up bandwidth of one chip in one direction", "GB/s").between(1, 100000),
       bandwidth_gb_s_per_direction);
+  v.integer(Field("switch_count", "Switch ASICs of a switched fabric in the system (default: the fewest that hold its ports)")
+                .optional()
+                .positive(1 << 20),
+            switch_count);
 }
 
 void ScaleOut::describe(SpecVisitor& v) {
@@ -108,16 +165,22 @@ void check_system(const SystemSpec& system, const Document& doc, const SpecResol
                     chip.name + "' has in links (" + std::to_string(chip.links.count) + " x " +
                     format_number(chip.links.bandwidth_gb_s_per_direction) + " GB/s); allowed (0, " +
                     format_number(link_gb_s) + "]");
-    // The system's power feeds its chips: less than their TDPs together is a typo or a unit slip
-    // (kW for W), and would fit impossibly many systems into a datacenter's power.
+    // The system's power feeds its chips and their hosts: less than that is a typo, a unit slip (kW
+    // for W) or the hosts left out, and would fit impossibly many systems into a datacenter's power.
     const double chips_w = static_cast<double>(system.chip_count) * chip.tdp_w;
-    if (system.power_w && *system.power_w < chips_w)
+    const double least_w = chips_w * (1 + kMinHostShare);
+    if (system.power_w && *system.power_w < least_w * (1 - 1e-12))
       out.error(doc.where("power_w"), "power_w",
                 "system power " + format_number(*system.power_w) + " W is less than its " +
-                    std::to_string(system.chip_count) + " chips draw (" + std::to_string(system.chip_count) + " x " +
-                    format_number(chip.tdp_w) + " W TDP of '" + chip.name + "'); allowed >= " + format_number(chips_w));
+                    std::to_string(system.chip_count) + " chips and their hosts draw (" +
+                    std::to_string(system.chip_count) + " x " + format_number(chip.tdp_w) + " W TDP of '" +
+                    chip.name + "' = " + format_number(chips_w) + " W, plus " +
+                    format_number(kMinHostShare * 100) + "% for hosts, NICs and fans); allowed >= " +
+                    format_significant(least_w, 9));
   }
-  resolve_reference(doc, "scale_up.network", Kind::network, system.scale_up.network, resolver, out);
+  if (const Document* up =
+          resolve_reference(doc, "scale_up.network", Kind::network, system.scale_up.network, resolver, out))
+    check_scale_up_switches(system, std::get<NetworkSpec>(up->spec), doc, out);
   if (system.has_scale_out && !system.scale_out.network.empty()) {
     const Document* net =
         resolve_reference(doc, "scale_out.network", Kind::network, system.scale_out.network, resolver, out);

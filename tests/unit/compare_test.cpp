@@ -29,10 +29,12 @@ TEST(Tco, AddsDepreciationEnergyAndFacilityPerHour) {
 TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
   const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  // Every library system has a price; a user's copy of HGX H200 without one stands for an unpriced system.
+  spec::SystemSpec unpriced = library_spec<spec::SystemSpec>(spec::Kind::system, "hgx-h200");
+  unpriced.price_usd.reset();
   const std::vector<const spec::SystemSpec*> systems = {
       &library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-node"),
-      &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100"),
-      &library_spec<spec::SystemSpec>(spec::Kind::system, "hgx-h200")};
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100"), &unpriced};
   const Expected<Comparison> c = compare_workload(workload, systems, dc, 1e5, spec::testing::builtin_library());
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   ASSERT_EQ(c->rows.size(), 3u);
@@ -55,7 +57,7 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   EXPECT_NEAR(h100.network_capex_usd, 3200 * (3 * 3.9 + 4 * 1.56), 1e-6);
   EXPECT_NEAR(*h100.capex_usd, 270000 + h100.network_capex_usd, 1e-6);
   EXPECT_NEAR(*h100.usd_per_mtoken, h100.tco.total_usd_per_hour() / (h100.tokens_per_s * 3600 / 1e6), 1e-12);
-  // HGX H200 has no price in the library: its row says so instead of a silent zero.
+  // A system without a price: its row says so instead of a silent zero.
   EXPECT_EQ(c->rows[2].problem, "no price (give the system a price_usd)");
   EXPECT_FALSE(c->rows[2].usd_per_mtoken);
   // The volume curve falls as the NRE spreads, and passes through the table's volume (1e5 = 1e3 x 10^2).
@@ -71,6 +73,112 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
                                                   spec::testing::builtin_library());
   ASSERT_TRUE(at.ok());
   EXPECT_NEAR(*at->rows[0].usd_per_mtoken / *h100.usd_per_mtoken, 1.0, 1e-9);
+}
+
+// DGX B200 once had no power_w: compare counted its 8 x 1,000 W GPUs alone, fitted 12,500 systems into
+// 100 MW and showed 2.74 tokens/J. Its published 14.3 kW (NVIDIA's DGX B200 user guide) now sizes the
+// datacenter, and the 6.3 kW beyond its GPUs (hosts, NICs, switches, fans) counts in its average power.
+TEST(Compare, DgxB200UsesItsPublishedNameplatePower) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const Expected<Comparison> c = compare_workload(
+      workload, {&library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-b200")}, dc, 1e5,
+      spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const SystemRow& b200 = c->rows[0];
+  EXPECT_DOUBLE_EQ(b200.max_power_w, 14300);
+  EXPECT_EQ(b200.systems_in_datacenter, 6993);  // floor(100 MW of critical IT power / 14.3 kW)
+  EXPECT_EQ(b200.systems_per_rack, 9);          // floor(132 kW / 14.3 kW)
+  EXPECT_EQ(b200.racks_in_datacenter, 777);     // ceil(6,993 / 9)
+  ASSERT_TRUE(b200.chip_power);
+  EXPECT_NEAR(b200.power_w, 8 * b200.chip_power->total_w() + 6300, 1e-9);
+  EXPECT_NEAR(b200.tokens_per_joule, b200.tokens_per_s / b200.power_w, 1e-12);
+  // The GPUs alone at their modelled average would give more than twice the tokens per joule.
+  EXPECT_LT(b200.tokens_per_joule, 0.6 * b200.tokens_per_s / (8 * b200.chip_power->total_w()));
+  // Bought at its $515,000 price, plus 8 x 400G scale-out ports and optics.
+  ASSERT_TRUE(b200.capex_usd);
+  EXPECT_NEAR(*b200.capex_usd, 515000 + 3200 * (3 * 3.9 + 4 * 1.56), 1e-6);
+}
+
+// xpu-1-rack is built, not bought: its 16 Tomahawk 6 planes once cost nothing. Whole switches are bought
+// (16 x 128 ports x $3,125), beside its hosts and NICs (other_bom_usd) and its chips from the cost model.
+TEST(Compare, ABuiltRackPaysForItsScaleUpSwitches) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const Expected<Comparison> c = compare_workload(
+      workload,
+      {&library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-rack"),
+       &library_spec<spec::SystemSpec>(spec::Kind::system, "tpu-v5p-4x4x4"),
+       &library_spec<spec::SystemSpec>(spec::Kind::system, "gb200-nvl72")},
+      dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const SystemRow& rack = c->rows[0];
+  ASSERT_TRUE(rack.capex_usd && rack.chip_cost) << rack.problem;
+  EXPECT_DOUBLE_EQ(rack.scale_up_capex_usd, 16 * 128 * 3125.0);
+  EXPECT_NEAR(*rack.capex_usd,
+              427520 + 64 * rack.chip_cost->total_per_unit_usd + 16 * 128 * 3125.0 + rack.network_capex_usd, 1e-6);
+  EXPECT_DOUBLE_EQ(rack.max_power_w, 100800);
+  // TPU v5p is not sold: its price is an estimate, and the row says so.
+  const SystemRow& tpu = c->rows[1];
+  ASSERT_TRUE(tpu.capex_usd) << tpu.problem;
+  EXPECT_NEAR(*tpu.capex_usd, 1216000 + tpu.network_capex_usd, 1e-6);
+  EXPECT_NE(tpu.capex_basis.find("an estimate"), std::string::npos) << tpu.capex_basis;
+  // A bought rack's NVLink switch trays are in its price, not counted again; its price is published.
+  EXPECT_EQ(c->rows[2].scale_up_capex_usd, 0);
+  EXPECT_EQ(c->rows[2].capex_basis.find("an estimate"), std::string::npos);
+  // Without a price per port the built rack says so instead of a silent zero.
+  spec::Library user;
+  Diagnostics d;
+  user.add(spec::parse_specs(R"(kind: network
+name: unpriced-tomahawk6
+type: switch
+protocol: ethernet
+switch: {radix: 128, port_speed_gbps: 800, capacity_tbps: 102.4}
+)",
+                             "switch.yaml")
+               .documents,
+           d);
+  ASSERT_TRUE(d.empty());
+  const spec::LayeredResolver specs(user, &spec::testing::builtin_library());
+  spec::SystemSpec on_it = library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-rack");
+  on_it.scale_up.network = "unpriced-tomahawk6";
+  const Expected<Comparison> unpriced = compare_workload(workload, {&on_it}, dc, 1e5, specs);
+  ASSERT_TRUE(unpriced.ok());
+  EXPECT_EQ(unpriced->rows[0].problem, "scale-up switch unpriced-tomahawk6 has no price_usd_per_port");
+  EXPECT_FALSE(unpriced->rows[0].capex_usd);
+}
+
+// A user's system without power_w is charged the least specs check accepts: its chips' TDPs plus 10%
+// for hosts, NICs and fans (8 x 1,000 W x 1.1 for a DGX B200 shape), not the chips alone.
+TEST(Compare, ASystemWithoutPowerGetsItsChipsAndAHostShare) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  spec::SystemSpec unpowered = library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-b200");
+  unpowered.power_w.reset();
+  const Expected<Comparison> c = compare_workload(workload, {&unpowered}, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_NEAR(c->rows[0].max_power_w, 8800, 1e-9);
+  EXPECT_EQ(c->rows[0].systems_in_datacenter, 11363);  // floor(100 MW / 8.8 kW)
+  // Working, the GPUs draw their modelled average and the hosts their 800 W share.
+  ASSERT_TRUE(c->rows[0].chip_power);
+  EXPECT_NEAR(c->rows[0].power_w, 8 * c->rows[0].chip_power->total_w() + 800, 1e-9);
+}
+
+// A system above the datacenter's rack power is split over whole racks, with the numbers in the row:
+// 300 kW in 132 kW racks takes 3 racks of 100 kW each.
+TEST(Compare, ASystemAboveTheRackPowerIsSplitOverRacks) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  spec::SystemSpec big = library_spec<spec::SystemSpec>(spec::Kind::system, "gb200-nvl72");
+  big.power_w = 300000;
+  const Expected<Comparison> c = compare_workload(workload, {&big}, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const SystemRow& row = c->rows[0];
+  EXPECT_EQ(row.racks_per_system, 3);
+  EXPECT_EQ(row.systems_per_rack, 0);
+  EXPECT_DOUBLE_EQ(row.rack_power_w, 100000);
+  EXPECT_EQ(row.systems_in_datacenter, 333);  // floor(100 MW / 300 kW)
+  EXPECT_EQ(row.racks_in_datacenter, 999);
 }
 
 // A system of 1e-11 W once fitted 1e19 systems into 100 MW, past what an int64 holds: a negative count.

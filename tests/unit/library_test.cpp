@@ -77,6 +77,27 @@ TEST(Library, EverySpecPassesTheStrictCheck) {
   EXPECT_TRUE(diagnostics.empty()) << Error(diagnostics).to_string();
 }
 
+// Issue 11: every built-in system has a nameplate power and a price (bought) or the rest of its bill of
+// materials (built from custom chips), each with a source; and every switch a price per port and a
+// latency, so compare never counts a missing figure as zero.
+TEST(Library, EverySystemHasPowerAndAPriceEverySwitchAPortPriceAndLatency) {
+  for (const std::string& name : builtin_library().names(Kind::system)) {
+    const auto& s = std::get<SystemSpec>(builtin_library().find(Kind::system, name)->spec);
+    EXPECT_TRUE(s.power_w) << name;
+    EXPECT_TRUE(s.sources.contains("power_w")) << name;
+    const auto& chip = std::get<ChipSpec>(builtin_library().find(Kind::chip, s.chip)->spec);
+    const std::string priced_by = chip.family == "xpu" ? "other_bom_usd" : "price_usd";
+    EXPECT_TRUE(chip.family == "xpu" ? s.other_bom_usd.has_value() : s.price_usd.has_value()) << name;
+    EXPECT_TRUE(s.sources.contains(priced_by)) << name << " " << priced_by;
+  }
+  for (const std::string& name : builtin_library().names(Kind::network)) {
+    const auto& n = std::get<NetworkSpec>(builtin_library().find(Kind::network, name)->spec);
+    if (!n.has_switch) continue;
+    EXPECT_TRUE(n.switch_asic.price_usd_per_port) << name;
+    EXPECT_TRUE(n.switch_asic.latency_ns) << name;
+  }
+}
+
 TEST(Library, EverySpecSurvivesAYamlRoundTrip) {
   for (const Document* doc : builtin_library().documents()) {
     const std::string yaml = to_yaml(doc->spec);

@@ -108,6 +108,12 @@ TEST(Topology, BuildsScaleUpAndScaleOutFromSpecs) {
   // A 2:1 oversubscribed leaf halves what leaves it; a single tier has no uplinks to share.
   EXPECT_DOUBLE_EQ(topology_of(system, &nvswitch, 32, &quantum, 2, 2.0).levels[1].bandwidth_gb_s, 25);
   EXPECT_DOUBLE_EQ(topology_of(system, &nvswitch, 8, &quantum, 1, 2.0).levels[1].bandwidth_gb_s, 50);
+  // The switch specs' port-to-port latencies: one NVSwitch hop (330 ns) and, on a two-tier Clos,
+  // 3 Quantum-2 hops (3 x 330 ns), each beside the fixed per-step software cost.
+  EXPECT_DOUBLE_EQ(t.fabric.scale_up_hop_us, 0.33);
+  EXPECT_DOUBLE_EQ(t.levels[0].latency_us, 0.33 + kScaleUpStepUs);
+  EXPECT_DOUBLE_EQ(t.fabric.switch_hop_us, 0.33);
+  EXPECT_NEAR(t.levels[1].latency_us, 3 * 0.33 + kScaleOutStepUs, 1e-12);
 }
 
 }  // namespace

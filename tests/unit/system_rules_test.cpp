@@ -106,6 +106,73 @@ protocol: ethernet
 switch: {radix: 64, port_speed_gbps: 800, capacity_tbps: 51.2}
 )";
 
+// DGX H100's shape with a power to vary: 8 x 700 W GPUs need 5,600 W, and 10% more for their hosts.
+const char* kH100Node = R"(kind: system
+name: h100-node
+chip: h100-sxm
+chip_count: 8
+scale_up:
+  network: nvlink4-switch
+  topology: switched
+  bandwidth_gb_s_per_direction: 450
+power_w: 10200
+)";
+
+TEST_F(SystemRules, PowerCoversTheChipsAndAHostShare) {
+  EXPECT_TRUE(check(kH100Node).empty()) << only(check(kH100Node));
+  EXPECT_TRUE(check(replace(kH100Node, "power_w: 10200", "power_w: 6160")).empty());  // 5,600 x 1.1
+  EXPECT_EQ(only(check(replace(kH100Node, "power_w: 10200", "power_w: 6159"))),
+            "test.yaml:9:10: error: power_w: system power 6159 W is less than its 8 chips and their hosts draw "
+            "(8 x 700 W TDP of 'h100-sxm' = 5600 W, plus 10% for hosts, NICs and fans); allowed >= 6160");
+}
+
+// One tier of switches: a switched domain holds at most a radix of chips (Tomahawk 6: 128).
+TEST_F(SystemRules, ASwitchedDomainFitsItsSwitchesRadix) {
+  const std::string rack = replace(replace(replace(kH100Node, "chip: h100-sxm", "chip: xpu-1"), "chip_count: 8",
+                                           "chip_count: 128"),
+                                   "network: nvlink4-switch", "network: broadcom-tomahawk6");
+  const std::string fitting = replace(replace(rack, "bandwidth_gb_s_per_direction: 450",
+                                              "bandwidth_gb_s_per_direction: 1600"),
+                                      "power_w: 10200", "power_w: 150000");
+  EXPECT_TRUE(check(fitting).empty()) << only(check(fitting));
+  EXPECT_EQ(only(check(replace(fitting, "chip_count: 128", "chip_count: 129"))),
+            "test.yaml:4:13: error: chip_count: a one-tier switched domain of 129 chips needs 129 ports on each "
+            "switch, but 'broadcom-tomahawk6' has 128; allowed at most 128 chips per scale-up domain (split the "
+            "system into domains (scale_up.domain_size) or use a larger switch)");
+  // Split into two domains of 128, 256 chips fit (with the power of 256 chips).
+  const std::string two_domains =
+      replace(replace(replace(fitting, "chip_count: 128", "chip_count: 256"), "power_w: 150000", "power_w: 300000"),
+              "  topology: switched", "  topology: switched\n  domain_size: 128");
+  EXPECT_TRUE(check(two_domains).empty()) << only(check(two_domains));
+}
+
+TEST_F(SystemRules, DeclaredSwitchesHoldEveryChipsPorts) {
+  // DGX B200: 8 GPUs x 18 NVLink5 ports = 144 = 2 switches x 72, exactly.
+  const std::string b200 = replace(replace(replace(kH100Node, "chip: h100-sxm", "chip: b200"),
+                                           "network: nvlink4-switch", "network: nvlink5-switch"),
+                                   "bandwidth_gb_s_per_direction: 450",
+                                   "bandwidth_gb_s_per_direction: 900\n  switch_count: 2");
+  const std::string powered = replace(b200, "power_w: 10200", "power_w: 14300");
+  EXPECT_TRUE(check(powered).empty()) << only(check(powered));
+  EXPECT_EQ(only(check(replace(powered, "switch_count: 2", "switch_count: 1"))),
+            "test.yaml:9:17: error: scale_up.switch_count: 8 chips x 18 ports of 400 Gb/s = 144 ports, but 1 x "
+            "72-port switches ('nvlink5-switch') give 72; allowed switch_count >= 2");
+}
+
+TEST(ScaleUpSwitches, PortsAndSwitchesOfLibrarySystems) {
+  const auto& dgx = testing::library_spec<SystemSpec>(Kind::system, "dgx-h100");
+  const auto& nvl72 = testing::library_spec<SystemSpec>(Kind::system, "gb200-nvl72");
+  const auto& nvlink4 = testing::library_spec<NetworkSpec>(Kind::network, "nvlink4-switch").switch_asic;
+  const auto& nvlink5 = testing::library_spec<NetworkSpec>(Kind::network, "nvlink5-switch").switch_asic;
+  EXPECT_EQ(scale_up_ports(dgx, nvlink4), 8 * 18);    // 450 GB/s = 18 x 200 Gb/s per GPU
+  EXPECT_EQ(scale_up_switches(dgx, nvlink4), 4);      // as declared (4 x NVSwitch gen3)
+  EXPECT_EQ(scale_up_ports(nvl72, nvlink5), 72 * 18);  // 900 GB/s = 18 x 400 Gb/s per GPU
+  EXPECT_EQ(scale_up_switches(nvl72, nvlink5), 18);
+  SystemSpec undeclared = dgx;
+  undeclared.scale_up.switch_count.reset();
+  EXPECT_EQ(scale_up_switches(undeclared, nvlink4), 3);  // the fewest that hold 144 ports: ceil(144 / 64)
+}
+
 TEST(NetworkRules, CapacityIsRadixTimesPortSpeed) {
   EXPECT_TRUE(check_yaml(kSwitch).empty());
   EXPECT_EQ(

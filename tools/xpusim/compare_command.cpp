@@ -65,6 +65,7 @@ Json row_json(const compare::SystemRow& r) {
                         {"rack_power_w", r.rack_power_w},
                         {"tokens_per_s", r.tokens_per_s_in_datacenter}};
   if (r.network_capex_usd > 0) j["network_capex_usd"] = r.network_capex_usd;
+  if (r.scale_up_capex_usd > 0) j["scale_up_capex_usd"] = r.scale_up_capex_usd;
   if (r.capex_usd) {
     j["capex_usd"] = *r.capex_usd;
     j["capex_basis"] = r.capex_basis;
@@ -233,9 +234,10 @@ int run_compare(const Context& context, const CompareArgs& args) {
       "target) or training model (the fastest plan that fits, as llm train --search), slowed where a chip\n"
       "would exceed its TDP; power is the average while working, from the process energy model (MACs,\n"
       "SRAM, HBM and link bits, static) plus the rest of the system at its nameplate share, else the\n"
-      "nameplate; the datacenter is provisioned for nameplate power; capex is price_usd (custom: the cost\n"
-      "model) plus scale-out switch ports and optics; TCO per hour = capex over the hardware life + energy\n"
-      "x PUE + facility capex per MW + operations.\n");
+      "nameplate; the datacenter is provisioned for nameplate power; capex is price_usd (some are\n"
+      "estimates, as their sources say; custom: the cost model, other_bom_usd and scale-up switches) plus\n"
+      "scale-out switch ports and optics; TCO per hour = capex over the hardware life + energy x PUE +\n"
+      "facility capex per MW + operations.\n");
   if (!args.report.empty()) std::printf("report: %s\n", args.report.c_str());
   return kExitOk;
 }
