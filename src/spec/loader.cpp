@@ -431,6 +431,17 @@ void defer_document(const YAML::Node& root, Kind kind, const Origin& origin, std
   result.pending.push_back(std::move(pending));
 }
 
+// Reads the fields of `root` into the context's document (kind: and base: are the loader's own); false
+// when any was wrong (the reasons are in the context's diagnostics).
+bool read_fields(const YAML::Node& root, Context& context) {
+  YamlReader reader(root, "", context);
+  reader.skip("kind");
+  reader.skip("base");
+  object_of(context.document->spec).describe(reader);
+  reader.finish();
+  return !context.diagnostics->has_errors();
+}
+
 void parse_document(const YAML::Node& root, const Origin& origin, std::string_view text, LoadResult& result) {
   const SourceLocation start = origin.at(root.Mark());
   if (!root.IsMap()) {
@@ -461,12 +472,7 @@ void parse_document(const YAML::Node& root, const Origin& origin, std::string_vi
   Document document{make_spec(*kind), start, {}, {}, {}, {}};
   Diagnostics diagnostics;
   Context context{origin, &diagnostics, &document};
-  YamlReader reader(root, "", context);
-  reader.skip("kind");
-  reader.skip("base");
-  object_of(document.spec).describe(reader);
-  reader.finish();
-  const bool ok = !diagnostics.has_errors();
+  const bool ok = read_fields(root, context);
   result.diagnostics.append(diagnostics);
   if (ok) result.documents.push_back(std::move(document));
 }
@@ -558,12 +564,7 @@ std::optional<Document> derive_document(const PendingDocument& pending, const Do
   Diagnostics diagnostics;
   std::vector<std::string> written;
   Context context{origin, &diagnostics, &document, &written};
-  YamlReader reader(root, "", context);
-  reader.skip("kind");
-  reader.skip("base");
-  object_of(document.spec).describe(reader);
-  reader.finish();
-  const bool ok = !diagnostics.has_errors();
+  const bool ok = read_fields(root, context);
   out.append(diagnostics);
   if (!ok) return std::nullopt;
   forget_stale_claims(document, written);
