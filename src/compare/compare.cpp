@@ -112,7 +112,7 @@ bool is_estimate(const spec::SystemSpec& system, const std::string& field) {
 // Power, capacity in the datacenter, capex (price or, for a custom system, the cost model), TCO and $
 // per million tokens of one system, given its tokens per second.
 void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip,
-              const spec::DatacenterSpec& datacenter, double volume, const spec::SpecResolver& specs) {
+              const spec::DatacenterSpec& datacenter, double volume, int respins, const spec::SpecResolver& specs) {
   const double chips = static_cast<double>(row.chips);
   // Without a power_w, the least that specs check accepts: the chips' TDPs and a share for their hosts.
   row.max_power_w = system.power_w.value_or(chip.tdp_w * chips * (1 + spec::kMinHostShare));
@@ -182,7 +182,8 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
                    econ::unit_cost(chip, *process, volume, std::nullopt,
                                    chip.has_io_die ? find<spec::ProcessSpec>(specs, spec::Kind::process,
                                                                              chip.io_die.process_node)
-                                                   : nullptr);
+                                                   : nullptr,
+                                   respins);
                !cost.ok()) {
       row.problem = reason(cost.error());
     } else {
@@ -206,7 +207,7 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
 void add_break_even(Comparison& out, const spec::DatacenterSpec& datacenter) {
   for (SystemRow& custom : out.rows) {
     if (!custom.custom || !custom.chip_cost || !custom.usd_per_mtoken) continue;
-    const double nre = custom.chip_cost->mask_set_usd + custom.chip_cost->design_usd;
+    const double nre = custom.chip_cost->nre_usd;
     const double fixed = custom.capex_usd.value() - static_cast<double>(custom.chips) * custom.chip_cost->nre_per_unit_usd;
     const double mtokens_per_hour = custom.tokens_per_s * 3600 / 1e6;
     for (int i = 0; i <= 16; ++i) {
@@ -235,14 +236,14 @@ using Measure = std::function<bool(SystemRow&, const spec::SystemSpec&, const sp
 
 // The table: each system measured, then costed, then the custom ones set against the bought ones.
 Comparison table_of(const spec::WorkloadSpec& workload, const std::vector<const spec::SystemSpec*>& systems,
-                    const spec::DatacenterSpec& datacenter, double volume, const spec::SpecResolver& specs,
-                    const Measure& measure) {
+                    const spec::DatacenterSpec& datacenter, double volume, int respins,
+                    const spec::SpecResolver& specs, const Measure& measure) {
   Comparison out{workload.name, datacenter.name, volume, {}};
   for (const spec::SystemSpec* system : systems) {
     SystemRow row;
     const spec::ChipSpec* chip = start_row(row, *system, specs);
     if (chip && measure(row, *system, *chip)) {
-      cost_row(row, *system, *chip, datacenter, volume, specs);
+      cost_row(row, *system, *chip, datacenter, volume, respins, specs);
       const double systems_used = static_cast<double>(row.systems_used);
       row.run_mwh = row.power_w * systems_used * datacenter.pue * row.run_hours / 1e6;  // average power
       if (row.capex_usd) row.run_usd = row.tco.total_usd_per_hour() * systems_used * row.run_hours;
@@ -255,12 +256,12 @@ Comparison table_of(const spec::WorkloadSpec& workload, const std::vector<const 
 
 Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
                                      const std::vector<const spec::SystemSpec*>& systems,
-                                     const spec::DatacenterSpec& datacenter, double volume,
+                                     const spec::DatacenterSpec& datacenter, double volume, int respins,
                                      const spec::SpecResolver& specs) {
   const auto* model = find<spec::ModelSpec>(specs, spec::Kind::model, workload.serve.model);
   if (!model) return Error("workload " + workload.name + " serves model " + workload.serve.model + ", which is not known");
   if (!(volume >= 1)) return Error("the volume must be at least 1 unit");
-  return table_of(workload, systems, datacenter, volume, specs,
+  return table_of(workload, systems, datacenter, volume, respins, specs,
                   [&](SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip) {
                     const auto* network = find<spec::NetworkSpec>(specs, spec::Kind::network, system.scale_up.network);
                     const perfmodel::Interconnect link = serve::interconnect_of(chip, &system, network);
@@ -279,7 +280,7 @@ Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
 
 Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
                                       const std::vector<const spec::SystemSpec*>& systems,
-                                      const spec::DatacenterSpec& datacenter, double volume,
+                                      const spec::DatacenterSpec& datacenter, double volume, int respins,
                                       const spec::SpecResolver& specs) {
   const spec::TrainTarget& t = workload.train;
   const auto* model = find<spec::ModelSpec>(specs, spec::Kind::model, t.model);
@@ -295,7 +296,7 @@ Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
     base.gemm_dtype = dtype;
   else
     base.dtype = dtype;
-  return table_of(workload, systems, datacenter, volume, specs,
+  return table_of(workload, systems, datacenter, volume, respins, specs,
                   [&](SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip) {
                     // Any job size on any system: whole systems, or the same part of each (the row says).
                     const spec::Placement placement = spec::place_job(system, t.chips);
@@ -335,9 +336,9 @@ Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
 Expected<Comparison> compare_workload(const spec::WorkloadSpec& workload,
                                       const std::vector<const spec::SystemSpec*>& systems,
                                       const spec::DatacenterSpec& datacenter, double volume,
-                                      const spec::SpecResolver& specs) {
-  if (workload.has_train) return compare_training(workload, systems, datacenter, volume, specs);
-  return compare_serving(workload, systems, datacenter, volume, specs);
+                                      const spec::SpecResolver& specs, int respins) {
+  if (workload.has_train) return compare_training(workload, systems, datacenter, volume, respins, specs);
+  return compare_serving(workload, systems, datacenter, volume, respins, specs);
 }
 
 }  // namespace xpusim::compare

@@ -79,10 +79,11 @@ struct Comparison {
 // Errors: a workload whose model is missing. Anything a system cannot do is its row's `problem`.
 // Serving workloads run one system each; training runs as many systems as its chips need, joined by
 // its fabric, with the fastest plan that fits (parallel::search_plans). Both are costed per system
-// used, so $ per million tokens compare across the two.
+// used, so $ per million tokens compare across the two. Custom chips pay their design partner's margin
+// and `respins` extra mask sets in their NRE (econ::unit_cost).
 Expected<Comparison> compare_workload(const spec::WorkloadSpec& workload,
                                       const std::vector<const spec::SystemSpec*>& systems,
                                       const spec::DatacenterSpec& datacenter, double volume,
-                                      const spec::SpecResolver& specs);
+                                      const spec::SpecResolver& specs, int respins = 0);
 
 }  // namespace xpusim::compare

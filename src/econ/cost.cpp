@@ -50,9 +50,11 @@ Expected<DieCost> die_cost(double die_mm2, std::int64_t count, std::string_view 
 }  // namespace
 
 Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec& process, double volume,
-                             std::optional<double> die_area_mm2, const spec::ProcessSpec* io_process) {
+                             std::optional<double> die_area_mm2, const spec::ProcessSpec* io_process,
+                             std::int64_t respins) {
   UnitCost c;
   if (!(volume >= 1)) return Error("the volume must be at least 1 unit, got " + format_number(volume));
+  if (respins < 0 || respins > 10) return Error("respins must be 0 to 10, got " + std::to_string(respins));
   if (chip.has_io_die && !io_process)
     return Error("chip " + chip.name + "'s I/O dies are on " + chip.io_die.process_node + ", which is not known");
   // The area model, run at most once, for whichever dies have no published or given area.
@@ -112,11 +114,16 @@ Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec
                   process.packaging.package_usd_per_extra_die * static_cast<double>(c.dies + c.io_dies - 1);
   c.test_assembly_usd = process.packaging.test_assembly_usd;
   c.manufacturing_usd = c.dies_usd + c.io_dies_usd + c.hbm_usd + c.package_usd + c.test_assembly_usd;
+  c.partner_margin = process.partner_margin;
+  c.partner_margin_usd = c.manufacturing_usd * c.partner_margin / (1 - c.partner_margin);
   c.mask_set_usd = process.mask_set_usd + (chip.has_io_die ? io_process->mask_set_usd : 0);
+  c.respins = respins;
+  c.respin_usd = static_cast<double>(respins) * c.mask_set_usd;
   c.design_usd = process.design_cost_usd;
+  c.nre_usd = c.mask_set_usd + c.respin_usd + c.design_usd;
   c.volume = volume;
-  c.nre_per_unit_usd = (c.mask_set_usd + c.design_usd) / volume;
-  c.total_per_unit_usd = c.manufacturing_usd + c.nre_per_unit_usd;
+  c.nre_per_unit_usd = c.nre_usd / volume;
+  c.total_per_unit_usd = c.manufacturing_usd + c.partner_margin_usd + c.nre_per_unit_usd;
   return c;
 }
 

@@ -40,9 +40,16 @@ struct UnitCost {
   double package_usd = 0;
   double test_assembly_usd = 0;
   double manufacturing_usd = 0;  // dies, I/O dies, HBM, package, test and assembly
+  // What the ASIC design partner adds to the manufacturing it resells: manufacturing x m / (1 - m) at
+  // gross margin m (the process spec's partner_margin).
+  double partner_margin = 0;
+  double partner_margin_usd = 0;
   // Amortised:
   double mask_set_usd = 0;  // the compute die's, plus the I/O die's
+  std::int64_t respins = 0;  // full mask sets made again after a failed tape-out
+  double respin_usd = 0;
   double design_usd = 0;
+  double nre_usd = 0;  // mask set, re-spins and design
   double volume = 0;
   double nre_per_unit_usd = 0;
   double total_per_unit_usd = 0;
@@ -52,9 +59,9 @@ struct UnitCost {
 // Errors: no die area (none published and the process has no area model), a die larger than the
 // reticle (the message says how many dies the design needs), a volume below 1.
 // `io_process`: the process of the chip's I/O dies, needed when it has them (their own wafers, yield and
-// mask set; the package pays for each die beyond the first).
+// mask set; the package pays for each die beyond the first). `respins`: mask sets paid again (0 to 10).
 Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec& process, double volume,
                              std::optional<double> die_area_mm2 = std::nullopt,
-                             const spec::ProcessSpec* io_process = nullptr);
+                             const spec::ProcessSpec* io_process = nullptr, std::int64_t respins = 0);
 
 }  // namespace xpusim::econ

@@ -61,6 +61,12 @@ void ProcessSpec::describe(SpecVisitor& v) {
   v.number(Field("design_cost_usd", "Design, verification, IP and software of a new chip on this node", "USD")
                .between(1000, 1e10),
            design_cost_usd);
+  v.number(Field("partner_margin",
+                 "Gross margin an ASIC design partner takes on the dies, HBM, packages and tests it sells (a fraction "
+                 "of its price; 0, the default, for a chip company that buys from the foundry itself)")
+               .optional()
+               .between(0, 0.9),
+           partner_margin);
   v.object(Field("packaging", "Advanced packaging, HBM and test of this node's AI products"), packaging);
   v.optional_object(Field("area", "Block areas on this node, for the die-area model").optional(), area, has_area);
   v.optional_object(Field("energy", "Energy per operation and bit on this node, for the power model").optional(),

@@ -367,6 +367,7 @@ struct ProcessSpec final : SpecObject {
   double yield_clustering = 2;  // negative-binomial alpha (1: Seeds; large: Poisson)
   double mask_set_usd = 0;
   double design_cost_usd = 0;  // design, verification, IP and software of a new chip
+  double partner_margin = 0;   // gross margin of the ASIC design partner on what it sells (fraction of its price)
   ProcessPackaging packaging;
   bool has_area = false;
   ProcessArea area;

@@ -68,6 +68,27 @@ TEST(UnitCost, TwoDiePackagesPayForBothDiesAndTheBiggerInterposer) {
   EXPECT_DOUBLE_EQ(c->package_usd, 750 + 352);
 }
 
+TEST(UnitCost, TheDesignPartnerMarginAndReSpinsAreTheirOwnLines) {
+  const auto& xpu = find<spec::ChipSpec>(spec::Kind::chip, "xpu-1");
+  spec::ProcessSpec n3 = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n3e");
+  ASSERT_DOUBLE_EQ(n3.partner_margin, 0.22);
+  const Expected<UnitCost> c = unit_cost(xpu, n3, 1e5, std::nullopt, nullptr, 1);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  // A 22% gross margin on what the partner resells: price = cost / 0.78, so it adds cost x 0.22 / 0.78.
+  EXPECT_NEAR(c->partner_margin_usd, c->manufacturing_usd * 0.22 / 0.78, 1e-9);
+  // One re-spin pays N3E's $40 M mask set again: NRE = 2 x $40 M + $581 M design.
+  EXPECT_DOUBLE_EQ(c->respin_usd, 40e6);
+  EXPECT_DOUBLE_EQ(c->nre_usd, 2 * 40e6 + 581e6);
+  EXPECT_NEAR(c->total_per_unit_usd, c->manufacturing_usd + c->partner_margin_usd + 661e6 / 1e5, 1e-6);
+  // A chip company buying from the foundry itself pays no margin.
+  n3.partner_margin = 0;
+  const Expected<UnitCost> own = unit_cost(xpu, n3, 1e5);
+  ASSERT_TRUE(own.ok());
+  EXPECT_DOUBLE_EQ(own->partner_margin_usd, 0);
+  EXPECT_DOUBLE_EQ(own->nre_usd, 40e6 + 581e6);
+  EXPECT_FALSE(unit_cost(xpu, n3, 1e5, std::nullopt, nullptr, 11).ok());
+}
+
 TEST(UnitCost, RefusesWhatCannotBeMade) {
   const auto& b200 = find<spec::ChipSpec>(spec::Kind::chip, "b200");
   const auto& n4p = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-4np");

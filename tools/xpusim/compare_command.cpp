@@ -21,6 +21,7 @@ struct CompareArgs {
   std::vector<std::string> systems = {"xpu-1-node", "dgx-h100", "gb200-nvl72"};
   std::string datacenter = "us-hyperscale-2025";
   double volume = 100'000;
+  int respins = 0;
   bool json = false;
   std::string report;  // HTML report to write, if any
   std::vector<std::string> specs;
@@ -79,6 +80,8 @@ Json row_json(const compare::SystemRow& r) {
   }
   if (r.chip_cost)
     j["chip_cost_usd"] = {{"manufacturing", r.chip_cost->manufacturing_usd},
+                          {"partner_margin", r.chip_cost->partner_margin_usd},
+                          {"nre", r.chip_cost->nre_usd},
                           {"nre_per_unit", r.chip_cost->nre_per_unit_usd},
                           {"total_per_unit", r.chip_cost->total_per_unit_usd}};
   if (!r.usd_per_mtoken_by_volume.empty()) {
@@ -147,7 +150,8 @@ int run_compare(const Context& context, const CompareArgs& args) {
   if (!inputs.checked_ok() || !workload_doc || !datacenter_doc) return kExitBadInput;
   const auto& workload = std::get<spec::WorkloadSpec>(workload_doc->spec);
   const auto& datacenter = std::get<spec::DatacenterSpec>(datacenter_doc->spec);
-  Expected<compare::Comparison> table = compare::compare_workload(workload, systems, datacenter, args.volume, inputs.resolver());
+  Expected<compare::Comparison> table = compare::compare_workload(workload, systems, datacenter, args.volume, inputs.resolver(),
+                                                                    args.respins);
   if (!table.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", table.error().to_string().c_str());
     return kExitBadInput;
@@ -222,8 +226,13 @@ int run_compare(const Context& context, const CompareArgs& args) {
                   r.system.c_str(), r.chip_power->uncapped_w, 100 / r.chip_power->slowdown);
   for (const compare::SystemRow& r : table->rows) {
     if (r.break_even.empty()) continue;
-    std::printf("\n%s (custom): %s per chip to make plus %s of NRE per chip at this volume\n", r.system.c_str(),
-                format_usd(r.chip_cost->manufacturing_usd).c_str(), format_usd(r.chip_cost->nre_per_unit_usd).c_str());
+    std::printf("\n%s (custom): %s per chip to make, %s design partner margin, %s of NRE per chip at this volume (%s%s)\n",
+                r.system.c_str(), format_usd(r.chip_cost->manufacturing_usd).c_str(),
+                format_usd(r.chip_cost->partner_margin_usd).c_str(), format_usd(r.chip_cost->nre_per_unit_usd).c_str(),
+                format_usd(r.chip_cost->nre_usd).c_str(),
+                r.chip_cost->respins > 0 ? fmt::format(" with {} re-spin{}", r.chip_cost->respins,
+                                                       r.chip_cost->respins == 1 ? "" : "s").c_str()
+                                         : "");
     for (const compare::BreakEven& b : r.break_even)
       std::printf("  breaks even with %-14s %s\n", (b.against + ":").c_str(),
                   b.volume ? fmt::format("at {} chips", format_grouped(std::ceil(*b.volume))).c_str()
@@ -258,6 +267,10 @@ void add_compare_command(CLI::App& app, const Context& context, int& exit_code) 
       ->check(CLI::Range(1.0, 1e12))
       ->capture_default_str();
   add_specs_option(*compare, args->specs);
+  compare->add_option("--respins", args->respins,
+                      "Mask sets a custom chip makes again after failed tape-outs (added to its NRE)")
+      ->check(CLI::Range(0, 10))
+      ->capture_default_str();
   compare->add_flag("--json", args->json, "Print JSON");
   compare->add_option("--report", args->report,
                       "Also write the comparison as a self-contained HTML page with charts (opens offline)")

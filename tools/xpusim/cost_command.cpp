@@ -21,6 +21,7 @@ struct CostArgs {
   std::vector<std::string> specs;
   double volume = 100'000;
   std::optional<double> die_area_mm2;
+  int respins = 0;
   bool json = false;
 };
 
@@ -73,7 +74,7 @@ int run_cost(const Context& context, const CostArgs& args) {
   if (!inputs.checked_ok() || !process_doc || (chip.has_io_die && !io_process_doc)) return kExitBadInput;
   const auto& process = std::get<spec::ProcessSpec>(process_doc->spec);
   const spec::ProcessSpec* io_process = io_process_doc ? &std::get<spec::ProcessSpec>(io_process_doc->spec) : nullptr;
-  const Expected<econ::UnitCost> cost = econ::unit_cost(chip, process, args.volume, args.die_area_mm2, io_process);
+  const Expected<econ::UnitCost> cost = econ::unit_cost(chip, process, args.volume, args.die_area_mm2, io_process, args.respins);
   if (!cost.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", cost.error().to_string().c_str());
     return kExitBadInput;
@@ -113,8 +114,12 @@ int run_cost(const Context& context, const CostArgs& args) {
                        {"hbm", c.hbm_usd},
                        {"package", c.package_usd},
                        {"test_assembly", c.test_assembly_usd},
-                       {"manufacturing", c.manufacturing_usd}};
-    out["nre_usd"] = {{"mask_set", c.mask_set_usd}, {"design", c.design_usd}};
+                       {"manufacturing", c.manufacturing_usd},
+                       {"partner_margin", c.partner_margin_usd}};
+    out["partner_margin"] = c.partner_margin;
+    out["nre_usd"] = {{"mask_set", c.mask_set_usd}, {"respins", c.respin_usd}, {"design", c.design_usd},
+                      {"total", c.nre_usd}};
+    out["respins"] = c.respins;
     out["volume"] = c.volume;
     out["nre_per_unit_usd"] = c.nre_per_unit_usd;
     out["total_per_unit_usd"] = c.total_per_unit_usd;
@@ -171,9 +176,13 @@ int run_cost(const Context& context, const CostArgs& args) {
               usd(process.packaging.hbm_usd_per_gib).c_str());
   std::printf("  package             %10s\n", usd(c.package_usd).c_str());
   std::printf("  test and assembly   %10s\n", usd(c.test_assembly_usd).c_str());
-  std::printf("  total               %10s\n\n", usd(c.manufacturing_usd).c_str());
-  std::printf("NRE %s (masks %s + design %s) over %s units: %s per unit\n", usd(c.mask_set_usd + c.design_usd).c_str(),
-              usd(c.mask_set_usd).c_str(), usd(c.design_usd).c_str(), format_grouped(c.volume).c_str(),
+  std::printf("  total               %10s\n", usd(c.manufacturing_usd).c_str());
+  std::printf("design partner margin %10s  (%s%% gross margin on what it resells; process spec partner_margin)\n\n",
+              usd(c.partner_margin_usd).c_str(), format_significant(100 * c.partner_margin, 3).c_str());
+  const std::string respins =
+      c.respins > 0 ? fmt::format(" + {} re-spin{} {}", c.respins, c.respins == 1 ? "" : "s", usd(c.respin_usd)) : "";
+  std::printf("NRE %s (masks %s%s + design %s) over %s units: %s per unit\n", usd(c.nre_usd).c_str(),
+              usd(c.mask_set_usd).c_str(), respins.c_str(), usd(c.design_usd).c_str(), format_grouped(c.volume).c_str(),
               usd(c.nre_per_unit_usd).c_str());
   std::printf("total per unit        %s\n", usd(c.total_per_unit_usd).c_str());
   if (area) {
@@ -225,6 +234,8 @@ void add_cost_command(CLI::App& app, const Context& context, int& exit_code) {
   cost->add_option("--chip", args->chip, "Chip: a library name (h100-sxm) or a YAML file")->required();
   cost->add_option("--process", args->process, "Process spec (default: the chip's process_node): a name or a YAML file");
   cost->add_option("--volume", args->volume, "Units the NRE is spread over")->check(CLI::Range(1.0, 1e12));
+  cost->add_option("--respins", args->respins, "Mask sets made again after failed tape-outs (added to the NRE)")
+      ->check(CLI::Range(0, 10));
   cost->add_option("--die-area-mm2", args->die_area_mm2, "Area of one compute die (overrides the chip spec)")
       ->check(CLI::Range(1.0, 1e5));
   add_specs_option(*cost, args->specs);
