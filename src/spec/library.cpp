@@ -233,11 +233,15 @@ std::vector<std::string> Library::names(Kind kind) const {
   return out;
 }
 
-std::vector<const Document*> Library::find_any(std::string_view name) const {
+std::vector<const Document*> documents_named(const std::vector<const Document*>& documents, std::string_view name) {
   std::vector<const Document*> out;
-  for (const Document* doc : documents())
+  for (const Document* doc : documents)
     if (doc->name() == name) out.push_back(doc);
   return out;
+}
+
+std::vector<const Document*> Library::find_any(std::string_view name) const {
+  return documents_named(documents(), name);
 }
 
 std::vector<const Document*> Library::documents() const {

@@ -54,6 +54,9 @@ std::vector<std::pair<std::filesystem::path, std::string>> spec_files_below(cons
                                                                           const std::string& label_root,
                                                                           Diagnostics& out);
 
+// The documents of `documents` called `name`, whatever their kind, in the same order.
+std::vector<const Document*> documents_named(const std::vector<const Document*>& documents, std::string_view name);
+
 // Resolves references against `primary` first, then `fallback` (a user's files over the built-ins).
 class LayeredResolver final : public SpecResolver {
  public:

@@ -62,10 +62,7 @@ std::vector<std::string> SpecSet::names(Kind kind) const {
 }
 
 std::vector<const Document*> SpecSet::find_any(std::string_view name) const {
-  std::vector<const Document*> out;
-  for (const Document* doc : documents())
-    if (doc->name() == name) out.push_back(doc);
-  return out;
+  return documents_named(documents(), name);
 }
 
 std::vector<const Document*> SpecSet::documents() const {

@@ -65,6 +65,32 @@ int run_train(const Context& context, const TrainArgs& a) {
     }
   } else {
     system = lookup<spec::SystemSpec>(inputs, spec::Kind::system, a.system);
+  }
+  // --chips: the job uses the same part of each system (8 or 64 GPUs of a 72-GPU rack); the fabric
+  // below is sized for the NICs of that part.
+  spec::SystemSpec part;
+  std::string part_note;
+  if (system && a.chips > 0) {
+    const std::int64_t whole = system->chip_count * nodes;
+    if (a.chips > whole || a.chips % nodes != 0) {
+      diagnostics.error({}, {},
+                        "--chips " + std::to_string(a.chips) + " on " + std::to_string(nodes) + " x " + system->name +
+                            ": give " + (nodes > 1 ? "a multiple of " + std::to_string(nodes) + " of " : std::string()) +
+                            "at most " + format_grouped(static_cast<double>(whole)),
+                        "the job uses the same number of chips in each system");
+    } else if (a.chips < whole) {
+      const std::int64_t per_system = a.chips / nodes;
+      if (!system->scale_up.torus_dims.empty()) {
+        diagnostics.error({}, {}, "--chips " + std::to_string(a.chips) + ": " + system->name +
+                                      " is a torus and is used whole");
+      } else {
+        part = spec::part_of_system(*system, per_system);
+        part_note = fmt::format("{} of each {}-chip system", per_system, system->chip_count);
+        system = &part;
+      }
+    }
+  }
+  if (a.cluster.empty()) {
     scale_out_topology = a.topology;
     oversubscription = a.oversubscription;
     if (!a.fabric.empty()) fabric = lookup<spec::NetworkSpec>(inputs, spec::Kind::network, a.fabric);
@@ -90,32 +116,6 @@ int run_train(const Context& context, const TrainArgs& a) {
                           std::to_string(endpoints) + " NICs are more than " + std::to_string(tiers) +
                               " tiers of '" + fabric->name + "' (" + format_number(ports) + " ports) reach",
                           "use fewer --nodes or a larger switch");
-    }
-  }
-  // --chips: the job uses the same part of each system (8 or 64 GPUs of a 72-GPU rack).
-  spec::SystemSpec part;
-  std::string part_note;
-  if (system && a.chips > 0) {
-    const std::int64_t whole = system->chip_count * nodes;
-    if (a.chips > whole || a.chips % nodes != 0) {
-      diagnostics.error({}, {},
-                        "--chips " + std::to_string(a.chips) + " on " + std::to_string(nodes) + " x " + system->name +
-                            ": give a multiple of " + std::to_string(nodes) + " of at most " +
-                            format_grouped(static_cast<double>(whole)),
-                        "the job uses the same number of chips in each system");
-    } else if (a.chips < whole) {
-      const std::int64_t per_system = a.chips / nodes;
-      if (!system->scale_up.torus_dims.empty()) {
-        diagnostics.error({}, {}, "--chips " + std::to_string(a.chips) + ": " + system->name +
-                                      " is a torus and is used whole");
-      } else {
-        part = spec::part_of_system(*system, per_system);
-        part_note = fmt::format("{} of each {}-chip system", per_system, system->chip_count);
-        system = &part;
-        if (fabric && fabric->has_switch && system->has_scale_out &&
-            (scale_out_topology == "fat_tree" || scale_out_topology == "rail_optimized") && a.cluster.empty())
-          tiers = spec::clos_tiers(*system, fabric->switch_asic, nodes, oversubscription);
-      }
     }
   }
   const spec::ChipSpec* chip =
