@@ -158,6 +158,8 @@ void ChipSpec::describe(SpecVisitor& v) {
            transistors_billion);
   v.number(Field("clock_mhz", "Clock that the peak figures assume", "MHz").between(10, 10000), clock_mhz);
   v.number(Field("tdp_w", "Thermal design power of the package", "W").between(1, 5000), tdp_w);
+  v.integer(Field("available_year", "First year the chip ships in volume").optional().between(kFirstYear, kLastYear),
+            available_year);
   v.object(Field("cores", "Compute cores and what each holds"), cores);
   ObjectListOf<SharedSram> shared(shared_sram);
   v.list(Field("shared_sram", "SRAM shared by all cores (L2, ...)").optional().between(0, 8), shared);

@@ -125,6 +125,7 @@ struct ChipSpec final : SpecObject {
   std::optional<double> transistors_billion;
   double clock_mhz = 0;
   double tdp_w = 0;
+  std::optional<std::int64_t> available_year;  // first year it ships in volume
   Cores cores;
   std::vector<SharedSram> shared_sram;
   Hbm hbm;
@@ -175,6 +176,22 @@ struct Host final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
+// Years a chip or system may say it ships in (available_year): the first accelerators xpusim models
+// to the horizon of announced roadmaps.
+inline constexpr std::int64_t kFirstYear = 2010;
+inline constexpr std::int64_t kLastYear = 2040;
+
+// What renting the system's chips from a cloud costs: a published price per chip-hour, on demand and
+// with a commitment. One offering (provider) per system; a user may derive a system (base:) to state another.
+struct Rent final : SpecObject {
+  std::string provider;  // the offering the prices are for ("AWS p5.48xlarge, us-east-1")
+  std::string as_of;     // when they were published or read: YYYY-MM or YYYY-MM-DD
+  std::optional<double> on_demand_usd_per_chip_hour;
+  std::optional<double> committed_usd_per_chip_hour;
+  std::optional<std::int64_t> committed_years;  // the commitment term of the committed price
+  void describe(SpecVisitor& v) override;
+};
+
 struct SystemSpec final : SpecObject {
   std::string name;
   std::string vendor;
@@ -189,6 +206,9 @@ struct SystemSpec final : SpecObject {
   std::optional<double> power_w;
   std::optional<double> price_usd;      // to buy one
   std::optional<double> other_bom_usd;  // to build one, beyond its chips (custom systems)
+  std::optional<std::int64_t> available_year;  // first year it ships in volume
+  bool has_rent = false;
+  Rent rent;
   Sources sources;
   void describe(SpecVisitor& v) override;
 
