@@ -114,6 +114,20 @@ struct ChipEfficiency final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
+// What a custom chip's program costs beyond the die's design (the process spec's design_cost_usd):
+// the software stack (compiler, kernels, runtime, framework integration) and the silicon and system
+// bring-up, as teams paid over the program's years. Part of the NRE (econ::unit_cost).
+struct Program final : SpecObject {
+  std::int64_t software_engineers = 0;
+  std::int64_t bringup_engineers = 0;
+  double usd_per_engineer_year = 0;  // fully loaded: pay, benefits, tools, offices, test hardware
+  double years = 0;                  // from the start of the work to volume shipments
+  double usd() const {
+    return static_cast<double>(software_engineers + bringup_engineers) * usd_per_engineer_year * years;
+  }
+  void describe(SpecVisitor& v) override;
+};
+
 struct ChipSpec final : SpecObject {
   std::string name;
   std::string vendor;
@@ -138,6 +152,8 @@ struct ChipSpec final : SpecObject {
   OnDie on_die;
   bool has_io_die = false;
   IoDie io_die;
+  bool has_program = false;
+  Program program;
   Sources sources;
   void describe(SpecVisitor& v) override;
 
