@@ -196,8 +196,10 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
       row.capex_basis =
           "built: chips x unit cost with NRE share + other_bom_usd + scale-up switches + scale-out ports and optics";
     }
+  } else if (system.has_rent) {
+    row.capex_basis = "not sold: rented only (its rent block)";  // Google's TPUs, for one
   } else {
-    row.problem = "no price (give the system a price_usd)";
+    row.problem = "no price (give the system a price_usd or a rent)";
   }
   if (row.capex_usd) {
     row.tco = econ::tco_per_hour(*row.capex_usd, row.power_w, row.max_power_w, datacenter);

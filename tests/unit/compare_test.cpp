@@ -29,9 +29,11 @@ TEST(Tco, AddsDepreciationEnergyAndFacilityPerHour) {
 TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
   const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
-  // Every library system has a price; a user's copy of HGX H200 without one stands for an unpriced system.
+  // Every library system has a price or a rent; a user's copy of HGX H200 without either stands for an
+  // unpriced system.
   spec::SystemSpec unpriced = library_spec<spec::SystemSpec>(spec::Kind::system, "hgx-h200");
   unpriced.price_usd.reset();
+  unpriced.has_rent = false;
   const std::vector<const spec::SystemSpec*> systems = {
       &library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-node"),
       &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100"), &unpriced};
@@ -58,7 +60,7 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   EXPECT_NEAR(*h100.capex_usd, 270000 + h100.network_capex_usd, 1e-6);
   EXPECT_NEAR(*h100.usd_per_mtoken, h100.tco.total_usd_per_hour() / (h100.tokens_per_s * 3600 / 1e6), 1e-12);
   // A system without a price: its row says so instead of a silent zero.
-  EXPECT_EQ(c->rows[2].problem, "no price (give the system a price_usd)");
+  EXPECT_EQ(c->rows[2].problem, "no price (give the system a price_usd or a rent)");
   EXPECT_FALSE(c->rows[2].usd_per_mtoken);
   // The volume curve falls as the NRE spreads, and passes through the table's volume (1e5 = 1e3 x 10^2).
   ASSERT_EQ(xpu.usd_per_mtoken_by_volume.size(), 17u);
@@ -66,8 +68,10 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   EXPECT_NEAR(xpu.usd_per_mtoken_by_volume[8].second / *xpu.usd_per_mtoken, 1.0, 1e-9);
   for (std::size_t i = 1; i < xpu.usd_per_mtoken_by_volume.size(); ++i)
     EXPECT_LT(xpu.usd_per_mtoken_by_volume[i].second, xpu.usd_per_mtoken_by_volume[i - 1].second);
-  // Rebuilt at the break-even volume, xpu-1's cost per token equals DGX H100's.
-  ASSERT_EQ(xpu.break_even.size(), 1u);
+  // Rebuilt at the break-even volume, xpu-1's cost per token equals DGX H100's (bought; then rented on
+  // demand and committed, the library's AWS p5 prices).
+  ASSERT_EQ(xpu.break_even.size(), 3u);
+  EXPECT_EQ(xpu.break_even[0].basis, "buy");
   ASSERT_TRUE(xpu.break_even[0].volume);
   const Expected<Comparison> at = compare_workload(workload, {systems[0]}, dc, *xpu.break_even[0].volume,
                                                   spec::testing::builtin_library());
@@ -248,19 +252,25 @@ TEST(Compare, GB200Nvl72RunsA16kChipTraining) {
   EXPECT_GT(c->rows[1].tokens_per_s / 64, c->rows[0].tokens_per_s / 8);
 }
 
+// A library system rented at these prices per chip-hour (committed for a year), from "a cloud".
+spec::SystemSpec rented_at(const char* system, double on_demand_usd, std::optional<double> committed_usd) {
+  spec::SystemSpec rented = library_spec<spec::SystemSpec>(spec::Kind::system, system);
+  rented.has_rent = true;
+  rented.rent = {};
+  rented.rent.provider = "a cloud";
+  rented.rent.as_of = "2025-06";
+  rented.rent.on_demand_usd_per_chip_hour = on_demand_usd;
+  rented.rent.committed_usd_per_chip_hour = committed_usd;
+  if (committed_usd) rented.rent.committed_years = 1;
+  return rented;
+}
+
 // Renting: the chips at their cloud price per hour over the tokens they serve in that hour, beside the
 // owned system's TCO; the custom system breaks even with each of the three.
 TEST(Compare, RentIsTheChipsCloudPricePerTokenAndTheCustomChipBreaksEvenWithIt) {
   const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
   const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
-  spec::SystemSpec rented = library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100");
-  rented.has_rent = true;
-  rented.rent = {};
-  rented.rent.provider = "a cloud";
-  rented.rent.as_of = "2025-06";
-  rented.rent.on_demand_usd_per_chip_hour = 6.88;
-  rented.rent.committed_usd_per_chip_hour = 4.5;
-  rented.rent.committed_years = 1;
+  const spec::SystemSpec rented = rented_at("dgx-h100", 6.88, 4.5);
   const std::vector<const spec::SystemSpec*> systems = {
       &library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-node"), &rented};
   const Expected<Comparison> c = compare_workload(workload, systems, dc, 1e5, spec::testing::builtin_library());
@@ -299,12 +309,7 @@ TEST(Compare, RentIsTheChipsCloudPricePerTokenAndTheCustomChipBreaksEvenWithIt) 
 TEST(Compare, ATrainingRunRentsTheChipsItUses) {
   const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "train-gpt3-175b-300b");
   const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
-  spec::SystemSpec rented = library_spec<spec::SystemSpec>(spec::Kind::system, "gb200-nvl72");
-  rented.has_rent = true;
-  rented.rent = {};
-  rented.rent.provider = "a cloud";
-  rented.rent.as_of = "2025-06";
-  rented.rent.on_demand_usd_per_chip_hour = 10.5;
+  const spec::SystemSpec rented = rented_at("gb200-nvl72", 10.5, std::nullopt);
   const Expected<Comparison> c = compare_workload(workload, {&rented}, dc, 1e5, spec::testing::builtin_library());
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   const SystemRow& row = c->rows[0];
@@ -385,8 +390,10 @@ available_year: 2030
   EXPECT_EQ(c->rows[1].problem, "");
   EXPECT_EQ(c->rows[2].problem, "ships in 2025, after 2024");
   EXPECT_EQ(c->rows[2].tokens_per_s, 0);
-  ASSERT_EQ(c->rows[0].break_even.size(), 1u);  // against the one that ships in time
+  // Against the one that ships in time, bought and rented (HGX H200's on-demand AWS p5en price).
+  ASSERT_EQ(c->rows[0].break_even.size(), 2u);
   EXPECT_EQ(c->rows[0].break_even[0].against, "h200-2024");
+  EXPECT_EQ(c->rows[0].break_even[1].basis, "rent on demand");
 }
 
 TEST(Compare, ARowWithAResultKeepsNoReasonFromAFailedConfiguration) {

@@ -264,7 +264,9 @@ int run_compare(const Context& context, const CompareArgs& args) {
                 r.capex_usd ? format_usd(*r.capex_usd).c_str() : "-",
                 r.capex_usd ? format_usd(r.tco.total_usd_per_hour()).c_str() : "-",
                 r.usd_per_mtoken ? format_usd(*r.usd_per_mtoken).c_str() : "-",
-                r.problem.empty() ? "" : ("  " + r.problem).c_str());
+                !r.problem.empty() ? ("  " + r.problem).c_str()
+                : !r.capex_usd && r.rent ? "  not sold: rented, below"
+                                         : "");
   }
   if (workload.has_train) {
     std::printf("\nthe whole run (per-system figures above are each system's share):\n");
