@@ -110,6 +110,8 @@ std::string format_usd(double usd) {
     std::snprintf(text, sizeof text, "%.2fM", usd / 1e6);
   else if (usd >= 1e4)
     std::snprintf(text, sizeof text, "%.0fk", usd / 1e3);
+  else if (usd > 0 && usd < 0.1)  // cents hide a threefold difference between $0.014 and $0.005
+    return out += format_significant(usd, 2);
   else
     std::snprintf(text, sizeof text, "%.2f", usd);
   return out += text;

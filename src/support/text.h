@@ -30,7 +30,8 @@ std::string format_significant(double value, int digits);
 // A whole number with thousands separators: "16,988", "-1,250", "100,000".
 std::string format_grouped(double value);
 
-// Dollars to three or four significant figures: "$3.10M", "$151k", "$5,965", "$7.77".
+// Dollars to three or four significant figures: "$3.10M", "$151k", "$5,965", "$7.77"; two below ten
+// cents: "$0.014".
 std::string format_usd(double usd);
 
 // "a, b or c"

@@ -43,4 +43,15 @@ TEST(FormatGrouped, SeparatesThousands) {
   EXPECT_EQ(format_grouped(1234567.6), "1,234,568");
 }
 
+TEST(FormatUsd, KeepsSignificantFiguresAtEveryScale) {
+  EXPECT_EQ(format_usd(3.1e6), "$3.10M");
+  EXPECT_EQ(format_usd(151234), "$151k");
+  EXPECT_EQ(format_usd(5965), "$5,965");
+  EXPECT_EQ(format_usd(7.774), "$7.77");
+  EXPECT_EQ(format_usd(0.25), "$0.25");
+  EXPECT_EQ(format_usd(0.0134), "$0.013");  // not "$0.01", which reads the same as $0.005
+  EXPECT_EQ(format_usd(0.0049), "$0.0049");
+  EXPECT_EQ(format_usd(0), "$0.00");
+}
+
 }  // namespace xpusim
