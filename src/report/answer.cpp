@@ -61,14 +61,6 @@ const Option* cheapest(const std::vector<Option>& options, Take take) {
   return best;
 }
 
-// "1-year commitment", or "commitment" when the term is not given.
-std::string commitment(const Json& row) {
-  const std::optional<Rent> offer = rent(row);
-  if (offer && offer->committed_years && *offer->committed_years > 0)
-    return format_number(*offer->committed_years) + "-year commitment";
-  return "commitment";
-}
-
 std::string provider(const Json& row) {
   const std::optional<Rent> offer = rent(row);
   return offer ? offer->provider : std::string();
@@ -76,29 +68,18 @@ std::string provider(const Json& row) {
 
 // How an alternative is paid for, after its name: "bought", "rented on demand, AWS p5.48xlarge".
 std::string how(const Option& o) {
-  std::string out;
-  switch (o.basis) {
-    case Basis::buy:
-      return "bought";
-    case Basis::rent_on_demand:
-      out = "rented on demand";
-      break;
-    case Basis::rent_committed:
-      out = "rented with a " + commitment(*o.row);
-      break;
-  }
-  const std::string from = provider(*o.row);
-  return from.empty() ? out : out + ", " + from;
+  const std::string words = basis_words(o.basis, o.row), from = provider(*o.row);
+  return o.basis == Basis::buy || from.empty() ? words : words + ", " + from;
 }
 
 // The verb that opens the sentence for an alternative: "buy gb200-nvl72", "rent dgx-h100 on demand
 // (AWS p5.48xlarge)".
 std::string take_alternative(const Option& o) {
   if (o.basis == Basis::buy) return "buy " + o.system;
-  std::string out =
-      "rent " + o.system + (o.basis == Basis::rent_on_demand ? " on demand" : " with a " + commitment(*o.row));
+  // "rented on demand" -> "rent dgx-h100 on demand"
+  const std::string terms = basis_words(o.basis, o.row).substr(std::string_view("rented ").size());
   const std::string from = provider(*o.row);
-  return from.empty() ? out : out + " (" + from + ")";
+  return "rent " + o.system + " " + terms + (from.empty() ? "" : " (" + from + ")");
 }
 
 // What the whole training run costs with `o`: the row's "run.usd" when bought or built, else its

@@ -32,6 +32,7 @@ constexpr int kChartWidth = 720;
 constexpr int kCostChartHeight = 360;
 constexpr int kBarStepPx = 34;  // height per system in the bar charts
 
+constexpr const char* kInk = "#1d2430";  // the page's text color
 constexpr const char* kUsdPerMTokenTitle = "cost ($ per million tokens)";
 constexpr const char* kUsdPerMTokenFormat = "$.3~r";  // $0.0978, $1.5
 
@@ -145,6 +146,20 @@ Json layer(Json values, Json mark, Json encoding) {
   return {{"data", {{"values", std::move(values)}}}, {"mark", std::move(mark)}, {"encoding", std::move(encoding)}};
 }
 
+// A layer of labels: each value's "label" at (`x`, `y`), middle-aligned vertically, `align`ed
+// horizontally `dx` px from its anchor; colored by system when `color` is an encoding, else in that
+// color.
+Json label_layer(Json values, const std::string& align, int dx, const Json& x, const Json& y, const Json& color) {
+  Json mark = {{"type", "text"}, {"align", align}, {"baseline", "middle"}};
+  if (dx != 0) mark["dx"] = dx;
+  Json encoding = {{"x", x}, {"y", y}, {"text", {{"field", "label"}}}};
+  if (color.is_string())
+    mark["color"] = color;
+  else
+    encoding["color"] = color;
+  return layer(std::move(values), std::move(mark), std::move(encoding));
+}
+
 // Offers each row with results to `take(system, row)`, which adds the row to a chart and says whether
 // the row had what the chart needs; returns the systems whose rows had not, for the chart's note.
 std::vector<std::string> offer_results(const std::vector<const Json*>& rows,
@@ -237,7 +252,8 @@ Plot cost_plot(const std::vector<const Json*>& rows) {
                       {"tokens_per_s_per_chip", tokens_per_s / *chips},
                       {"tokens_per_s", tokens_per_s},
                       {"usd_per_million_tokens", *usd},
-                      {"chips", *chips}});
+                      {"chips", *chips},
+                      {"label", system}});
     return true;
   });
   if (points.empty()) return plot;
@@ -295,10 +311,7 @@ Plot cost_plot(const std::vector<const Json*>& rows) {
     for (std::size_t i = 0; i < labels.size(); ++i) labels[i]["label_usd"] = y_scale.value_at(placed[order[i]]);
     Json label_y = y;
     label_y["field"] = "label_usd";
-    layers.push_back(
-        layer(std::move(labels),
-              {{"type", "text"}, {"align", right ? "left" : "right"}, {"baseline", "middle"}, {"dx", right ? 10 : -10}},
-              {{"x", x}, {"y", label_y}, {"text", {{"field", "system"}, {"type", "nominal"}}}}));
+    layers.push_back(label_layer(std::move(labels), right ? "left" : "right", right ? 10 : -10, x, label_y, kInk));
   }
   plot.spec = {{"width", kChartWidth}, {"height", kCostChartHeight}, {"layer", std::move(layers)}};
   return plot;
@@ -307,23 +320,6 @@ Plot cost_plot(const std::vector<const Json*>& rows) {
 // A tooltip entry for a quantitative field.
 Json quantity_tip(const std::string& field, const std::string& title, const std::string& format) {
   return {{"field", field}, {"type", "quantitative"}, {"title", title}, {"format", format}};
-}
-
-// How a level is paid for, in its label and tooltip: "" (bought), "rented on demand", "rented, 1-year".
-std::string basis_words(Basis basis, const Json& row) {
-  switch (basis) {
-    case Basis::buy:
-      return "";
-    case Basis::rent_on_demand:
-      return "rented on demand";
-    case Basis::rent_committed: {
-      const std::optional<Rent> offer = rent(row);
-      return offer && offer->committed_years && *offer->committed_years > 0
-                 ? "rented, " + format_number(*offer->committed_years) + "-year commitment"
-                 : "rented, committed";
-    }
-  }
-  return "";
 }
 
 // x volume (chips built), y $ per million tokens, both log scale (y only once the costs span tenfold):
@@ -358,12 +354,12 @@ Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& row
     const std::vector<PricedBasis> bases = priced_bases(row);
     for (const PricedBasis& p : bases) {
       priced.push_back({system, p.basis, p.usd_per_million_tokens});
-      const std::string how = basis_words(p.basis, row);
+      const std::string how = basis_words(p.basis, &row);
       (p.basis == Basis::buy ? levels : rents)
           .push_back({{"system", system},
                       {"usd", p.usd_per_million_tokens},
-                      {"basis", how.empty() ? "bought" : how},
-                      {"label", how.empty() ? system : system + ", " + how}});
+                      {"basis", how},
+                      {"label", p.basis == Basis::buy ? system : system + ", " + how}});
       costs.push_back(p.usd_per_million_tokens);
     }
     return !bases.empty();
@@ -382,12 +378,12 @@ Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& row
       const Json* against_row = nullptr;
       for (const Json* r : rows)
         if (text(*r, "system") == b.against) against_row = r;
-      const std::string how = basis_words(b.basis, *against_row);
-      crossings.push_back({{"system", text(*row, "system")},
-                           {"against", how.empty() ? b.against : b.against + ", " + how},
-                           {"volume", chips},
-                           {"usd", level->usd},
-                           {"label", format_grouped(chips) + " chips"}});
+      crossings.push_back(
+          {{"system", text(*row, "system")},
+           {"against", b.basis == Basis::buy ? b.against : b.against + ", " + basis_words(b.basis, against_row)},
+           {"volume", chips},
+           {"usd", level->usd},
+           {"label", format_grouped(chips) + " chips"}});
     }
   }
   Json here = Json::array();
@@ -468,28 +464,19 @@ Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& row
     layers.push_back(layer(rents, {{"type", "rule"}, {"strokeDash", {1.5, 3}}, {"strokeWidth", 2.5}},
                            {{"y", y}, {"color", color}, {"tooltip", Json::array({system_tip, basis_tip, usd_tip})}}));
   if (!level_labels.empty())
-    layers.push_back(
-        layer(placed_values(level_labels), {{"type", "text"}, {"align", "right"}, {"baseline", "middle"}},
-              {{"x", {{"value", kChartWidth}}}, {"y", label_y}, {"text", {{"field", "label"}}}, {"color", color}}));
+    layers.push_back(label_layer(placed_values(level_labels), "right", 0, {{"value", kChartWidth}}, label_y, color));
   if (!here.empty()) {
     layers.push_back(
         layer(here, {{"type", "rule"}, {"color", "#8a93a0"}, {"strokeDash", {2, 3}}},
               {{"x", x}, {"tooltip", Json::array({quantity_tip("volume", "this table's volume", ",.0f")})}}));
     // Its label right of the rule, or left of it in the last quarter of the axis, so it stays in the plot.
-    layers.push_back(layer(placed_values(here),
-                           {{"type", "text"},
-                            {"align", near_right ? "right" : "left"},
-                            {"baseline", "middle"},
-                            {"dx", near_right ? -5 : 5},
-                            {"color", "#5b6472"}},
-                           {{"x", x}, {"y", label_y}, {"text", {{"field", "label"}}}}));
+    layers.push_back(
+        label_layer(placed_values(here), near_right ? "right" : "left", near_right ? -5 : 5, x, label_y, "#5b6472"));
   }
   layers.push_back(
       layer(curves, {{"type", "line"}, {"strokeWidth", 2.5}, {"point", {{"filled", true}, {"size", 50}}}},
             {{"x", x}, {"y", y}, {"color", color}, {"tooltip", Json::array({system_tip, volume_tip, usd_tip})}}));
-  layers.push_back(layer(placed_values(names),
-                         {{"type", "text"}, {"align", "left"}, {"baseline", "middle"}, {"dx", 10}},
-                         {{"x", x}, {"y", label_y}, {"text", {{"field", "label"}}}, {"color", color}}));
+  layers.push_back(label_layer(placed_values(names), "left", 10, x, label_y, color));
   if (!crossings.empty()) {
     const Json tooltip = Json::array({system_tip,
                                       {{"field", "against"}, {"type", "nominal"}, {"title", "breaks even with"}},
@@ -501,7 +488,7 @@ Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& row
                             {"filled", true},
                             {"size", 150},
                             {"opacity", 1},
-                            {"color", "#1d2430"},
+                            {"color", kInk},
                             {"stroke", "white"},
                             {"strokeWidth", 1}},
                            {{"x", x}, {"y", y}, {"tooltip", tooltip}}));
@@ -509,13 +496,7 @@ Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& row
     // near the left edge).
     for (const bool left : {true, false})
       if (const Json& labels = left ? crossings_left : crossings_right; !labels.empty())
-        layers.push_back(layer(placed_values(labels),
-                               {{"type", "text"},
-                                {"align", left ? "right" : "left"},
-                                {"baseline", "middle"},
-                                {"dx", left ? -8 : 8},
-                                {"color", "#1d2430"}},
-                               {{"x", x}, {"y", label_y}, {"text", {{"field", "label"}}}}));
+        layers.push_back(label_layer(placed_values(labels), left ? "right" : "left", left ? -8 : 8, x, label_y, kInk));
   }
   plot.spec = {{"width", kChartWidth}, {"height", kCostChartHeight}, {"layer", std::move(layers)}};
   return plot;

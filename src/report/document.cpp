@@ -108,6 +108,21 @@ std::vector<std::pair<std::string, double>> number_members(const Json& object, s
   return out;
 }
 
+std::string basis_words(Basis basis, const Json* row) {
+  switch (basis) {
+    case Basis::buy:
+      return "bought";
+    case Basis::rent_on_demand:
+      return "rented on demand";
+    case Basis::rent_committed:
+      break;
+  }
+  const std::optional<Rent> offer = row ? rent(*row) : std::nullopt;
+  if (offer && offer->committed_years && *offer->committed_years > 0)
+    return "rented with a " + format_number(*offer->committed_years) + "-year commitment";
+  return "rented with a commitment";
+}
+
 std::string usd_per_million_tokens_text(double usd) {
   std::string digits = format_significant(usd, 3);
   if (const std::size_t point = digits.find('.'); point != std::string::npos && digits.size() - point == 2)

@@ -82,6 +82,11 @@ std::vector<CostAtVolume> cost_by_volume(const Json& row);
 // row's "op_time_s" or "power_breakdown_w".
 std::vector<std::pair<std::string, double>> number_members(const Json& object, std::string_view key);
 
+// How `basis` pays for a system, in words: "bought", "rented on demand", "rented with a 1-year
+// commitment" (the term from `row`'s "rent"; "rented with a commitment" when it gives none or `row` is
+// null).
+std::string basis_words(Basis basis, const Json* row);
+
 // A cost per million tokens as the page writes it: "$" and three significant digits, with two decimals
 // when it has any ("$0.0978", "$0.21", "$0.40", "$1.50", "$12").
 std::string usd_per_million_tokens_text(double usd);

@@ -169,24 +169,11 @@ std::string config_cell(const Json& row) {
   return html_escape(out) + "<span class=\"sub\">" + html_escape(sub) + "</span>";
 }
 
-// " rented on demand", " rented with a commitment": how a break-even's system is paid for, after its name.
-std::string basis_note(detail::Basis basis) {
-  switch (basis) {
-    case detail::Basis::buy:
-      return "";
-    case detail::Basis::rent_on_demand:
-      return " rented on demand";
-    case detail::Basis::rent_committed:
-      return " rented with a commitment";
-  }
-  return "";
-}
-
 // The cost cell: $ per million tokens bought, and below it rented on demand and committed.
 std::string cost_cell(const Json& row) {
   const auto usd = number(row, "usd_per_million_tokens");
-  std::string html =
-      "<td class=\"num cost\">" + (usd ? html_escape(detail::usd_per_million_tokens_text(*usd)) : std::string("\u2013"));
+  std::string html = "<td class=\"num cost\">" +
+                     (usd ? html_escape(detail::usd_per_million_tokens_text(*usd)) : std::string("\u2013"));
   if (const std::optional<detail::Rent> rent = detail::rent(row)) {
     if (rent->usd_per_million_tokens_on_demand)
       html += "<span class=\"sub\">" +
@@ -218,8 +205,9 @@ std::string rent_note(const Json& row) {
   return prices.empty() ? note : note + ", " + prices + " per chip-hour";
 }
 
-// The notes cell: the row's problem, what a custom chip costs and where it breaks even.
-std::string notes_cell(const Json& row) {
+// The notes cell: the row's problem, what a custom chip costs, its cloud prices' source and where it
+// breaks even (against which system, paid for how: `rows` are the table's).
+std::string notes_cell(const Json& row, const std::vector<const Json*>& rows) {
   std::vector<std::string> notes;
   if (const std::string problem = text(row, "problem"); !problem.empty()) notes.push_back(problem);
   if (const Json* cost = member(row, "chip_cost_usd")) {
@@ -235,9 +223,15 @@ std::string notes_cell(const Json& row) {
       notes.push_back("NRE " + format_usd(*total_nre) + ", of which " + format_usd(*program) + " the software program");
   }
   if (const std::string rent = rent_note(row); !rent.empty()) notes.push_back(rent);
-  for (const detail::BreakEven& b : detail::break_evens(row))
-    notes.push_back("breaks even with " + b.against + basis_note(b.basis) + " " +
-                    (b.volume ? "at " + grouped(std::ceil(*b.volume)) + " chips" : "never"));
+  for (const detail::BreakEven& b : detail::break_evens(row)) {
+    const auto against =
+        std::find_if(rows.begin(), rows.end(), [&](const Json* r) { return text(*r, "system") == b.against; });
+    notes.push_back("breaks even with " + b.against +
+                    (b.basis == detail::Basis::buy
+                         ? ""
+                         : " " + detail::basis_words(b.basis, against == rows.end() ? nullptr : *against)) +
+                    " " + (b.volume ? "at " + grouped(std::ceil(*b.volume)) + " chips" : "never"));
+  }
   std::string out;
   for (const std::string& note : notes) out += (out.empty() ? "" : "<br>") + html_escape(note);
   return out;
@@ -290,7 +284,7 @@ std::string systems_table(const Json& comparison) {
       if (dc_tokens_per_s)
         html += "<span class=\"sub\">" + html_escape(significant(*dc_tokens_per_s / 1e6)) + "M tokens/s</span>";
     }
-    html += "</td><td class=\"notes\">" + notes_cell(*row) + "</td></tr>\n";
+    html += "</td><td class=\"notes\">" + notes_cell(*row, rows) + "</td></tr>\n";
   }
   return html + "</tbody>\n</table></div>\n";
 }

@@ -249,6 +249,7 @@ TEST(Report, RentIsInTheTableAndTheChartAsDottedLevels) {
             std::string::npos);
   EXPECT_NE(html.find("NRE $621.00M, of which $150.00M the software program"), std::string::npos);
   EXPECT_NE(html.find("breaks even with dgx-h100 rented on demand at 1,269 chips"), std::string::npos);
+  EXPECT_NE(html.find("breaks even with dgx-h100 rented with a 1-year commitment at 1,978 chips"), std::string::npos);
 
   const Json spec = chart_spec(chart_block(html), "chart-break-even");
   ASSERT_TRUE(spec.is_object());
@@ -258,7 +259,7 @@ TEST(Report, RentIsInTheTableAndTheChartAsDottedLevels) {
   EXPECT_EQ(rented.at("mark").at("strokeDash"), Json::parse("[1.5, 3]"));
   ASSERT_EQ(rented.at("data").at("values").size(), 3u);
   EXPECT_EQ(rented.at("data").at("values").at(0).at("label"), "dgx-h100, rented on demand");
-  EXPECT_EQ(rented.at("data").at("values").at(1).at("label"), "dgx-h100, rented, 1-year commitment");
+  EXPECT_EQ(rented.at("data").at("values").at(1).at("label"), "dgx-h100, rented with a 1-year commitment");
   EXPECT_EQ(rented.at("data").at("values").at(1).at("usd"), 0.8);
   EXPECT_EQ(rented.at("data").at("values").at(2).at("label"), "gb200-nvl72, rented on demand");
   // A diamond for each of the five break-evens, the rented ones on their levels.
