@@ -375,6 +375,7 @@ Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& row
                                       [&](const Level& l) { return l.system == b.against && l.basis == b.basis; });
       if (!b.volume || *b.volume <= 0 || level == priced.end()) continue;
       const double chips = std::ceil(*b.volume);  // as the table says it
+      volumes.push_back(chips);                   // on the axis even beyond the curve
       const Json* against_row = nullptr;
       for (const Json* r : rows)
         if (text(*r, "system") == b.against) against_row = r;

@@ -381,4 +381,8 @@ std::string render_html(const nlohmann::ordered_json& comparison) {
   return html;
 }
 
+std::string answer_sentence(const nlohmann::ordered_json& comparison) {
+  return detail::answer_sentence(comparison);
+}
+
 }  // namespace xpusim::report

@@ -193,6 +193,8 @@ TEST(Report, CostByVolumeIsASentenceWithoutACurveAndLinearWhenFlat) {
 
 TEST(Report, OpensWithTheAnswer) {
   const std::string html = render_html(fixture());
+  // The public sentence is the page's.
+  EXPECT_NE(html.find("<p class=\"answer\" id=\"answer\">" + answer_sentence(fixture()) + "</p>"), std::string::npos);
   // The first thing in the page's header, before the workload's name.
   EXPECT_NE(html.find("<main>\n<header>\n<p class=\"answer\" id=\"answer\">Build xpu-1-node: at 100,000 chips it "
                       "serves llama3-70b at $0.0978 per million tokens against $0.21 for the cheapest alternative "
