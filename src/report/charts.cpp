@@ -418,8 +418,9 @@ Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& row
   const Json basis_tip = {{"field", "basis"}, {"type", "nominal"}, {"title", "paid for"}};
 
   // Every label's box where it would like to be, in the order of the text layers below: the levels'
-  // names above their right ends, "this table" at the top beside its rule, the custom systems' names
-  // right of their first (dearest) points, and the break-even volumes below and left of their diamonds.
+  // names above their right ends (below, where placing them above would put them on the rule), "this table" at the top
+  // beside its rule, the custom systems' names right of their first (dearest) points, and the break-even volumes below
+  // and left of their diamonds.
   std::vector<LabelBox> boxes;
   Json level_labels = levels;
   for (const Json& r : rents) level_labels.push_back(r);
@@ -448,7 +449,16 @@ Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& row
       boxes.push_back(
           {left ? at - 8 - width : at + 8, left ? at - 8 : at + 8 + width, y_scale.px(c.at("usd")) + 6 + kFontPx / 2});
     }
-  const std::vector<double> placed = place_labels(boxes, kLineGapPx, kFontPx / 2, kCostChartHeight - kFontPx / 2);
+  std::vector<double> placed = place_labels(boxes, kLineGapPx, kFontPx / 2, kCostChartHeight - kFontPx / 2);
+  // A level's name pushed onto its own rule is crossed by it: such names go below their rules instead,
+  // and the labels are placed again.
+  bool again = false;
+  for (std::size_t i = 0; i < level_labels.size(); ++i)
+    if (const double rule = y_scale.px(level_labels[i].at("usd")); std::abs(placed[i] - rule) < kFontPx / 2) {
+      boxes[i].y_px = rule + 4 + kFontPx / 2;
+      again = true;
+    }
+  if (again) placed = place_labels(boxes, kLineGapPx, kFontPx / 2, kCostChartHeight - kFontPx / 2);
   std::size_t next_label = 0;
   // The values of one text layer at their placed heights, taken in the order of `boxes`.
   const auto placed_values = [&](const Json& values) {

@@ -290,6 +290,9 @@ TEST(Report, CloseLevelsAndBreakEvensAreLabelledALineApart) {
     for (std::size_t j = i + 1; j < levels.size(); ++j)
       EXPECT_GE(std::abs(row.at(levels[i].at("label")) - row.at(levels[j].at("label"))), 15 - 1e-9)
           << levels[i].at("label") << ", " << levels[j].at("label");
+  // No name sits on its own rule (the text is 12 px high, centred on its row).
+  for (const Json& level : levels)
+    EXPECT_GE(std::abs(row.at(level.at("label")) - y_px(y_scale, level.at("usd"))), 6) << level.at("label");
   // The same for the break-evens at 4,365 and 4,390 chips, at those two costs.
   EXPECT_GE(std::abs(row.at("4,365 chips") - row.at("4,390 chips")), 15 - 1e-9);
 }
