@@ -1,7 +1,9 @@
 #include "compare/compare.h"
 
 #include <cmath>
+#include <algorithm>
 #include <functional>
+#include <map>
 
 #include "ir/dtype.h"
 #include "parallel/training.h"
@@ -194,8 +196,10 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
       row.capex_basis =
           "built: chips x unit cost with NRE share + other_bom_usd + scale-up switches + scale-out ports and optics";
     }
+  } else if (system.has_rent) {
+    row.capex_basis = "not sold: rented only (its rent block)";  // Google's TPUs, for one
   } else {
-    row.problem = "no price (give the system a price_usd)";
+    row.problem = "no price (give the system a price_usd or a rent)";
   }
   if (row.capex_usd) {
     row.tco = econ::tco_per_hour(*row.capex_usd, row.power_w, row.max_power_w, datacenter);
@@ -203,7 +207,35 @@ void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSp
   }
 }
 
-// Break-even volumes: the volume at which a custom system's $ per million tokens falls to a bought one's.
+// The system's cloud prices per million tokens at the throughput it reached, and the utilization above
+// which owning it (its TCO per hour, paid whether busy or not) undercuts renting it on demand.
+void rent_row(SystemRow& row, const spec::SystemSpec& system) {
+  if (!system.has_rent || row.custom || row.tokens_per_s <= 0) return;
+  const spec::Rent& offer = system.rent;
+  RentCost rent{offer.provider, offer.as_of, offer.on_demand_usd_per_chip_hour, offer.committed_usd_per_chip_hour,
+                offer.committed_years, std::nullopt, std::nullopt, std::nullopt};
+  const double chips = static_cast<double>(row.chips);
+  const double mtokens_per_hour = row.tokens_per_s * 3600 / 1e6;
+  // A training run rents only the chips it uses, for its hours.
+  const double rented_chip_hours =
+      static_cast<double>(row.chips_used > 0 ? row.chips_used : row.chips) * row.run_hours;
+  if (offer.on_demand_usd_per_chip_hour) {
+    rent.on_demand_usd_per_mtoken = *offer.on_demand_usd_per_chip_hour * chips / mtokens_per_hour;
+    if (row.run_hours > 0) row.run_rent_on_demand_usd = *offer.on_demand_usd_per_chip_hour * rented_chip_hours;
+    if (row.capex_usd) {
+      const double utilization = row.tco.total_usd_per_hour() / (*offer.on_demand_usd_per_chip_hour * chips);
+      if (utilization <= 1) rent.own_cheaper_above_utilization = utilization;
+    }
+  }
+  if (offer.committed_usd_per_chip_hour) {
+    rent.committed_usd_per_mtoken = *offer.committed_usd_per_chip_hour * chips / mtokens_per_hour;
+    if (row.run_hours > 0) row.run_rent_committed_usd = *offer.committed_usd_per_chip_hour * rented_chip_hours;
+  }
+  row.rent = std::move(rent);
+}
+
+// Break-even volumes: the volume at which a custom system's $ per million tokens falls to another
+// system's, bought or rented.
 void add_break_even(Comparison& out, const spec::DatacenterSpec& datacenter) {
   for (SystemRow& custom : out.rows) {
     if (!custom.custom || !custom.chip_cost || !custom.usd_per_mtoken) continue;
@@ -218,14 +250,20 @@ void add_break_even(Comparison& out, const spec::DatacenterSpec& datacenter) {
           econ::tco_per_hour(capex, custom.power_w, custom.max_power_w, datacenter).total_usd_per_hour() /
               mtokens_per_hour);
     }
-    for (const SystemRow& bought : out.rows) {
-      if (bought.custom || !bought.usd_per_mtoken) continue;
+    const auto against = [&](const SystemRow& other, const char* basis, double usd_per_mtoken) {
       const double target_capex =
-          econ::capex_at(*bought.usd_per_mtoken * mtokens_per_hour, custom.power_w, custom.max_power_w, datacenter);
+          econ::capex_at(usd_per_mtoken * mtokens_per_hour, custom.power_w, custom.max_power_w, datacenter);
       const double room = target_capex - fixed;  // what the NRE share may add over the whole system
-      BreakEven be{bought.system, std::nullopt};
+      BreakEven be{other.system, std::nullopt, basis, usd_per_mtoken};
       if (room > 0) be.volume = static_cast<double>(custom.chips) * nre / room;
       custom.break_even.push_back(be);
+    };
+    for (const SystemRow& other : out.rows) {
+      if (other.custom) continue;
+      if (other.usd_per_mtoken) against(other, kBasisBuy, *other.usd_per_mtoken);
+      if (!other.rent) continue;
+      if (other.rent->on_demand_usd_per_mtoken) against(other, kBasisRentOnDemand, *other.rent->on_demand_usd_per_mtoken);
+      if (other.rent->committed_usd_per_mtoken) against(other, kBasisRentCommitted, *other.rent->committed_usd_per_mtoken);
     }
   }
 }
@@ -236,17 +274,24 @@ using Measure = std::function<bool(SystemRow&, const spec::SystemSpec&, const sp
 
 // The table: each system measured, then costed, then the custom ones set against the bought ones.
 Comparison table_of(const spec::WorkloadSpec& workload, const std::vector<const spec::SystemSpec*>& systems,
-                    const spec::DatacenterSpec& datacenter, double volume, int respins,
+                    const spec::DatacenterSpec& datacenter, const CompareOptions& options,
                     const spec::SpecResolver& specs, const Measure& measure) {
-  Comparison out{workload.name, datacenter.name, volume, {}};
+  Comparison out{workload.name, datacenter.name, options.volume, options.year, {}};
   for (const spec::SystemSpec* system : systems) {
     SystemRow row;
     const spec::ChipSpec* chip = start_row(row, *system, specs);
-    if (chip && measure(row, *system, *chip)) {
-      cost_row(row, *system, *chip, datacenter, volume, respins, specs);
+    if (chip) {
+      row.available_year = row.custom && options.year ? options.year : system->available_year;
+      if (!row.available_year) row.available_year = chip->available_year;
+    }
+    if (chip && options.year && !row.custom && row.available_year && *row.available_year > *options.year) {
+      row.problem = "ships in " + std::to_string(*row.available_year) + ", after " + std::to_string(*options.year);
+    } else if (chip && measure(row, *system, *chip)) {
+      cost_row(row, *system, *chip, datacenter, options.volume, options.respins, specs);
       const double systems_used = static_cast<double>(row.systems_used);
       row.run_mwh = row.power_w * systems_used * datacenter.pue * row.run_hours / 1e6;  // average power
       if (row.capex_usd) row.run_usd = row.tco.total_usd_per_hour() * systems_used * row.run_hours;
+      rent_row(row, *system);
     }
     out.rows.push_back(std::move(row));
   }
@@ -256,12 +301,12 @@ Comparison table_of(const spec::WorkloadSpec& workload, const std::vector<const 
 
 Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
                                      const std::vector<const spec::SystemSpec*>& systems,
-                                     const spec::DatacenterSpec& datacenter, double volume, int respins,
+                                     const spec::DatacenterSpec& datacenter, const CompareOptions& options,
                                      const spec::SpecResolver& specs) {
   const auto* model = find<spec::ModelSpec>(specs, spec::Kind::model, workload.serve.model);
   if (!model) return Error("workload " + workload.name + " serves model " + workload.serve.model + ", which is not known");
-  if (!(volume >= 1)) return Error("the volume must be at least 1 unit");
-  return table_of(workload, systems, datacenter, volume, respins, specs,
+  if (!(options.volume >= 1)) return Error("the volume must be at least 1 unit");
+  return table_of(workload, systems, datacenter, options, specs,
                   [&](SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip) {
                     const auto* network = find<spec::NetworkSpec>(specs, spec::Kind::network, system.scale_up.network);
                     const perfmodel::Interconnect link = serve::interconnect_of(chip, &system, network);
@@ -280,14 +325,14 @@ Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
 
 Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
                                       const std::vector<const spec::SystemSpec*>& systems,
-                                      const spec::DatacenterSpec& datacenter, double volume, int respins,
+                                      const spec::DatacenterSpec& datacenter, const CompareOptions& options,
                                       const spec::SpecResolver& specs) {
   const spec::TrainTarget& t = workload.train;
   const auto* model = find<spec::ModelSpec>(specs, spec::Kind::model, t.model);
   const auto* fabric = find<spec::NetworkSpec>(specs, spec::Kind::network, t.fabric);
   if (!model) return Error("workload " + workload.name + " trains model " + t.model + ", which is not known");
   if (!fabric || !fabric->has_switch) return Error("workload " + workload.name + " needs a switch spec as its fabric");
-  if (!(volume >= 1)) return Error("the volume must be at least 1 unit");
+  if (!(options.volume >= 1)) return Error("the volume must be at least 1 unit");
   parallel::TrainPlan base;
   base.global_batch = t.global_batch;
   base.seq = t.seq;
@@ -296,7 +341,7 @@ Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
     base.gemm_dtype = dtype;
   else
     base.dtype = dtype;
-  return table_of(workload, systems, datacenter, volume, respins, specs,
+  return table_of(workload, systems, datacenter, options, specs,
                   [&](SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip) {
                     // Any job size on any system: whole systems, or the same part of each (the row says).
                     const spec::Placement placement = spec::place_job(system, t.chips);
@@ -335,10 +380,41 @@ Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
 
 Expected<Comparison> compare_workload(const spec::WorkloadSpec& workload,
                                       const std::vector<const spec::SystemSpec*>& systems,
-                                      const spec::DatacenterSpec& datacenter, double volume,
-                                      const spec::SpecResolver& specs, int respins) {
-  if (workload.has_train) return compare_training(workload, systems, datacenter, volume, respins, specs);
-  return compare_serving(workload, systems, datacenter, volume, respins, specs);
+                                      const spec::DatacenterSpec& datacenter, const spec::SpecResolver& specs,
+                                      const CompareOptions& options) {
+  if (workload.has_train) return compare_training(workload, systems, datacenter, options, specs);
+  return compare_serving(workload, systems, datacenter, options, specs);
+}
+
+std::vector<const spec::SystemSpec*> newest_systems_of_year(const spec::SpecResolver& specs, std::int64_t year,
+                                                           std::string& basis) {
+  struct Candidate {
+    const spec::SystemSpec* system;
+    std::string vendor;
+    std::int64_t year;
+  };
+  std::vector<Candidate> candidates;
+  std::map<std::string, std::int64_t> newest;  // by chip vendor
+  for (const std::string& name : specs.names(spec::Kind::system)) {
+    const auto* system = find<spec::SystemSpec>(specs, spec::Kind::system, name);
+    const auto* chip = system ? find<spec::ChipSpec>(specs, spec::Kind::chip, system->chip) : nullptr;
+    if (!chip || chip->family == "xpu") continue;
+    const std::optional<std::int64_t> ships = system->available_year ? system->available_year : chip->available_year;
+    if (!ships || *ships > year) continue;
+    candidates.push_back({system, chip->vendor, *ships});
+    std::int64_t& best = newest[chip->vendor];
+    best = std::max(best, *ships);
+  }
+  std::vector<const spec::SystemSpec*> out;
+  for (const Candidate& c : candidates)
+    if (c.year == newest[c.vendor]) out.push_back(c.system);
+  std::sort(out.begin(), out.end(),
+            [](const spec::SystemSpec* a, const spec::SystemSpec* b) { return a->name < b->name; });
+  basis = "each vendor's newest systems shipping by " + std::to_string(year) + ":";
+  for (const auto& [vendor, ships] : newest) basis += " " + vendor + " " + std::to_string(ships) + ",";
+  if (newest.empty()) basis = "no system in the library ships by " + std::to_string(year);
+  else basis.pop_back();
+  return out;
 }
 
 }  // namespace xpusim::compare

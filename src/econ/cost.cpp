@@ -120,7 +120,8 @@ Expected<UnitCost> unit_cost(const spec::ChipSpec& chip, const spec::ProcessSpec
   c.respins = respins;
   c.respin_usd = static_cast<double>(respins) * c.mask_set_usd;
   c.design_usd = process.design_cost_usd;
-  c.nre_usd = c.mask_set_usd + c.respin_usd + c.design_usd;
+  c.program_usd = chip.has_program ? chip.program.usd() : 0.0;
+  c.nre_usd = c.mask_set_usd + c.respin_usd + c.design_usd + c.program_usd;
   c.volume = volume;
   c.nre_per_unit_usd = c.nre_usd / volume;
   c.total_per_unit_usd = c.manufacturing_usd + c.partner_margin_usd + c.nre_per_unit_usd;

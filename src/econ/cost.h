@@ -49,7 +49,8 @@ struct UnitCost {
   std::int64_t respins = 0;  // full mask sets made again after a failed tape-out
   double respin_usd = 0;
   double design_usd = 0;
-  double nre_usd = 0;  // mask set, re-spins and design
+  double program_usd = 0;  // the chip's program: software and bring-up teams over its years (0: none given)
+  double nre_usd = 0;      // mask set, re-spins, design and program
   double volume = 0;
   double nre_per_unit_usd = 0;
   double total_per_unit_usd = 0;

@@ -143,6 +143,18 @@ void OnDie::describe(SpecVisitor& v) {
            shared_sram_mib);
 }
 
+void Program::describe(SpecVisitor& v) {
+  v.integer(Field("software_engineers", "Compiler, kernel, runtime and framework engineers").between(0, 100000),
+            software_engineers);
+  v.integer(Field("bringup_engineers", "Silicon validation, board and system bring-up engineers").between(0, 100000),
+            bringup_engineers);
+  v.number(Field("usd_per_engineer_year", "Fully loaded cost of one engineer for a year", "USD").between(10000, 5e6),
+           usd_per_engineer_year);
+  v.number(Field("years", "Years the teams work, from the start of the program to volume shipments", "years")
+               .between(0.1, 20),
+           years);
+}
+
 void ChipSpec::describe(SpecVisitor& v) {
   v.text(Field("name", "Name used to refer to this chip"), name);
   v.text(Field("vendor", "Designer of the chip"), vendor);
@@ -158,6 +170,8 @@ void ChipSpec::describe(SpecVisitor& v) {
            transistors_billion);
   v.number(Field("clock_mhz", "Clock that the peak figures assume", "MHz").between(10, 10000), clock_mhz);
   v.number(Field("tdp_w", "Thermal design power of the package", "W").between(1, 5000), tdp_w);
+  v.integer(Field("available_year", "First year the chip ships in volume").optional().between(kFirstYear, kLastYear),
+            available_year);
   v.object(Field("cores", "Compute cores and what each holds"), cores);
   ObjectListOf<SharedSram> shared(shared_sram);
   v.list(Field("shared_sram", "SRAM shared by all cores (L2, ...)").optional().between(0, 8), shared);
@@ -173,6 +187,8 @@ void ChipSpec::describe(SpecVisitor& v) {
                     on_die, has_on_die);
   v.optional_object(Field("io_die", "I/O dies holding the HBM PHYs, SerDes, host I/O and shared SRAM").optional(), io_die,
                     has_io_die);
+  v.optional_object(Field("program", "A custom chip's software and bring-up teams over its program (in its NRE)").optional(),
+                    program, has_program);
   v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
 }
 

@@ -114,6 +114,20 @@ struct ChipEfficiency final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
+// What a custom chip's program costs beyond the die's design (the process spec's design_cost_usd):
+// the software stack (compiler, kernels, runtime, framework integration) and the silicon and system
+// bring-up, as teams paid over the program's years. Part of the NRE (econ::unit_cost).
+struct Program final : SpecObject {
+  std::int64_t software_engineers = 0;
+  std::int64_t bringup_engineers = 0;
+  double usd_per_engineer_year = 0;  // fully loaded: pay, benefits, tools, offices, test hardware
+  double years = 0;                  // from the start of the work to volume shipments
+  double usd() const {
+    return static_cast<double>(software_engineers + bringup_engineers) * usd_per_engineer_year * years;
+  }
+  void describe(SpecVisitor& v) override;
+};
+
 struct ChipSpec final : SpecObject {
   std::string name;
   std::string vendor;
@@ -125,6 +139,7 @@ struct ChipSpec final : SpecObject {
   std::optional<double> transistors_billion;
   double clock_mhz = 0;
   double tdp_w = 0;
+  std::optional<std::int64_t> available_year;  // first year it ships in volume
   Cores cores;
   std::vector<SharedSram> shared_sram;
   Hbm hbm;
@@ -137,6 +152,8 @@ struct ChipSpec final : SpecObject {
   OnDie on_die;
   bool has_io_die = false;
   IoDie io_die;
+  bool has_program = false;
+  Program program;
   Sources sources;
   void describe(SpecVisitor& v) override;
 
@@ -175,6 +192,22 @@ struct Host final : SpecObject {
   void describe(SpecVisitor& v) override;
 };
 
+// Years a chip or system may say it ships in (available_year): the first accelerators xpusim models
+// to the horizon of announced roadmaps.
+inline constexpr std::int64_t kFirstYear = 2010;
+inline constexpr std::int64_t kLastYear = 2040;
+
+// What renting the system's chips from a cloud costs: a published price per chip-hour, on demand and
+// with a commitment. One offering (provider) per system; a user may derive a system (base:) to state another.
+struct Rent final : SpecObject {
+  std::string provider;  // the offering the prices are for ("AWS p5.48xlarge, us-east-1")
+  std::string as_of;     // when they were published or read: YYYY-MM or YYYY-MM-DD
+  std::optional<double> on_demand_usd_per_chip_hour;
+  std::optional<double> committed_usd_per_chip_hour;
+  std::optional<std::int64_t> committed_years;  // the commitment term of the committed price
+  void describe(SpecVisitor& v) override;
+};
+
 struct SystemSpec final : SpecObject {
   std::string name;
   std::string vendor;
@@ -189,6 +222,9 @@ struct SystemSpec final : SpecObject {
   std::optional<double> power_w;
   std::optional<double> price_usd;      // to buy one
   std::optional<double> other_bom_usd;  // to build one, beyond its chips (custom systems)
+  std::optional<std::int64_t> available_year;  // first year it ships in volume
+  bool has_rent = false;
+  Rent rent;
   Sources sources;
   void describe(SpecVisitor& v) override;
 

@@ -64,6 +64,44 @@ void check_scale_up_switches(const SystemSpec& system, const NetworkSpec& networ
                   format_number(std::ceil(ports / static_cast<double>(asic.radix))));
   }
 }
+
+bool is_date(const std::string& text) {
+  const auto digits = [&](std::size_t from, std::size_t count) {
+    for (std::size_t i = from; i < from + count; ++i)
+      if (i >= text.size() || text[i] < '0' || text[i] > '9') return false;
+    return true;
+  };
+  if (!digits(0, 4) || text.size() < 7 || text[4] != '-' || !digits(5, 2)) return false;
+  const int month = std::stoi(text.substr(5, 2));
+  if (month < 1 || month > 12) return false;
+  if (text.size() == 7) return true;
+  if (text.size() != 10 || text[7] != '-' || !digits(8, 2)) return false;
+  const int day = std::stoi(text.substr(8, 2));
+  return day >= 1 && day <= 31;
+}
+
+// A rent offering states a price, says when, and a committed price comes with its term and undercuts
+// the on-demand one (a commitment that costs more is a swapped pair or a per-instance price).
+void check_rent(const Rent& rent, const Document& doc, Diagnostics& out) {
+  if (!is_date(rent.as_of))
+    out.error(doc.where("rent.as_of"), "rent.as_of",
+              "'" + rent.as_of + "' is not a date; allowed YYYY-MM or YYYY-MM-DD, e.g. 2025-06 or 2025-06-01");
+  if (!rent.on_demand_usd_per_chip_hour && !rent.committed_usd_per_chip_hour)
+    out.error(doc.where("rent"), "rent", "a rent offering without a price",
+              "give on_demand_usd_per_chip_hour, committed_usd_per_chip_hour or both");
+  if (rent.committed_usd_per_chip_hour && !rent.committed_years)
+    out.error(doc.where("rent.committed_usd_per_chip_hour"), "rent.committed_years",
+              "a committed price needs the term it commits to", "add committed_years: 1 (or 3)");
+  if (rent.committed_years && !rent.committed_usd_per_chip_hour)
+    out.error(doc.where("rent.committed_years"), "rent.committed_years",
+              "a commitment term without a committed_usd_per_chip_hour");
+  if (rent.committed_usd_per_chip_hour && rent.on_demand_usd_per_chip_hour &&
+      *rent.committed_usd_per_chip_hour > *rent.on_demand_usd_per_chip_hour)
+    out.error(doc.where("rent.committed_usd_per_chip_hour"), "rent.committed_usd_per_chip_hour",
+              "committed price $" + format_number(*rent.committed_usd_per_chip_hour) +
+                  " per chip-hour is more than the on-demand $" + format_number(*rent.on_demand_usd_per_chip_hour) +
+                  "; allowed <= " + format_number(*rent.on_demand_usd_per_chip_hour));
+}
 }  // namespace
 
 void ScaleUp::describe(SpecVisitor& v) {
@@ -98,6 +136,19 @@ void Host::describe(SpecVisitor& v) {
   v.number(Field("memory_gib", "Host memory", "GiB").optional().between(0.1, 1 << 22), memory_gib);
 }
 
+void Rent::describe(SpecVisitor& v) {
+  v.text(Field("provider", "The cloud offering the prices are for (instance type, region)"), provider);
+  v.text(Field("as_of", "When the prices were published or read: YYYY-MM or YYYY-MM-DD"), as_of);
+  v.number(Field("on_demand_usd_per_chip_hour", "On-demand price of one chip for an hour", "USD").optional().between(0.01, 1000),
+           on_demand_usd_per_chip_hour);
+  v.number(Field("committed_usd_per_chip_hour", "Price of one chip for an hour under a commitment", "USD")
+               .optional()
+               .between(0.01, 1000),
+           committed_usd_per_chip_hour);
+  v.integer(Field("committed_years", "Term of the commitment the committed price needs", "years").optional().between(1, 5),
+            committed_years);
+}
+
 void SystemSpec::describe(SpecVisitor& v) {
   v.text(Field("name", "Name used to refer to this system"), name);
   v.text(Field("vendor", "Who builds it").optional(), vendor);
@@ -113,6 +164,9 @@ void SystemSpec::describe(SpecVisitor& v) {
                .optional()
                .between(0, 1e9),
            other_bom_usd);
+  v.integer(Field("available_year", "First year the system ships in volume").optional().between(kFirstYear, kLastYear),
+            available_year);
+  v.optional_object(Field("rent", "Published cloud prices per chip-hour").optional(), rent, has_rent);
   v.text_map(Field("sources", "Where each published number comes from, by field path").optional(), sources);
 }
 
@@ -154,6 +208,8 @@ void check_system(const SystemSpec& system, const Document& doc, const SpecResol
           shape + " holds " + format_number(product) + " chips but the scale-up domain has " + std::to_string(domain));
   }
 
+  if (system.has_rent) check_rent(system.rent, doc, out);
+
   const Document* chip_doc = resolve_reference(doc, "chip", Kind::chip, system.chip, resolver, out);
   if (chip_doc) {
     const auto& chip = std::get<ChipSpec>(chip_doc->spec);
@@ -165,6 +221,11 @@ void check_system(const SystemSpec& system, const Document& doc, const SpecResol
                     chip.name + "' has in links (" + std::to_string(chip.links.count) + " x " +
                     format_number(chip.links.bandwidth_gb_s_per_direction) + " GB/s); allowed (0, " +
                     format_number(link_gb_s) + "]");
+    if (system.available_year && chip.available_year && *system.available_year < *chip.available_year)
+      out.error(doc.where("available_year"), "available_year",
+                "the system ships in " + std::to_string(*system.available_year) + ", before its chip '" + chip.name +
+                    "' (" + std::to_string(*chip.available_year) + "); allowed >= " +
+                    std::to_string(*chip.available_year));
     // The system's power feeds its chips and their hosts: less than that is a typo, a unit slip (kW
     // for W) or the hosts left out, and would fit impossibly many systems into a datacenter's power.
     const double chips_w = static_cast<double>(system.chip_count) * chip.tdp_w;

@@ -29,9 +29,11 @@ TEST(Tco, AddsDepreciationEnergyAndFacilityPerHour) {
 TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
   const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
-  // Every library system has a price; a user's copy of HGX H200 without one stands for an unpriced system.
+  // Every library system has a price or a rent; a user's copy of HGX H200 without either stands for an
+  // unpriced system.
   spec::SystemSpec unpriced = library_spec<spec::SystemSpec>(spec::Kind::system, "hgx-h200");
   unpriced.price_usd.reset();
+  unpriced.has_rent = false;
   const std::vector<const spec::SystemSpec*> systems = {
       &library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-node"),
       &library_spec<spec::SystemSpec>(spec::Kind::system, "dgx-h100"), &unpriced};
@@ -58,7 +60,7 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   EXPECT_NEAR(*h100.capex_usd, 270000 + h100.network_capex_usd, 1e-6);
   EXPECT_NEAR(*h100.usd_per_mtoken, h100.tco.total_usd_per_hour() / (h100.tokens_per_s * 3600 / 1e6), 1e-12);
   // A system without a price: its row says so instead of a silent zero.
-  EXPECT_EQ(c->rows[2].problem, "no price (give the system a price_usd)");
+  EXPECT_EQ(c->rows[2].problem, "no price (give the system a price_usd or a rent)");
   EXPECT_FALSE(c->rows[2].usd_per_mtoken);
   // The volume curve falls as the NRE spreads, and passes through the table's volume (1e5 = 1e3 x 10^2).
   ASSERT_EQ(xpu.usd_per_mtoken_by_volume.size(), 17u);
@@ -66,8 +68,10 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   EXPECT_NEAR(xpu.usd_per_mtoken_by_volume[8].second / *xpu.usd_per_mtoken, 1.0, 1e-9);
   for (std::size_t i = 1; i < xpu.usd_per_mtoken_by_volume.size(); ++i)
     EXPECT_LT(xpu.usd_per_mtoken_by_volume[i].second, xpu.usd_per_mtoken_by_volume[i - 1].second);
-  // Rebuilt at the break-even volume, xpu-1's cost per token equals DGX H100's.
-  ASSERT_EQ(xpu.break_even.size(), 1u);
+  // Rebuilt at the break-even volume, xpu-1's cost per token equals DGX H100's (bought; then rented on
+  // demand and committed, the library's AWS p5 prices).
+  ASSERT_EQ(xpu.break_even.size(), 3u);
+  EXPECT_EQ(xpu.break_even[0].basis, "buy");
   ASSERT_TRUE(xpu.break_even[0].volume);
   const Expected<Comparison> at = compare_workload(workload, {systems[0]}, dc, *xpu.break_even[0].volume,
                                                   spec::testing::builtin_library());
@@ -246,6 +250,150 @@ TEST(Compare, GB200Nvl72RunsA16kChipTraining) {
   EXPECT_GT(c->rows[1].run_hours, 0);
   // Per chip used, Blackwell at 1200 W outruns Hopper.
   EXPECT_GT(c->rows[1].tokens_per_s / 64, c->rows[0].tokens_per_s / 8);
+}
+
+// A library system rented at these prices per chip-hour (committed for a year), from "a cloud".
+spec::SystemSpec rented_at(const char* system, double on_demand_usd, std::optional<double> committed_usd) {
+  spec::SystemSpec rented = library_spec<spec::SystemSpec>(spec::Kind::system, system);
+  rented.has_rent = true;
+  rented.rent = {};
+  rented.rent.provider = "a cloud";
+  rented.rent.as_of = "2025-06";
+  rented.rent.on_demand_usd_per_chip_hour = on_demand_usd;
+  rented.rent.committed_usd_per_chip_hour = committed_usd;
+  if (committed_usd) rented.rent.committed_years = 1;
+  return rented;
+}
+
+// Renting: the chips at their cloud price per hour over the tokens they serve in that hour, beside the
+// owned system's TCO; the custom system breaks even with each of the three.
+TEST(Compare, RentIsTheChipsCloudPricePerTokenAndTheCustomChipBreaksEvenWithIt) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const spec::SystemSpec rented = rented_at("dgx-h100", 6.88, 4.5);
+  const std::vector<const spec::SystemSpec*> systems = {
+      &library_spec<spec::SystemSpec>(spec::Kind::system, "xpu-1-node"), &rented};
+  const Expected<Comparison> c = compare_workload(workload, systems, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const SystemRow& h100 = c->rows[1];
+  ASSERT_TRUE(h100.rent && h100.usd_per_mtoken);
+  // 8 GPUs x $6.88 = $55.04 an hour, over the millions of tokens the node serves in an hour.
+  const double mtokens_per_hour = h100.tokens_per_s * 3600 / 1e6;
+  EXPECT_NEAR(*h100.rent->on_demand_usd_per_mtoken, 55.04 / mtokens_per_hour, 1e-12);
+  EXPECT_NEAR(*h100.rent->committed_usd_per_mtoken, 36.0 / mtokens_per_hour, 1e-12);
+  EXPECT_NEAR(*h100.rent->best_usd_per_mtoken(), 36.0 / mtokens_per_hour, 1e-12);
+  // Owned, the node costs its TCO every hour: owning wins once it is busy that share of the hours.
+  ASSERT_TRUE(h100.rent->own_cheaper_above_utilization);
+  EXPECT_NEAR(*h100.rent->own_cheaper_above_utilization, h100.tco.total_usd_per_hour() / 55.04, 1e-12);
+  EXPECT_LT(*h100.usd_per_mtoken, *h100.rent->committed_usd_per_mtoken);  // at full use, owning is cheaper
+  // Serving rents no run.
+  EXPECT_FALSE(h100.run_rent_on_demand_usd);
+  const SystemRow& xpu = c->rows[0];
+  ASSERT_EQ(xpu.break_even.size(), 3u);
+  EXPECT_EQ(xpu.break_even[0].basis, "buy");
+  EXPECT_EQ(xpu.break_even[1].basis, "rent on demand");
+  EXPECT_EQ(xpu.break_even[2].basis, "rent committed");
+  EXPECT_DOUBLE_EQ(xpu.break_even[2].usd_per_mtoken, *h100.rent->committed_usd_per_mtoken);
+  // Renting costs more per token than owning, so the custom chip pays off at a smaller volume against it.
+  ASSERT_TRUE(xpu.break_even[0].volume && xpu.break_even[1].volume && xpu.break_even[2].volume);
+  EXPECT_LT(*xpu.break_even[1].volume, *xpu.break_even[2].volume);
+  EXPECT_LT(*xpu.break_even[2].volume, *xpu.break_even[0].volume);
+  // Rebuilt at the break-even volume against committed rent, xpu-1's cost per token equals it.
+  const Expected<Comparison> at = compare_workload(workload, {systems[0]}, dc, *xpu.break_even[2].volume,
+                                                  spec::testing::builtin_library());
+  ASSERT_TRUE(at.ok());
+  EXPECT_NEAR(*at->rows[0].usd_per_mtoken / *h100.rent->committed_usd_per_mtoken, 1.0, 1e-9);
+}
+
+// A training run rents only the chips it uses, for its hours: 1,024 GPUs of 16 GB200 NVL72 racks.
+TEST(Compare, ATrainingRunRentsTheChipsItUses) {
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "train-gpt3-175b-300b");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const spec::SystemSpec rented = rented_at("gb200-nvl72", 10.5, std::nullopt);
+  const Expected<Comparison> c = compare_workload(workload, {&rented}, dc, 1e5, spec::testing::builtin_library());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const SystemRow& row = c->rows[0];
+  ASSERT_GT(row.run_hours, 0);
+  ASSERT_TRUE(row.run_rent_on_demand_usd);
+  EXPECT_NEAR(*row.run_rent_on_demand_usd, 10.5 * 1024 * row.run_hours, 1e-9 * *row.run_rent_on_demand_usd);
+  EXPECT_FALSE(row.run_rent_committed_usd);
+  ASSERT_TRUE(row.rent && row.rent->on_demand_usd_per_mtoken);
+  EXPECT_FALSE(row.rent->committed_usd_per_mtoken);
+  // Per token, the row is a whole rack's share: 72 chips rented for the rack's tokens.
+  EXPECT_NEAR(*row.rent->on_demand_usd_per_mtoken, 10.5 * 72 / (row.tokens_per_s * 3600 / 1e6), 1e-12);
+}
+
+// compare --year: each vendor's newest systems shipping by then; later ones are rows saying so, and the
+// custom chip is taken to arrive in that year whatever its spec says.
+TEST(Compare, AYearPicksEachVendorsNewestSystemsAndMarksLaterOnes) {
+  spec::Library user;
+  Diagnostics d;
+  user.add_derived(spec::parse_specs(R"(kind: system
+name: h100-2023
+base: dgx-h100
+available_year: 2023
+---
+kind: system
+name: h200-2024
+base: hgx-h200
+available_year: 2024
+---
+kind: system
+name: b200-2025
+base: dgx-b200
+available_year: 2025
+---
+kind: system
+name: mi300x-2024
+base: mi300x-platform
+available_year: 2024
+---
+kind: system
+name: xpu-2030
+base: xpu-1-node
+available_year: 2030
+)",
+                                     "years.yaml")
+                       .pending,
+                   &spec::testing::builtin_library(), d);
+  ASSERT_TRUE(d.empty());
+  // The user's systems only, their chips from the library: the library's own years would change what
+  // is newest.
+  const spec::LayeredResolver specs(user, &spec::testing::builtin_library());
+  struct UserSystems final : spec::SpecResolver {
+    const spec::SpecResolver& all;
+    const spec::Library& listed;
+    UserSystems(const spec::SpecResolver& a, const spec::Library& l) : all(a), listed(l) {}
+    const spec::Document* find(spec::Kind kind, std::string_view name) const override { return all.find(kind, name); }
+    std::vector<std::string> names(spec::Kind kind) const override { return listed.names(kind); }
+  } user_systems(specs, user);
+  std::string basis;
+  const std::vector<const spec::SystemSpec*> rivals = newest_systems_of_year(user_systems, 2024, basis);
+  std::vector<std::string> names;
+  for (const spec::SystemSpec* s : rivals) names.push_back(s->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"h200-2024", "mi300x-2024"}));
+  EXPECT_EQ(basis, "each vendor's newest systems shipping by 2024: AMD 2024, NVIDIA 2024");
+  EXPECT_EQ(newest_systems_of_year(user_systems, 2022, basis).size(), 0u);
+  EXPECT_EQ(basis, "no system in the library ships by 2022");
+
+  const auto& workload = library_spec<spec::WorkloadSpec>(spec::Kind::workload, "serve-llama3-70b-50ms");
+  const auto& dc = library_spec<spec::DatacenterSpec>(spec::Kind::datacenter, "us-hyperscale-2025");
+  const auto system = [&](const char* name) { return &std::get<spec::SystemSpec>(specs.find(spec::Kind::system, name)->spec); };
+  const Expected<Comparison> c =
+      compare_workload(workload, {system("xpu-2030"), system("h200-2024"), system("b200-2025")}, dc, specs,
+                       CompareOptions{1e5, 0, 2024});
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->year, 2024);
+  EXPECT_EQ(c->rows[0].available_year, 2024);  // the custom chip arrives in the year asked
+  EXPECT_TRUE(c->rows[0].usd_per_mtoken);
+  EXPECT_EQ(c->rows[1].available_year, 2024);
+  EXPECT_EQ(c->rows[1].problem, "");
+  EXPECT_EQ(c->rows[2].problem, "ships in 2025, after 2024");
+  EXPECT_EQ(c->rows[2].tokens_per_s, 0);
+  // Against the one that ships in time, bought and rented (HGX H200's on-demand AWS p5en price).
+  ASSERT_EQ(c->rows[0].break_even.size(), 2u);
+  EXPECT_EQ(c->rows[0].break_even[0].against, "h200-2024");
+  EXPECT_EQ(c->rows[0].break_even[1].basis, "rent on demand");
 }
 
 TEST(Compare, ARowWithAResultKeepsNoReasonFromAFailedConfiguration) {

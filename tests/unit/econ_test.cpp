@@ -76,15 +76,20 @@ TEST(UnitCost, TheDesignPartnerMarginAndReSpinsAreTheirOwnLines) {
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   // A 22% gross margin on what the partner resells: price = cost / 0.78, so it adds cost x 0.22 / 0.78.
   EXPECT_NEAR(c->partner_margin_usd, c->manufacturing_usd * 0.22 / 0.78, 1e-9);
-  // One re-spin pays N3E's $40 M mask set again: NRE = 2 x $40 M + $581 M design.
+  // xpu-1's program: 200 software and 50 bring-up engineers for 3 years at $365,000 = $273.75 M.
+  EXPECT_DOUBLE_EQ(c->program_usd, 273.75e6);
+  // One re-spin pays N3E's $40 M mask set again: NRE = 2 x $40 M + $581 M design + the program.
   EXPECT_DOUBLE_EQ(c->respin_usd, 40e6);
-  EXPECT_DOUBLE_EQ(c->nre_usd, 2 * 40e6 + 581e6);
-  EXPECT_NEAR(c->total_per_unit_usd, c->manufacturing_usd + c->partner_margin_usd + 661e6 / 1e5, 1e-6);
-  // A chip company buying from the foundry itself pays no margin.
+  EXPECT_DOUBLE_EQ(c->nre_usd, 2 * 40e6 + 581e6 + 273.75e6);
+  EXPECT_NEAR(c->total_per_unit_usd, c->manufacturing_usd + c->partner_margin_usd + 934.75e6 / 1e5, 1e-6);
+  // A chip company buying from the foundry itself pays no margin; a chip without a program, none.
   n3.partner_margin = 0;
-  const Expected<UnitCost> own = unit_cost(xpu, n3, 1e5);
+  spec::ChipSpec bare = xpu;
+  bare.has_program = false;
+  const Expected<UnitCost> own = unit_cost(bare, n3, 1e5);
   ASSERT_TRUE(own.ok());
   EXPECT_DOUBLE_EQ(own->partner_margin_usd, 0);
+  EXPECT_DOUBLE_EQ(own->program_usd, 0);
   EXPECT_DOUBLE_EQ(own->nre_usd, 40e6 + 581e6);
   EXPECT_FALSE(unit_cost(xpu, n3, 1e5, std::nullopt, nullptr, 11).ok());
 }

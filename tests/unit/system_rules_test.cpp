@@ -126,6 +126,79 @@ TEST_F(SystemRules, PowerCoversTheChipsAndAHostShare) {
             "(8 x 700 W TDP of 'h100-sxm' = 5600 W, plus 10% for hosts, NICs and fans); allowed >= 6160");
 }
 
+// Issue 11, item 2: a rent offering says when its prices were read, states a price, pairs a committed price
+// with its term, and a commitment undercuts the on-demand price (per chip-hour both).
+const char* kRentedNode = R"(kind: system
+name: rented-node
+chip: tiny
+chip_count: 8
+scale_up: {network: ethernet-800g, topology: switched, bandwidth_gb_s_per_direction: 200}
+rent:
+  provider: "Example Cloud x8, region-1"
+  as_of: "2025-06"
+  on_demand_usd_per_chip_hour: 4
+  committed_usd_per_chip_hour: 2.5
+  committed_years: 3
+)";
+
+TEST_F(SystemRules, AcceptsARentWithEitherOrBothPrices) {
+  EXPECT_TRUE(check(kRentedNode).empty()) << only(check(kRentedNode));
+  EXPECT_TRUE(check(replace(kRentedNode, "\"2025-06\"", "\"2025-06-30\"")).empty());
+  const std::string on_demand_only =
+      replace(replace(kRentedNode, "  committed_usd_per_chip_hour: 2.5\n", ""), "  committed_years: 3\n", "");
+  EXPECT_TRUE(check(on_demand_only).empty()) << only(check(on_demand_only));
+  const std::string committed_only = replace(kRentedNode, "  on_demand_usd_per_chip_hour: 4\n", "");
+  EXPECT_TRUE(check(committed_only).empty()) << only(check(committed_only));
+  // Equal prices are allowed: a provider may publish no discount for a term.
+  EXPECT_TRUE(check(replace(kRentedNode, "committed_usd_per_chip_hour: 2.5", "committed_usd_per_chip_hour: 4")).empty());
+}
+
+TEST_F(SystemRules, RentNeedsADate) {
+  EXPECT_EQ(only(check(replace(kRentedNode, "\"2025-06\"", "\"2025-13\""))),
+            "test.yaml:8:10: error: rent.as_of: '2025-13' is not a date; allowed YYYY-MM or YYYY-MM-DD, e.g. 2025-06 "
+            "or 2025-06-01");
+  EXPECT_EQ(only(check(replace(kRentedNode, "\"2025-06\"", "\"June 2025\""))),
+            "test.yaml:8:10: error: rent.as_of: 'June 2025' is not a date; allowed YYYY-MM or YYYY-MM-DD, e.g. "
+            "2025-06 or 2025-06-01");
+  EXPECT_EQ(only(check(replace(kRentedNode, "\"2025-06\"", "\"2025-06-32\""))),
+            "test.yaml:8:10: error: rent.as_of: '2025-06-32' is not a date; allowed YYYY-MM or YYYY-MM-DD, e.g. "
+            "2025-06 or 2025-06-01");
+}
+
+TEST_F(SystemRules, RentNeedsAPrice) {
+  const std::string no_price = replace(replace(replace(kRentedNode, "  on_demand_usd_per_chip_hour: 4\n", ""),
+                                               "  committed_usd_per_chip_hour: 2.5\n", ""),
+                                       "  committed_years: 3\n", "");
+  EXPECT_EQ(only(check(no_price)),
+            "test.yaml:7:3: error: rent: a rent offering without a price (give on_demand_usd_per_chip_hour, "
+            "committed_usd_per_chip_hour or both)");
+}
+
+TEST_F(SystemRules, ACommittedPriceAndItsTermComeTogether) {
+  EXPECT_EQ(only(check(replace(kRentedNode, "  committed_years: 3\n", ""))),
+            "test.yaml:10:32: error: rent.committed_years: a committed price needs the term it commits to (add "
+            "committed_years: 1 (or 3))");
+  EXPECT_EQ(only(check(replace(kRentedNode, "  committed_usd_per_chip_hour: 2.5\n", ""))),
+            "test.yaml:10:20: error: rent.committed_years: a commitment term without a committed_usd_per_chip_hour");
+}
+
+TEST_F(SystemRules, ACommitmentCannotCostMoreThanOnDemand) {
+  // A per-instance price written as per chip ($20 for 8 chips) is the usual slip this catches.
+  EXPECT_EQ(only(check(replace(kRentedNode, "committed_usd_per_chip_hour: 2.5", "committed_usd_per_chip_hour: 20"))),
+            "test.yaml:10:32: error: rent.committed_usd_per_chip_hour: committed price $20 per chip-hour is more than "
+            "the on-demand $4; allowed <= 4");
+}
+
+TEST_F(SystemRules, ASystemShipsNoEarlierThanItsChip) {
+  // h100-sxm is in the library with available_year 2022 (first OEM systems October 2022).
+  const std::string node = std::string(kH100Node) + "available_year: 2023\n";
+  EXPECT_TRUE(check(node).empty()) << only(check(node));
+  EXPECT_TRUE(check(replace(node, "available_year: 2023", "available_year: 2022")).empty());
+  EXPECT_EQ(only(check(replace(node, "available_year: 2023", "available_year: 2021"))),
+            "test.yaml:10:17: error: available_year: the system ships in 2021, before its chip 'h100-sxm' (2022); "
+            "allowed >= 2022");
+}
+
 // One tier of switches: a switched domain holds at most a radix of chips (Tomahawk 6: 128).
 TEST_F(SystemRules, ASwitchedDomainFitsItsSwitchesRadix) {
   const std::string rack = replace(replace(replace(kH100Node, "chip: h100-sxm", "chip: xpu-1"), "chip_count: 8",

@@ -118,7 +118,12 @@ int run_cost(const Context& context, const CostArgs& args) {
                        {"partner_margin", c.partner_margin_usd}};
     out["partner_margin"] = c.partner_margin;
     out["nre_usd"] = {{"mask_set", c.mask_set_usd}, {"respins", c.respin_usd}, {"design", c.design_usd},
-                      {"total", c.nre_usd}};
+                      {"program", c.program_usd}, {"total", c.nre_usd}};
+    if (chip.has_program)
+      out["program"] = {{"software_engineers", chip.program.software_engineers},
+                        {"bringup_engineers", chip.program.bringup_engineers},
+                        {"usd_per_engineer_year", chip.program.usd_per_engineer_year},
+                        {"years", chip.program.years}};
     out["respins"] = c.respins;
     out["volume"] = c.volume;
     out["nre_per_unit_usd"] = c.nre_per_unit_usd;
@@ -181,9 +186,17 @@ int run_cost(const Context& context, const CostArgs& args) {
               usd(c.partner_margin_usd).c_str(), format_significant(100 * c.partner_margin, 3).c_str());
   const std::string respins =
       c.respins > 0 ? fmt::format(" + {} re-spin{} {}", c.respins, c.respins == 1 ? "" : "s", usd(c.respin_usd)) : "";
-  std::printf("NRE %s (masks %s%s + design %s) over %s units: %s per unit\n", usd(c.nre_usd).c_str(),
-              usd(c.mask_set_usd).c_str(), respins.c_str(), usd(c.design_usd).c_str(), format_grouped(c.volume).c_str(),
-              usd(c.nre_per_unit_usd).c_str());
+  const std::string program = chip.has_program ? " + program " + usd(c.program_usd) : "";
+  std::printf("NRE %s (masks %s%s + design %s%s) over %s units: %s per unit\n", usd(c.nre_usd).c_str(),
+              usd(c.mask_set_usd).c_str(), respins.c_str(), usd(c.design_usd).c_str(), program.c_str(),
+              format_grouped(c.volume).c_str(), usd(c.nre_per_unit_usd).c_str());
+  if (chip.has_program)
+    std::printf("  program: %lld software + %lld bring-up engineers x %s years x %s per engineer-year\n",
+                static_cast<long long>(chip.program.software_engineers),
+                static_cast<long long>(chip.program.bringup_engineers), format_number(chip.program.years).c_str(),
+                usd(chip.program.usd_per_engineer_year).c_str());
+  else if (chip.family == "xpu")
+    std::printf("  no program: block in the chip spec, so its software and bring-up teams are not costed\n");
   std::printf("total per unit        %s\n", usd(c.total_per_unit_usd).c_str());
   if (area) {
     std::printf("\ndie area model on %s, as built%s\n", process.name.c_str(),
