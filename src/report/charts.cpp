@@ -632,7 +632,7 @@ constexpr ChartText kCharts[] = {
     {"chart-cost", "Cost against throughput per chip",
      "Each priced system at its best configuration: further right serves more tokens per second on each of its "
      "chips (systems of 8, 64 or 72 chips compare per chip, not per system), lower costs less per token.",
-     "No system has both a throughput and a price, so there is nothing to plot.", "no price"},
+     "No system has both a throughput and a purchase price, so there is nothing to plot.", "no purchase price"},
     {"chart-break-even", "Cost per token against production volume",
      "What a million tokens cost on each custom system as its design and mask costs (NRE) spread over more chips "
      "built, against each other system's flat cost bought (dashed) and rented (dotted). Right of a diamond, the "

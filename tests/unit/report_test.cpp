@@ -77,7 +77,9 @@ TEST(Report, FixtureHasTableRowsChartsAndNotes) {
     EXPECT_NE(found, std::string::npos) << id;
     at = found == std::string::npos ? at : found;
   }
-  EXPECT_EQ(count(html, "Left out (no price): tpu-v5p-4x4x4."), 3u);  // cost, cost by volume and TCO
+  EXPECT_EQ(count(html, "Left out (no price): tpu-v5p-4x4x4."), 2u);  // cost by volume and TCO
+  // The cost chart plots purchase prices: a system only rented is left out of it for that reason.
+  EXPECT_EQ(count(html, "Left out (no purchase price): tpu-v5p-4x4x4."), 1u);
   EXPECT_EQ(count(html, "Left out (no power breakdown): tpu-v5p-4x4x4."), 1u);
 
   const Json charts = chart_block(html);
@@ -357,7 +359,7 @@ TEST(Report, NoResultsGiveSentencesNotCharts) {
   const std::string html = render_html(doc);
   EXPECT_EQ(html.find("<div class=\"chart\""), std::string::npos);
   EXPECT_EQ(count(html, "<p class=\"empty\">"), 6u);
-  EXPECT_NE(html.find("No system has both a throughput and a price"), std::string::npos);
+  EXPECT_NE(html.find("No system has both a throughput and a purchase price"), std::string::npos);
   EXPECT_TRUE(chart_block(html).at("charts").empty());
 }
 
