@@ -1,16 +1,18 @@
 // The report's charts: Vega-Lite specs with their data inline, one per question a buyer asks of the
 // comparison. Each is built from the rows that have results; rows without (a system that cannot run the
 // workload) are in none, and a row lacking one chart's fields is named in that chart's note.
-//   1. cost against throughput: a point per priced system, x tokens per second, y $ per million tokens;
+//   1. cost against throughput: a point per priced system, x tokens per second per chip (systems differ in
+//      size, so a system's throughput compares nothing), y $ per million tokens;
 //   2. cost per token against production volume: a line per custom system ("usd_per_million_tokens_by_volume")
-//      falling as its NRE spreads over more chips, a level rule per priced bought system, the document's
-//      volume and the break-even volumes marked;
+//      falling as its NRE spreads over more chips, a level rule per priced system bought (dashed) and rented
+//      (dotted), the document's volume and the break-even volumes marked;
 //   3. time per op kind: a bar per system, stacked by op kind ("op_time_s"), in ms or s;
 //   4. power per chip: a bar per system, stacked by component ("power_breakdown_w");
 //   5. tokens per joule: a bar per system;
-//   6. TCO per hour: a bar per priced system, stacked by hardware, energy, facility, operations.
+//   6. TCO per chip-hour: a bar per priced system, stacked by hardware, energy, facility, operations.
 // Bars run horizontally in the table's order, so long system names stay readable. The charts that color
-// by system (1 and 2) share one color per system.
+// by system (1 and 2) share one color per system. Their text marks are placed in C++ (labels.h) on
+// scales with explicit domains, so no two overlap and the spec stays the same bytes for the same input.
 #include "report/charts.h"
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include <initializer_list>
 #include <utility>
 
+#include "report/labels.h"
 #include "support/text.h"
 
 namespace xpusim::report::detail {
@@ -29,6 +32,7 @@ constexpr int kChartWidth = 720;
 constexpr int kCostChartHeight = 360;
 constexpr int kBarStepPx = 34;  // height per system in the bar charts
 
+constexpr const char* kInk = "#1d2430";  // the page's text color
 constexpr const char* kUsdPerMTokenTitle = "cost ($ per million tokens)";
 constexpr const char* kUsdPerMTokenFormat = "$.3~r";  // $0.0978, $1.5
 
@@ -137,6 +141,25 @@ Json stacked_bars(const std::vector<Segment>& segments, const std::vector<std::s
           {"layer", Json::array({std::move(bars), total_labels(systems, value_title, axis_format, format)})}};
 }
 
+// A layer of a chart: `mark` drawn from its own `values`, with `encoding`.
+Json layer(Json values, Json mark, Json encoding) {
+  return {{"data", {{"values", std::move(values)}}}, {"mark", std::move(mark)}, {"encoding", std::move(encoding)}};
+}
+
+// A layer of labels: each value's "label" at (`x`, `y`), middle-aligned vertically, `align`ed
+// horizontally `dx` px from its anchor; colored by system when `color` is an encoding, else in that
+// color.
+Json label_layer(Json values, const std::string& align, int dx, const Json& x, const Json& y, const Json& color) {
+  Json mark = {{"type", "text"}, {"align", align}, {"baseline", "middle"}};
+  if (dx != 0) mark["dx"] = dx;
+  Json encoding = {{"x", x}, {"y", y}, {"text", {{"field", "label"}}}};
+  if (color.is_string())
+    mark["color"] = color;
+  else
+    encoding["color"] = color;
+  return layer(std::move(values), std::move(mark), std::move(encoding));
+}
+
 // Offers each row with results to `take(system, row)`, which adds the row to a chart and says whether
 // the row had what the chart needs; returns the systems whose rows had not, for the chart's note.
 std::vector<std::string> offer_results(const std::vector<const Json*>& rows,
@@ -150,65 +173,147 @@ std::vector<std::string> offer_results(const std::vector<const Json*>& rows,
   return lacking;
 }
 
-// The systems with results and a price (a $ per million tokens, or a custom system's curve of it over
-// volume), in table order: the domain of system_color.
+// The systems with results and a price (a $ per million tokens bought or rented, or a custom system's
+// curve of it over volume), in table order: the domain of system_color.
 std::vector<std::string> priced_systems(const std::vector<const Json*>& rows) {
   std::vector<std::string> systems;
   for (const Json* row : rows)
-    if (has_result(*row) && (number(*row, "usd_per_million_tokens") || !cost_by_volume(*row).empty()))
+    if (has_result(*row) &&
+        (number(*row, "usd_per_million_tokens") || !priced_bases(*row).empty() || !cost_by_volume(*row).empty()))
       systems.push_back(text(*row, "system"));
   return systems;
 }
 
+// A continuous position scale with an explicit domain (no nice rounding, no zero added, no padding), so
+// that the pixel of any value is known here, before Vega draws it: label placement needs it.
+struct PixelScale {
+  bool log = false;
+  double low = 0, high = 1;  // the domain
+  double length_px = 1;
+  bool upward = false;  // y: low values at the bottom (pixel length_px), as in SVG
+
+  double fraction(double value) const {
+    return log ? std::log(value / low) / std::log(high / low) : (value - low) / (high - low);
+  }
+  double px(double value) const { return upward ? length_px * (1 - fraction(value)) : length_px * fraction(value); }
+  // The value drawn at pixel `px`.
+  double value_at(double px) const {
+    const double f = upward ? 1 - px / length_px : px / length_px;
+    return log ? low * std::pow(high / low, f) : low + f * (high - low);
+  }
+  Json vega() const {
+    return {{"type", log ? "log" : "linear"}, {"domain", {low, high}}, {"nice", false}, {"zero", false}};
+  }
+};
+
+// A scale over data in [low, high], padded by `pad_px` at each end so no mark sits on an edge: log, or
+// linear from zero.
+PixelScale padded_scale(double low, double high, bool log, double length_px, double pad_px, bool upward) {
+  PixelScale s{log, log ? low : 0, high, length_px, upward};
+  if (log) {
+    if (!(high > low * (1 + 1e-9))) s.low = low / 2, s.high = high * 2;
+    const double span = std::log(s.high / s.low), pad = span * pad_px / (length_px - 2 * pad_px);
+    s.low *= std::exp(-pad);
+    s.high *= std::exp(pad);
+  } else {
+    if (!(s.high > 0)) s.high = 1;
+    s.high += s.high * pad_px / (length_px - pad_px);
+  }
+  return s;
+}
+
+// A text layer's data at placed positions: each of `values` with `y_field` set to the value at the
+// pixel `placed` gives it.
+Json at_placed(Json values, const std::vector<double>& placed_px, std::size_t first, const PixelScale& y,
+               const std::string& y_field) {
+  for (std::size_t i = 0; i < values.size(); ++i) values[i][y_field] = y.value_at(placed_px[first + i]);
+  return values;
+}
+
+// Text marks: 12 px (embed_options), kept a line apart when placed.
+constexpr double kFontPx = 12;
+constexpr double kLineGapPx = 15;
+
 Plot cost_plot(const std::vector<const Json*>& rows) {
+  struct Point {
+    std::string system;
+    double per_chip, usd;
+  };
+  std::vector<Point> points;
   Json values = Json::array();
-  double low = 0, high = 0, dearest = 0;
   Plot plot;
   plot.left_out = offer_results(rows, [&](const std::string& system, const Json& row) {
     const std::optional<double> usd = number(row, "usd_per_million_tokens");
-    if (!usd) return false;
+    const std::optional<double> chips = number(row, "chips");
+    if (!usd || !chips || *chips <= 0) return false;
     const double tokens_per_s = *number(row, "tokens_per_s");
-    low = values.empty() ? tokens_per_s : std::min(low, tokens_per_s);
-    high = std::max(high, tokens_per_s);
-    dearest = std::max(dearest, *usd);
+    points.push_back({system, tokens_per_s / *chips, *usd});
     values.push_back({{"system", system},
+                      {"tokens_per_s_per_chip", tokens_per_s / *chips},
                       {"tokens_per_s", tokens_per_s},
                       {"usd_per_million_tokens", *usd},
-                      {"chips", number(row, "chips").value_or(0)}});
+                      {"chips", *chips},
+                      {"label", system}});
     return true;
   });
-  if (values.empty()) return plot;
-  // A log scale once throughputs differ tenfold, so the slow systems do not crowd the origin.
-  const bool log = high >= 10 * low;
-  Json x = {{"field", "tokens_per_s"},
-            {"type", "quantitative"},
-            {"title", log ? "throughput per system (tokens/s, log scale)" : "throughput per system (tokens/s)"},
-            {"axis", {{"format", log ? "~s" : ",~r"}}}};  // 20k, 100k; 2,000, 4,000
-  // Not rounded out to powers of ten (which would leave most of the plot empty), but padded so that
-  // no point sits on an edge.
-  if (log) x["scale"] = {{"type", "log"}, {"nice", false}, {"padding", 36}};
-  Json y = {{"field", "usd_per_million_tokens"},
-            {"type", "quantitative"},
-            {"title", kUsdPerMTokenTitle},
-            {"axis", {{"format", "$~g"}}}};
-  if (dearest > 0) y["scale"] = {{"domainMax", dearest * 1.1}};  // headroom: no point on the top edge
-  const Json tooltip =
-      Json::array({{{"field", "system"}, {"type", "nominal"}},
-                   {{"field", "chips"}, {"type", "quantitative"}},
-                   {{"field", "tokens_per_s"}, {"type", "quantitative"}, {"title", "tokens/s"}, {"format", ",.0f"}},
-                   {{"field", "usd_per_million_tokens"},
-                    {"type", "quantitative"},
-                    {"title", "$ per million tokens"},
-                    {"format", kUsdPerMTokenFormat}}});
-  Json points = {{"mark", {{"type", "point"}, {"filled", true}, {"size", 160}, {"opacity", 0.9}}},
-                 {"encoding", {{"color", system_color(priced_systems(rows))}, {"tooltip", tooltip}}}};
-  Json labels = {{"mark", {{"type", "text"}, {"align", "left"}, {"baseline", "middle"}, {"dx", 10}}},
-                 {"encoding", {{"text", {{"field", "system"}, {"type", "nominal"}}}}}};
-  plot.spec = {{"width", kChartWidth},
-               {"height", kCostChartHeight},
-               {"data", {{"values", std::move(values)}}},
-               {"encoding", {{"x", std::move(x)}, {"y", y}}},
-               {"layer", Json::array({std::move(points), std::move(labels)})}};
+  if (points.empty()) return plot;
+  const auto [slowest, fastest] = std::minmax_element(
+      points.begin(), points.end(), [](const Point& a, const Point& b) { return a.per_chip < b.per_chip; });
+  const double dearest =
+      std::max_element(points.begin(), points.end(), [](const Point& a, const Point& b) { return a.usd < b.usd; })->usd;
+  // A log scale once throughputs differ tenfold, so the slow systems do not crowd the origin; padded so
+  // that no point sits on an edge.
+  const bool log = fastest->per_chip >= 10 * slowest->per_chip;
+  const PixelScale x_scale = padded_scale(slowest->per_chip, fastest->per_chip, log, kChartWidth, 36, false);
+  const PixelScale y_scale = padded_scale(0, dearest, false, kCostChartHeight, 30, true);
+  const Json x = {{"field", "tokens_per_s_per_chip"},
+                  {"type", "quantitative"},
+                  {"title", log ? "throughput per chip (tokens/s, log scale)" : "throughput per chip (tokens/s)"},
+                  {"scale", x_scale.vega()},
+                  {"axis", {{"format", log ? "~s" : ",~r"}}}};  // 20k, 100k; 2,000, 4,000
+  const Json y = {{"field", "usd_per_million_tokens"},
+                  {"type", "quantitative"},
+                  {"title", kUsdPerMTokenTitle},
+                  {"scale", y_scale.vega()},
+                  {"axis", {{"format", "$~g"}}}};
+  const Json tooltip = Json::array(
+      {{{"field", "system"}, {"type", "nominal"}},
+       {{"field", "chips"}, {"type", "quantitative"}},
+       {{"field", "tokens_per_s_per_chip"},
+        {"type", "quantitative"},
+        {"title", "tokens/s per chip"},
+        {"format", ",.0f"}},
+       {{"field", "tokens_per_s"}, {"type", "quantitative"}, {"title", "tokens/s per system"}, {"format", ",.0f"}},
+       {{"field", "usd_per_million_tokens"},
+        {"type", "quantitative"},
+        {"title", "$ per million tokens"},
+        {"format", kUsdPerMTokenFormat}}});
+  Json layers = Json::array();
+  layers.push_back(layer(values, {{"type", "point"}, {"filled", true}, {"size", 160}, {"opacity", 0.9}},
+                         {{"x", x}, {"y", y}, {"color", system_color(priced_systems(rows))}, {"tooltip", tooltip}}));
+  // Each name right of its point, or left of it where it would leave the plot, spread apart where two
+  // would touch.
+  std::vector<LabelBox> boxes;
+  Json right_of = Json::array(), left_of = Json::array();
+  std::vector<std::size_t> order_right, order_left;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const double at = x_scale.px(points[i].per_chip), width = text_width_px(points[i].system, kFontPx);
+    const bool right = at + 10 + width <= kChartWidth;
+    boxes.push_back({right ? at + 10 : at - 10 - width, right ? at + 10 + width : at - 10, y_scale.px(points[i].usd)});
+    (right ? right_of : left_of).push_back(values[i]);
+    (right ? order_right : order_left).push_back(i);
+  }
+  const std::vector<double> placed = place_labels(boxes, kLineGapPx, kFontPx / 2, kCostChartHeight - kFontPx / 2);
+  for (const bool right : {true, false}) {
+    Json labels = right ? right_of : left_of;
+    const std::vector<std::size_t>& order = right ? order_right : order_left;
+    if (labels.empty()) continue;
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i]["label_usd"] = y_scale.value_at(placed[order[i]]);
+    Json label_y = y;
+    label_y["field"] = "label_usd";
+    layers.push_back(label_layer(std::move(labels), right ? "left" : "right", right ? 10 : -10, x, label_y, kInk));
+  }
+  plot.spec = {{"width", kChartWidth}, {"height", kCostChartHeight}, {"layer", std::move(layers)}};
   return plot;
 }
 
@@ -217,18 +322,19 @@ Json quantity_tip(const std::string& field, const std::string& title, const std:
   return {{"field", field}, {"type", "quantitative"}, {"title", title}, {"format", format}};
 }
 
-// A layer of the break-even chart: `mark` drawn from its own `values`, with `encoding`.
-Json layer(Json values, Json mark, Json encoding) {
-  return {{"data", {{"values", std::move(values)}}}, {"mark", std::move(mark)}, {"encoding", std::move(encoding)}};
-}
-
 // x volume (chips built), y $ per million tokens, both log scale (y only once the costs span tenfold):
-// each custom system's line of points, falling as its NRE spreads over more chips; each priced bought
-// system's flat cost as a dashed rule named at its right end; the document's volume as a vertical rule
-// ("this table"); and each break-even volume where a custom line crosses a bought system's rule.
+// each custom system's line of points, falling as its NRE spreads over more chips; each priced system's
+// flat cost bought (a dashed rule) and rented (dotted, on demand and committed), each named at its right
+// end; the document's volume as a vertical rule ("this table"); and each break-even volume where a custom
+// line crosses a level. Every text mark is placed (place_labels) so that none overlaps another.
 Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& rows) {
-  Json curves = Json::array(), names = Json::array(), levels = Json::array();
-  std::vector<std::pair<std::string, double>> bought;  // system, $ per million tokens
+  struct Level {
+    std::string system;
+    Basis basis;
+    double usd;
+  };
+  Json curves = Json::array(), names = Json::array(), levels = Json::array(), rents = Json::array();
+  std::vector<Level> priced;
   std::vector<double> volumes, costs;
   Plot plot;
   plot.left_out = offer_results(rows, [&](const std::string& system, const Json& row) {
@@ -239,33 +345,46 @@ Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& row
       costs.push_back(p.usd_per_million_tokens);
     }
     if (!curve.empty()) {
-      names.push_back(
-          {{"system", system}, {"volume", curve.front().volume}, {"usd", curve.front().usd_per_million_tokens}});
+      names.push_back({{"system", system},
+                       {"volume", curve.front().volume},
+                       {"usd", curve.front().usd_per_million_tokens},
+                       {"label", system}});
       return true;
     }
-    const std::optional<double> usd = number(row, "usd_per_million_tokens");
-    if (is_custom(row) || !usd) return false;
-    bought.emplace_back(system, *usd);
-    levels.push_back({{"system", system}, {"usd", *usd}});
-    costs.push_back(*usd);
-    return true;
+    const std::vector<PricedBasis> bases = priced_bases(row);
+    for (const PricedBasis& p : bases) {
+      priced.push_back({system, p.basis, p.usd_per_million_tokens});
+      const std::string how = basis_words(p.basis, &row);
+      (p.basis == Basis::buy ? levels : rents)
+          .push_back({{"system", system},
+                      {"usd", p.usd_per_million_tokens},
+                      {"basis", how},
+                      {"label", p.basis == Basis::buy ? system : system + ", " + how}});
+      costs.push_back(p.usd_per_million_tokens);
+    }
+    return !bases.empty();
   });
   if (curves.empty()) return plot;
 
-  // Where each custom line meets a bought system's level: at that system's cost, by definition.
+  // Where each custom line meets a level: at that level's cost, by definition.
   Json crossings = Json::array();
   for (const Json* row : rows) {
     if (!has_result(*row) || cost_by_volume(*row).empty()) continue;
     for (const BreakEven& b : break_evens(*row)) {
-      const auto level =
-          std::find_if(bought.begin(), bought.end(), [&](const auto& s) { return s.first == b.against; });
-      if (!b.volume || *b.volume <= 0 || level == bought.end()) continue;
+      const auto level = std::find_if(priced.begin(), priced.end(),
+                                      [&](const Level& l) { return l.system == b.against && l.basis == b.basis; });
+      if (!b.volume || *b.volume <= 0 || level == priced.end()) continue;
       const double chips = std::ceil(*b.volume);  // as the table says it
-      crossings.push_back({{"system", text(*row, "system")},
-                           {"against", b.against},
-                           {"volume", chips},
-                           {"usd", level->second},
-                           {"label", format_grouped(chips) + " chips"}});
+      volumes.push_back(chips);                   // on the axis even beyond the curve
+      const Json* against_row = nullptr;
+      for (const Json* r : rows)
+        if (text(*r, "system") == b.against) against_row = r;
+      crossings.push_back(
+          {{"system", text(*row, "system")},
+           {"against", b.basis == Basis::buy ? b.against : b.against + ", " + basis_words(b.basis, against_row)},
+           {"volume", chips},
+           {"usd", level->usd},
+           {"label", format_grouped(chips) + " chips"}});
     }
   }
   Json here = Json::array();
@@ -277,53 +396,98 @@ Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& row
   const auto [fewest, most] = std::minmax_element(volumes.begin(), volumes.end());
   const auto [cheapest, dearest] = std::minmax_element(costs.begin(), costs.end());
   const bool log = *dearest > 10 * *cheapest;
+  const PixelScale x_scale = padded_scale(*fewest, *most, true, kChartWidth, 12, false);
+  const PixelScale y_scale = padded_scale(*cheapest, *dearest, log, kCostChartHeight, log ? 12 : 24, true);
   const Json x = {{"field", "volume"},
                   {"type", "quantitative"},
                   {"title", "chips built (log scale)"},
-                  {"scale", {{"type", "log"}, {"nice", false}, {"padding", 12}}},
+                  {"scale", x_scale.vega()},
                   {"axis", {{"values", log_ticks(*fewest, *most)}, {"format", "~s"}}}};  // 1k, 100k, 10M
   Json y = {{"field", "usd"},
             {"type", "quantitative"},
             {"title", log ? "cost ($ per million tokens, log scale)" : kUsdPerMTokenTitle},
+            {"scale", y_scale.vega()},
             {"axis", {{"format", "$~g"}}}};
-  if (log) {
-    y["scale"] = {{"type", "log"}, {"nice", false}, {"padding", 12}};
-    y["axis"]["values"] = log_ticks(*cheapest, *dearest);
-  }
+  if (log) y["axis"]["values"] = log_ticks(*cheapest, *dearest);
+  Json label_y = y;
+  label_y["field"] = "label_usd";
   const Json color = system_color(priced_systems(rows));
   const Json volume_tip = quantity_tip("volume", "chips built", ",.0f");
   const Json usd_tip = quantity_tip("usd", "$ per million tokens", kUsdPerMTokenFormat);
   const Json system_tip = {{"field", "system"}, {"type", "nominal"}};
+  const Json basis_tip = {{"field", "basis"}, {"type", "nominal"}, {"title", "paid for"}};
+
+  // Every label's box where it would like to be, in the order of the text layers below: the levels'
+  // names above their right ends (below, where placing them above would put them on the rule), "this table" at the top
+  // beside its rule, the custom systems' names right of their first (dearest) points, and the break-even volumes below
+  // and left of their diamonds.
+  std::vector<LabelBox> boxes;
+  Json level_labels = levels;
+  for (const Json& r : rents) level_labels.push_back(r);
+  for (const Json& l : level_labels) {
+    const double width = text_width_px(l.at("label"), kFontPx);
+    boxes.push_back({kChartWidth - width, double{kChartWidth}, y_scale.px(l.at("usd")) - 4 - kFontPx / 2});
+  }
+  const bool near_right =
+      !here.empty() && std::log(here[0].at("volume").get<double>() / *fewest) > 0.75 * std::log(*most / *fewest);
+  for (const Json& h : here) {
+    const double at = x_scale.px(h.at("volume")), width = text_width_px("this table", kFontPx);
+    boxes.push_back({near_right ? at - 5 - width : at + 5, near_right ? at - 5 : at + 5 + width, kFontPx / 2});
+  }
+  for (const Json& n : names) {
+    const double at = x_scale.px(n.at("volume"));
+    boxes.push_back({at + 10, at + 10 + text_width_px(n.at("label"), kFontPx), y_scale.px(n.at("usd"))});
+  }
+  // Left of the diamond unless that would leave the plot, then right of it.
+  Json crossings_left = Json::array(), crossings_right = Json::array();
+  for (const Json& c : crossings)
+    (x_scale.px(c.at("volume")) - 8 - text_width_px(c.at("label"), kFontPx) >= 0 ? crossings_left : crossings_right)
+        .push_back(c);
+  for (const bool left : {true, false})
+    for (const Json& c : left ? crossings_left : crossings_right) {
+      const double at = x_scale.px(c.at("volume")), width = text_width_px(c.at("label"), kFontPx);
+      boxes.push_back(
+          {left ? at - 8 - width : at + 8, left ? at - 8 : at + 8 + width, y_scale.px(c.at("usd")) + 6 + kFontPx / 2});
+    }
+  std::vector<double> placed = place_labels(boxes, kLineGapPx, kFontPx / 2, kCostChartHeight - kFontPx / 2);
+  // A level's name pushed onto its own rule is crossed by it: such names go below their rules instead,
+  // and the labels are placed again.
+  bool again = false;
+  for (std::size_t i = 0; i < level_labels.size(); ++i)
+    if (const double rule = y_scale.px(level_labels[i].at("usd")); std::abs(placed[i] - rule) < kFontPx / 2) {
+      boxes[i].y_px = rule + 4 + kFontPx / 2;
+      again = true;
+    }
+  if (again) placed = place_labels(boxes, kLineGapPx, kFontPx / 2, kCostChartHeight - kFontPx / 2);
+  std::size_t next_label = 0;
+  // The values of one text layer at their placed heights, taken in the order of `boxes`.
+  const auto placed_values = [&](const Json& values) {
+    Json out = at_placed(values, placed, next_label, y_scale, "label_usd");
+    next_label += values.size();
+    return out;
+  };
 
   Json layers = Json::array();
-  if (!levels.empty()) {
+  if (!levels.empty())
     layers.push_back(layer(levels, {{"type", "rule"}, {"strokeDash", {6, 4}}, {"strokeWidth", 2}},
-                           {{"y", y}, {"color", color}, {"tooltip", Json::array({system_tip, usd_tip})}}));
-    // The name above the rule's right end.
-    layers.push_back(
-        layer(levels, {{"type", "text"}, {"align", "right"}, {"baseline", "bottom"}, {"dy", -4}},
-              {{"x", {{"value", kChartWidth}}}, {"y", y}, {"text", {{"field", "system"}}}, {"color", color}}));
-  }
+                           {{"y", y}, {"color", color}, {"tooltip", Json::array({system_tip, basis_tip, usd_tip})}}));
+  if (!rents.empty())
+    layers.push_back(layer(rents, {{"type", "rule"}, {"strokeDash", {1.5, 3}}, {"strokeWidth", 2.5}},
+                           {{"y", y}, {"color", color}, {"tooltip", Json::array({system_tip, basis_tip, usd_tip})}}));
+  if (!level_labels.empty())
+    layers.push_back(label_layer(placed_values(level_labels), "right", 0, {{"value", kChartWidth}}, label_y, color));
   if (!here.empty()) {
     layers.push_back(
         layer(here, {{"type", "rule"}, {"color", "#8a93a0"}, {"strokeDash", {2, 3}}},
               {{"x", x}, {"tooltip", Json::array({quantity_tip("volume", "this table's volume", ",.0f")})}}));
     // Its label right of the rule, or left of it in the last quarter of the axis, so it stays in the plot.
-    const bool near_right = std::log(here[0].at("volume").get<double>() / *fewest) > 0.75 * std::log(*most / *fewest);
-    layers.push_back(layer(here,
-                           {{"type", "text"},
-                            {"align", near_right ? "right" : "left"},
-                            {"baseline", "top"},
-                            {"dx", near_right ? -5 : 5},
-                            {"color", "#5b6472"}},
-                           {{"x", x}, {"y", {{"value", 0}}}, {"text", {{"field", "label"}}}}));
+    layers.push_back(
+        label_layer(placed_values(here), near_right ? "right" : "left", near_right ? -5 : 5, x, label_y, "#5b6472"));
   }
   layers.push_back(
       layer(curves, {{"type", "line"}, {"strokeWidth", 2.5}, {"point", {{"filled", true}, {"size", 50}}}},
             {{"x", x}, {"y", y}, {"color", color}, {"tooltip", Json::array({system_tip, volume_tip, usd_tip})}}));
-  // Each custom system's name beside its first (dearest) point.
-  layers.push_back(layer(names, {{"type", "text"}, {"align", "left"}, {"baseline", "middle"}, {"dx", 10}},
-                         {{"x", x}, {"y", y}, {"text", {{"field", "system"}}}, {"color", color}}));
+  layers.push_back(label_layer(placed_values(names), "left", 10, x, label_y, color));
   if (!crossings.empty()) {
     const Json tooltip = Json::array({system_tip,
                                       {{"field", "against"}, {"type", "nominal"}, {"title", "breaks even with"}},
@@ -335,15 +499,15 @@ Plot break_even_plot(const Json& comparison, const std::vector<const Json*>& row
                             {"filled", true},
                             {"size", 150},
                             {"opacity", 1},
-                            {"color", "#1d2430"},
+                            {"color", kInk},
                             {"stroke", "white"},
                             {"strokeWidth", 1}},
                            {{"x", x}, {"y", y}, {"tooltip", tooltip}}));
-    // The volume below and left of the crossing, clear of the falling line and of the rule.
-    layers.push_back(
-        layer(crossings,
-              {{"type", "text"}, {"align", "right"}, {"baseline", "top"}, {"dx", -8}, {"dy", 6}, {"color", "#1d2430"}},
-              {{"x", x}, {"y", y}, {"text", {{"field", "label"}}}}));
+    // The volume below and left of the crossing, clear of the falling line and of the rule (right of it
+    // near the left edge).
+    for (const bool left : {true, false})
+      if (const Json& labels = left ? crossings_left : crossings_right; !labels.empty())
+        layers.push_back(label_layer(placed_values(labels), left ? "right" : "left", left ? -8 : 8, x, label_y, kInk));
   }
   plot.spec = {{"width", kChartWidth}, {"height", kCostChartHeight}, {"layer", std::move(layers)}};
   return plot;
@@ -372,7 +536,8 @@ Breakdown breakdown(const std::vector<const Json*>& rows, std::string_view key, 
       total += value;
       // A named copy: clang before 16 cannot capture a structured binding.
       const std::string& part_name = part;
-      auto it = std::find_if(part_totals.begin(), part_totals.end(), [&](const auto& p) { return p.first == part_name; });
+      auto it =
+          std::find_if(part_totals.begin(), part_totals.end(), [&](const auto& p) { return p.first == part_name; });
       if (it == part_totals.end())
         part_totals.emplace_back(part, value);
       else
@@ -442,15 +607,16 @@ Plot tco_plot(const std::vector<const Json*>& rows) {
   std::vector<std::string> systems;
   const std::vector<std::string> unpriced = offer_results(rows, [&](const std::string& system, const Json& row) {
     const Json* tco = member(row, "tco_usd_per_hour");
-    if (!tco || !tco->is_object()) return false;
+    const std::optional<double> chips = number(row, "chips");
+    if (!tco || !tco->is_object() || !chips || *chips <= 0) return false;
     systems.push_back(system);
     for (const char* part : kParts)
-      if (const std::optional<double> usd = number(*tco, part)) segments.push_back({system, part, *usd});
+      if (const std::optional<double> usd = number(*tco, part)) segments.push_back({system, part, *usd / *chips});
     return true;
   });
   if (segments.empty()) return {nullptr, unpriced};
   return {stacked_bars(segments, systems, std::vector<std::string>(std::begin(kParts), std::end(kParts)),
-                       "TCO per system ($ per hour)", "cost", "$,.2f", "$,.2~f"),
+                       "TCO per chip ($ per hour)", "cost", "$,.2f", "$,.2~f"),
           unpriced};
 }
 
@@ -463,13 +629,14 @@ struct ChartText {
   const char* why;
 };
 constexpr ChartText kCharts[] = {
-    {"chart-cost", "Cost against throughput",
-     "Each priced system at its best configuration: further right serves more tokens per second, lower costs less "
-     "per token.",
-     "No system has both a throughput and a price, so there is nothing to plot.", "no price"},
+    {"chart-cost", "Cost against throughput per chip",
+     "Each priced system at its best configuration: further right serves more tokens per second on each of its "
+     "chips (systems of 8, 64 or 72 chips compare per chip, not per system), lower costs less per token.",
+     "No system has both a throughput and a purchase price, so there is nothing to plot.", "no purchase price"},
     {"chart-break-even", "Cost per token against production volume",
      "What a million tokens cost on each custom system as its design and mask costs (NRE) spread over more chips "
-     "built, against each bought system's flat cost (dashed). Right of a diamond, the custom system is the cheaper.",
+     "built, against each other system's flat cost bought (dashed) and rented (dotted). Right of a diamond, the "
+     "custom system is the cheaper.",
      "No custom system has a price, so there is no cost against production volume to plot.", "no price"},
     {"chart-op-time", "Time per op kind", "Where each system spends one step, by kind of op, largest kinds first.",
      "No system reports its time per op kind (op_time_s), so there is nothing to plot.", "no time per op kind"},
@@ -479,9 +646,9 @@ constexpr ChartText kCharts[] = {
     {"chart-efficiency", "Tokens per joule",
      "Tokens each system produces per joule it draws (the power basis of each system is at the foot of the page).",
      "No system has results, so there is nothing to plot.", "no tokens per joule"},
-    {"chart-tco", "TCO per hour",
-     "What one system costs to own per hour: hardware over its life, energy at the datacenter's PUE, the facility's "
-     "capex per MW, and operations.",
+    {"chart-tco", "TCO per chip-hour",
+     "What owning one chip costs per hour, its system's cost shared among its chips: hardware over its life, energy "
+     "at the datacenter's PUE, the facility's capex per MW, and operations.",
      "No system has a price, so there is no cost of ownership to plot.", "no price"},
 };
 

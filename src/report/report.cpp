@@ -1,8 +1,9 @@
-// The comparison report as one HTML page. Layout, top to bottom: a header naming the workload and the
-// datacenter, the systems side by side in a table (a system that cannot run the workload is a row with
-// its problem), a section per chart (charts.cpp), and a footer on what the numbers rest on. The chart
-// specs travel as one JSON block that a few lines of script hand to vegaEmbed; vega, vega-lite and
-// vega-embed are inlined before it (embedded_scripts.cpp), so the page needs no network.
+// The comparison report as one HTML page. Layout, top to bottom: a header that opens with the answer
+// (build, buy or rent; answer.cpp) and names the workload and the datacenter, the systems side by side
+// in a table (a system that cannot run the workload is a row with its problem), a section per chart
+// (charts.cpp), and a footer on what the numbers rest on. The chart specs travel as one JSON block that
+// a few lines of script hand to vegaEmbed; vega, vega-lite and vega-embed are inlined before it
+// (embedded_scripts.cpp), so the page needs no network.
 #include "report/report.h"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <initializer_list>
 #include <utility>
 
+#include "report/answer.h"
 #include "report/charts.h"
 #include "report/document.h"
 #include "report/embedded_scripts.h"
@@ -31,7 +33,8 @@ constexpr const char* kStyle = R"css(
 body { margin: 0; font: 15px/1.45 "DejaVu Sans", Verdana, sans-serif; color: var(--ink); background: #fff; }
 main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 40px; }
 header { border-bottom: 3px solid var(--accent); padding-bottom: 12px; margin-bottom: 20px; }
-h1 { font-size: 24px; margin: 0 0 6px; }
+h1 { font-size: 19px; margin: 0 0 6px; }
+.answer { font-size: 21px; line-height: 1.35; font-weight: 600; margin: 0 0 12px; }
 h2 { font-size: 18px; margin: 28px 0 4px; }
 p { margin: 4px 0; }
 .muted, .caption, .note, footer { color: var(--muted); }
@@ -43,9 +46,10 @@ th, td { padding: 6px 7px; border-bottom: 1px solid var(--rule); vertical-align:
 thead th { background: var(--band); border-bottom: 2px solid var(--rule); font-weight: 600; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.cost .sub, thead th.num { white-space: normal; }
 tbody th, .nowrap { white-space: nowrap; }
 td.notes { min-width: 14em; }
-td .sub { display: block; color: var(--muted); font-size: 12.5px; }
+td .sub, th .sub { display: block; font-weight: normal; color: var(--muted); font-size: 12.5px; }
 td.problem { color: #9b2c2c; }
 .tag { display: inline-block; margin-left: 4px; padding: 0 5px; border-radius: 3px; background: #e6eef7; color: #2b5783; font-size: 11.5px; }
 .table-wrap { overflow-x: auto; }
@@ -165,18 +169,69 @@ std::string config_cell(const Json& row) {
   return html_escape(out) + "<span class=\"sub\">" + html_escape(sub) + "</span>";
 }
 
-// The notes cell: the row's problem, what a custom chip costs and where it breaks even.
-std::string notes_cell(const Json& row) {
+// The cost cell: $ per million tokens bought, and below it rented on demand and committed.
+std::string cost_cell(const Json& row) {
+  const auto usd = number(row, "usd_per_million_tokens");
+  std::string html = "<td class=\"num cost\">" +
+                     (usd ? html_escape(detail::usd_per_million_tokens_text(*usd)) : std::string("\u2013"));
+  if (const std::optional<detail::Rent> rent = detail::rent(row)) {
+    if (rent->usd_per_million_tokens_on_demand)
+      html += "<span class=\"sub\">" +
+              html_escape("rented " + detail::usd_per_million_tokens_text(*rent->usd_per_million_tokens_on_demand) +
+                          " on demand") +
+              "</span>";
+    if (rent->usd_per_million_tokens_committed)
+      html += "<span class=\"sub\">" +
+              html_escape("rented " + detail::usd_per_million_tokens_text(*rent->usd_per_million_tokens_committed) +
+                          " committed" +
+                          (rent->committed_years ? " " + format_number(*rent->committed_years) + " yr" : "")) +
+              "</span>";
+  }
+  return html + "</td>";
+}
+
+// "rent: Cloud A h100 x8 (2025-06), $6.88 on demand, $4.50 committed 1 yr per chip-hour": the offer the
+// row's rent prices come from; "" without one.
+std::string rent_note(const Json& row) {
+  const std::optional<detail::Rent> rent = detail::rent(row);
+  if (!rent) return "";
+  std::string prices;
+  if (rent->on_demand_usd_per_chip_hour) prices = format_usd(*rent->on_demand_usd_per_chip_hour) + " on demand";
+  if (rent->committed_usd_per_chip_hour)
+    prices += (prices.empty() ? "" : ", ") + format_usd(*rent->committed_usd_per_chip_hour) + " committed" +
+              (rent->committed_years ? " " + format_number(*rent->committed_years) + " yr" : "");
+  std::string note = "rent: " + (rent->provider.empty() ? std::string("a cloud") : rent->provider);
+  if (!rent->as_of.empty()) note += " (" + rent->as_of + ")";
+  return prices.empty() ? note : note + ", " + prices + " per chip-hour";
+}
+
+// The notes cell: the row's problem, what a custom chip costs, its cloud prices' source and where it
+// breaks even (against which system, paid for how: `rows` are the table's).
+std::string notes_cell(const Json& row, const std::vector<const Json*>& rows) {
   std::vector<std::string> notes;
   if (const std::string problem = text(row, "problem"); !problem.empty()) notes.push_back(problem);
   if (const Json* cost = member(row, "chip_cost_usd")) {
     const auto make = number(*cost, "manufacturing");
+    const auto margin = number(*cost, "partner_margin");
     const auto nre = number(*cost, "nre_per_unit");
-    if (make && nre) notes.push_back(format_usd(*make) + " per chip to make + " + format_usd(*nre) + " NRE per chip");
+    if (make && nre)
+      notes.push_back(format_usd(*make) + " per chip to make + " +
+                      (margin ? format_usd(*margin) + " design partner margin + " : "") + format_usd(*nre) +
+                      " NRE per chip");
+    const auto total_nre = number(*cost, "nre");
+    if (const auto program = number(*cost, "program"); program && total_nre)
+      notes.push_back("NRE " + format_usd(*total_nre) + ", of which " + format_usd(*program) + " the software program");
   }
-  for (const detail::BreakEven& b : detail::break_evens(row))
-    notes.push_back("breaks even with " + b.against + " " +
-                    (b.volume ? "at " + grouped(std::ceil(*b.volume)) + " chips" : "never"));
+  if (const std::string rent = rent_note(row); !rent.empty()) notes.push_back(rent);
+  for (const detail::BreakEven& b : detail::break_evens(row)) {
+    const auto against =
+        std::find_if(rows.begin(), rows.end(), [&](const Json* r) { return text(*r, "system") == b.against; });
+    notes.push_back("breaks even with " + b.against +
+                    (b.basis == detail::Basis::buy
+                         ? ""
+                         : " " + detail::basis_words(b.basis, against == rows.end() ? nullptr : *against)) +
+                    " " + (b.volume ? "at " + grouped(std::ceil(*b.volume)) + " chips" : "never"));
+  }
   std::string out;
   for (const std::string& note : notes) out += (out.empty() ? "" : "<br>") + html_escape(note);
   return out;
@@ -188,14 +243,17 @@ std::string numeric_cell(const std::optional<double>& value, std::string (*forma
 }
 
 std::string systems_table(const Json& comparison) {
+  const std::vector<const Json*> rows = detail::system_rows(comparison);
   std::string html =
       "<div class=\"table-wrap\"><table>\n<thead><tr><th>System</th><th>Chips</th><th>Configuration</th>"
       "<th class=\"num\">Tokens/s</th><th class=\"num\">Tokens/J</th><th class=\"num\">Power</th>"
-      "<th class=\"num\">Capex</th><th class=\"num\">TCO per hour</th><th class=\"num\">$ per M tokens</th>"
-      "<th class=\"num\">In the datacenter</th><th>Notes</th></tr></thead>\n<tbody>\n";
-  for (const Json* row : detail::system_rows(comparison)) {
-    html += "<tr><th scope=\"row\">" + html_escape(text(*row, "system")) +
-            "</th><td class=\"chips\"><span class=\"nowrap\">";
+      "<th class=\"num\">Capex</th><th class=\"num\">TCO per hour</th><th class=\"num\">$ per M tokens</th>";
+  html += "<th class=\"num\">In the datacenter</th><th>Notes</th></tr></thead>\n<tbody>\n";
+  for (const Json* row : rows) {
+    html += "<tr><th scope=\"row\">" + html_escape(text(*row, "system"));
+    if (const auto year = number(*row, "available_year"))
+      html += "<span class=\"sub\">" + html_escape("available " + format_number(*year)) + "</span>";
+    html += "</th><td class=\"chips\"><span class=\"nowrap\">";
     if (const auto chips = number(*row, "chips")) html += html_escape(grouped(*chips)) + " \u00d7 ";
     html += html_escape(text(*row, "chip")) + "</span>";
     if (detail::is_custom(*row)) html += "<span class=\"tag\">custom</span>";
@@ -205,25 +263,28 @@ std::string systems_table(const Json& comparison) {
       continue;
     }
     html += "<td class=\"config\">" + config_cell(*row) + "</td>";
-    html += numeric_cell(number(*row, "tokens_per_s"), grouped);
+    const auto tokens_per_s = number(*row, "tokens_per_s");
+    const auto chips = number(*row, "chips");
+    html += "<td class=\"num\">" + html_escape(grouped(*tokens_per_s));
+    if (chips && *chips > 0)
+      html += "<span class=\"sub\">" + html_escape(grouped(*tokens_per_s / *chips) + " per chip") + "</span>";
+    html += "</td>";
     html += numeric_cell(number(*row, "tokens_per_joule"), significant);
     const auto power_w = number(*row, "power_w");
     html += numeric_cell(power_w ? std::optional<double>(*power_w / 1e3) : std::nullopt, significant, " kW");
     html += numeric_cell(number(*row, "capex_usd"), format_usd);
     const Json* tco = member(*row, "tco_usd_per_hour");
     html += numeric_cell(tco ? number(*tco, "total") : std::nullopt, format_usd);
-    const auto usd_per_mtoken = number(*row, "usd_per_million_tokens");
-    html +=
-        "<td class=\"num\">" + (usd_per_mtoken ? html_escape("$" + significant(*usd_per_mtoken)) : "\u2013") + "</td>";
+    html += cost_cell(*row);
     html += "<td class=\"num\">";
     if (const Json* dc = member(*row, "in_datacenter")) {
       const auto systems = number(*dc, "systems");
-      const auto tokens_per_s = number(*dc, "tokens_per_s");
+      const auto dc_tokens_per_s = number(*dc, "tokens_per_s");
       if (systems) html += html_escape(grouped(*systems)) + " systems";
-      if (tokens_per_s)
-        html += "<span class=\"sub\">" + html_escape(significant(*tokens_per_s / 1e6)) + "M tokens/s</span>";
+      if (dc_tokens_per_s)
+        html += "<span class=\"sub\">" + html_escape(significant(*dc_tokens_per_s / 1e6)) + "M tokens/s</span>";
     }
-    html += "</td><td class=\"notes\">" + notes_cell(*row) + "</td></tr>\n";
+    html += "</td><td class=\"notes\">" + notes_cell(*row, rows) + "</td></tr>\n";
   }
   return html + "</tbody>\n</table></div>\n";
 }
@@ -287,7 +348,8 @@ std::string render_html(const nlohmann::ordered_json& comparison) {
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<meta name=\"generator\" content=\"xpusim compare --report\">\n<title>" +
       html_escape("xpusim compare: " + workload + " in " + datacenter) + "</title>\n<style>" + kStyle +
-      "</style>\n</head>\n<body>\n<main>\n<header>\n<h1>" + html_escape(workload) + "</h1>\n<p>" +
+      "</style>\n</head>\n<body>\n<main>\n<header>\n<p class=\"answer\" id=\"answer\">" +
+      html_escape(detail::answer_sentence(comparison)) + "</p>\n<h1>" + html_escape(workload) + "</h1>\n<p>" +
       html_escape(workload_sentence(comparison)) + "</p>\n<p class=\"muted\">Costed in <strong>" +
       html_escape(datacenter) + "</strong>";
   if (const auto volume = number(comparison, "volume"))
@@ -317,6 +379,10 @@ std::string render_html(const nlohmann::ordered_json& comparison) {
           script_json({{"options", detail::embed_options()}, {"charts", std::move(charts)}}) + "</script>\n<script>" +
           kBootstrap + "</script>\n</body>\n</html>\n";
   return html;
+}
+
+std::string answer_sentence(const nlohmann::ordered_json& comparison) {
+  return detail::answer_sentence(comparison);
 }
 
 }  // namespace xpusim::report

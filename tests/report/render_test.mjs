@@ -1,7 +1,8 @@
 // Opens an xpusim HTML report in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core
 // from web/node_modules) and checks that it draws: no console error, page error or failed request, no
-// request leaving file://, every chart container holds an SVG with drawn marks. Saves a full-page
-// screenshot.
+// request leaving file://, every chart container holds an SVG with drawn marks, no two text marks of a
+// chart overlap (their bounding boxes, as drawn), the page opens with the answer sentence. Saves a
+// full-page screenshot.
 //   node render_test.mjs REPORT.html SCREENSHOT.png
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -76,19 +77,39 @@ try {
       marks: box.querySelectorAll("g.role-mark > path, g.role-mark > rect, g.role-mark > line, g.role-mark > text")
         .length,
       shapes: box.querySelectorAll("g.mark-rect.role-mark > path, g.mark-symbol.role-mark > path").length,
+      // The drawn boxes of the chart's text marks (labels and totals, not axes or legends).
+      texts: Array.from(box.querySelectorAll("g.mark-text.role-mark > text"))
+        .filter((text) => text.textContent.trim() !== "")
+        .map((text) => {
+          const r = text.getBoundingClientRect();
+          return { text: text.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+        }),
     })));
   if (charts.length === 0) problems.push("the report has no chart containers");
   for (const chart of charts) {
     if (!chart.svg) problems.push(`${chart.id}: no SVG`);
     else if (chart.shapes === 0) problems.push(`${chart.id}: SVG without bars or points (${chart.marks} marks)`);
+    // Touching edges are fine; half a pixel of overlap is not.
+    const overlap = (a, b) =>
+      Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 &&
+      Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+    chart.texts.forEach((a, i) =>
+      chart.texts.slice(i + 1).forEach((b) => {
+        if (overlap(a, b)) problems.push(`${chart.id}: labels "${a.text}" and "${b.text}" overlap`);
+      }));
   }
+  const answer = await page.$eval("main > header > p.answer:first-child", (p) => p.textContent).catch(() => "");
+  if (!/^(In \d{4}, )?(Build|Buy|Rent|No|build|buy|rent|no) /.test(answer))
+    problems.push(`the page does not open with the answer sentence: "${answer}"`);
   const empties = await page.$$eval("p.empty", (ps) => ps.map((p) => p.textContent));
   const rows = await page.$$eval("table tbody tr", (trs) => trs.length);
   if (rows === 0) problems.push("the systems table has no rows");
 
   await page.screenshot({ path: resolve(screenshotArg), fullPage: true });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  for (const chart of charts) console.log(`${chart.id}: svg, ${chart.shapes} bars or points, ${chart.marks} marks`);
+  console.log(`answer: ${answer}`);
+  for (const chart of charts)
+    console.log(`${chart.id}: svg, ${chart.shapes} bars or points, ${chart.marks} marks, ${chart.texts.length} labels`);
   for (const empty of empties) console.log(`no chart: ${empty}`);
   console.log(`${rows} table rows; screenshot ${resolve(screenshotArg)}; ${seconds} s in the browser`);
 } catch (error) {

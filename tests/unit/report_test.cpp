@@ -7,7 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -45,13 +48,17 @@ Json chart_spec(const Json& charts, const std::string& id) {
   return nullptr;
 }
 
-// The systems a chart plots, in data order (each once).
+// The systems a chart plots, in data order (each once): from the spec's data, or its first layer's when
+// each layer has its own.
 std::vector<std::string> plotted(const Json& charts, const std::string& id) {
   std::vector<std::string> systems;
-  for (const Json& chart : charts.at("charts"))
-    if (chart.at("id") == id)
-      for (const Json& value : chart.at("spec").at("data").at("values"))
-        if (systems.empty() || systems.back() != value.at("system")) systems.push_back(value.at("system"));
+  for (const Json& chart : charts.at("charts")) {
+    if (chart.at("id") != id) continue;
+    const Json& spec = chart.at("spec");
+    const Json& data = spec.contains("data") ? spec.at("data") : spec.at("layer").at(0).at("data");
+    for (const Json& value : data.at("values"))
+      if (systems.empty() || systems.back() != value.at("system")) systems.push_back(value.at("system"));
+  }
   return systems;
 }
 
@@ -70,7 +77,9 @@ TEST(Report, FixtureHasTableRowsChartsAndNotes) {
     EXPECT_NE(found, std::string::npos) << id;
     at = found == std::string::npos ? at : found;
   }
-  EXPECT_EQ(count(html, "Left out (no price): tpu-v5p-4x4x4."), 3u);  // cost, cost by volume and TCO
+  EXPECT_EQ(count(html, "Left out (no price): tpu-v5p-4x4x4."), 2u);  // cost by volume and TCO
+  // The cost chart plots purchase prices: a system only rented is left out of it for that reason.
+  EXPECT_EQ(count(html, "Left out (no purchase price): tpu-v5p-4x4x4."), 1u);
   EXPECT_EQ(count(html, "Left out (no power breakdown): tpu-v5p-4x4x4."), 1u);
 
   const Json charts = chart_block(html);
@@ -174,10 +183,134 @@ TEST(Report, CostByVolumeIsASentenceWithoutACurveAndLinearWhenFlat) {
   ASSERT_TRUE(spec.is_object());
   const Json& y = layer_of(spec, "line").at("encoding").at("y");
   EXPECT_EQ(y.at("title"), "cost ($ per million tokens)");
-  EXPECT_FALSE(y.contains("scale"));
+  // Linear from zero to the dearest cost ($0.9, the curve's first point) and 24 px of 360 above it:
+  // 0.9 * (1 + 24 / 336).
+  EXPECT_EQ(y.at("scale").at("type"), "linear");
+  EXPECT_EQ(y.at("scale").at("domain").at(0), 0.0);
+  EXPECT_NEAR(y.at("scale").at("domain").at(1).get<double>(), 0.9 * 360 / 336, 1e-12);
   const Json& crossings = layer_of(spec, "point").at("data").at("values");
   ASSERT_EQ(crossings.size(), 1u);
   EXPECT_EQ(crossings[0].at("against"), "gb200-nvl72");
+}
+
+TEST(Report, OpensWithTheAnswer) {
+  const std::string html = render_html(fixture());
+  // The public sentence is the page's.
+  EXPECT_NE(html.find("<p class=\"answer\" id=\"answer\">" + answer_sentence(fixture()) + "</p>"), std::string::npos);
+  // The first thing in the page's header, before the workload's name.
+  EXPECT_NE(html.find("<main>\n<header>\n<p class=\"answer\" id=\"answer\">Build xpu-1-node: at 100,000 chips it "
+                      "serves llama3-70b at $0.0978 per million tokens against $0.21 for the cheapest alternative "
+                      "(gb200-nvl72, bought), and it pays off from 11,173 chips.</p>\n<h1>"),
+            std::string::npos);
+}
+
+TEST(Report, CostChartPlotsThroughputPerChipWithLabelsInThePlot) {
+  const Json doc = fixture();
+  const Json spec = chart_spec(chart_block(render_html(doc)), "chart-cost");
+  ASSERT_TRUE(spec.is_object());
+  const Json& points = layer_of(spec, "point");
+  const Json& x = points.at("encoding").at("x");
+  EXPECT_EQ(x.at("title"), "throughput per chip (tokens/s)");  // 755 to 2,788 per chip: within tenfold
+  const Json& first = points.at("data").at("values").at(0);
+  EXPECT_EQ(first.at("system"), "xpu-1-node");
+  EXPECT_DOUBLE_EQ(first.at("tokens_per_s_per_chip").get<double>(), 22302.5180792678 / 8);
+  // Linear from zero, 36 px of 720 beyond the fastest: 2,787.8 * 720 / 684.
+  EXPECT_EQ(x.at("scale").at("domain").at(0), 0.0);
+  EXPECT_NEAR(x.at("scale").at("domain").at(1).get<double>(), 22302.5180792678 / 8 * 720 / 684, 1e-9);
+  // xpu-1-node's point is 36 px from the right edge, too close for its 74 px name: named on its left.
+  const Json& right = layer_of(spec, "text", 0), &left = layer_of(spec, "text", 1);
+  EXPECT_EQ(right.at("mark").at("align"), "left");
+  EXPECT_EQ(right.at("data").at("values").size(), 2u);
+  EXPECT_EQ(left.at("mark").at("align"), "right");
+  ASSERT_EQ(left.at("data").at("values").size(), 1u);
+  EXPECT_EQ(left.at("data").at("values").at(0).at("system"), "xpu-1-node");
+  // Far apart on the plot, so each name stays level with its point.
+  for (const Json& label : right.at("data").at("values"))
+    EXPECT_NEAR(label.at("label_usd").get<double>(), label.at("usd_per_million_tokens").get<double>(), 1e-12);
+}
+
+// The pixel row of `usd` on a chart's y scale (explicit domain, log or linear, 360 px high).
+double y_px(const Json& y_scale, double usd) {
+  const double low = y_scale.at("domain").at(0), high = y_scale.at("domain").at(1);
+  const double f = y_scale.at("type") == "log" ? std::log(usd / low) / std::log(high / low) : (usd - low) / (high - low);
+  return 360 * (1 - f);
+}
+
+Json rent_fixture() {
+  std::ifstream in(XPUSIM_SOURCE_DIR "/tests/report/rent-fixture.json");
+  EXPECT_TRUE(in) << "cannot read tests/report/rent-fixture.json";
+  return Json::parse(in);
+}
+
+TEST(Report, RentIsInTheTableAndTheChartAsDottedLevels) {
+  const std::string html = render_html(rent_fixture());
+  EXPECT_NE(html.find("<p class=\"answer\" id=\"answer\">In 2027, build xpu-1-node:"), std::string::npos);
+  EXPECT_NE(html.find("dgx-h100<span class=\"sub\">available 2023</span>"), std::string::npos);
+  EXPECT_NE(html.find("$0.405<span class=\"sub\">rented $1.20 on demand</span><span class=\"sub\">rented $0.80 "
+                      "committed 1 yr</span>"),
+            std::string::npos);
+  EXPECT_NE(html.find("rent: Cloud A h100 x8 (2025-06), $6.88 on demand, $4.50 committed 1 yr per chip-hour"),
+            std::string::npos);
+  EXPECT_NE(html.find("NRE $621.00M, of which $150.00M the software program"), std::string::npos);
+  EXPECT_NE(html.find("breaks even with dgx-h100 rented on demand at 1,269 chips"), std::string::npos);
+  EXPECT_NE(html.find("breaks even with dgx-h100 rented with a 1-year commitment at 1,978 chips"), std::string::npos);
+
+  const Json spec = chart_spec(chart_block(html), "chart-break-even");
+  ASSERT_TRUE(spec.is_object());
+  const Json& bought = layer_of(spec, "rule", 0);
+  const Json& rented = layer_of(spec, "rule", 1);
+  EXPECT_EQ(bought.at("mark").at("strokeDash"), Json::parse("[6, 4]"));
+  EXPECT_EQ(rented.at("mark").at("strokeDash"), Json::parse("[1.5, 3]"));
+  ASSERT_EQ(rented.at("data").at("values").size(), 3u);
+  EXPECT_EQ(rented.at("data").at("values").at(0).at("label"), "dgx-h100, rented on demand");
+  EXPECT_EQ(rented.at("data").at("values").at(1).at("label"), "dgx-h100, rented with a 1-year commitment");
+  EXPECT_EQ(rented.at("data").at("values").at(1).at("usd"), 0.8);
+  EXPECT_EQ(rented.at("data").at("values").at(2).at("label"), "gb200-nvl72, rented on demand");
+  // A diamond for each of the five break-evens, the rented ones on their levels.
+  const Json& crossings = layer_of(spec, "point").at("data").at("values");
+  ASSERT_EQ(crossings.size(), 5u);
+  EXPECT_EQ(crossings[1].at("against"), "dgx-h100, rented on demand");
+  EXPECT_EQ(crossings[1].at("volume"), 1269.0);
+  EXPECT_EQ(crossings[1].at("usd"), 1.2);
+}
+
+TEST(Report, CloseLevelsAndBreakEvensAreLabelledALineApart) {
+  const Json spec = chart_spec(chart_block(render_html(rent_fixture())), "chart-break-even");
+  ASSERT_TRUE(spec.is_object());
+  const Json& y_scale = layer_of(spec, "line").at("encoding").at("y").at("scale");
+  // Each label's pixel row by its text; the levels' names are the first text layer.
+  std::map<std::string, double> row;
+  for (const Json& l : spec.at("layer"))
+    if (l.at("mark").at("type") == "text")
+      for (const Json& label : l.at("data").at("values")) row[label.at("label")] = y_px(y_scale, label.at("label_usd"));
+  const Json& levels = layer_of(spec, "text").at("data").at("values");
+  ASSERT_EQ(levels.size(), 5u);
+  // dgx-h100 bought at $0.405 and gb200-nvl72 rented on demand at $0.41 are 1.4 px apart on the scale, so
+  // their names would overlap; placed, every two names in the column are at least 15 px (a line) apart.
+  EXPECT_NEAR(std::abs(y_px(y_scale, 0.405) - y_px(y_scale, 0.41)), 1.4, 0.1);
+  for (std::size_t i = 0; i < levels.size(); ++i)
+    for (std::size_t j = i + 1; j < levels.size(); ++j)
+      EXPECT_GE(std::abs(row.at(levels[i].at("label")) - row.at(levels[j].at("label"))), 15 - 1e-9)
+          << levels[i].at("label") << ", " << levels[j].at("label");
+  // No name sits on its own rule (the text is 12 px high, centred on its row).
+  for (const Json& level : levels)
+    EXPECT_GE(std::abs(row.at(level.at("label")) - y_px(y_scale, level.at("usd"))), 6) << level.at("label");
+  // The same for the break-evens at 4,365 and 4,390 chips, at those two costs.
+  EXPECT_GE(std::abs(row.at("4,365 chips") - row.at("4,390 chips")), 15 - 1e-9);
+}
+
+TEST(Report, TcoIsPerChip) {
+  const Json charts = chart_block(render_html(fixture()));
+  const Json spec = chart_spec(charts, "chart-tco");
+  ASSERT_TRUE(spec.is_object());
+  EXPECT_EQ(layer_of(spec, "bar").at("encoding").at("x").at("title"), "TCO per chip ($ per hour)");
+  const Json& values = spec.at("data").at("values");
+  // gb200-nvl72's hardware: $82.57 an hour over its 72 chips.
+  const auto hardware = std::find_if(values.begin(), values.end(), [](const Json& v) {
+    return v.at("system") == "gb200-nvl72" && v.at("part") == "hardware";
+  });
+  ASSERT_NE(hardware, values.end());
+  EXPECT_DOUBLE_EQ(hardware->at("value").get<double>(), 82.5724200913242 / 72);
 }
 
 TEST(Report, TextCannotEndAScriptElement) {
@@ -226,7 +359,7 @@ TEST(Report, NoResultsGiveSentencesNotCharts) {
   const std::string html = render_html(doc);
   EXPECT_EQ(html.find("<div class=\"chart\""), std::string::npos);
   EXPECT_EQ(count(html, "<p class=\"empty\">"), 6u);
-  EXPECT_NE(html.find("No system has both a throughput and a price"), std::string::npos);
+  EXPECT_NE(html.find("No system has both a throughput and a purchase price"), std::string::npos);
   EXPECT_TRUE(chart_block(html).at("charts").empty());
 }
 
