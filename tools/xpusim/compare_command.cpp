@@ -247,6 +247,7 @@ int run_compare(const Context& context, const CompareArgs& args) {
               format_grouped(args.volume).c_str(),
               args.year ? (", arriving in " + std::to_string(*args.year)).c_str() : "");
   if (!year_basis.empty()) std::printf("set against %s\n", year_basis.c_str());
+  std::printf("\n%s\n", report::answer_sentence(comparison_json(workload, datacenter, args.volume, *table)).c_str());
   std::printf("\n%-18s %5s %-24s %7s %7s %10s %8s %8s %9s %8s %9s\n", "system", "chips", "config", "TTFT", "ms/tok",
               "tokens/s", "tok/J", "power", "capex", "TCO/h", "$/Mtoken");
   for (const compare::SystemRow& r : table->rows) {
