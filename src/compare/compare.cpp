@@ -242,8 +242,8 @@ void add_break_even(Comparison& out, const spec::DatacenterSpec& datacenter) {
     const double nre = custom.chip_cost->nre_usd;
     const double fixed = custom.capex_usd.value() - static_cast<double>(custom.chips) * custom.chip_cost->nre_per_unit_usd;
     const double mtokens_per_hour = custom.tokens_per_s * 3600 / 1e6;
-    for (int i = 0; i <= 16; ++i) {
-      const double volume = 1e3 * std::pow(10.0, i / 4.0);
+    for (int i = 0; i <= 20; ++i) {
+      const double volume = 1e2 * std::pow(10.0, i / 4.0);
       const double capex = fixed + static_cast<double>(custom.chips) * nre / volume;
       custom.usd_per_mtoken_by_volume.emplace_back(
           volume,

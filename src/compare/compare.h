@@ -85,7 +85,7 @@ struct SystemRow {
   std::int64_t racks_in_datacenter = 0;
   double tokens_per_s_in_datacenter = 0;
   std::vector<BreakEven> break_even;  // custom systems, against each bought system with a price
-  // Custom systems: $ per million tokens as the production volume grows (4 points a decade, 1e3 to 1e7
+  // Custom systems: $ per million tokens as the production volume grows (4 points a decade, 1e2 to 1e7
   // chips), the NRE spread over each.
   std::vector<std::pair<double, double>> usd_per_mtoken_by_volume;
   // Training workloads: the systems the run needs, and the whole run.

@@ -62,10 +62,10 @@ TEST(Compare, BreakEvenVolumeEqualisesTheCostPerToken) {
   // A system without a price: its row says so instead of a silent zero.
   EXPECT_EQ(c->rows[2].problem, "no price (give the system a price_usd or a rent)");
   EXPECT_FALSE(c->rows[2].usd_per_mtoken);
-  // The volume curve falls as the NRE spreads, and passes through the table's volume (1e5 = 1e3 x 10^2).
-  ASSERT_EQ(xpu.usd_per_mtoken_by_volume.size(), 17u);
-  EXPECT_DOUBLE_EQ(xpu.usd_per_mtoken_by_volume[8].first, 1e5);
-  EXPECT_NEAR(xpu.usd_per_mtoken_by_volume[8].second / *xpu.usd_per_mtoken, 1.0, 1e-9);
+  // The volume curve falls as the NRE spreads, and passes through the table's volume (1e5 = 1e2 x 10^3).
+  ASSERT_EQ(xpu.usd_per_mtoken_by_volume.size(), 21u);
+  EXPECT_DOUBLE_EQ(xpu.usd_per_mtoken_by_volume[12].first, 1e5);
+  EXPECT_NEAR(xpu.usd_per_mtoken_by_volume[12].second / *xpu.usd_per_mtoken, 1.0, 1e-9);
   for (std::size_t i = 1; i < xpu.usd_per_mtoken_by_volume.size(); ++i)
     EXPECT_LT(xpu.usd_per_mtoken_by_volume[i].second, xpu.usd_per_mtoken_by_volume[i - 1].second);
   // Rebuilt at the break-even volume, xpu-1's cost per token equals DGX H100's (bought; then rented on
