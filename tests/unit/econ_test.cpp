@@ -225,6 +225,15 @@ TEST(Area, ModelNeedsTheProcessAreaBlock) {
             "error: process tsmc-n7 has no area: block, so the die area of tpu-v4 cannot be modelled");
 }
 
+// One second of work: bf16 matrix FLOPs and HBM bytes; nothing else.
+Activity one_second(double bf16_flops, double hbm_bytes) {
+  Activity a;
+  a.seconds = 1;
+  a.matrix_flops[static_cast<std::size_t>(ir::DType::bf16)] = bf16_flops;
+  a.hbm_bytes = hbm_bytes;
+  return a;
+}
+
 TEST(Power, EnergyOfEachActionAddsUpAndStaticPowerIsAFractionOfTdp) {
   // One second of TPU v4 work on N7: 100 TFLOP of bf16 matmul (5e13 MACs at 0.61 pJ = 30.5 W), 1 TFLOP
   // of vector work (5e11 FMAs at 1.7 pJ = 0.85 W), 1 TB of HBM traffic (8e12 bits at 3.97 pJ = 31.76 W),
@@ -232,11 +241,8 @@ TEST(Power, EnergyOfEachActionAddsUpAndStaticPowerIsAFractionOfTdp) {
   // (1/128 + 1/128) re-read = 3.5625e12 bytes at 0.42 pJ/bit = 11.97 W. Static 0.47 x 192 W = 90.24 W.
   const auto& v4 = find<spec::ChipSpec>(spec::Kind::chip, "tpu-v4");
   const auto& n7 = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n7");
-  Activity a;
-  a.seconds = 1;
-  a.matrix_flops[static_cast<std::size_t>(ir::DType::bf16)] = 1e14;
+  Activity a = one_second(1e14, 1e12);
   a.vector_flops = 1e12;
-  a.hbm_bytes = 1e12;
   a.link_bytes = 1e10;
   EXPECT_NEAR(sram_bytes(v4, a), 3.5625e12, 1e3);
   const Expected<PowerEstimate> p = average_power(v4, n7, a);
@@ -266,16 +272,13 @@ TEST(Power, EnergyOfEachActionAddsUpAndStaticPowerIsAFractionOfTdp) {
 
 TEST(Power, AWorkingGpuDrawsItsFloorBeforeItsOperations) {
   // One memory-bound second of H100 work: 2.2 TB from HBM and 1.28e14 FLOP of bf16 matmul (6.4e13
-  // MACs). On 4N: HBM 2.2e12 x 8 bits x 3.9 pJ = 68.64 W; SRAM 2 x 2.2e12 staged
-  // plus 6.4e13 MACs x 2 bytes x (1/128 + 1/256) (H100's 64 x 256 x 16 tile, blocks of at least 128)
+  // MACs). On 4N: HBM 2.2e12 x 8 bits x 3.9 pJ = 68.64 W; SRAM 2 x 2.2e12 staged plus 6.4e13 MACs x
+  // 2 bytes x (1/128 + 1/256) (H100's 64 x 256 x 16 tile, blocks of at least 128)
   // = 4.4e12 + 1.5e12 = 5.9e12 bytes at 0.4 pJ/bit = 18.88 W; MACs 6.4e13 x 0.427 pJ = 27.328 W; the
   // floor of a working H100 0.56 x 700 = 392 W. Total 506.848 W, of which the floor is 77%.
   const auto& h100 = find<spec::ChipSpec>(spec::Kind::chip, "h100-sxm");
   const auto& n4 = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-4n");
-  Activity a;
-  a.seconds = 1;
-  a.matrix_flops[static_cast<std::size_t>(ir::DType::bf16)] = 1.28e14;
-  a.hbm_bytes = 2.2e12;
+  const Activity a = one_second(1.28e14, 2.2e12);
   EXPECT_NEAR(sram_bytes(h100, a), 5.9e12, 1e3);
   const Expected<PowerEstimate> p = average_power(h100, n4, a);
   ASSERT_TRUE(p.ok()) << p.error().to_string();
