@@ -1154,7 +1154,7 @@ std::string to_markdown(const ValidationReport& report) {
       "(the engine's GPUs), on the chip's system for the all-reduces, and passes one chip's activity over that "
       "time through the power model (`econ::chip_power`, as compare does): the floor of a working chip "
       "(`static_fraction` x TDP) plus the energy of its MACs, SRAM, HBM and link bits, capped at TDP. Predicted = "
-      "the GPUs x one chip's watts. The floor of 4N and 4NP is fitted to one batch-8 case each, which the process "
+      "the GPUs x one chip's watts (a positive error here is more watts than measured). The floor of 4N and 4NP is fitted to one batch-8 case each, which the process "
       "sources name (calibration); the others are held out. A fleet's mean over its production mix (TPU v4) and "
       "an instantaneous maximum of a node (Latif et al.) are not the average over one workload: not expressible. "
       "System power (hosts, switches, fans under load) has no case that xpusim can state yet.");
