@@ -70,19 +70,24 @@ Expected<PowerEstimate> average_power(const spec::ChipSpec& chip, const spec::Pr
   const double dynamic_j = compute_j + sram_j + hbm_j + links_j;
 
   PowerEstimate p;
-  p.static_w = e.static_fraction * chip.tdp_w;
-  p.uncapped_w = p.static_w + dynamic_j / activity.seconds;
-  // Above TDP the clock drops until the dynamic power fits in what static power leaves; the same work
-  // then takes longer (the energy per operation is kept: a lower voltage would save some).
-  const double budget = chip.tdp_w - p.static_w;
-  double seconds = activity.seconds;
-  if (p.uncapped_w > chip.tdp_w && budget > 0) seconds = dynamic_j / budget;
-  p.slowdown = seconds / activity.seconds;
+  // The floor of a working chip (clocks, leakage, control), not of an idle one: a GPU waiting on HBM at
+  // batch 8 already draws over half its TDP.
+  const double floor_w = e.static_fraction * chip.tdp_w;
+  p.uncapped_w = floor_w + dynamic_j / activity.seconds;
+  // Above TDP the chip lowers its clock (and voltage) until its draw fits. The floor is mostly clocked
+  // power (the clock tree, issue, the caches every kernel touches), which falls with the clock as the
+  // operations' power does; leakage does not fall, but the lower voltage cuts the energy of every
+  // operation, and the two are taken to cancel. So the work keeps its energy and stretches by
+  // uncapped / TDP. (Holding the floor fixed and squeezing only the operations would slow a chip whose
+  // floor is 0.6 of TDP far more than a power-limited GPU slows.)
+  p.slowdown = p.uncapped_w > chip.tdp_w ? p.uncapped_w / chip.tdp_w : 1.0;
+  const double seconds = activity.seconds * p.slowdown;
+  p.static_w = floor_w / p.slowdown;
   p.compute_w = compute_j / seconds;
   p.sram_w = sram_j / seconds;
   p.hbm_w = hbm_j / seconds;
   p.links_w = links_j / seconds;
-  p.joules = dynamic_j + p.static_w * seconds;
+  p.joules = dynamic_j + floor_w * activity.seconds;
   return p;
 }
 

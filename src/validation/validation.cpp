@@ -11,6 +11,7 @@
 #include <sstream>
 #include <variant>
 
+#include "econ/power.h"
 #include "frontend/llm/llm_builder.h"
 #include "ir/graph.h"
 #include "network/collectives.h"
@@ -212,6 +213,16 @@ std::vector<std::pair<std::string, std::string>> efficiency_sources(const spec::
       if (auto it = network.sources.find(key); it != network.sources.end()) text += it->second + "\n";
     if (!text.empty()) out.emplace_back(name, text);
   }
+  // A process's energy figures fitted to power cases (energy.static_fraction) name them the same way.
+  for (const std::string& name : library.names(spec::Kind::process)) {
+    const spec::Document* doc = library.find(spec::Kind::process, name);
+    if (!doc) continue;
+    const auto& process = std::get<spec::ProcessSpec>(doc->spec);
+    std::string text;
+    for (const auto& [key, source] : process.sources)
+      if (key.starts_with("energy.")) text += source + "\n";
+    if (!text.empty()) out.emplace_back(name, text);
+  }
   return out;
 }
 
@@ -293,6 +304,16 @@ std::optional<std::string> experiment_reason(std::string_view kind, const YAML::
       return "MLPerf runs are set by a request scheduler (offline: as many queries as the engine takes; server: "
              "Poisson arrivals held to TTFT <= 2 s and TPOT <= 200 ms) over OpenOrca's length distribution, with "
              "instances of their own parallelism; xpusim's serving estimate is one static batch of fixed lengths";
+  }
+  if (kind == "power_under_load") {
+    const std::string phase = lower(text_at(c, "workload.phase").value_or(""));
+    const std::string metric = lower(text_at(c, "measured.metric").value_or(""));
+    if (phase == "fleet")
+      return "a mean over a fleet's whole mix of production workloads: no one workload, batch or parallelism to "
+             "state";
+    if (contains(metric, "max"))
+      return "the largest instantaneous draw, not the average over a workload that the power model gives; the "
+             "training configuration (framework, parallelism, batch) is not published with it";
   }
   return std::nullopt;
 }
@@ -726,6 +747,80 @@ Prediction predict_layer(const YAML::Node& c, const spec::ChipSpec& chip, const 
   return {(full->stage_microbatch_s - less->stage_microbatch_s) * 1e3, method, {}};
 }
 
+// ------------------------------------------------------------------------------- power under load
+
+// The model spec a published model name maps to: the library's naming ("Llama 3.1 8B" -> llama3.1-8b),
+// or the spec of the same architecture under an earlier release's name (Llama 3.1 405B is the only
+// Llama 3 405B, kept as llama3-405b).
+const spec::ModelSpec* power_model(const std::string& published, const spec::SpecResolver& library, std::string& name) {
+  name = model_spec_name(published);
+  const spec::Document* doc = library.find(spec::Kind::model, name);
+  if (!doc && name == "llama3.1-405b") {
+    name = "llama3-405b";
+    doc = library.find(spec::Kind::model, name);
+  }
+  return doc ? &std::get<spec::ModelSpec>(doc->spec) : nullptr;
+}
+
+// The GPUs' average power while a serving engine runs a model at a steady batch (ML.ENERGY's
+// benchmark: vLLM at max_num_seqs, GPU energy from NVML over the steady state). The engine's running
+// batch is stated as a static batch of that size through the prefill of `input_len` tokens and
+// `output_len` decode steps (continuous batching keeps the batch full, and a static batch's contexts
+// average the same prompt + output / 2); the chips' activity over that time goes through the power
+// model (econ::chip_power, as compare uses it). Predicted = the GPUs' count x one chip's average watts.
+Prediction predict_power(const YAML::Node& c, const spec::ChipSpec& chip, const spec::SpecResolver& library) {
+  const std::string metric = lower(text_at(c, "measured.metric").value_or(""));
+  if (metric != "gpu_power_w")
+    return not_expressible("metric " + quote_value(metric) +
+                           " is not the GPUs' average power (gpu_power_w): system power needs the hosts', "
+                           "switches' and fans' draw under load, which no system spec states yet");
+  const std::string phase = lower(text_at(c, "workload.phase").value_or(""));
+  if (phase != "serving") return not_expressible("phase " + quote_value(phase) + " has no power prediction yet");
+  const std::optional<std::string> model_name = text_at(c, "model.name");
+  if (!model_name) return not_expressible("the case names no model");
+  std::string spec_name;
+  const spec::ModelSpec* model = power_model(*model_name, library, spec_name);
+  if (!model) return not_expressible("no model spec " + spec_name + " for " + quote_value(*model_name));
+  if (std::string mismatch = shape_mismatch(c, *model); !mismatch.empty())
+    return not_expressible("model spec " + spec_name + " differs from the case: " + mismatch);
+  const auto batch = count_at(c, "workload.batch"), prompt = count_at(c, "workload.input_len"),
+             gen = count_at(c, "workload.output_len"), gpus = count_at(c, "hardware.count");
+  if (!batch || !prompt || !gen || !gpus)
+    return not_expressible("the case gives no batch, input_len, output_len and GPU count");
+  const std::int64_t tp = count_at(c, "parallelism.tp").value_or(1);
+  if (tp != *gpus)
+    return not_expressible("the engine's " + std::to_string(*gpus) + " GPUs are not one tensor-parallel group of " +
+                           std::to_string(tp));
+
+  serve::ServeOptions options;
+  options.batch = *batch;
+  options.prompt = *prompt;
+  options.gen = *gen;
+  options.llm.tp = static_cast<int>(tp);
+  const std::string precision = lower(text_at(c, "hardware.precision").value_or(""));
+  options.llm.dtype = contains(precision, "fp8") ? ir::DType::fp8_e4m3 : ir::DType::bf16;
+  options.llm.kv_dtype = ir::DType::bf16;  // vLLM keeps the KV cache in the activations' bf16 unless told
+  const spec::SystemSpec* system = system_spec(library, system_of(chip.name));
+  const spec::NetworkSpec* network = system ? network_spec(library, system->scale_up.network) : nullptr;
+  if (tp > 1 && !system) return not_expressible("tp " + std::to_string(tp) + " needs a system spec for " + chip.name);
+  const perfmodel::Interconnect link = serve::interconnect_of(chip, system, network);
+  std::string method = spec_name + ", tp " + std::to_string(tp) + (system ? " on " + system->name : "") + ", " +
+                       std::string(ir::dtype_name(options.llm.dtype)) + " weights, bf16 KV, batch " +
+                       std::to_string(*batch) + ", " + std::to_string(*prompt) + " in / " + std::to_string(*gen) +
+                       " out";
+  Expected<serve::ServeResult> result = serve::estimate_serving(*model, chip, link, options);
+  if (!result.ok()) return not_expressible(result.error().to_string(), method);
+  if (!result->fits) return not_expressible("does not fit in HBM", method);
+  const econ::Activity activity = serve::request_activity(*result, *gen);
+  const std::optional<econ::PowerEstimate> p = econ::chip_power(library, chip, activity);
+  if (!p) return not_expressible("process " + chip.process_node + " has no energy model for this work", method);
+  method += "; per GPU " + fixed(p->total_w(), 0) + " W = static " + fixed(p->static_w, 0) + " + compute " +
+            fixed(p->compute_w, 0) + " + SRAM " + fixed(p->sram_w, 0) + " + HBM " + fixed(p->hbm_w, 0) + " + links " +
+            fixed(p->links_w, 0) + (p->slowdown > 1 ? " (at the TDP cap)" : "") + "; x " + std::to_string(*gpus) +
+            " GPUs";
+  return {p->total_w() * static_cast<double>(*gpus), method, {}};
+}
+
 // ---------------------------------------------------------------------------------------- summary
 
 double median(std::vector<double> values) {
@@ -802,6 +897,9 @@ std::optional<double> error_bound_pct(std::string_view kind) {
   if (kind == "training_throughput") return 15.0;
   if (kind == "training_step_time") return 10.0;
   if (kind == "layer_time") return 10.0;
+  // GPU power under load (ML.ENERGY v3.0 serving on H100 and B200): 5.3% measured; the floor of a
+  // working chip is fitted to one case per process.
+  if (kind == "power_under_load") return 10.0;
   return std::nullopt;
 }
 
@@ -917,6 +1015,8 @@ Expected<ValidationReport> run_validation_text(std::string_view text, const std:
           p = predict_collective(c, chip, library);
         else if (r.kind == "layer_time")
           p = predict_layer(c, chip, library);
+        else if (r.kind == "power_under_load")
+          p = predict_power(c, chip, library);
         else
           p = predict_training(c, chip, library);
       }
@@ -975,7 +1075,8 @@ std::string to_markdown(const ValidationReport& report) {
       "), each citing its source: the accelerator, the experiment and the measured figure. For the kinds below, "
       "xpusim states the same experiment with the library's chip, system, network, cluster and model specs and "
       "predicts the same figure with the analytical per-op model (src/perfmodel), the serving estimate "
-      "(src/serve), the collective model (src/network) and the training estimate (src/parallel). "
+      "(src/serve), the collective model (src/network), the training estimate (src/parallel) and the power model "
+      "(src/econ/power). "
       "The error is signed, 100 (predicted - measured) / measured: positive means xpusim is optimistic.");
   line();
   line(
@@ -1044,6 +1145,19 @@ std::string to_markdown(const ValidationReport& report) {
       "xpusim's executed FLOPs); Korthikanti `iteration_time` = the step time; NeMo `tokens_per_s_per_gpu` = "
       "global batch x seq / step / GPUs. Plans that xpusim says do not fit in HBM, and plans the estimator "
       "rejects, are not expressible with the numbers or the message.");
+  line(
+      "- *Power under load* (`power_under_load`): the GPUs' average draw while a named workload runs. The ML.ENERGY "
+      "Benchmark v3.0 cases (Dec 2025) serve Llama 3.1 8B, 70B and 405B on vLLM at a steady batch (max_num_seqs) "
+      "on H100 and B200, with GPU energy read from NVML over the steady state: xpusim states the measured average "
+      "running batch as a static batch through the prefill of 256 prompt tokens (the prompts' mean length is not "
+      "published; the prefill is a few percent of the time) and the measured mean output length, tp as the case "
+      "(the engine's GPUs), on the chip's system for the all-reduces, and passes one chip's activity over that "
+      "time through the power model (`econ::chip_power`, as compare does): the floor of a working chip "
+      "(`static_fraction` x TDP) plus the energy of its MACs, SRAM, HBM and link bits, capped at TDP. Predicted = "
+      "the GPUs x one chip's watts (a positive error here is more watts than measured). The floor of 4N and 4NP is fitted to one batch-8 case each, which the process "
+      "sources name (calibration); the others are held out. A fleet's mean over its production mix (TPU v4) and "
+      "an instantaneous maximum of a node (Latif et al.) are not the average over one workload: not expressible. "
+      "System power (hosts, switches, fans under load) has no case that xpusim can state yet.");
   line(
       "- *Layer time* (`layer_time`, Korthikanti Table 4, 22B at tp 8, micro batch 4): the configuration "
       "(baseline, sequence parallel, full or selective recompute, selective + sequence parallel) is read from "

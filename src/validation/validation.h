@@ -25,7 +25,8 @@ namespace xpusim::validation {
 // The kinds of case the harness predicts, in report order.
 inline constexpr std::string_view kCoveredKinds[] = {
     "gemm_microbenchmark",  "attention_kernel",    "memory_bandwidth",   "inference_throughput",
-    "collective_bandwidth", "training_throughput", "training_step_time", "layer_time"};
+    "collective_bandwidth", "training_throughput", "training_step_time", "layer_time",
+    "power_under_load"};
 
 // The median absolute error, in percent, that the held-out predictions of `kind` are held to (the
 // test suite enforces it; docs/validation.md shows it). nullopt for kinds the harness does not cover.

@@ -230,18 +230,24 @@ TEST(Area, ModelNeedsTheProcessAreaBlock) {
             "error: process tsmc-n7 has no area: block, so the die area of tpu-v4 cannot be modelled");
 }
 
+// One second of work: bf16 matrix FLOPs and HBM bytes; nothing else.
+Activity one_second(double bf16_flops, double hbm_bytes) {
+  Activity a;
+  a.seconds = 1;
+  a.matrix_flops[static_cast<std::size_t>(ir::DType::bf16)] = bf16_flops;
+  a.hbm_bytes = hbm_bytes;
+  return a;
+}
+
 TEST(Power, EnergyOfEachActionAddsUpAndStaticPowerIsAFractionOfTdp) {
   // One second of TPU v4 work on N7: 100 TFLOP of bf16 matmul (5e13 MACs at 0.61 pJ = 30.5 W), 1 TFLOP
   // of vector work (5e11 FMAs at 1.7 pJ = 0.85 W), 1 TB of HBM traffic (8e12 bits at 3.97 pJ = 31.76 W),
   // 10 GB over links (8e10 bits at 5.5 pJ = 0.44 W). SRAM: 2 x 1 TB staged plus 5e13 MACs x 2 bytes x
-  // (1/128 + 1/128) re-read = 3.5625e12 bytes at 0.42 pJ/bit = 11.97 W. Static 0.25 x 192 W = 48 W.
+  // (1/128 + 1/128) re-read = 3.5625e12 bytes at 0.42 pJ/bit = 11.97 W. Static 0.47 x 192 W = 90.24 W.
   const auto& v4 = find<spec::ChipSpec>(spec::Kind::chip, "tpu-v4");
   const auto& n7 = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n7");
-  Activity a;
-  a.seconds = 1;
-  a.matrix_flops[static_cast<std::size_t>(ir::DType::bf16)] = 1e14;
+  Activity a = one_second(1e14, 1e12);
   a.vector_flops = 1e12;
-  a.hbm_bytes = 1e12;
   a.link_bytes = 1e10;
   EXPECT_NEAR(sram_bytes(v4, a), 3.5625e12, 1e3);
   const Expected<PowerEstimate> p = average_power(v4, n7, a);
@@ -250,20 +256,43 @@ TEST(Power, EnergyOfEachActionAddsUpAndStaticPowerIsAFractionOfTdp) {
   EXPECT_NEAR(p->hbm_w, 31.76, 1e-9);
   EXPECT_NEAR(p->links_w, 0.44, 1e-9);
   EXPECT_NEAR(p->sram_w, 11.97, 1e-9);
-  EXPECT_NEAR(p->static_w, 48, 1e-9);
+  EXPECT_NEAR(p->static_w, 90.24, 1e-9);
   EXPECT_DOUBLE_EQ(p->slowdown, 1);
-  EXPECT_NEAR(p->total_w(), 30.5 + 0.85 + 31.76 + 0.44 + 11.97 + 48, 1e-9);
+  EXPECT_NEAR(p->total_w(), 30.5 + 0.85 + 31.76 + 0.44 + 11.97 + 90.24, 1e-9);
   EXPECT_NEAR(p->joules, p->total_w(), 1e-9);
-  // The same work in half the time needs 2 x 75.52 + 48 = 199.04 W, over the 192 W TDP: the clock
-  // drops until the dynamic 75.52 J fit in 192 - 48 = 144 W, 0.5244 s instead of 0.5.
+  // The same work in half the time needs 2 x 75.52 + 90.24 = 241.28 W, over the 192 W TDP: the clock
+  // drops until it fits, the floor with it, so the work keeps its 75.52 + 0.5 x 90.24 = 120.64 J and
+  // takes 241.28 / 192 = 1.2567 x as long (0.6283 s); the floor's share is 90.24 / 1.2567 = 71.81 W.
   Activity fast = a;
   fast.seconds = 0.5;
   const Expected<PowerEstimate> capped = average_power(v4, n7, fast);
   ASSERT_TRUE(capped.ok());
-  EXPECT_NEAR(capped->uncapped_w, 48 + 2 * 75.52, 1e-9);
+  EXPECT_NEAR(capped->uncapped_w, 90.24 + 2 * 75.52, 1e-9);
   EXPECT_NEAR(capped->total_w(), 192, 1e-9);
-  EXPECT_NEAR(capped->slowdown, 75.52 / 144 / 0.5, 1e-9);
-  EXPECT_NEAR(capped->joules, 75.52 + 48 * 75.52 / 144, 1e-9);
+  EXPECT_NEAR(capped->slowdown, 241.28 / 192, 1e-9);
+  EXPECT_NEAR(capped->static_w, 90.24 * 192 / 241.28, 1e-9);
+  EXPECT_NEAR(capped->joules, 120.64, 1e-9);
+  EXPECT_NEAR(capped->joules, capped->total_w() * 0.5 * capped->slowdown, 1e-9);
+}
+
+TEST(Power, AWorkingGpuDrawsItsFloorBeforeItsOperations) {
+  // One memory-bound second of H100 work: 2.2 TB from HBM and 1.28e14 FLOP of bf16 matmul (6.4e13
+  // MACs). On 4N: HBM 2.2e12 x 8 bits x 3.9 pJ = 68.64 W; SRAM 2 x 2.2e12 staged plus 6.4e13 MACs x
+  // 2 bytes x (1/128 + 1/256) (H100's 64 x 256 x 16 tile, blocks of at least 128)
+  // = 4.4e12 + 1.5e12 = 5.9e12 bytes at 0.4 pJ/bit = 18.88 W; MACs 6.4e13 x 0.427 pJ = 27.328 W; the
+  // floor of a working H100 0.56 x 700 = 392 W. Total 506.848 W, of which the floor is 77%.
+  const auto& h100 = find<spec::ChipSpec>(spec::Kind::chip, "h100-sxm");
+  const auto& n4 = find<spec::ProcessSpec>(spec::Kind::process, "tsmc-4n");
+  const Activity a = one_second(1.28e14, 2.2e12);
+  EXPECT_NEAR(sram_bytes(h100, a), 5.9e12, 1e3);
+  const Expected<PowerEstimate> p = average_power(h100, n4, a);
+  ASSERT_TRUE(p.ok()) << p.error().to_string();
+  EXPECT_NEAR(p->static_w, 392, 1e-9);
+  EXPECT_NEAR(p->hbm_w, 68.64, 1e-9);
+  EXPECT_NEAR(p->sram_w, 18.88, 1e-9);
+  EXPECT_NEAR(p->compute_w, 27.328, 1e-9);
+  EXPECT_NEAR(p->total_w(), 506.848, 1e-9);
+  EXPECT_DOUBLE_EQ(p->slowdown, 1);
 }
 
 TEST(Power, RefusesWhatItCannotCost) {

@@ -130,8 +130,10 @@ TEST(Training, StepBreakdownAndActivityAccountForTheWholeStep) {
 
 TEST(Training, TpuV4PowerWhileTrainingLiesInItsMeasuredRange) {
   // Jouppi et al. (ISCA 2023) measured TPU v4 at 90 / 170 / 192 W min / mean / max over production
-  // workloads (hardware-facts A.2 [S21b]). Llama 2 7B trained on a 4x4x4 slice with the fastest plan
-  // must land inside that range on the N7 energy model, which was not fitted to it.
+  // workloads (hardware-facts A.2 [S21b]). N7's floor of a working chip is the minimum's 0.47 of the
+  // maximum; the dynamic energies were not fitted to TPU v4. Llama 2 7B trained on a 4x4x4 slice with
+  // the fastest plan is among the heaviest of that mix: it must land between the mean and the maximum,
+  // touching the power cap at most briefly (under 5% slower).
   const auto& llama = find<spec::ModelSpec>(spec::Kind::model, "llama2-7b");
   const auto& v4 = find<spec::ChipSpec>(spec::Kind::chip, "tpu-v4");
   const auto& slice = find<spec::SystemSpec>(spec::Kind::system, "tpu-v4-4x4x4");
@@ -143,9 +145,9 @@ TEST(Training, TpuV4PowerWhileTrainingLiesInItsMeasuredRange) {
   const Expected<econ::PowerEstimate> p =
       econ::average_power(v4, find<spec::ProcessSpec>(spec::Kind::process, "tsmc-n7"), found.best[0].second.activity);
   ASSERT_TRUE(p.ok());
-  EXPECT_GT(p->total_w(), 90);
-  EXPECT_LT(p->total_w(), 192);
-  EXPECT_DOUBLE_EQ(p->slowdown, 1);
+  EXPECT_GT(p->total_w(), 170);
+  EXPECT_LE(p->total_w(), 192 + 1e-9);
+  EXPECT_LT(p->slowdown, 1.05);
 }
 
 TEST(Training, APlanThatDoesNotFitIsRefusedWithItsNumbers) {

@@ -165,6 +165,44 @@ TEST(Validation, PredictsTheTrainingCases) {
   }
 }
 
+// Power under load: the GPUs' average draw while vLLM serves at a steady batch (ML.ENERGY v3.0). The
+// floor of a working chip (static_fraction) of 4N and 4NP is fitted to one batch-8 case each, which
+// the process sources name; every other case is held out.
+TEST(Validation, PredictsThePowerCasesWithProcessCalibration) {
+  REQUIRE_REPORT(report);
+  for (const char* id : {"mlenergy-v3-h100-llama3.1-8b-tp1-b8", "mlenergy-v3-b200-llama3.1-70b-tp2-b8"}) {
+    const CaseResult* c = find_case(*report, id);
+    ASSERT_NE(c, nullptr) << id;
+    EXPECT_EQ(c->status, CaseStatus::calibration) << id << ": " << c->reason;
+    ASSERT_TRUE(c->error_pct.has_value()) << id;
+    EXPECT_LT(std::abs(*c->error_pct), 2.0) << id;  // the fit is reproduced
+  }
+  const KindSummary& s = summary_of(*report, "power_under_load");
+  EXPECT_GE(s.held_out, 12);
+  EXPECT_EQ(s.calibration, 2);
+  // 4 GPUs at tp 4 draw 4 x one GPU's modelled power; the method says how it splits.
+  const CaseResult* tp4 = find_case(*report, "mlenergy-v3-h100-llama3.1-70b-tp4-b64");
+  ASSERT_NE(tp4, nullptr);
+  EXPECT_EQ(tp4->status, CaseStatus::predicted);
+  EXPECT_NE(tp4->method.find("static 392"), std::string::npos) << tp4->method;  // 0.56 x 700 W
+  EXPECT_NE(tp4->method.find("x 4 GPUs"), std::string::npos) << tp4->method;
+  // More batch, more work per second, more power: the held-out H100 70B cases rise with the batch.
+  const CaseResult* b8 = find_case(*report, "mlenergy-v3-h100-llama3.1-70b-tp4-b8");
+  const CaseResult* b256 = find_case(*report, "mlenergy-v3-h100-llama3.1-70b-tp4-b256");
+  ASSERT_TRUE(b8 && b256 && b8->predicted && tp4->predicted && b256->predicted);
+  EXPECT_LT(*b8->predicted, *tp4->predicted);
+  EXPECT_LT(*tp4->predicted, *b256->predicted);
+  // A fleet mean and an instantaneous maximum are not the average over one workload.
+  const CaseResult* fleet = find_case(*report, "google-tpu-v4-fleet-mean-power");
+  ASSERT_NE(fleet, nullptr);
+  EXPECT_EQ(fleet->status, CaseStatus::not_expressible);
+  EXPECT_NE(fleet->reason.find("fleet"), std::string::npos) << fleet->reason;
+  const CaseResult* peak = find_case(*report, "latif24-hgx-h100-llama2-13b-training-max");
+  ASSERT_NE(peak, nullptr);
+  EXPECT_EQ(peak->status, CaseStatus::not_expressible);
+  EXPECT_NE(peak->reason.find("instantaneous"), std::string::npos) << peak->reason;
+}
+
 // Held-out median absolute errors per kind, against the bounds the report states.
 TEST(Validation, HeldOutErrorsStayWithinTheBounds) {
   REQUIRE_REPORT(report);
@@ -185,6 +223,7 @@ TEST(Validation, HeldOutErrorsStayWithinTheBounds) {
   EXPECT_LE(*error_bound_pct("training_throughput"), 15.0);
   EXPECT_LE(*error_bound_pct("training_step_time"), 10.0);
   EXPECT_LE(*error_bound_pct("layer_time"), 10.0);
+  EXPECT_LE(*error_bound_pct("power_under_load"), 10.0);
 }
 
 // A chip spec's efficiency sources name the cases they were fitted to; a case named "held out" is not one.

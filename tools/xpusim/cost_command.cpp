@@ -232,7 +232,7 @@ int run_cost(const Context& context, const CostArgs& args) {
                 power->uncapped_w, peak_dtype(peak).c_str());
     std::printf("  compute %.0f W, SRAM %.0f W, HBM %.0f W, links %.0f W, static %.0f W (before the TDP cap)\n",
                 power->compute_w * power->slowdown, power->sram_w * power->slowdown, power->hbm_w * power->slowdown,
-                power->links_w * power->slowdown, power->static_w);
+                power->links_w * power->slowdown, power->static_w * power->slowdown);
     if (power->slowdown > 1)
       std::printf("  capped at TDP: the clock drops to %.0f%% of its peak\n", 100 / power->slowdown);
   }
