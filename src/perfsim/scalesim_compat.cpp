@@ -44,7 +44,7 @@ std::vector<Field> split_fields(std::string_view line) {
 // The names of a conv row's columns, for messages; the ninth (stride width) is optional.
 constexpr std::array<std::string_view, 9> kConvColumns = {
     "layer name", "ifmap height", "ifmap width", "filter height", "filter width",
-    "channels",   "filters",      "stride",      "stride width"};
+    "channel count", "filter count", "stride", "stride width"};
 constexpr std::array<std::string_view, 4> kGemmColumns = {"layer name", "M", "N", "K"};
 
 class LineParser {
