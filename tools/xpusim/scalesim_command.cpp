@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <map>
 #include <memory>
 
 #include "perfsim/scalesim_compat.h"
@@ -18,7 +17,7 @@ struct ScaleSimArgs {
   std::string topology;
   std::int64_t rows = 0;
   std::int64_t cols = 0;
-  perfsim::Dataflow dataflow = perfsim::Dataflow::output_stationary;
+  std::string dataflow_name;  // os, ws or is
   bool gemm = false;
   bool json = false;
 };
@@ -94,8 +93,10 @@ int run_scalesim_command(const ScaleSimArgs& args) {
     print_diagnostics(topology.error().diagnostics());
     return kExitBadInput;
   }
-  Expected<perfsim::ScaleSimRun> run =
-      perfsim::run_scalesim(*topology, {args.rows, args.cols}, args.dataflow);
+  const perfsim::Dataflow dataflow = args.dataflow_name == "ws"   ? perfsim::Dataflow::weight_stationary
+                                     : args.dataflow_name == "is" ? perfsim::Dataflow::input_stationary
+                                                                  : perfsim::Dataflow::output_stationary;
+  Expected<perfsim::ScaleSimRun> run = perfsim::run_scalesim(*topology, {args.rows, args.cols}, dataflow);
   if (!run.ok()) {
     print_diagnostics(run.error().diagnostics());
     return kExitBadInput;
@@ -121,12 +122,9 @@ void add_scalesim_command(CLI::App& app, const Context& context, int& exit_code)
   scalesim->add_option("--cols", args->cols, "Array columns (processing elements)")
       ->required()
       ->check(CLI::Range(std::int64_t{1}, perfsim::kMaxArraySide));
-  const std::map<std::string, perfsim::Dataflow> dataflows = {{"os", perfsim::Dataflow::output_stationary},
-                                                              {"ws", perfsim::Dataflow::weight_stationary},
-                                                              {"is", perfsim::Dataflow::input_stationary}};
-  scalesim->add_option("--dataflow", args->dataflow, "os (output), ws (weight) or is (input stationary)")
+  scalesim->add_option("--dataflow", args->dataflow_name, "os (output), ws (weight) or is (input stationary)")
       ->required()
-      ->transform(CLI::CheckedTransformer(dataflows, CLI::ignore_case));
+      ->check(CLI::IsMember({"os", "ws", "is"}));
   scalesim->add_flag("--gemm", args->gemm, "The topology lists GEMMs (name, M, N, K), not conv layers");
   scalesim->add_flag("--json", args->json, "Print JSON");
   scalesim->footer(
