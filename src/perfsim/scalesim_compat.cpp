@@ -242,17 +242,16 @@ Expected<LayerTiming> time_layer(const TopologyLayer& layer, ArrayShape array, D
   XPUSIM_ASSERT(array.rows >= 1 && array.cols >= 1 && array.rows <= kMaxArraySide && array.cols <= kMaxArraySide,
                 "the caller checks the array's shape");
   const Mapping mapping = map_gemm(layer, dataflow);
-  LayerTiming t;
-  t.name = layer.name;
-  t.copies = layer.copies;
-  t.m = layer.m;
-  t.n = layer.n;
-  t.k = layer.k;
-  t.spatial_rows = mapping.spatial_rows;
-  t.spatial_cols = mapping.spatial_cols;
-  t.temporal = mapping.temporal;
-  t.row_folds = ceil_div(mapping.spatial_rows, array.rows);
-  t.col_folds = ceil_div(mapping.spatial_cols, array.cols);
+  LayerTiming t{.name = layer.name,
+                .copies = layer.copies,
+                .m = layer.m,
+                .n = layer.n,
+                .k = layer.k,
+                .spatial_rows = mapping.spatial_rows,
+                .spatial_cols = mapping.spatial_cols,
+                .temporal = mapping.temporal,
+                .row_folds = ceil_div(mapping.spatial_rows, array.rows),
+                .col_folds = ceil_div(mapping.spatial_cols, array.cols)};
   const std::int64_t r = array.rows, c = array.cols, time = mapping.temporal;
   // Demand lines of one fold (docs/scalesim.md): output stationary streams T operands in, skewed over
   // the rows and columns, then drains; the stationary dataflows first load the array (R lines, skewed

@@ -35,6 +35,12 @@ std::string parse_error(const std::string& text, TopologyFormat format = Topolog
   return t.error().to_string();
 }
 
+void expect_gemm(const TopologyLayer& layer, std::int64_t m, std::int64_t n, std::int64_t k) {
+  EXPECT_EQ(layer.m, m);
+  EXPECT_EQ(layer.n, n);
+  EXPECT_EQ(layer.k, k);
+}
+
 TEST(ScaleSimMapping, ConvLayerBecomesOfmapPixelsByFiltersByWindow) {
   // ResNet-18's first layer: 224 x 224 x 3, 7 x 7 filters, stride 2, 64 of them. With no padding,
   // SCALE-Sim's ofmap side is ceil((224 - 7 + 2) / 2) = ceil(109.5) = 110 (a framework's floor would
@@ -43,9 +49,7 @@ TEST(ScaleSimMapping, ConvLayerBecomesOfmapPixelsByFiltersByWindow) {
   ASSERT_EQ(t.layers.size(), 1u);
   EXPECT_EQ(t.layers[0].name, "Conv1");
   EXPECT_EQ(t.layers[0].line, 2);
-  EXPECT_EQ(t.layers[0].m, 12100);
-  EXPECT_EQ(t.layers[0].n, 64);
-  EXPECT_EQ(t.layers[0].k, 147);
+  expect_gemm(t.layers[0], 12100, 64, 147);
   EXPECT_EQ(t.layers[0].copies, 1);
 }
 
@@ -53,8 +57,7 @@ TEST(ScaleSimMapping, SeparateStridesAndNoTrailingComma) {
   // 6 x 6 ifmap, 1 x 1 filter, stride 1 down and 2 across: 6 x ceil(5 / 2) + 1 = 6 x 4 pixels.
   const Topology t = parse_ok("h\nD, 6, 6, 1, 1, 3, 7, 1, 2\n", TopologyFormat::conv);
   ASSERT_EQ(t.layers.size(), 1u);
-  EXPECT_EQ(t.layers[0].m, 24);
-  EXPECT_EQ(t.layers[0].k, 3);
+  expect_gemm(t.layers[0], 24, 7, 3);
 }
 
 TEST(ScaleSimMapping, DepthwiseLayerRunsOncePerChannel) {
@@ -62,8 +65,7 @@ TEST(ScaleSimMapping, DepthwiseLayerRunsOncePerChannel) {
   const Topology t = parse_ok("h\nDP1,6,6,3,3,3,2,1,\n", TopologyFormat::conv);
   ASSERT_EQ(t.layers.size(), 1u);
   EXPECT_EQ(t.layers[0].copies, 3);
-  EXPECT_EQ(t.layers[0].m, 16);
-  EXPECT_EQ(t.layers[0].k, 9);
+  expect_gemm(t.layers[0], 16, 2, 9);
   // Each copy on 8 x 8 output stationary: Sr = 16 (2 row folds), Sc = 2, T = 9, 9 + 8 + 8 - 2 = 23 lines a
   // fold, 2 x 23 - 1 = 45 cycles; three copies 135.
   const LayerTiming timing = time_ok(t.layers[0], {8, 8}, Dataflow::output_stationary);
@@ -75,9 +77,7 @@ TEST(ScaleSimMapping, GemmRowIsMNK) {
   const Topology t = parse_ok("Layer,M,N,K,\n\n  \nqkv,512,768,64,\n", TopologyFormat::gemm);
   ASSERT_EQ(t.layers.size(), 1u);
   EXPECT_EQ(t.layers[0].line, 4);
-  EXPECT_EQ(t.layers[0].m, 512);
-  EXPECT_EQ(t.layers[0].n, 768);
-  EXPECT_EQ(t.layers[0].k, 64);
+  expect_gemm(t.layers[0], 512, 768, 64);
 }
 
 // M = 7, N = 9, K = 5 on an 8 x 8 array, by hand (docs/scalesim.md):
@@ -172,9 +172,7 @@ TEST(ScaleSimReference, Resnet18LayerCountAndMacs) {
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->layers.size(), 21u);
   // FC: 1 x 1 pixel, 1000 filters, 512-long window.
-  EXPECT_EQ(t->layers.back().m, 1);
-  EXPECT_EQ(t->layers.back().n, 1000);
-  EXPECT_EQ(t->layers.back().k, 512);
+  expect_gemm(t->layers.back(), 1, 1000, 512);
 }
 
 Dataflow dataflow_named(const std::string& name) {
