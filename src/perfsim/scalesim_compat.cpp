@@ -181,6 +181,17 @@ void parse_line(std::string_view line, int line_number, const std::string& file,
   topology.layers.push_back(std::move(layer));
 }
 
+// Whether a line has a layer's columns, each after the name a whole number.
+bool looks_like_layer(std::string_view line, TopologyFormat format) {
+  const std::vector<Field> fields = split_fields(line);
+  const bool conv = format == TopologyFormat::conv;
+  if (fields.size() != 4 && !(conv && (fields.size() == 8 || fields.size() == 9))) return false;
+  for (std::size_t i = 1; i < fields.size(); ++i)
+    if (fields[i].text.empty() || fields[i].text.find_first_not_of("0123456789") != std::string_view::npos)
+      return false;
+  return !conv || fields.size() > 4;
+}
+
 // Where a dataflow puts the GEMM's dimensions, and what one fold costs.
 struct Mapping {
   std::int64_t spatial_rows = 0, spatial_cols = 0, temporal = 0;
@@ -221,11 +232,15 @@ Expected<Topology> parse_topology(std::string_view text, const std::string& file
     at = end + 1;
     ++line_number;
     // The first line is a header, whatever it holds, and blank lines are skipped, as in SCALE-Sim.
+    if (line_number == 1 && looks_like_layer(line, format))
+      topology.warnings.warning({file, 1, 1}, {},
+                                "the first line is skipped as a header, as SCALE-Sim does, but it reads as a layer; "
+                                "put a header line above it to time it");
     if (line_number == 1 || trimmed(line, 0, line.size()).text.empty()) continue;
     parse_line(line, line_number, file, format, topology, diagnostics);
   }
   if (!diagnostics.has_errors() && topology.layers.empty())
-    diagnostics.error({file, line_number > 1 ? line_number : 1, 0}, {},
+    diagnostics.error({file, line_number > 1 ? line_number : 1, 1}, {},
                       "the topology has no layers: the first line is a header, and each line after it is a layer");
   if (diagnostics.has_errors()) return Error(std::move(diagnostics));
   return topology;
@@ -267,7 +282,7 @@ Expected<LayerTiming> time_layer(const TopologyLayer& layer, ArrayShape array, D
   const std::optional<std::int64_t> macs = checked_product({layer.m, layer.n, layer.k, layer.copies});
   if (!cycles || !macs) {
     Diagnostics d;
-    d.error({file, layer.line, 0}, {},
+    d.error({file, layer.line, 1}, {},
             "layer " + quote_value(layer.name) + ": its cycle count overflows a 64-bit count on this array");
     return Error(std::move(d));
   }
@@ -295,7 +310,7 @@ Expected<ScaleSimRun> run_scalesim(const Topology& topology, ArrayShape array, D
     if (__builtin_add_overflow(run.total_cycles, timing->cycles, &run.total_cycles) ||
         __builtin_add_overflow(run.total_macs, timing->macs, &run.total_macs)) {
       Diagnostics d;
-      d.error({topology.file, layer.line, 0}, {}, "the total cycle count overflows a 64-bit count");
+      d.error({topology.file, layer.line, 1}, {}, "the total cycle count overflows a 64-bit count");
       return Error(std::move(d));
     }
     run.layers.push_back(std::move(*timing));

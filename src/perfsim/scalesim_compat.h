@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/diagnostic.h"
 #include "support/expected.h"
 
 namespace xpusim::perfsim {
@@ -45,6 +46,7 @@ struct TopologyLayer {
 struct Topology {
   std::string file;  // the name shown in messages
   std::vector<TopologyLayer> layers;
+  Diagnostics warnings;  // e.g. a first line that is a layer, skipped as SCALE-Sim skips its header
 };
 
 // Largest topology file read, so a huge or endless input cannot exhaust memory.

@@ -73,6 +73,19 @@ TEST(ScaleSimMapping, DepthwiseLayerRunsOncePerChannel) {
   EXPECT_EQ(timing.macs, 3 * 16 * 2 * 9);
 }
 
+TEST(ScaleSimMapping, FirstLineIsAlwaysAHeaderWithAWarningWhenItReadsAsALayer) {
+  const Topology t = parse_ok("g0,2,3,4,\ng1,7,9,5,\n", TopologyFormat::gemm);
+  ASSERT_EQ(t.layers.size(), 1u);
+  EXPECT_EQ(t.layers[0].name, "g1");
+  EXPECT_EQ(t.warnings.to_text(),
+            "t.csv:1:1: warning: the first line is skipped as a header, as SCALE-Sim does, but it reads as a layer; put "
+            "a header line above it to time it");
+  EXPECT_TRUE(parse_ok("Layer,M,N,K,\ng1,7,9,5,\n", TopologyFormat::gemm).warnings.empty());
+  // A conv header never reads as a layer; a 4-column numeric line in conv mode is not a conv layer.
+  EXPECT_TRUE(parse_ok("a,1,2,3,\nc,8,8,3,3,4,10,1,\n", TopologyFormat::conv).warnings.empty());
+  EXPECT_FALSE(parse_ok("c0,8,8,3,3,4,10,1,2\nc,8,8,3,3,4,10,1,\n", TopologyFormat::conv).warnings.empty());
+}
+
 TEST(ScaleSimMapping, GemmRowIsMNK) {
   const Topology t = parse_ok("Layer,M,N,K,\n\n  \nqkv,512,768,64,\n", TopologyFormat::gemm);
   ASSERT_EQ(t.layers.size(), 1u);
@@ -139,7 +152,7 @@ TEST(ScaleSimTiming, CycleOverflowIsALocatedError) {
   Expected<LayerTiming> t = time_layer(g, {kMaxArraySide, 1}, Dataflow::weight_stationary, "t.csv");
   EXPECT_TRUE(time_layer(g, {1, 1}, Dataflow::weight_stationary, "t.csv").ok());  // 2^51 x (2^11 + 1) fits
   ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.error().to_string(), "t.csv:7: error: layer 'huge': its cycle count overflows a 64-bit count on this array");
+  EXPECT_EQ(t.error().to_string(), "t.csv:7:1: error: layer 'huge': its cycle count overflows a 64-bit count on this array");
 }
 
 struct Reference {
@@ -265,9 +278,9 @@ TEST(ScaleSimErrors, EachMalformedLineIsOneLocatedError) {
   EXPECT_EQ(parse_error(h + "c1,8,8,3,3,4,10,1,\n", TopologyFormat::gemm),
             "t.csv:2:10: error: extra column (a GEMM row has 4 columns: layer name, M, N, K); a conv topology needs "
             "no --gemm");
-  EXPECT_EQ(parse_error(h), "t.csv:1: error: the topology has no layers: the first line is a header, and each line "
+  EXPECT_EQ(parse_error(h), "t.csv:1:1: error: the topology has no layers: the first line is a header, and each line "
                             "after it is a layer");
-  EXPECT_EQ(parse_error(""), "t.csv:1: error: the topology has no layers: the first line is a header, and each line "
+  EXPECT_EQ(parse_error(""), "t.csv:1:1: error: the topology has no layers: the first line is a header, and each line "
                              "after it is a layer");
 }
 

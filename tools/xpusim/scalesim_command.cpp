@@ -93,6 +93,7 @@ int run_scalesim_command(const ScaleSimArgs& args) {
     print_diagnostics(topology.error().diagnostics());
     return kExitBadInput;
   }
+  print_diagnostics(topology->warnings);
   const perfsim::Dataflow dataflow = args.dataflow_name == "ws"   ? perfsim::Dataflow::weight_stationary
                                      : args.dataflow_name == "is" ? perfsim::Dataflow::input_stationary
                                                                   : perfsim::Dataflow::output_stationary;
