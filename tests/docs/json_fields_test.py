@@ -59,6 +59,10 @@ RUNS = {
         ["compare", "--json"],
         ["compare", "--workload", "train-gpt3-175b-300b", "--json"],
     ],
+    "scalesim": [
+        ["scalesim", "--topology", "tests/data/scalesim/conv_small.csv", "--rows", "8", "--cols", "8",
+         "--dataflow", "os", "--json"],
+    ],
 }
 
 

@@ -7,6 +7,7 @@
 #include "compare_command.h"
 #include "cost_command.h"
 #include "llm_command.h"
+#include "scalesim_command.h"
 #include "specs_command.h"
 #include "support/text.h"
 #include "validate_command.h"
@@ -92,6 +93,7 @@ std::unique_ptr<CLI::App> build_app(const Context& context, int& exit_code) {
       "  xpusim llm serve --model llama3-70b --system dgx-h100 --tp 8 --batch 64 --dtype fp8\n"
       "  xpusim cost --chip xpu-1 --volume 500000\n"
       "  xpusim compare --workload serve-llama3-70b-50ms --systems xpu-1-node,dgx-h100\n"
+      "  xpusim scalesim --topology tests/data/scalesim/Resnet18.csv --rows 128 --cols 128 --dataflow os\n"
       "\nSpecs named on the command line are looked up in the built-in library (specs/ beside the binary,\n"
       "or $XPUSIM_SPECS); a path is read as a file. Exit status: 0 success, 2 bad input (validate: 1 when\n"
       "a kind's error exceeds its bound).");
@@ -100,6 +102,7 @@ std::unique_ptr<CLI::App> build_app(const Context& context, int& exit_code) {
   add_validate_command(*app, context, exit_code);
   add_cost_command(*app, context, exit_code);
   add_compare_command(*app, context, exit_code);
+  add_scalesim_command(*app, context, exit_code);
   require_decimal_numbers(*app);
   return app;
 }
