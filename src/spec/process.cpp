@@ -39,7 +39,7 @@ void ProcessEnergy::describe(SpecVisitor& v) {
            sram_pj_per_bit);
   v.number(Field("hbm_pj_per_bit", "HBM access, DRAM core to PHY", "pJ/bit").between(0.01, 100), hbm_pj_per_bit);
   v.number(Field("link_pj_per_bit", "Off-package chip-to-chip SerDes", "pJ/bit").between(0.01, 100), link_pj_per_bit);
-  v.number(Field("static_fraction", "Leakage and idle clocking as a fraction of TDP").between(0, 0.9), static_fraction);
+  v.number(Field("static_fraction", "Power of a working chip beyond its operations (leakage, clocks, control), as a fraction of TDP").between(0, 0.9), static_fraction);
 }
 
 void ProcessSpec::describe(SpecVisitor& v) {
