@@ -168,14 +168,20 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
     }
   } else {
     // Weight-stationary systolic arrays: a k x n block of B sits in the array while the rows of A
-    // stream through, `rows_per_cycle` at a time; filling and draining costs k + n cycles per block.
+    // stream through, `rows_per_cycle` at a time. Without double buffering each block is loaded, then
+    // streamed, then drained: k + n cycles of fill and drain per block. With it, the next block's k rows
+    // shift in behind the current stream, so a block costs the longer of its stream and its load, and
+    // the array fills and drains once per unit: at small m (decode) the array waits on weight loads,
+    // which HBM must feed, instead of paying a fill per block.
     const double array_k = static_cast<double>(unit.tile.k), array_n = static_cast<double>(unit.tile.n);
     const double listed = macs_per_cycle_[static_cast<std::size_t>(dtype)];
     const double macs = listed > 0 ? listed : array_k * array_n;
     const double rows_per_cycle = macs / (array_k * array_n);
     const double blocks = d.batch * ceil_div(d.k, array_k) * ceil_div(d.n, array_n);
     const double waves = ceil_div(blocks, units);
-    const double cycles = waves * (ceil_div(d.m, rows_per_cycle) + array_k + array_n);
+    const double stream = ceil_div(d.m, rows_per_cycle);
+    const double cycles = unit.double_buffered ? waves * std::max(stream, array_k) + array_k + array_n
+                                               : waves * (stream + array_k + array_n);
     const double eff = matmul_efficiency(dtype);
     const double compute_s = cycles / (chip_->clock_mhz * 1e6) / eff;
     consider(compute_s, traffic_for(array_k, array_n));

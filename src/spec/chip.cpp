@@ -61,6 +61,9 @@ void MatrixUnit::describe(SpecVisitor& v) {
   v.integer(Field("count", "Matrix units per core").positive(1024), count);
   v.object(Field("tile", "Granule that matmul dimensions are rounded up to (tile quantization)"), tile);
   v.choice(Field("dataflow", "What stays in place in the array").optional(), dataflow, kDataflows);
+  v.flag(Field("double_buffered", "Loads the next block of stationary weights while the current one computes")
+             .optional(),
+         double_buffered);
   v.number_map(
       Field("macs_per_cycle", "Dense multiply-accumulates per cycle per unit, by dtype", "MAC/cycle").between(1, 1e7),
       macs_per_cycle, kDtypeNames);

@@ -30,6 +30,9 @@ struct MatrixUnit final : SpecObject {
   std::int64_t count = 1;  // per core
   MatrixTile tile;
   std::string dataflow = "output_stationary";
+  // A weight-stationary array that loads the next block of weights while the current one computes
+  // (TPU v1's weight FIFO and double buffer): a block costs the longer of its streaming and its load.
+  bool double_buffered = false;
   std::map<std::string, double> macs_per_cycle;  // per unit, by dtype; dense (no structured sparsity)
   void describe(SpecVisitor& v) override;
 };
