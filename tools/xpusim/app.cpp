@@ -6,6 +6,7 @@
 
 #include "compare_command.h"
 #include "cost_command.h"
+#include "isa_command.h"
 #include "llm_command.h"
 #include "specs_command.h"
 #include "support/text.h"
@@ -92,6 +93,8 @@ std::unique_ptr<CLI::App> build_app(const Context& context, int& exit_code) {
       "  xpusim llm serve --model llama3-70b --system dgx-h100 --tp 8 --batch 64 --dtype fp8\n"
       "  xpusim cost --chip xpu-1 --volume 500000\n"
       "  xpusim compare --workload serve-llama3-70b-50ms --systems xpu-1-node,dgx-h100\n"
+      "  xpusim asm examples/isa/matmul-gelu.s -o matmul-gelu.xbin\n"
+      "  xpusim disasm matmul-gelu.xbin\n"
       "\nSpecs named on the command line are looked up in the built-in library (specs/ beside the binary,\n"
       "or $XPUSIM_SPECS); a path is read as a file. Exit status: 0 success, 2 bad input (validate: 1 when\n"
       "a kind's error exceeds its bound).");
@@ -100,6 +103,7 @@ std::unique_ptr<CLI::App> build_app(const Context& context, int& exit_code) {
   add_validate_command(*app, context, exit_code);
   add_cost_command(*app, context, exit_code);
   add_compare_command(*app, context, exit_code);
+  add_isa_commands(*app, context, exit_code);
   require_decimal_numbers(*app);
   return app;
 }
