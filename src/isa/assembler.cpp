@@ -139,7 +139,7 @@ class Assembler {
       program.cores.push_back({core, std::move(code)});
     }
     if (program.cores.empty() && !diagnostics_.has_errors())
-      diagnostics_.error({file_, line_number, 1}, "", "the program has no instructions");
+      diagnostics_.error({file_, 0, 0}, "", "the program has no instructions");
     if (diagnostics_.has_errors()) return Error(std::move(diagnostics_));
     return program;
   }
