@@ -333,8 +333,10 @@ class Assembler {
     instruction.opcode = op->opcode;
     for (std::size_t i = 0; i < op->fields.size(); ++i) instruction.fields[i] = op->fields[i].bias;
     bool ok = true;
+    int wait_column = 0, signal_column = 0;
     for (const auto& [key, value] : *pairs) {
       if (key.text == "wait" || key.text == "signal") {
+        (key.text == "wait" ? wait_column : signal_column) = key.column;
         const std::optional<std::uint8_t> mask = engine_mask(value);
         if (!mask) {
           ok = false;
@@ -372,7 +374,12 @@ class Assembler {
     }
     if (!ok) return;
     const std::string problem = check_instruction(instruction);
-    if (!problem.empty()) return error(tokens[0].column, problem);
+    if (!problem.empty()) {
+      // A token problem points at its mask; the wait mask is checked first.
+      const int mask_column = problem.starts_with("signal") || (instruction.wait == 0 && instruction.signal != 0) ? signal_column
+                                                                                                                  : wait_column;
+      return error(mask_column > 0 ? mask_column : tokens[0].column, problem);
+    }
     std::vector<Instruction>& code = code_[core_];
     if (!code.empty() && code.back().opcode == Opcode::halt)
       return error(tokens[0].column, "core " + std::to_string(core_) + ": an instruction after halt never runs");

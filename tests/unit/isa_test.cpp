@@ -161,7 +161,7 @@ TEST(IsaRoundTrip, TextBecomesCanonical) {
       "t.s");
   // signal=vpu is the vpu's own engine.
   ASSERT_FALSE(program.ok());
-  EXPECT_EQ(program.error().to_string(), "t.s:4:3: error: signal mask names vpu, the instruction's own engine");
+  EXPECT_EQ(program.error().to_string(), "t.s:4:54: error: signal mask names vpu, the instruction's own engine");
   const Expected<Program> fixed = assemble(
       ".tensor t dtype=fp32 shape=4 level=vmem addr=0x40\n"
       ".const c dtype=bf16 shape=2 values=1,-2.5\n"
@@ -336,6 +336,9 @@ TEST(IsaAssembler, ErrorsAreLocated) {
             "t.s:1:10: error: unknown tensor 'x' (declare it with .tensor or .const before its use)");
   EXPECT_EQ(assembly_error(".tensor x dtype=fp32 shape=4 level=hbm\nvexp src=x\n"),
             "t.s:2:10: error: field src: tensor 'x' is in hbm, not vmem");
+  EXPECT_EQ(assembly_error("nop signal=vpu\nhalt\n"), "t.s:1:5: error: nop takes no tokens (signal mask 0x40)");
+  EXPECT_EQ(assembly_error("vexp wait=dma0,gpu\nhalt\n"),
+            "t.s:1:16: error: unknown engine 'gpu' (dma0, dma1, mxu0, mxu1, mxu2, mxu3, vpu)");
   EXPECT_EQ(assembly_error("vexp len=4 len=5\n"), "t.s:1:12: error: 'len' is given twice");
   EXPECT_EQ(assembly_error("halt\nnop\n"), "t.s:2:1: error: core 0: an instruction after halt never runs");
   EXPECT_EQ(assembly_error("nop\n"), "t.s:1:1: error: core 0: the code does not end with halt");
