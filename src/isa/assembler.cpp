@@ -48,15 +48,9 @@ std::optional<std::uint64_t> parse_uint(std::string_view text) {
   return value;
 }
 
-std::string hex(std::uint64_t value) {
-  char buffer[24];
-  std::snprintf(buffer, sizeof buffer, "0x%llx", static_cast<unsigned long long>(value));
-  return buffer;
-}
-
 std::string format_f32(std::uint32_t bits) {
   const float value = std::bit_cast<float>(bits);
-  if (!std::isfinite(value)) return hex(bits);
+  if (!std::isfinite(value)) return hex_text(bits);
   char buffer[32];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, result.ptr);
@@ -70,12 +64,12 @@ std::string field_text(const FieldInfo& f, std::uint64_t value) {
     case FieldKind::index:
     case FieldKind::flag: return std::to_string(value);
     case FieldKind::vmem:
-    case FieldKind::stride: return hex(value);
+    case FieldKind::stride: return hex_text(value);
     case FieldKind::dtype: return std::string(dtype_name(static_cast<DType>(value)));
     case FieldKind::esize: return std::to_string(1u << value);
     case FieldKind::scope: return value == 0 ? "core" : "chip";
     case FieldKind::memory:
-      return std::string(space_name(static_cast<Space>(value >> 40))) + ":" + hex(value & kAddressMask);
+      return std::string(space_name(static_cast<Space>(value >> 40))) + ":" + hex_text(value & kAddressMask);
     case FieldKind::f32: return format_f32(static_cast<std::uint32_t>(value));
   }
   return {};
@@ -279,7 +273,7 @@ class Assembler {
         if (!space) return bad("unknown memory space " + quote_value(text.substr(0, colon)) + " (hbm, cmem, vmem, const, rvmem)");
         const std::optional<std::uint64_t> address = parse_uint(text.substr(colon + 1));
         if (!address) return bad(quote_value(text.substr(colon + 1)) + " is not an address");
-        if (*address > kAddressMask) return bad("address " + hex(*address) + " is past the 40-bit address range");
+        if (*address > kAddressMask) return bad("address " + hex_text(*address) + " is past the 40-bit address range");
         return (static_cast<std::uint64_t>(*space) << 40) | *address;
       }
       case FieldKind::f32: {
@@ -562,7 +556,7 @@ std::string disassemble(const Program& program) {
       shape += std::to_string(d);
     }
     out.append(".tensor ").append(t.name).append(" dtype=").append(dtype_name(t.dtype)).append(" shape=").append(shape);
-    out.append(" level=").append(space_name(t.level)).append(" addr=").append(hex(t.address)).append("\n");
+    out.append(" level=").append(space_name(t.level)).append(" addr=").append(hex_text(t.address)).append("\n");
   }
   static constexpr char kDigits[] = "0123456789abcdef";
   for (std::size_t i = 0; i < program.constants.size(); i += 32) {

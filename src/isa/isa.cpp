@@ -114,12 +114,6 @@ void put_bits(Word& word, int lsb, int width, std::uint64_t value) {
 
 std::uint64_t max_stored(int width) { return width >= 64 ? ~0ull : (1ull << width) - 1; }
 
-std::string hex(std::uint64_t value) {
-  char buffer[24];
-  std::snprintf(buffer, sizeof buffer, "0x%llx", static_cast<unsigned long long>(value));
-  return buffer;
-}
-
 std::string allowed_dtypes(std::uint32_t mask) {
   std::string out;
   for (int d = 0; d < kDTypeCount; ++d)
@@ -129,7 +123,7 @@ std::string allowed_dtypes(std::uint32_t mask) {
 
 std::string check_mask(const char* what, std::uint8_t mask, Engine self, const OpcodeInfo& op) {
   if (mask == 0) return {};
-  if (self == Engine::ctl) return std::string(op.mnemonic) + " takes no tokens (" + what + " mask " + hex(mask) + ")";
+  if (self == Engine::ctl) return std::string(op.mnemonic) + " takes no tokens (" + what + " mask " + hex_text(mask) + ")";
   if (mask & 0x80) return std::string(what) + " mask bit 7 is reserved";
   if (mask & (1u << static_cast<int>(self)))
     return std::string(what) + " mask names " + std::string(engine_name(self)) + ", the instruction's own engine";
@@ -137,6 +131,12 @@ std::string check_mask(const char* what, std::uint8_t mask, Engine self, const O
 }
 
 }  // namespace
+
+std::string hex_text(std::uint64_t value) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "0x%llx", static_cast<unsigned long long>(value));
+  return buffer;
+}
 
 std::string_view engine_name(Engine engine) { return kEngineNames[static_cast<int>(engine)]; }
 std::string_view dtype_name(DType dtype) { return kDTypeNames[static_cast<int>(dtype)]; }
@@ -215,7 +215,7 @@ std::string check_field(const FieldInfo& f, std::uint64_t value) {
 
 std::string check_instruction(const Instruction& instruction) {
   const OpcodeInfo* op = find_opcode(static_cast<std::uint8_t>(instruction.opcode));
-  if (op == nullptr) return "undefined opcode " + hex(static_cast<std::uint8_t>(instruction.opcode));
+  if (op == nullptr) return "undefined opcode " + hex_text(static_cast<std::uint8_t>(instruction.opcode));
   for (std::size_t i = op->fields.size(); i < kMaxFields; ++i)
     if (instruction.fields[i] != 0) return "operand " + std::to_string(i) + " is not a field of " + std::string(op->mnemonic);
   for (std::size_t i = 0; i < op->fields.size(); ++i) {
@@ -253,7 +253,7 @@ int used_bits(const OpcodeInfo& op) {
 std::optional<Instruction> decode(std::span<const std::uint8_t, kWordBytes> word, std::string& error) {
   const OpcodeInfo* op = find_opcode(word[0]);
   if (op == nullptr) {
-    error = "undefined opcode " + hex(word[0]);
+    error = "undefined opcode " + hex_text(word[0]);
     return std::nullopt;
   }
   const int used = used_bits(*op);

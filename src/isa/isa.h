@@ -27,6 +27,9 @@ enum class Engine : std::uint8_t { dma0, dma1, mxu0, mxu1, mxu2, mxu3, vpu, ctl 
 inline constexpr int kTokenEngines = 7;  // engines that hold token queues (not ctl)
 std::string_view engine_name(Engine engine);
 
+// "0x1f": how addresses, strides and codes are written in text and messages.
+std::string hex_text(std::uint64_t value);
+
 // Element types, as 4-bit codes; 7..15 are undefined.
 enum class DType : std::uint8_t { int8, fp8_e4m3, fp8_e5m2, bf16, fp16, fp32, int32 };
 inline constexpr int kDTypeCount = 7;

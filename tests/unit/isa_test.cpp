@@ -45,44 +45,45 @@ TEST(IsaEncoding, HaltIsItsOpcodeAlone) {
   EXPECT_EQ(hex_of(encode(halt->cores[0].code[0])), "03 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00");
 }
 
-TEST(IsaEncoding, BarrierPacksScopeAndId) {
-  // scope=chip: bit 24 (byte 3 bit 0); id=5 = 0b101 from bit 25: bits 25 and 27 (byte 3 bits 1, 3).
-  EXPECT_EQ(hex_of(encode(assembled_one("barrier scope=chip id=5"))), "02 00 00 0b 00 00 00 00 00 00 00 00 00 00 00 00");
-}
+struct HandEncoding {
+  const char* text;
+  const char* bytes;
+  Engine engine;
+};
 
-TEST(IsaEncoding, VexpWithTokens) {
-  // wait=mxu0 is engine 2 (0x04), signal=dma1 engine 1 (0x02). dtype fp32 = 5 in bits 24-27;
-  // dst 0x100 from bit 28: bit 36 (byte 4 = 0x10); src 0x200 from bit 52: bit 61 (byte 7 = 0x20);
-  // len 16 is stored as 15 in bits 76-95: byte 9's high nibble.
-  const Instruction vexp = assembled_one("vexp dtype=fp32 dst=0x100 src=0x200 len=16 wait=mxu0 signal=dma1");
-  EXPECT_EQ(hex_of(encode(vexp)), "38 04 02 05 10 00 00 20 00 f0 00 00 00 00 00 00");
-  EXPECT_EQ(engine_of(vexp), Engine::vpu);
-}
+// Each case's derivation, bit by bit, is in the comment above it.
+constexpr HandEncoding kHandEncodings[] = {
+    // scope=chip: bit 24 (byte 3 bit 0); id=5 = 0b101 from bit 25: bits 25 and 27 (byte 3 bits 1, 3).
+    {"barrier scope=chip id=5", "02 00 00 0b 00 00 00 00 00 00 00 00 00 00 00 00", Engine::ctl},
+    // wait=mxu0 is engine 2 (0x04), signal=dma1 engine 1 (0x02). dtype fp32 = 5 in bits 24-27;
+    // dst 0x100 from bit 28: bit 36 (byte 4 = 0x10); src 0x200 from bit 52: bit 61 (byte 7 = 0x20);
+    // len 16 is stored as 15 in bits 76-95: byte 9's high nibble.
+    {"vexp dtype=fp32 dst=0x100 src=0x200 len=16 wait=mxu0 signal=dma1",
+     "38 04 02 05 10 00 00 20 00 f0 00 00 00 00 00 00", Engine::vpu},
+    // q=1: bit 24. src hbm:0x1000 from bit 25: bit 37 (byte 4 = 0x20). dst rvmem:0x40 from bit 68:
+    // address bit 6 -> bit 74 (byte 9 = 0x04), space 4 in the field's bits 40-42 -> bit 110 (byte 13
+    // bit 6). core 3 from bit 111: bits 111 (byte 13 bit 7) and 112 (byte 14 bit 0).
+    {"dma.copy q=1 src=hbm:0x1000 dst=rvmem:0x40 core=3", "13 00 00 01 20 00 00 00 00 04 00 00 00 c0 01 00",
+     Engine::dma1},
+    // unit=3: bits 24-25 (byte 3 = 0x03). slot=1: bit 26 (0x04). dtype int8 = 0 in bits 27-30. src
+    // 0x10 from bit 31: bit 35 (byte 4 = 0x08). m=2 stored as 1 from bit 55: byte 6 bit 7 (0x80).
+    // stride 0x80 from bit 71: bit 78 (byte 9 = 0x40). acc 1 from bit 95: byte 11 bit 7 (0x80).
+    // accumulate from bit 111: byte 13 bit 7 (0x80).
+    {"mxu.mm unit=3 slot=1 dtype=int8 src=0x10 m=2 stride=0x80 acc=1 accumulate=1",
+     "21 00 00 07 08 00 80 00 00 40 00 80 00 80 00 00", Engine::mxu3},
+    // 0.5 is 0x3f000000; imm is bits 96-127, so bytes 12-15 hold it little-endian.
+    {"vmuls dtype=fp32 dst=0x0 src=0x0 len=1 imm=0.5", "41 00 00 05 00 00 00 00 00 00 00 00 00 00 00 3f", Engine::vpu},
+};
 
-TEST(IsaEncoding, DmaCopyToAnotherCore) {
-  // q=1: bit 24. src hbm:0x1000 from bit 25: bit 37 (byte 4 = 0x20). dst rvmem:0x40 from bit 68:
-  // address bit 6 -> bit 74 (byte 9 = 0x04), space 4 in the field's bits 40-42 -> bit 110 (byte 13
-  // bit 6). core 3 from bit 111: bits 111 (byte 13 bit 7) and 112 (byte 14 bit 0).
-  const Instruction copy = assembled_one("dma.copy q=1 src=hbm:0x1000 dst=rvmem:0x40 core=3");
-  EXPECT_EQ(hex_of(encode(copy)), "13 00 00 01 20 00 00 00 00 04 00 00 00 c0 01 00");
-  EXPECT_EQ(engine_of(copy), Engine::dma1);
+TEST(IsaEncoding, WorkedOutByHand) {
+  for (const HandEncoding& c : kHandEncodings) {
+    const Instruction instruction = assembled_one(c.text);
+    EXPECT_EQ(hex_of(encode(instruction)), c.bytes) << c.text;
+    EXPECT_EQ(engine_of(instruction), c.engine) << c.text;
+    // Each text gives every field in table order, so it is its own canonical form.
+    EXPECT_EQ(disassemble(instruction), c.text);
+  }
   EXPECT_EQ(used_bits(info(Opcode::dma_copy)), 119);
-}
-
-TEST(IsaEncoding, MatrixMultiplyOnUnitThree) {
-  // unit=3: bits 24-25 (byte 3 = 0x03). slot=1: bit 26 (0x04). dtype int8 = 0 in bits 27-30. src
-  // 0x10 from bit 31: bit 35 (byte 4 = 0x08). m=2 stored as 1 from bit 55: byte 6 bit 7 (0x80).
-  // stride 0x80 from bit 71: bit 78 (byte 9 = 0x40). acc 1 from bit 95: byte 11 bit 7 (0x80).
-  // accumulate from bit 111: byte 13 bit 7 (0x80).
-  const Instruction mm = assembled_one("mxu.mm unit=3 slot=1 dtype=int8 src=0x10 m=2 stride=0x80 acc=1 accumulate=1");
-  EXPECT_EQ(hex_of(encode(mm)), "21 00 00 07 08 00 80 00 00 40 00 80 00 80 00 00");
-  EXPECT_EQ(engine_of(mm), Engine::mxu3);
-}
-
-TEST(IsaEncoding, ScalarImmediateIsBinary32) {
-  // 0.5 is 0x3f000000; imm is bits 96-127, so bytes 12-15 hold it little-endian.
-  const Instruction muls = assembled_one("vmuls dtype=fp32 dst=0x0 src=0x0 len=1 imm=0.5");
-  EXPECT_EQ(hex_of(encode(muls)), "41 00 00 05 00 00 00 00 00 00 00 00 00 00 00 3f");
 }
 
 // Every opcode, every field at its least value and at its greatest, every token bit allowed.
@@ -186,41 +187,35 @@ TEST(IsaRoundTrip, TextBecomesCanonical) {
 }
 
 TEST(IsaDecode, RejectsUndefinedOpcodesReservedBitsAndBadCodes) {
-  std::string error;
+  auto decode_error = [](const Word& word) {
+    std::string error;
+    return decode(word, error) ? std::string("(decoded)") : error;
+  };
   Word word{};
-  EXPECT_FALSE(decode(word, error));
-  EXPECT_EQ(error, "undefined opcode 0x0");
+  EXPECT_EQ(decode_error(word), "undefined opcode 0x0");
   word[0] = 0x03;
   word[15] = 0x01;
-  EXPECT_FALSE(decode(word, error));
-  EXPECT_EQ(error, "reserved bit 120 is set (halt uses bits 0-23)");
+  EXPECT_EQ(decode_error(word), "reserved bit 120 is set (halt uses bits 0-23)");
   word = encode(assembled_one("vexp dtype=fp32 len=1"));
   word[3] = 0x09;  // dtype code 9
-  EXPECT_FALSE(decode(word, error));
-  EXPECT_EQ(error, "field dtype: undefined dtype code 9");
+  EXPECT_EQ(decode_error(word), "field dtype: undefined dtype code 9");
   word[3] = 0x00;  // int8 is a dtype, but not one vexp takes
-  EXPECT_FALSE(decode(word, error));
-  EXPECT_EQ(error, "field dtype: int8 is not allowed here (allowed: bf16, fp16, fp32)");
+  EXPECT_EQ(decode_error(word), "field dtype: int8 is not allowed here (allowed: bf16, fp16, fp32)");
   word[3] = 0x05;
   word[1] = 0x80;
-  EXPECT_FALSE(decode(word, error));
-  EXPECT_EQ(error, "wait mask bit 7 is reserved");
+  EXPECT_EQ(decode_error(word), "wait mask bit 7 is reserved");
   word[1] = 0x00;
   word[2] = 0x40;  // vpu to itself
-  EXPECT_FALSE(decode(word, error));
-  EXPECT_EQ(error, "signal mask names vpu, the instruction's own engine");
+  EXPECT_EQ(decode_error(word), "signal mask names vpu, the instruction's own engine");
   word = encode(assembled_one("nop"));
   word[1] = 0x01;
-  EXPECT_FALSE(decode(word, error));
-  EXPECT_EQ(error, "nop takes no tokens (wait mask 0x1)");
+  EXPECT_EQ(decode_error(word), "nop takes no tokens (wait mask 0x1)");
   // dst=const: the space code 3 in dma.copy's dst field (bits 68-110; the space is bits 108-110).
   word = encode(assembled_one("dma.copy src=hbm:0x0 dst=hbm:0x0"));
   word[13] = 0x30;  // bits 108 and 109: space 3
-  EXPECT_FALSE(decode(word, error));
-  EXPECT_EQ(error, "field dst: const is read-only");
+  EXPECT_EQ(decode_error(word), "field dst: const is read-only");
   word[13] = 0x50;  // bits 108 and 110: space 5
-  EXPECT_FALSE(decode(word, error));
-  EXPECT_EQ(error, "field dst: undefined memory space code 5");
+  EXPECT_EQ(decode_error(word), "field dst: undefined memory space code 5");
 }
 
 // A one-core program of a single halt: header (32 bytes), one section entry (24), padding to 64,
@@ -236,6 +231,13 @@ std::string tiny_xbin() {
 void fix_checksum(std::string& bytes) {
   const std::uint32_t crc = crc32(std::string_view(bytes).substr(kXbinHeaderBytes));
   for (int i = 0; i < 4; ++i) bytes[12 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+}
+
+// `bytes` with one byte changed and the checksum made to match again.
+std::string patched(std::string bytes, std::size_t at, int value) {
+  bytes[at] = static_cast<char>(value);
+  fix_checksum(bytes);
+  return bytes;
 }
 
 std::string read_error(const std::string& bytes) {
@@ -261,46 +263,29 @@ TEST(Xbin, LayoutOfTheSmallestProgram) {
 
 TEST(Xbin, MalformedFilesSayWhereAndWhy) {
   const std::string good = tiny_xbin();
-  EXPECT_EQ(read_error(good.substr(0, 20)),
-            "t.xbin: error: at byte 0: the file is 20 bytes, shorter than the 32-byte header (truncated?)");
-  EXPECT_EQ(read_error(good.substr(0, 70)),
-            "t.xbin: error: at byte 16: the header says the file is 80 bytes, but it is 70 (truncated)");
+  const std::string e = "t.xbin: error: at byte ";
+  EXPECT_EQ(read_error(good.substr(0, 20)), e + "0: the file is 20 bytes, shorter than the 32-byte header (truncated?)");
+  EXPECT_EQ(read_error(good.substr(0, 70)), e + "16: the header says the file is 80 bytes, but it is 70 (truncated)");
   std::string bad = good;
   bad[3] = 'M';
-  EXPECT_EQ(read_error(bad), "t.xbin: error: at byte 0: bad magic 'XBIM' (an .xbin file starts with 'XBIN')");
+  EXPECT_EQ(read_error(bad), e + "0: bad magic 'XBIM' (an .xbin file starts with 'XBIN')");
   bad = good;
   bad[4] = 2;
-  EXPECT_EQ(read_error(bad), "t.xbin: error: at byte 4: version 2 is not supported (this reader reads version 1)");
+  EXPECT_EQ(read_error(bad), e + "4: version 2 is not supported (this reader reads version 1)");
   bad = good;
   bad[64] = 0x04;
-  EXPECT_EQ(read_error(bad),
-            "t.xbin: error: at byte 12: checksum 0x9ed68628 does not match the contents (0x632f7e5d)");
-  bad = good;
-  bad[48] = 32;  // the code section claims 32 bytes from byte 64: past the end
-  fix_checksum(bad);
-  EXPECT_EQ(read_error(bad),
-            "t.xbin: error: at byte 40: section 0 (code): bytes 64..64+32 are not inside the file after the "
-            "section table (bytes 56..80)");
-  bad = good;
-  bad[64] = static_cast<char>(0xff);
-  fix_checksum(bad);
-  EXPECT_EQ(read_error(bad), "t.xbin: error: at byte 64: core 0, instruction 0: undefined opcode 0xff");
-  bad = good;
-  bad[79] = 0x10;
-  fix_checksum(bad);
-  EXPECT_EQ(read_error(bad), "t.xbin: error: at byte 64: core 0, instruction 0: reserved bit 124 is set (halt uses bits 0-23)");
-  bad = good;
-  bad[64] = 0x01;  // nop: the code no longer ends with halt
-  fix_checksum(bad);
-  EXPECT_EQ(read_error(bad), "t.xbin: error: at byte 64: core 0: the code does not end with halt");
-  bad = good;
-  bad[48] = 12;  // not a whole number of instructions
-  fix_checksum(bad);
-  EXPECT_EQ(read_error(bad), "t.xbin: error: at byte 48: code section of core 0 is 12 bytes, not a multiple of 16");
-  bad = good;
-  bad[32] = 9;
-  fix_checksum(bad);
-  EXPECT_EQ(read_error(bad), "t.xbin: error: at byte 32: section 0 (kind 9): undefined section kind (code 1, constants 2, tensors 3)");
+  EXPECT_EQ(read_error(bad), e + "12: checksum 0x9ed68628 does not match the contents (0x632f7e5d)");
+  // From here on the checksum is made to match, so the reader looks further.
+  // The code section claims 32 bytes from byte 64: past the end.
+  EXPECT_EQ(read_error(patched(good, 48, 32)),
+            e + "40: section 0 (code): bytes 64..64+32 are not inside the file after the section table (bytes 56..80)");
+  EXPECT_EQ(read_error(patched(good, 64, 0xff)), e + "64: core 0, instruction 0: undefined opcode 0xff");
+  EXPECT_EQ(read_error(patched(good, 79, 0x10)), e + "64: core 0, instruction 0: reserved bit 124 is set (halt uses bits 0-23)");
+  // A nop in place of the halt.
+  EXPECT_EQ(read_error(patched(good, 64, 0x01)), e + "64: core 0: the code does not end with halt");
+  EXPECT_EQ(read_error(patched(good, 48, 12)), e + "48: code section of core 0 is 12 bytes, not a multiple of 16");
+  EXPECT_EQ(read_error(patched(good, 32, 9)), e + "32: section 0 (kind 9): undefined section kind (code 1, constants 2, tensors 3)");
+  EXPECT_EQ(read_error(patched(good, 8, 0)), e + "8: the file has no code section");
 }
 
 TEST(Xbin, MalformedTensorTables) {
@@ -310,46 +295,57 @@ TEST(Xbin, MalformedTensorTables) {
   // The tensors section is the last; its one entry starts with name_len 1, dtype 5, level 0, rank 1.
   const std::size_t at = bytes.rfind(std::string("\x01\x05\x00\x01", 4));
   ASSERT_NE(at, std::string::npos);
-  std::string bad = bytes;
-  bad[at + 2] = 7;  // level 7
-  fix_checksum(bad);
-  EXPECT_EQ(read_error(bad), "t.xbin: error: at byte " + std::to_string(at + 2) +
+  EXPECT_EQ(read_error(patched(bytes, at + 2, 7)), "t.xbin: error: at byte " + std::to_string(at + 2) +
                                  ": tensor 0: undefined level code 7 (hbm 0, cmem 1, vmem 2, const 3)");
-  bad = bytes;
-  bad[at + 3] = 9;  // rank 9: the entry now runs past the section
-  fix_checksum(bad);
-  EXPECT_EQ(read_error(bad), "t.xbin: error: at byte " + std::to_string(at) +
+  // Rank 9: the entry now runs past the section.
+  EXPECT_EQ(read_error(patched(bytes, at + 3, 9)), "t.xbin: error: at byte " + std::to_string(at) +
                                  ": tensor 0: the entry runs past the end of the tensors section");
 }
 
+// Assembly text and the one error it gives.
+constexpr std::pair<const char*, const char*> kAssemblyErrors[] = {
+    {"nop\nvexpp dtype=fp32\nhalt\n",
+     "t.s:2:1: error: unknown instruction 'vexpp' (did you mean 'vexp'?)"},
+    {"vexp lenn=4\n",
+     "t.s:1:6: error: vexp has no field 'lenn' (did you mean 'len'?)"},
+    {"vexp len=0\n",
+     "t.s:1:10: error: field len: 0 is out of range 1..1048576"},
+    {"vexp dtype=int8\n",
+     "t.s:1:12: error: field dtype: int8 is not allowed here (allowed: bf16, fp16, fp32)"},
+    {"mxu.mm unit=4\n",
+     "t.s:1:13: error: field unit: 4 is out of range 0..3"},
+    {"dma.copy dst=const:0x0\n",
+     "t.s:1:14: error: field dst: const is read-only"},
+    {"dma.copy src=hbm:0x10000000000\n",
+     "t.s:1:14: error: field src: address 0x10000000000 is past the 40-bit address range"},
+    {"vexp src=x\n",
+     "t.s:1:10: error: unknown tensor 'x' (declare it with .tensor or .const before its use)"},
+    {".tensor x dtype=fp32 shape=4 level=hbm\nvexp src=x\n",
+     "t.s:2:10: error: field src: tensor 'x' is in hbm, not vmem"},
+    {"nop signal=vpu\nhalt\n",
+     "t.s:1:5: error: nop takes no tokens (signal mask 0x40)"},
+    {"vexp wait=dma0,gpu\nhalt\n",
+     "t.s:1:16: error: unknown engine 'gpu' (dma0, dma1, mxu0, mxu1, mxu2, mxu3, vpu)"},
+    {"vexp len=4 len=5\n",
+     "t.s:1:12: error: 'len' is given twice"},
+    {"halt\nnop\n",
+     "t.s:2:1: error: core 0: an instruction after halt never runs"},
+    {"nop\n",
+     "t.s:1:1: error: core 0: the code does not end with halt"},
+    {"# nothing\n",
+     "t.s: error: the program has no instructions"},
+    {".core 256\n",
+     "t.s:1:7: error: core '256' is not a core index 0..255"},
+    {".tensor k dtype=fp32 shape=2 level=const\nhalt\n",
+     "t.s:1:1: error: tensor 'k': ends past the end of const (the constants are 0 bytes)"},
+    {".const k dtype=int8 shape=2 values=1,128\nhalt\n",
+     "t.s:1:38: error: value '128' is not a int8 (-128..127)"},
+    {"vmuls imm=1e39\nhalt\n",
+     "t.s:1:11: error: field imm: '1e39' is not a finite binary32 number (write other values as 0x bits)"},
+};
+
 TEST(IsaAssembler, ErrorsAreLocated) {
-  EXPECT_EQ(assembly_error("nop\nvexpp dtype=fp32\nhalt\n"), "t.s:2:1: error: unknown instruction 'vexpp' (did you mean 'vexp'?)");
-  EXPECT_EQ(assembly_error("vexp lenn=4\n"), "t.s:1:6: error: vexp has no field 'lenn' (did you mean 'len'?)");
-  EXPECT_EQ(assembly_error("vexp len=0\n"), "t.s:1:10: error: field len: 0 is out of range 1..1048576");
-  EXPECT_EQ(assembly_error("vexp dtype=int8\n"),
-            "t.s:1:12: error: field dtype: int8 is not allowed here (allowed: bf16, fp16, fp32)");
-  EXPECT_EQ(assembly_error("mxu.mm unit=4\n"), "t.s:1:13: error: field unit: 4 is out of range 0..3");
-  EXPECT_EQ(assembly_error("dma.copy dst=const:0x0\n"), "t.s:1:14: error: field dst: const is read-only");
-  EXPECT_EQ(assembly_error("dma.copy src=hbm:0x10000000000\n"),
-            "t.s:1:14: error: field src: address 0x10000000000 is past the 40-bit address range");
-  EXPECT_EQ(assembly_error("vexp src=x\n"),
-            "t.s:1:10: error: unknown tensor 'x' (declare it with .tensor or .const before its use)");
-  EXPECT_EQ(assembly_error(".tensor x dtype=fp32 shape=4 level=hbm\nvexp src=x\n"),
-            "t.s:2:10: error: field src: tensor 'x' is in hbm, not vmem");
-  EXPECT_EQ(assembly_error("nop signal=vpu\nhalt\n"), "t.s:1:5: error: nop takes no tokens (signal mask 0x40)");
-  EXPECT_EQ(assembly_error("vexp wait=dma0,gpu\nhalt\n"),
-            "t.s:1:16: error: unknown engine 'gpu' (dma0, dma1, mxu0, mxu1, mxu2, mxu3, vpu)");
-  EXPECT_EQ(assembly_error("vexp len=4 len=5\n"), "t.s:1:12: error: 'len' is given twice");
-  EXPECT_EQ(assembly_error("halt\nnop\n"), "t.s:2:1: error: core 0: an instruction after halt never runs");
-  EXPECT_EQ(assembly_error("nop\n"), "t.s:1:1: error: core 0: the code does not end with halt");
-  EXPECT_EQ(assembly_error("# nothing\n"), "t.s: error: the program has no instructions");
-  EXPECT_EQ(assembly_error(".core 256\n"), "t.s:1:7: error: core '256' is not a core index 0..255");
-  EXPECT_EQ(assembly_error(".tensor k dtype=fp32 shape=2 level=const\nhalt\n"),
-            "t.s:1:1: error: tensor 'k': ends past the end of const (the constants are 0 bytes)");
-  EXPECT_EQ(assembly_error(".const k dtype=int8 shape=2 values=1,128\nhalt\n"),
-            "t.s:1:38: error: value '128' is not a int8 (-128..127)");
-  EXPECT_EQ(assembly_error("vmuls imm=1e39\nhalt\n"),
-            "t.s:1:11: error: field imm: '1e39' is not a finite binary32 number (write other values as 0x bits)");
+  for (const auto& [text, message] : kAssemblyErrors) EXPECT_EQ(assembly_error(text), message) << text;
   // Every bad line is reported, not only the first.
   const Expected<Program> two = assemble("vexp len=0\nvexp len=0\nhalt\n", "t.s");
   ASSERT_FALSE(two.ok());

@@ -16,12 +16,8 @@ using Json = nlohmann::ordered_json;
 
 constexpr std::size_t kMaxAssemblyBytes = std::size_t{64} << 20;
 
-struct AsmArgs {
-  std::string input, output;
-  bool json = false;
-};
-
-struct DisasmArgs {
+// Both commands take one input file, an optional output file and --json.
+struct FileArgs {
   std::string input, output;
   bool json = false;
 };
@@ -39,7 +35,7 @@ bool write_output(const std::string& path, const std::string& content) {
   return false;
 }
 
-int run_asm(const AsmArgs& args) {
+int run_asm(const FileArgs& args) {
   const Expected<std::string> text = read_input_file(args.input, kMaxAssemblyBytes, args.input, "assembly file");
   if (!text) {
     print_diagnostics(text.error().diagnostics());
@@ -132,7 +128,7 @@ Json program_json(const isa::Program& program) {
   return out;
 }
 
-int run_disasm(const DisasmArgs& args) {
+int run_disasm(const FileArgs& args) {
   const Expected<isa::Program> program = isa::read_xbin_file(args.input, args.input);
   if (!program) {
     print_diagnostics(program.error().diagnostics());
@@ -151,14 +147,14 @@ int run_disasm(const DisasmArgs& args) {
 }  // namespace
 
 void add_isa_commands(CLI::App& app, const Context& context, int& exit_code) {
-  auto asm_args = std::make_shared<AsmArgs>();
+  auto asm_args = std::make_shared<FileArgs>();
   CLI::App* assemble = app.add_subcommand("asm", "Assemble XPU assembly text into an .xbin program (docs/isa.md)");
   assemble->add_option("input", asm_args->input, "Assembly text (.s)")->required();
   assemble->add_option("-o,--output", asm_args->output, "The .xbin to write (without it, the text is only checked)");
   assemble->add_flag("--json", asm_args->json, "Print a JSON summary");
   assemble->callback([&, asm_args] { exit_code = context.parse_only ? kExitOk : run_asm(*asm_args); });
 
-  auto disasm_args = std::make_shared<DisasmArgs>();
+  auto disasm_args = std::make_shared<FileArgs>();
   CLI::App* disassemble = app.add_subcommand("disasm", "Disassemble an .xbin program into canonical assembly text");
   disassemble->add_option("input", disasm_args->input, "The .xbin program")->required();
   disassemble->add_option("-o,--output", disasm_args->output, "Write the text to this file instead of stdout");
