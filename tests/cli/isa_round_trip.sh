@@ -14,6 +14,11 @@ cmp "$work/a.xbin" tests/golden/inputs/matmul-gelu.xbin
 cmp "$work/a.xbin" "$work/b.xbin"
 "$binary" disasm "$work/b.xbin" >"$work/b.s"
 cmp "$work/a.s" "$work/b.s"
+# Every opcode at its extremes: the committed text is canonical (less its comments) and assembles to
+# the committed .xbin.
+"$binary" asm tests/golden/inputs/every-opcode.s -o "$work/e.xbin" >/dev/null
+cmp "$work/e.xbin" tests/golden/inputs/every-opcode.xbin
+"$binary" disasm "$work/e.xbin" | cmp - <(grep -v '^#' tests/golden/inputs/every-opcode.s)
 # An output that cannot be written is one line and exit 2, and leaves nothing behind.
 if "$binary" asm examples/isa/matmul-gelu.s -o "$work/no-such-dir/a.xbin" 2>"$work/err"; then
   echo "FAIL: writing into a missing folder succeeded"; exit 1
