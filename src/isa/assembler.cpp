@@ -62,15 +62,21 @@ std::string field_text(const FieldInfo& f, std::uint64_t value) {
   switch (f.kind) {
     case FieldKind::count:
     case FieldKind::index:
-    case FieldKind::flag: return std::to_string(value);
+    case FieldKind::flag:
+      return std::to_string(value);
     case FieldKind::vmem:
-    case FieldKind::stride: return hex_text(value);
-    case FieldKind::dtype: return std::string(dtype_name(static_cast<DType>(value)));
-    case FieldKind::esize: return std::to_string(1u << value);
-    case FieldKind::scope: return value == 0 ? "core" : "chip";
+    case FieldKind::stride:
+      return hex_text(value);
+    case FieldKind::dtype:
+      return std::string(dtype_name(static_cast<DType>(value)));
+    case FieldKind::esize:
+      return std::to_string(1u << value);
+    case FieldKind::scope:
+      return value == 0 ? "core" : "chip";
     case FieldKind::memory:
       return std::string(space_name(static_cast<Space>(value >> 40))) + ":" + hex_text(value & kAddressMask);
-    case FieldKind::f32: return format_f32(static_cast<std::uint32_t>(value));
+    case FieldKind::f32:
+      return format_f32(static_cast<std::uint32_t>(value));
   }
   return {};
 }
@@ -147,7 +153,8 @@ class Assembler {
     if (head == ".core") return core_directive(tokens);
     if (head == ".tensor" || head == ".const") return tensor_directive(tokens, head == ".const");
     if (head == ".bytes") return bytes_directive(tokens);
-    if (head.starts_with('.')) return error(tokens[0].column, "unknown directive " + quote_value(head) + " (.core, .tensor, .const or .bytes)");
+    if (head.starts_with('.'))
+      return error(tokens[0].column, "unknown directive " + quote_value(head) + " (.core, .tensor, .const or .bytes)");
     instruction_line(tokens);
   }
 
@@ -203,7 +210,8 @@ class Assembler {
     if (plus != std::string_view::npos) {
       const std::optional<std::uint64_t> parsed = parse_uint(value.text.substr(plus + 1));
       if (!parsed) {
-        error(value.column + static_cast<int>(plus) + 1, "offset " + quote_value(value.text.substr(plus + 1)) + " is not a number");
+        error(value.column + static_cast<int>(plus) + 1,
+              "offset " + quote_value(value.text.substr(plus + 1)) + " is not a number");
         return std::nullopt;
       }
       offset = *parsed;
@@ -216,7 +224,8 @@ class Assembler {
   }
 
   bool starts_name(std::string_view text) const {
-    return !text.empty() && ((text[0] >= 'a' && text[0] <= 'z') || (text[0] >= 'A' && text[0] <= 'Z') || text[0] == '_');
+    return !text.empty() &&
+           ((text[0] >= 'a' && text[0] <= 'z') || (text[0] >= 'A' && text[0] <= 'Z') || text[0] == '_');
   }
 
   std::optional<std::uint64_t> field_value(const FieldInfo& f, const Token& value) {
@@ -249,7 +258,8 @@ class Assembler {
       }
       case FieldKind::dtype: {
         const std::optional<DType> d = dtype_from_name(text);
-        if (!d) return bad("unknown dtype " + quote_value(text) + " (int8, fp8_e4m3, fp8_e5m2, bf16, fp16, fp32, int32)");
+        if (!d)
+          return bad("unknown dtype " + quote_value(text) + " (int8, fp8_e4m3, fp8_e5m2, bf16, fp16, fp32, int32)");
         return static_cast<std::uint64_t>(*d);
       }
       case FieldKind::esize: {
@@ -270,7 +280,8 @@ class Assembler {
           return (static_cast<std::uint64_t>(ref->first) << 40) | ref->second;
         }
         const std::optional<Space> space = space_from_name(text.substr(0, colon));
-        if (!space) return bad("unknown memory space " + quote_value(text.substr(0, colon)) + " (hbm, cmem, vmem, const, rvmem)");
+        if (!space)
+          return bad("unknown memory space " + quote_value(text.substr(0, colon)) + " (hbm, cmem, vmem, const, rvmem)");
         const std::optional<std::uint64_t> address = parse_uint(text.substr(colon + 1));
         if (!address) return bad(quote_value(text.substr(colon + 1)) + " is not an address");
         if (*address > kAddressMask) return bad("address " + hex_text(*address) + " is past the 40-bit address range");
@@ -325,7 +336,13 @@ class Assembler {
     if (!pairs) return;
     Instruction instruction;
     instruction.opcode = op->opcode;
-    for (std::size_t i = 0; i < op->fields.size(); ++i) instruction.fields[i] = op->fields[i].bias;
+    // A field left out takes its least allowed value: 0, 1 for a count, the lowest dtype code allowed.
+    for (std::size_t i = 0; i < op->fields.size(); ++i) {
+      const FieldInfo& f = op->fields[i];
+      instruction.fields[i] = f.kind == FieldKind::dtype && f.allowed != 0
+                                  ? static_cast<std::uint64_t>(std::countr_zero(f.allowed))
+                                  : f.bias;
+    }
     bool ok = true;
     int wait_column = 0, signal_column = 0;
     for (const auto& [key, value] : *pairs) {
@@ -348,7 +365,8 @@ class Assembler {
       if (index < 0) {
         const std::string near = closest_match(key.text, names);
         error(key.column, std::string(op->mnemonic) + " has no field " + quote_value(key.text) +
-                              (near.empty() ? " (its fields: " + join_alternatives(names) + ")" : " (did you mean '" + near + "'?)"));
+                              (near.empty() ? " (its fields: " + join_alternatives(names) + ")"
+                                            : " (did you mean '" + near + "'?)"));
         ok = false;
         continue;
       }
@@ -370,8 +388,9 @@ class Assembler {
     const std::string problem = check_instruction(instruction);
     if (!problem.empty()) {
       // A token problem points at its mask; the wait mask is checked first.
-      const int mask_column = problem.starts_with("signal") || (instruction.wait == 0 && instruction.signal != 0) ? signal_column
-                                                                                                                  : wait_column;
+      const int mask_column = problem.starts_with("signal") || (instruction.wait == 0 && instruction.signal != 0)
+                                  ? signal_column
+                                  : wait_column;
       return error(mask_column > 0 ? mask_column : tokens[0].column, problem);
     }
     std::vector<Instruction>& code = code_[core_];
@@ -389,7 +408,8 @@ class Assembler {
       if (end == std::string_view::npos) end = value.text.size();
       const std::optional<std::uint64_t> d = parse_uint(value.text.substr(start, end - start));
       if (!d || *d == 0) {
-        error(value.column, "shape " + quote_value(value.text) + " is not dimensions of 1 or more joined by 'x' (128x256)");
+        error(value.column,
+              "shape " + quote_value(value.text) + " is not dimensions of 1 or more joined by 'x' (128x256)");
         return std::nullopt;
       }
       shape.push_back(*d);
@@ -402,20 +422,24 @@ class Assembler {
   void tensor_directive(const std::vector<Token>& tokens, bool constant) {
     const std::string_view directive = tokens[0].text;
     if (tokens.size() < 2 || tokens[1].text.find('=') != std::string_view::npos)
-      return error(tokens[0].column, std::string(directive) + " needs a name first: " + std::string(directive) + " NAME key=value...");
+      return error(tokens[0].column,
+                   std::string(directive) + " needs a name first: " + std::string(directive) + " NAME key=value...");
     Tensor tensor;
     tensor.name = std::string(tokens[1].text);
-    if (find_tensor(tensor.name)) return error(tokens[1].column, "tensor " + quote_value(tensor.name) + " is defined twice");
+    if (find_tensor(tensor.name))
+      return error(tokens[1].column, "tensor " + quote_value(tensor.name) + " is defined twice");
     const auto pairs = operands(tokens, 2);
     if (!pairs) return;
-    const std::vector<std::string> keys =
-        constant ? std::vector<std::string>{"dtype", "shape", "values"} : std::vector<std::string>{"dtype", "shape", "level", "addr"};
+    const std::vector<std::string> keys = constant ? std::vector<std::string>{"dtype", "shape", "values"}
+                                                   : std::vector<std::string>{"dtype", "shape", "level", "addr"};
     const Token* values = nullptr;
     bool have_dtype = false, have_shape = false, have_level = false;
     for (const auto& [key, value] : *pairs) {
       if (key.text == "dtype") {
         const std::optional<DType> d = dtype_from_name(value.text);
-        if (!d) return error(value.column, "unknown dtype " + quote_value(value.text) + " (int8, fp8_e4m3, fp8_e5m2, bf16, fp16, fp32, int32)");
+        if (!d)
+          return error(value.column, "unknown dtype " + quote_value(value.text) +
+                                         " (int8, fp8_e4m3, fp8_e5m2, bf16, fp16, fp32, int32)");
         tensor.dtype = *d;
         have_dtype = true;
       } else if (key.text == "shape") {
@@ -438,7 +462,8 @@ class Assembler {
       } else {
         const std::string near = closest_match(key.text, keys);
         return error(key.column, std::string(directive) + " has no key " + quote_value(key.text) +
-                                     (near.empty() ? " (its keys: " + join_alternatives(keys) + ")" : " (did you mean '" + near + "'?)"));
+                                     (near.empty() ? " (its keys: " + join_alternatives(keys) + ")"
+                                                   : " (did you mean '" + near + "'?)"));
       }
     }
     if (!have_dtype || !have_shape || (!constant && !have_level) || (constant && values == nullptr))
@@ -460,7 +485,8 @@ class Assembler {
       return false;
     }
     std::uint64_t expected = 1;
-    for (std::uint64_t dim : tensor.shape) expected = dim > (std::uint64_t{1} << 32) / expected ? ~std::uint64_t{0} : expected * dim;
+    for (std::uint64_t dim : tensor.shape)
+      expected = dim > (std::uint64_t{1} << 32) / expected ? ~std::uint64_t{0} : expected * dim;
     std::uint64_t count = 0;
     std::size_t start = 0;
     while (true) {
@@ -473,8 +499,8 @@ class Assembler {
         const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
         const long long lo = d == DType::int8 ? -128 : -2147483648LL, hi = d == DType::int8 ? 127 : 2147483647LL;
         if (ec != std::errc() || ptr != item.data() + item.size() || v < lo || v > hi) {
-          error(column, "value " + quote_value(item) + " is not a " + std::string(dtype_name(d)) + " (" + std::to_string(lo) +
-                            ".." + std::to_string(hi) + ")");
+          error(column, "value " + quote_value(item) + " is not a " + std::string(dtype_name(d)) + " (" +
+                            std::to_string(lo) + ".." + std::to_string(hi) + ")");
           return false;
         }
         const std::uint32_t bits = static_cast<std::uint32_t>(v);
@@ -512,7 +538,9 @@ class Assembler {
     if (digits.size() % 2 != 0) return error(tokens[1].column, ".bytes needs an even number of hexadecimal digits");
     for (std::size_t i = 0; i < digits.size(); i += 2) {
       const int hi = nibble(digits[i]), lo = nibble(digits[i + 1]);
-      if (hi < 0 || lo < 0) return error(tokens[1].column + static_cast<int>(i), quote_value(digits.substr(i, 2)) + " is not a hexadecimal byte");
+      if (hi < 0 || lo < 0)
+        return error(tokens[1].column + static_cast<int>(i),
+                     quote_value(digits.substr(i, 2)) + " is not a hexadecimal byte");
       constants_.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
     }
   }
@@ -531,7 +559,9 @@ class Assembler {
 
 }  // namespace
 
-Expected<Program> assemble(std::string_view text, const std::string& file) { return Assembler(text, file).run(); }
+Expected<Program> assemble(std::string_view text, const std::string& file) {
+  return Assembler(text, file).run();
+}
 
 std::string disassemble(const Instruction& instruction) {
   const OpcodeInfo& op = info(instruction.opcode);

@@ -26,30 +26,44 @@ constexpr FieldInfo kBarrier[] = {{"scope", K::scope, 1}, {"id", K::index, 8}};
 constexpr FieldInfo kDmaSize[] = {{"q", K::index, 1},      {"n0", K::count, 20, 1}, {"n1", K::count, 20, 1},
                                   {"n2", K::count, 20, 1}, {"esize", K::esize, 2},  {"transpose", K::flag, 1}};
 constexpr FieldInfo kDmaStride[] = {{"q", K::index, 1}, {"s1", K::stride, 48}, {"s2", K::stride, 48}};
-constexpr FieldInfo kDmaCopy[] = {{"q", K::index, 1}, {"src", K::memory, 43}, {"dst", K::memory, 43}, {"core", K::index, 8}};
-constexpr FieldInfo kMxuLdw[] = {{"unit", K::index, 2},        {"slot", K::index, 1},   {"dtype", K::dtype, 4, 0, kMxuIn},
-                                 {"src", K::vmem, 24},          {"k", K::count, 8, 1},   {"n", K::count, 8, 1},
+constexpr FieldInfo kDmaCopy[] = {
+    {"q", K::index, 1}, {"src", K::memory, 43}, {"dst", K::memory, 43}, {"core", K::index, 8}};
+constexpr FieldInfo kMxuLdw[] = {{"unit", K::index, 2},    {"slot", K::index, 1}, {"dtype", K::dtype, 4, 0, kMxuIn},
+                                 {"src", K::vmem, 24},     {"k", K::count, 8, 1}, {"n", K::count, 8, 1},
                                  {"stride", K::stride, 24}};
-constexpr FieldInfo kMxuMm[] = {{"unit", K::index, 2},   {"slot", K::index, 1},       {"dtype", K::dtype, 4, 0, kMxuIn},
-                                {"src", K::vmem, 24},     {"m", K::count, 16, 1},      {"stride", K::stride, 24},
-                                {"acc", K::index, 16},    {"accumulate", K::flag, 1}};
+constexpr FieldInfo kMxuMm[] = {{"unit", K::index, 2}, {"slot", K::index, 1},     {"dtype", K::dtype, 4, 0, kMxuIn},
+                                {"src", K::vmem, 24},  {"m", K::count, 16, 1},    {"stride", K::stride, 24},
+                                {"acc", K::index, 16}, {"accumulate", K::flag, 1}};
 constexpr FieldInfo kMxuSt[] = {{"unit", K::index, 2}, {"acc", K::index, 16}, {"m", K::count, 16, 1},
-                                {"n", K::count, 8, 1},  {"dst", K::vmem, 24},  {"stride", K::stride, 24}};
-constexpr FieldInfo kBinary[] = {{"dtype", K::dtype, 4, 0, kArith}, {"dst", K::vmem, 24}, {"a", K::vmem, 24},
-                                 {"b", K::vmem, 24},                {"len", K::count, 20, 1}, {"bcast", K::flag, 1}};
-constexpr FieldInfo kUnary[] = {{"dtype", K::dtype, 4, 0, kFloat}, {"dst", K::vmem, 24}, {"src", K::vmem, 24},
-                                {"len", K::count, 20, 1}};
-constexpr FieldInfo kMove[] = {{"dtype", K::dtype, 4}, {"dst", K::vmem, 24}, {"src", K::vmem, 24}, {"len", K::count, 20, 1}};
-constexpr FieldInfo kScalar[] = {{"dtype", K::dtype, 4, 0, kArith}, {"dst", K::vmem, 24}, {"src", K::vmem, 24},
-                                 {"len", K::count, 20, 1},          {"imm", K::f32, 32}};
-constexpr FieldInfo kReduce[] = {{"dtype", K::dtype, 4, 0, kArith}, {"dst", K::vmem, 24}, {"src", K::vmem, 24},
-                                 {"rows", K::count, 16, 1},         {"cols", K::count, 16, 1}};
-constexpr FieldInfo kCvt[] = {{"from", K::dtype, 4}, {"to", K::dtype, 4}, {"dst", K::vmem, 24}, {"src", K::vmem, 24},
-                              {"len", K::count, 20, 1}};
-constexpr FieldInfo kQuant[] = {{"from", K::dtype, 4, 0, kFloat}, {"to", K::dtype, 4, 0, kNarrow}, {"dst", K::vmem, 24},
-                                {"src", K::vmem, 24},             {"scale", K::vmem, 24},          {"len", K::count, 20, 1}};
-constexpr FieldInfo kDequant[] = {{"from", K::dtype, 4, 0, kDequantIn}, {"to", K::dtype, 4, 0, kFloat}, {"dst", K::vmem, 24},
-                                  {"src", K::vmem, 24},                 {"scale", K::vmem, 24},       {"len", K::count, 20, 1}};
+                                {"n", K::count, 8, 1}, {"dst", K::vmem, 24},  {"stride", K::stride, 24}};
+constexpr FieldInfo kBinary[] = {
+    {"dtype", K::dtype, 4, 0, kArith}, {"dst", K::vmem, 24}, {"a", K::vmem, 24}, {"b", K::vmem, 24},
+    {"len", K::count, 20, 1},          {"bcast", K::flag, 1}};
+constexpr FieldInfo kUnary[] = {
+    {"dtype", K::dtype, 4, 0, kFloat}, {"dst", K::vmem, 24}, {"src", K::vmem, 24}, {"len", K::count, 20, 1}};
+constexpr FieldInfo kMove[] = {
+    {"dtype", K::dtype, 4}, {"dst", K::vmem, 24}, {"src", K::vmem, 24}, {"len", K::count, 20, 1}};
+constexpr FieldInfo kScalar[] = {{"dtype", K::dtype, 4, 0, kArith},
+                                 {"dst", K::vmem, 24},
+                                 {"src", K::vmem, 24},
+                                 {"len", K::count, 20, 1},
+                                 {"imm", K::f32, 32}};
+constexpr FieldInfo kReduce[] = {{"dtype", K::dtype, 4, 0, kArith},
+                                 {"dst", K::vmem, 24},
+                                 {"src", K::vmem, 24},
+                                 {"rows", K::count, 16, 1},
+                                 {"cols", K::count, 16, 1}};
+constexpr FieldInfo kCvt[] = {
+    {"from", K::dtype, 4}, {"to", K::dtype, 4}, {"dst", K::vmem, 24}, {"src", K::vmem, 24}, {"len", K::count, 20, 1}};
+constexpr FieldInfo kQuant[] = {
+    {"from", K::dtype, 4, 0, kFloat}, {"to", K::dtype, 4, 0, kNarrow}, {"dst", K::vmem, 24}, {"src", K::vmem, 24},
+    {"scale", K::vmem, 24},           {"len", K::count, 20, 1}};
+constexpr FieldInfo kDequant[] = {{"from", K::dtype, 4, 0, kDequantIn},
+                                  {"to", K::dtype, 4, 0, kFloat},
+                                  {"dst", K::vmem, 24},
+                                  {"src", K::vmem, 24},
+                                  {"scale", K::vmem, 24},
+                                  {"len", K::count, 20, 1}};
 
 using E = Engine;
 using O = Opcode;
@@ -112,7 +126,9 @@ void put_bits(Word& word, int lsb, int width, std::uint64_t value) {
   }
 }
 
-std::uint64_t max_stored(int width) { return width >= 64 ? ~0ull : (1ull << width) - 1; }
+std::uint64_t max_stored(int width) {
+  return width >= 64 ? ~0ull : (1ull << width) - 1;
+}
 
 std::string allowed_dtypes(std::uint32_t mask) {
   std::string out;
@@ -123,7 +139,8 @@ std::string allowed_dtypes(std::uint32_t mask) {
 
 std::string check_mask(const char* what, std::uint8_t mask, Engine self, const OpcodeInfo& op) {
   if (mask == 0) return {};
-  if (self == Engine::ctl) return std::string(op.mnemonic) + " takes no tokens (" + what + " mask " + hex_text(mask) + ")";
+  if (self == Engine::ctl)
+    return std::string(op.mnemonic) + " takes no tokens (" + what + " mask " + hex_text(mask) + ")";
   if (mask & 0x80) return std::string(what) + " mask bit 7 is reserved";
   if (mask & (1u << static_cast<int>(self)))
     return std::string(what) + " mask names " + std::string(engine_name(self)) + ", the instruction's own engine";
@@ -138,10 +155,18 @@ std::string hex_text(std::uint64_t value) {
   return buffer;
 }
 
-std::string_view engine_name(Engine engine) { return kEngineNames[static_cast<int>(engine)]; }
-std::string_view dtype_name(DType dtype) { return kDTypeNames[static_cast<int>(dtype)]; }
-int dtype_bytes(DType dtype) { return kDTypeBytes[static_cast<int>(dtype)]; }
-std::string_view space_name(Space space) { return kSpaceNames[static_cast<int>(space)]; }
+std::string_view engine_name(Engine engine) {
+  return kEngineNames[static_cast<int>(engine)];
+}
+std::string_view dtype_name(DType dtype) {
+  return kDTypeNames[static_cast<int>(dtype)];
+}
+int dtype_bytes(DType dtype) {
+  return kDTypeBytes[static_cast<int>(dtype)];
+}
+std::string_view space_name(Space space) {
+  return kSpaceNames[static_cast<int>(space)];
+}
 
 std::optional<DType> dtype_from_name(std::string_view name) {
   for (int d = 0; d < kDTypeCount; ++d)
@@ -155,7 +180,9 @@ std::optional<Space> space_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::span<const OpcodeInfo> opcodes() { return kOpcodes; }
+std::span<const OpcodeInfo> opcodes() {
+  return kOpcodes;
+}
 
 const OpcodeInfo* find_opcode(std::uint8_t code) {
   for (const OpcodeInfo& op : kOpcodes)
@@ -191,7 +218,8 @@ Instruction& Instruction::set(std::string_view name, std::uint64_t value) {
 Engine engine_of(const Instruction& instruction) {
   const OpcodeInfo& op = info(instruction.opcode);
   if (op.engine == Engine::dma0) return static_cast<Engine>(instruction.fields[0] & 1);
-  if (op.engine == Engine::mxu0) return static_cast<Engine>(static_cast<int>(Engine::mxu0) + (instruction.fields[0] & 3));
+  if (op.engine == Engine::mxu0)
+    return static_cast<Engine>(static_cast<int>(Engine::mxu0) + (instruction.fields[0] & 3));
   return op.engine;
 }
 
@@ -203,11 +231,13 @@ std::string check_field(const FieldInfo& f, std::uint64_t value) {
   if (f.kind == FieldKind::dtype) {
     if (value >= static_cast<std::uint64_t>(kDTypeCount)) return name + "undefined dtype code " + std::to_string(value);
     if (f.allowed != 0 && !(f.allowed & (1u << value)))
-      return name + std::string(kDTypeNames[value]) + " is not allowed here (allowed: " + allowed_dtypes(f.allowed) + ")";
+      return name + std::string(kDTypeNames[value]) + " is not allowed here (allowed: " + allowed_dtypes(f.allowed) +
+             ")";
   }
   if (f.kind == FieldKind::memory) {
     const std::uint64_t space = value >> 40;
-    if (space >= static_cast<std::uint64_t>(kSpaceCount)) return name + "undefined memory space code " + std::to_string(space);
+    if (space >= static_cast<std::uint64_t>(kSpaceCount))
+      return name + "undefined memory space code " + std::to_string(space);
     if (f.name == "dst" && static_cast<Space>(space) == Space::konst) return name + "const is read-only";
   }
   return {};
@@ -217,7 +247,8 @@ std::string check_instruction(const Instruction& instruction) {
   const OpcodeInfo* op = find_opcode(static_cast<std::uint8_t>(instruction.opcode));
   if (op == nullptr) return "undefined opcode " + hex_text(static_cast<std::uint8_t>(instruction.opcode));
   for (std::size_t i = op->fields.size(); i < kMaxFields; ++i)
-    if (instruction.fields[i] != 0) return "operand " + std::to_string(i) + " is not a field of " + std::string(op->mnemonic);
+    if (instruction.fields[i] != 0)
+      return "operand " + std::to_string(i) + " is not a field of " + std::string(op->mnemonic);
   for (std::size_t i = 0; i < op->fields.size(); ++i) {
     std::string problem = check_field(op->fields[i], instruction.fields[i]);
     if (!problem.empty()) return problem;

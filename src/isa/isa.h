@@ -45,28 +45,49 @@ std::string_view space_name(Space space);
 std::optional<Space> space_from_name(std::string_view name);
 
 enum class Opcode : std::uint8_t {
-  nop = 0x01, barrier = 0x02, halt = 0x03,
-  dma_size = 0x10, dma_sstride = 0x11, dma_dstride = 0x12, dma_copy = 0x13,
-  mxu_ldw = 0x20, mxu_mm = 0x21, mxu_st = 0x22,
-  vadd = 0x30, vsub = 0x31, vmul = 0x32, vmax = 0x33, vmin = 0x34,
-  vexp = 0x38, vrsqrt = 0x39, vgelu = 0x3a, vsilu = 0x3b, vrecip = 0x3c, vmov = 0x3d,
-  vadds = 0x40, vmuls = 0x41, vmaxs = 0x42,
-  vsum = 0x48, vmaxr = 0x49,
-  vcvt = 0x50, vquant = 0x51, vdequant = 0x52,
+  nop = 0x01,
+  barrier = 0x02,
+  halt = 0x03,
+  dma_size = 0x10,
+  dma_sstride = 0x11,
+  dma_dstride = 0x12,
+  dma_copy = 0x13,
+  mxu_ldw = 0x20,
+  mxu_mm = 0x21,
+  mxu_st = 0x22,
+  vadd = 0x30,
+  vsub = 0x31,
+  vmul = 0x32,
+  vmax = 0x33,
+  vmin = 0x34,
+  vexp = 0x38,
+  vrsqrt = 0x39,
+  vgelu = 0x3a,
+  vsilu = 0x3b,
+  vrecip = 0x3c,
+  vmov = 0x3d,
+  vadds = 0x40,
+  vmuls = 0x41,
+  vmaxs = 0x42,
+  vsum = 0x48,
+  vmaxr = 0x49,
+  vcvt = 0x50,
+  vquant = 0x51,
+  vdequant = 0x52,
 };
 
 // How a field's value is written in text and checked.
 enum class FieldKind : std::uint8_t {
-  count,    // decimal; stored as value - bias
-  vmem,     // hexadecimal VMEM byte address; a VMEM tensor's name (plus an offset) may stand for it
-  stride,   // hexadecimal byte stride
-  index,    // decimal (queue, unit, slot, accumulator row, core, barrier id)
-  flag,     // 0 or 1
-  dtype,    // a DType name; `allowed` restricts it
-  esize,    // element bytes 1, 2, 4 or 8, stored as log2
-  scope,    // barrier scope: core or chip
-  memory,   // DMA address: space code in the top 3 bits, 40-bit byte address below ("hbm:0x1000")
-  f32,      // an IEEE binary32 immediate, stored as its bits
+  count,   // decimal; stored as value - bias
+  vmem,    // hexadecimal VMEM byte address; a VMEM tensor's name (plus an offset) may stand for it
+  stride,  // hexadecimal byte stride
+  index,   // decimal (queue, unit, slot, accumulator row, core, barrier id)
+  flag,    // 0 or 1
+  dtype,   // a DType name; `allowed` restricts it
+  esize,   // element bytes 1, 2, 4 or 8, stored as log2
+  scope,   // barrier scope: core or chip
+  memory,  // DMA address: space code in the top 3 bits, 40-bit byte address below ("hbm:0x1000")
+  f32,     // an IEEE binary32 immediate, stored as its bits
 };
 
 struct FieldInfo {
@@ -80,7 +101,7 @@ struct FieldInfo {
 struct OpcodeInfo {
   Opcode opcode;
   std::string_view mnemonic;
-  Engine engine;              // for dma/mxu: the first of the group; the q/unit field selects the one
+  Engine engine;                      // for dma/mxu: the first of the group; the q/unit field selects the one
   std::span<const FieldInfo> fields;  // packed from bit 24 up, in this order
 };
 

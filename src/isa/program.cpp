@@ -62,10 +62,14 @@ void pad_to_16(std::string& out) {
 
 std::string section_name(std::uint32_t kind) {
   switch (kind) {
-    case 1: return "code";
-    case 2: return "constants";
-    case 3: return "tensors";
-    default: return "kind " + std::to_string(kind);
+    case 1:
+      return "code";
+    case 2:
+      return "constants";
+    case 3:
+      return "tensors";
+    default:
+      return "kind " + std::to_string(kind);
   }
 }
 
@@ -107,17 +111,19 @@ std::string check_tensor(const Tensor& tensor, std::uint64_t constants_bytes) {
   const std::string who = "tensor " + quote_value(tensor.name) + ": ";
   if (!valid_name(tensor.name))
     return who + "a name is 1-64 letters, digits and underscores, not starting with a digit";
-  if (static_cast<int>(tensor.dtype) >= kDTypeCount) return who + "undefined dtype code " + std::to_string(static_cast<int>(tensor.dtype));
+  if (static_cast<int>(tensor.dtype) >= kDTypeCount)
+    return who + "undefined dtype code " + std::to_string(static_cast<int>(tensor.dtype));
   if (static_cast<int>(tensor.level) >= kLevelCount)
-    return who + "undefined level code " + std::to_string(static_cast<int>(tensor.level)) + " (hbm 0, cmem 1, vmem 2, const 3)";
+    return who + "undefined level code " + std::to_string(static_cast<int>(tensor.level)) +
+           " (hbm 0, cmem 1, vmem 2, const 3)";
   if (tensor.shape.empty() || tensor.shape.size() > kMaxRank)
     return who + "rank " + std::to_string(tensor.shape.size()) + " is out of range 1.." + std::to_string(kMaxRank);
   for (std::uint64_t d : tensor.shape)
     if (d == 0) return who + "a dimension is 0";
   const std::uint64_t bytes = tensor_bytes(tensor);
-  const std::uint64_t limit = tensor.level == Space::vmem ? kVmemLimit
+  const std::uint64_t limit = tensor.level == Space::vmem    ? kVmemLimit
                               : tensor.level == Space::konst ? constants_bytes
-                                                              : kAddressLimit;
+                                                             : kAddressLimit;
   if (bytes == 0 || bytes > limit || tensor.address > limit - bytes)
     return who + "ends past the end of " + std::string(space_name(tensor.level)) + " (" +
            (tensor.level == Space::konst ? "the constants are " : "its addresses end at ") + std::to_string(limit) +
@@ -153,7 +159,8 @@ std::string check_program(const Program& program) {
 
 std::string write_xbin(const Program& program) {
   XPUSIM_ASSERT(check_program(program).empty(), "write_xbin() is given a valid program");
-  const std::size_t sections = program.cores.size() + (program.constants.empty() ? 0 : 1) + (program.tensors.empty() ? 0 : 1);
+  const std::size_t sections =
+      program.cores.size() + (program.constants.empty() ? 0 : 1) + (program.tensors.empty() ? 0 : 1);
   std::string out(kXbinHeaderBytes + sections * kXbinSectionEntryBytes, '\0');
   pad_to_16(out);
   std::size_t entry = kXbinHeaderBytes;
@@ -218,11 +225,12 @@ Expected<Program> read_xbin(std::string_view bytes, const std::string& label) {
     return r.fail(4, "version " + std::to_string(version) + " is not supported (this reader reads version " +
                          std::to_string(kXbinVersion) + ")");
   if (get_le(bytes, 6, 2) != kXbinHeaderBytes)
-    return r.fail(6, "header size " + std::to_string(get_le(bytes, 6, 2)) + " is not " + std::to_string(kXbinHeaderBytes));
+    return r.fail(6,
+                  "header size " + std::to_string(get_le(bytes, 6, 2)) + " is not " + std::to_string(kXbinHeaderBytes));
   const std::uint64_t stated = get_le(bytes, 16, 8);
   if (stated != size)
-    return r.fail(16, "the header says the file is " + std::to_string(stated) + " bytes, but it is " + std::to_string(size) +
-                          (stated > size ? " (truncated)" : " (extra bytes at the end)"));
+    return r.fail(16, "the header says the file is " + std::to_string(stated) + " bytes, but it is " +
+                          std::to_string(size) + (stated > size ? " (truncated)" : " (extra bytes at the end)"));
   if (get_le(bytes, 24, 8) != 0) return r.fail(24, "reserved header bytes are not zero");
   const std::uint32_t checksum = static_cast<std::uint32_t>(get_le(bytes, 12, 4));
   const std::uint32_t actual = crc32(bytes.substr(kXbinHeaderBytes));
@@ -259,29 +267,33 @@ Expected<Program> read_xbin(std::string_view bytes, const std::string& label) {
   for (const Section& s : sections) {
     const std::string who = section_name(s.kind) + " section: ";
     if (s.kind == 1) {
-      if (s.core >= kMaxCores) return r.fail(s.entry_at + 4, "code section: core " + std::to_string(s.core) + " is out of range 0..255");
+      if (s.core >= kMaxCores)
+        return r.fail(s.entry_at + 4, "code section: core " + std::to_string(s.core) + " is out of range 0..255");
       if (!program.cores.empty() && s.core <= program.cores.back().core)
-        return r.fail(s.entry_at + 4, "code section: core " + std::to_string(s.core) +
-                                          " comes after core " + std::to_string(program.cores.back().core) +
-                                          " (cores ascending, each once)");
+        return r.fail(s.entry_at + 4, "code section: core " + std::to_string(s.core) + " comes after core " +
+                                          std::to_string(program.cores.back().core) + " (cores ascending, each once)");
       if (s.size == 0) return r.fail(s.entry_at + 16, "code section of core " + std::to_string(s.core) + " is empty");
       if (s.size % kWordBytes != 0)
-        return r.fail(s.entry_at + 16, "code section of core " + std::to_string(s.core) + " is " + std::to_string(s.size) +
-                                           " bytes, not a multiple of 16");
+        return r.fail(s.entry_at + 16, "code section of core " + std::to_string(s.core) + " is " +
+                                           std::to_string(s.size) + " bytes, not a multiple of 16");
       CoreCode core{s.core, {}};
       for (std::uint64_t at = s.offset; at < s.offset + s.size; at += kWordBytes) {
         std::string error;
         const auto* word = reinterpret_cast<const std::uint8_t*>(bytes.data() + at);
-        const std::optional<Instruction> instruction = decode(std::span<const std::uint8_t, kWordBytes>(word, kWordBytes), error);
-        const std::string where = "core " + std::to_string(s.core) + ", instruction " + std::to_string(core.code.size()) + ": ";
+        const std::optional<Instruction> instruction =
+            decode(std::span<const std::uint8_t, kWordBytes>(word, kWordBytes), error);
+        const std::string where =
+            "core " + std::to_string(s.core) + ", instruction " + std::to_string(core.code.size()) + ": ";
         if (!instruction) return r.fail(at, where + error);
         if (!core.code.empty() && core.code.back().opcode == Opcode::halt)
           return r.fail(at - kWordBytes, "core " + std::to_string(s.core) + ", instruction " +
-                                              std::to_string(core.code.size() - 1) + ": halt before the end (what follows never runs)");
+                                             std::to_string(core.code.size() - 1) +
+                                             ": halt before the end (what follows never runs)");
         core.code.push_back(*instruction);
       }
       if (core.code.back().opcode != Opcode::halt)
-        return r.fail(s.offset + s.size - kWordBytes, "core " + std::to_string(s.core) + ": the code does not end with halt");
+        return r.fail(s.offset + s.size - kWordBytes,
+                      "core " + std::to_string(s.core) + ": the code does not end with halt");
       program.cores.push_back(std::move(core));
     } else if (s.kind == 2) {
       if (have_constants) return r.fail(s.entry_at, "a second constants section");
@@ -298,25 +310,29 @@ Expected<Program> read_xbin(std::string_view bytes, const std::string& label) {
     if (s.kind != 3) continue;
     const std::uint64_t end = s.offset + s.size;
     std::uint64_t at = s.offset;
-    if (s.size < 4) return r.fail(at, "tensors section: " + std::to_string(s.size) + " bytes cannot hold its 4-byte count");
+    if (s.size < 4)
+      return r.fail(at, "tensors section: " + std::to_string(s.size) + " bytes cannot hold its 4-byte count");
     const std::uint64_t n = get_le(bytes, at, 4);
     at += 4;
     for (std::uint64_t i = 0; i < n; ++i) {
       const std::uint64_t start = at;
       const std::string who = "tensor " + std::to_string(i) + ": ";
       if (end - at < 12) return r.fail(at, who + "the entry runs past the end of the tensors section");
-      const std::uint64_t name_len = get_le(bytes, at, 1), dtype = get_le(bytes, at + 1, 1), level = get_le(bytes, at + 2, 1),
-                          rank = get_le(bytes, at + 3, 1);
-      if (end - at < 12 + 8 * rank + name_len) return r.fail(at, who + "the entry runs past the end of the tensors section");
+      const std::uint64_t name_len = get_le(bytes, at, 1), dtype = get_le(bytes, at + 1, 1),
+                          level = get_le(bytes, at + 2, 1), rank = get_le(bytes, at + 3, 1);
+      if (end - at < 12 + 8 * rank + name_len)
+        return r.fail(at, who + "the entry runs past the end of the tensors section");
       Tensor t;
       t.address = get_le(bytes, at + 4, 8);
       at += 12;
       for (std::uint64_t d = 0; d < rank; ++d, at += 8) t.shape.push_back(get_le(bytes, at, 8));
       t.name = std::string(bytes.substr(at, name_len));
       at += name_len;
-      if (dtype >= static_cast<std::uint64_t>(kDTypeCount)) return r.fail(start + 1, who + "undefined dtype code " + std::to_string(dtype));
+      if (dtype >= static_cast<std::uint64_t>(kDTypeCount))
+        return r.fail(start + 1, who + "undefined dtype code " + std::to_string(dtype));
       if (level >= static_cast<std::uint64_t>(kLevelCount))
-        return r.fail(start + 2, who + "undefined level code " + std::to_string(level) + " (hbm 0, cmem 1, vmem 2, const 3)");
+        return r.fail(start + 2,
+                      who + "undefined level code " + std::to_string(level) + " (hbm 0, cmem 1, vmem 2, const 3)");
       t.dtype = static_cast<DType>(dtype);
       t.level = static_cast<Space>(level);
       const std::string problem = check_tensor(t, program.constants.size());

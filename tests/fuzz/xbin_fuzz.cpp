@@ -17,7 +17,8 @@ void round_trip(const xpusim::isa::Program& program) {
   const std::string bytes = xpusim::isa::write_xbin(program);
   const xpusim::Expected<xpusim::isa::Program> read = xpusim::isa::read_xbin(bytes, "again.xbin");
   if (!read.ok() || !(*read == program)) std::abort();
-  const xpusim::Expected<xpusim::isa::Program> text = xpusim::isa::assemble(xpusim::isa::disassemble(program), "again.s");
+  const xpusim::Expected<xpusim::isa::Program> text =
+      xpusim::isa::assemble(xpusim::isa::disassemble(program), "again.s");
   if (!text.ok() || !(*text == program)) std::abort();
 }
 

@@ -1,6 +1,8 @@
 // The XPU's instruction set: encodings worked out by hand from docs/isa.md's bit layouts, the round
 // trips (binary -> text -> binary bit for bit, text -> binary -> canonical text), and malformed words,
 // files and assembly, each with its exact message.
+#include "isa/isa.h"
+
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -9,7 +11,6 @@
 #include <string>
 
 #include "isa/assembler.h"
-#include "isa/isa.h"
 #include "isa/program.h"
 
 namespace xpusim::isa {
@@ -84,6 +85,12 @@ TEST(IsaEncoding, WorkedOutByHand) {
     EXPECT_EQ(disassemble(instruction), c.text);
   }
   EXPECT_EQ(used_bits(info(Opcode::dma_copy)), 119);
+}
+
+TEST(IsaAssembler, FieldsLeftOutTakeTheirLeastAllowedValue) {
+  EXPECT_EQ(disassemble(assembled_one("vexp")), "vexp dtype=bf16 dst=0x0 src=0x0 len=1");
+  EXPECT_EQ(disassemble(assembled_one("vquant")), "vquant from=bf16 to=int8 dst=0x0 src=0x0 scale=0x0 len=1");
+  EXPECT_EQ(disassemble(assembled_one("dma.copy")), "dma.copy q=0 src=hbm:0x0 dst=hbm:0x0 core=0");
 }
 
 // Every opcode, every field at its least value and at its greatest, every token bit allowed.
@@ -264,7 +271,8 @@ TEST(Xbin, LayoutOfTheSmallestProgram) {
 TEST(Xbin, MalformedFilesSayWhereAndWhy) {
   const std::string good = tiny_xbin();
   const std::string e = "t.xbin: error: at byte ";
-  EXPECT_EQ(read_error(good.substr(0, 20)), e + "0: the file is 20 bytes, shorter than the 32-byte header (truncated?)");
+  EXPECT_EQ(read_error(good.substr(0, 20)),
+            e + "0: the file is 20 bytes, shorter than the 32-byte header (truncated?)");
   EXPECT_EQ(read_error(good.substr(0, 70)), e + "16: the header says the file is 80 bytes, but it is 70 (truncated)");
   std::string bad = good;
   bad[3] = 'M';
@@ -280,11 +288,13 @@ TEST(Xbin, MalformedFilesSayWhereAndWhy) {
   EXPECT_EQ(read_error(patched(good, 48, 32)),
             e + "40: section 0 (code): bytes 64..64+32 are not inside the file after the section table (bytes 56..80)");
   EXPECT_EQ(read_error(patched(good, 64, 0xff)), e + "64: core 0, instruction 0: undefined opcode 0xff");
-  EXPECT_EQ(read_error(patched(good, 79, 0x10)), e + "64: core 0, instruction 0: reserved bit 124 is set (halt uses bits 0-23)");
+  EXPECT_EQ(read_error(patched(good, 79, 0x10)),
+            e + "64: core 0, instruction 0: reserved bit 124 is set (halt uses bits 0-23)");
   // A nop in place of the halt.
   EXPECT_EQ(read_error(patched(good, 64, 0x01)), e + "64: core 0: the code does not end with halt");
   EXPECT_EQ(read_error(patched(good, 48, 12)), e + "48: code section of core 0 is 12 bytes, not a multiple of 16");
-  EXPECT_EQ(read_error(patched(good, 32, 9)), e + "32: section 0 (kind 9): undefined section kind (code 1, constants 2, tensors 3)");
+  EXPECT_EQ(read_error(patched(good, 32, 9)),
+            e + "32: section 0 (kind 9): undefined section kind (code 1, constants 2, tensors 3)");
   EXPECT_EQ(read_error(patched(good, 8, 0)), e + "8: the file has no code section");
 }
 
@@ -295,51 +305,38 @@ TEST(Xbin, MalformedTensorTables) {
   // The tensors section is the last; its one entry starts with name_len 1, dtype 5, level 0, rank 1.
   const std::size_t at = bytes.rfind(std::string("\x01\x05\x00\x01", 4));
   ASSERT_NE(at, std::string::npos);
-  EXPECT_EQ(read_error(patched(bytes, at + 2, 7)), "t.xbin: error: at byte " + std::to_string(at + 2) +
-                                 ": tensor 0: undefined level code 7 (hbm 0, cmem 1, vmem 2, const 3)");
+  EXPECT_EQ(read_error(patched(bytes, at + 2, 7)),
+            "t.xbin: error: at byte " + std::to_string(at + 2) +
+                ": tensor 0: undefined level code 7 (hbm 0, cmem 1, vmem 2, const 3)");
   // Rank 9: the entry now runs past the section.
-  EXPECT_EQ(read_error(patched(bytes, at + 3, 9)), "t.xbin: error: at byte " + std::to_string(at) +
-                                 ": tensor 0: the entry runs past the end of the tensors section");
+  EXPECT_EQ(read_error(patched(bytes, at + 3, 9)),
+            "t.xbin: error: at byte " + std::to_string(at) +
+                ": tensor 0: the entry runs past the end of the tensors section");
 }
 
 // Assembly text and the one error it gives.
 constexpr std::pair<const char*, const char*> kAssemblyErrors[] = {
-    {"nop\nvexpp dtype=fp32\nhalt\n",
-     "t.s:2:1: error: unknown instruction 'vexpp' (did you mean 'vexp'?)"},
-    {"vexp lenn=4\n",
-     "t.s:1:6: error: vexp has no field 'lenn' (did you mean 'len'?)"},
-    {"vexp len=0\n",
-     "t.s:1:10: error: field len: 0 is out of range 1..1048576"},
-    {"vexp dtype=int8\n",
-     "t.s:1:12: error: field dtype: int8 is not allowed here (allowed: bf16, fp16, fp32)"},
-    {"mxu.mm unit=4\n",
-     "t.s:1:13: error: field unit: 4 is out of range 0..3"},
-    {"dma.copy dst=const:0x0\n",
-     "t.s:1:14: error: field dst: const is read-only"},
+    {"nop\nvexpp dtype=fp32\nhalt\n", "t.s:2:1: error: unknown instruction 'vexpp' (did you mean 'vexp'?)"},
+    {"vexp lenn=4\n", "t.s:1:6: error: vexp has no field 'lenn' (did you mean 'len'?)"},
+    {"vexp len=0\n", "t.s:1:10: error: field len: 0 is out of range 1..1048576"},
+    {"vexp dtype=int8\n", "t.s:1:12: error: field dtype: int8 is not allowed here (allowed: bf16, fp16, fp32)"},
+    {"mxu.mm unit=4\n", "t.s:1:13: error: field unit: 4 is out of range 0..3"},
+    {"dma.copy dst=const:0x0\n", "t.s:1:14: error: field dst: const is read-only"},
     {"dma.copy src=hbm:0x10000000000\n",
      "t.s:1:14: error: field src: address 0x10000000000 is past the 40-bit address range"},
-    {"vexp src=x\n",
-     "t.s:1:10: error: unknown tensor 'x' (declare it with .tensor or .const before its use)"},
+    {"vexp src=x\n", "t.s:1:10: error: unknown tensor 'x' (declare it with .tensor or .const before its use)"},
     {".tensor x dtype=fp32 shape=4 level=hbm\nvexp src=x\n",
      "t.s:2:10: error: field src: tensor 'x' is in hbm, not vmem"},
-    {"nop signal=vpu\nhalt\n",
-     "t.s:1:5: error: nop takes no tokens (signal mask 0x40)"},
-    {"vexp wait=dma0,gpu\nhalt\n",
-     "t.s:1:16: error: unknown engine 'gpu' (dma0, dma1, mxu0, mxu1, mxu2, mxu3, vpu)"},
-    {"vexp len=4 len=5\n",
-     "t.s:1:12: error: 'len' is given twice"},
-    {"halt\nnop\n",
-     "t.s:2:1: error: core 0: an instruction after halt never runs"},
-    {"nop\n",
-     "t.s:1:1: error: core 0: the code does not end with halt"},
-    {"# nothing\n",
-     "t.s: error: the program has no instructions"},
-    {".core 256\n",
-     "t.s:1:7: error: core '256' is not a core index 0..255"},
+    {"nop signal=vpu\nhalt\n", "t.s:1:5: error: nop takes no tokens (signal mask 0x40)"},
+    {"vexp wait=dma0,gpu\nhalt\n", "t.s:1:16: error: unknown engine 'gpu' (dma0, dma1, mxu0, mxu1, mxu2, mxu3, vpu)"},
+    {"vexp len=4 len=5\n", "t.s:1:12: error: 'len' is given twice"},
+    {"halt\nnop\n", "t.s:2:1: error: core 0: an instruction after halt never runs"},
+    {"nop\n", "t.s:1:1: error: core 0: the code does not end with halt"},
+    {"# nothing\n", "t.s: error: the program has no instructions"},
+    {".core 256\n", "t.s:1:7: error: core '256' is not a core index 0..255"},
     {".tensor k dtype=fp32 shape=2 level=const\nhalt\n",
      "t.s:1:1: error: tensor 'k': ends past the end of const (the constants are 0 bytes)"},
-    {".const k dtype=int8 shape=2 values=1,128\nhalt\n",
-     "t.s:1:38: error: value '128' is not a int8 (-128..127)"},
+    {".const k dtype=int8 shape=2 values=1,128\nhalt\n", "t.s:1:38: error: value '128' is not a int8 (-128..127)"},
     {"vmuls imm=1e39\nhalt\n",
      "t.s:1:11: error: field imm: '1e39' is not a finite binary32 number (write other values as 0x bits)"},
 };
@@ -394,7 +391,8 @@ TEST(IsaDocs, LayoutTableMatchesTheCode) {
   ASSERT_NE(from, std::string::npos);
   ASSERT_NE(to, std::string::npos);
   const std::string rows = text.substr(from + begin.size(), to - from - begin.size());
-  const std::string header = "| opcode | mnemonic | engine | fields (bits, from bit 24) | reserved |\n|---|---|---|---|---|\n";
+  const std::string header =
+      "| opcode | mnemonic | engine | fields (bits, from bit 24) | reserved |\n|---|---|---|---|---|\n";
   EXPECT_EQ(rows, header + table);
 }
 
