@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "support/input_file.h"
 #include "support/text.h"
 
 namespace xpusim::isa {
@@ -118,10 +119,9 @@ class Assembler {
       if (end == std::string_view::npos) end = text_.size();
       ++line_number;
       std::string_view line = text_.substr(start, end - start);
-      const std::size_t comment = line.find('#');
-      if (comment != std::string_view::npos) line = line.substr(0, comment);
       line_ = line_number;
-      assemble_line(split(line));
+      const std::size_t comment = line.find('#');
+      if (text_ok(line)) assemble_line(split(line.substr(0, comment)));
       if (end == text_.size()) break;
       start = end + 1;
     }
@@ -145,6 +145,23 @@ class Assembler {
   }
 
  private:
+  // Whether `line` is UTF-8 without NUL bytes (a binary file given as text stops at its first bad line).
+  bool text_ok(std::string_view line) {
+    for (std::size_t i = 0; i < line.size();) {
+      if (line[i] == '\0') {
+        error(static_cast<int>(i) + 1, "a NUL byte: this is not assembly text");
+        return false;
+      }
+      const std::size_t length = static_cast<unsigned char>(line[i]) < 0x80 ? 1 : utf8_sequence_length(line.substr(i));
+      if (length == 0) {
+        error(static_cast<int>(i) + 1, "invalid UTF-8: this is not assembly text");
+        return false;
+      }
+      i += length;
+    }
+    return true;
+  }
+
   void error(int column, std::string message) { diagnostics_.error({file_, line_, column}, "", std::move(message)); }
 
   void assemble_line(const std::vector<Token>& tokens) {

@@ -342,6 +342,9 @@ constexpr std::pair<const char*, const char*> kAssemblyErrors[] = {
 };
 
 TEST(IsaAssembler, ErrorsAreLocated) {
+  EXPECT_EQ(assembly_error(std::string("halt\nnop \0\n", 10)), "t.s:2:5: error: a NUL byte: this is not assembly text");
+  EXPECT_EQ(assembly_error("# caf\xc3\xa9 is fine in a comment\nhalt # \xff\n"),
+            "t.s:2:8: error: invalid UTF-8: this is not assembly text");
   for (const auto& [text, message] : kAssemblyErrors) EXPECT_EQ(assembly_error(text), message) << text;
   // Every bad line is reported, not only the first.
   const Expected<Program> two = assemble("vexp len=0\nvexp len=0\nhalt\n", "t.s");
