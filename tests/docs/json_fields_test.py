@@ -55,6 +55,8 @@ RUNS = {
         ["cost", "--chip", "xpu-1", "--json"],
         ["cost", "--chip", "mi300x", "--json"],
     ],
+    "asm": [["asm", "examples/isa/matmul-gelu.s", "--json"]],
+    "disasm": [["disasm", "tests/golden/inputs/matmul-gelu.xbin", "--json"]],
     "compare": [
         ["compare", "--json"],
         ["compare", "--workload", "train-gpt3-175b-300b", "--json"],

@@ -6,6 +6,7 @@
 
 #include "compare_command.h"
 #include "cost_command.h"
+#include "isa_command.h"
 #include "llm_command.h"
 #include "scalesim_command.h"
 #include "specs_command.h"
@@ -94,6 +95,8 @@ std::unique_ptr<CLI::App> build_app(const Context& context, int& exit_code) {
       "  xpusim cost --chip xpu-1 --volume 500000\n"
       "  xpusim compare --workload serve-llama3-70b-50ms --systems xpu-1-node,dgx-h100\n"
       "  xpusim scalesim --topology tests/data/scalesim/Resnet18.csv --rows 128 --cols 128 --dataflow os\n"
+      "  xpusim asm examples/isa/matmul-gelu.s -o matmul-gelu.xbin\n"
+      "  xpusim disasm matmul-gelu.xbin\n"
       "\nSpecs named on the command line are looked up in the built-in library (specs/ beside the binary,\n"
       "or $XPUSIM_SPECS); a path is read as a file. Exit status: 0 success, 2 bad input (validate: 1 when\n"
       "a kind's error exceeds its bound).");
@@ -103,6 +106,7 @@ std::unique_ptr<CLI::App> build_app(const Context& context, int& exit_code) {
   add_cost_command(*app, context, exit_code);
   add_compare_command(*app, context, exit_code);
   add_scalesim_command(*app, context, exit_code);
+  add_isa_commands(*app, context, exit_code);
   require_decimal_numbers(*app);
   return app;
 }
