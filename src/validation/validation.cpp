@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <variant>
@@ -135,6 +136,7 @@ const std::vector<ChipRow>& chip_table() {
       {{"mi300x"}, {}, "mi300x", {}},
       {{"tpu", "v4"}, {}, "tpu-v4", {}},
       {{"tpu", "v5p"}, {}, "tpu-v5p", {}},
+      {{"tpu", "v5e"}, {}, "tpu-v5e", {}},
       {{"tpu", "v6e"}, {}, "tpu-v6e", {}},
       {{"trillium"}, {}, "tpu-v6e", {}},
       {{"trainium2"}, {}, "trainium2", {}},
@@ -168,6 +170,16 @@ std::string_view system_of(std::string_view chip) {
   static const std::map<std::string_view, std::string_view> systems = {
       {"a100-sxm-80gb", "dgx-a100"}, {"h100-sxm", "dgx-h100"}, {"h200-sxm", "hgx-h200"},
       {"b200", "dgx-b200"},          {"gb200", "gb200-nvl72"}, {"mi300x", "mi300x-platform"}};
+  const auto it = systems.find(chip);
+  return it == systems.end() ? std::string_view{} : it->second;
+}
+
+// The TPU system a slice of each TPU chip is built from: a 4x4x4 cube (v4, v5p) or a 16x16 pod (v5e, v6e).
+std::string_view tpu_system_of(std::string_view chip) {
+  static const std::map<std::string_view, std::string_view> systems = {{"tpu-v4", "tpu-v4-4x4x4"},
+                                                                       {"tpu-v5p", "tpu-v5p-4x4x4"},
+                                                                       {"tpu-v5e", "tpu-v5e-16x16"},
+                                                                       {"tpu-v6e", "tpu-v6e-16x16"}};
   const auto it = systems.find(chip);
   return it == systems.end() ? std::string_view{} : it->second;
 }
@@ -540,6 +552,7 @@ struct TrainingSetup {
   std::string model_name;
   const spec::ChipSpec* chip = nullptr;
   const spec::SystemSpec* system = nullptr;
+  std::shared_ptr<spec::SystemSpec> slice;  // a TPU torus slice built for the case (system points to it)
   network::Topology topology;
   std::int64_t nodes = 0;
   int gpus = 0;  // the case's count (the chips the plan uses)
@@ -583,27 +596,53 @@ std::variant<TrainingSetup, std::string> training_setup(const YAML::Node& c, con
   }
   if (!s.model) return mismatch;
 
-  // The machine: A100 runs on Selene (DGX A100 nodes, the cluster's fabric), H100 runs on DGX H100
-  // nodes on Eos's NDR fabric; as many nodes as the case's GPUs fill.
-  std::string_view cluster_name;
-  if (chip.name == "a100-sxm-80gb") cluster_name = "selene-a100-3072";
-  if (chip.name == "h100-sxm") cluster_name = "eos-h100-1452";
-  const spec::Document* cluster_doc = cluster_name.empty() ? nullptr : library.find(spec::Kind::cluster, cluster_name);
-  if (!cluster_doc) return "no training cluster for " + chip.name;
-  const auto& cluster = std::get<spec::ClusterSpec>(cluster_doc->spec);
-  s.system = system_spec(library, cluster.system);
-  if (!s.system || s.system->chip != chip.name) return "cluster " + cluster.name + " is not built of " + chip.name;
-  const spec::NetworkSpec* fabric = network_spec(library, cluster.scale_out.switch_name);
   const std::int64_t count = count_at(c, "hardware.count").value_or(0);
   if (count < 1) return std::string("the case gives no GPU count");
   s.gpus = static_cast<int>(count);
-  s.nodes = (count + s.system->chip_count - 1) / s.system->chip_count;
-  s.topology = network::topology_of(*s.system, network_spec(library, s.system->scale_up.network), s.nodes, fabric,
-                                    static_cast<int>(cluster.scale_out.tiers));
+  std::string machine;
+  if (chip.family == "tpu") {
+    // A TPU job: `slices` torus slices of count / slices chips (for v4 / v5p a whole number of 4x4x4
+    // cubes joined into one torus), data parallel across the slices over the data-center network,
+    // as `xpusim llm train --system S --nodes N --slices K` builds it.
+    const spec::SystemSpec* block = system_spec(library, tpu_system_of(chip.name));
+    if (!block) return "no TPU system spec for " + chip.name;
+    const std::int64_t slices = count_at(c, "hardware.slices").value_or(1);
+    if (slices < 1 || count % slices != 0 || (count / slices) % block->chip_count != 0)
+      return std::to_string(count) + " chips in " + std::to_string(slices) + " slices is no whole number of " +
+             block->name + " per slice";
+    Expected<spec::SystemSpec> slice = spec::torus_slice(*block, count / slices / block->chip_count);
+    if (!slice.ok()) return slice.error().diagnostics().items().front().message;
+    s.slice = std::make_shared<spec::SystemSpec>(*slice);
+    s.system = s.slice.get();
+    s.nodes = slices;
+    s.topology = network::topology_of(*s.system, network_spec(library, s.system->scale_up.network), slices, nullptr, 1);
+    std::string shape;
+    for (std::int64_t d : s.system->scale_up.torus_dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    machine = std::to_string(slices) + " x " + shape + " torus slice" + (slices > 1 ? "s" : "") + " of " + block->name +
+              (slices > 1 ? " (data-center network between slices)" : "");
+  } else {
+    // The machine: A100 runs on Selene (DGX A100 nodes, the cluster's fabric), H100 runs on DGX H100
+    // nodes on Eos's NDR fabric; as many nodes as the case's GPUs fill.
+    std::string_view cluster_name;
+    if (chip.name == "a100-sxm-80gb") cluster_name = "selene-a100-3072";
+    if (chip.name == "h100-sxm") cluster_name = "eos-h100-1452";
+    const spec::Document* cluster_doc =
+        cluster_name.empty() ? nullptr : library.find(spec::Kind::cluster, cluster_name);
+    if (!cluster_doc) return "no training cluster for " + chip.name;
+    const auto& cluster = std::get<spec::ClusterSpec>(cluster_doc->spec);
+    s.system = system_spec(library, cluster.system);
+    if (!s.system || s.system->chip != chip.name) return "cluster " + cluster.name + " is not built of " + chip.name;
+    const spec::NetworkSpec* fabric = network_spec(library, cluster.scale_out.switch_name);
+    s.nodes = (count + s.system->chip_count - 1) / s.system->chip_count;
+    s.topology = network::topology_of(*s.system, network_spec(library, s.system->scale_up.network), s.nodes, fabric,
+                                      static_cast<int>(cluster.scale_out.tiers));
+    machine = std::to_string(s.nodes) + " x " + s.system->name + " (" + cluster.name + " fabric)";
+  }
 
   parallel::TrainPlan& p = s.plan;
   const std::string zero_text = lower(text_at(c, "parallelism.zero_or_fsdp").value_or(""));
-  const bool zero3 = contains(zero_text, "stage 3") || contains(zero_text, "zero-3") || contains(zero_text, "zero3");
+  const bool zero3 = contains(zero_text, "stage 3") || contains(zero_text, "zero-3") || contains(zero_text, "zero3") ||
+                     contains(zero_text, "fsdp");
   const auto tp = count_at(c, "parallelism.tp"), pp = count_at(c, "parallelism.pp");
   if (!zero3 && (!tp || !pp))
     return std::string("the case does not state the tensor/pipeline split of its ") + std::to_string(count) + " GPUs";
@@ -650,8 +689,7 @@ std::variant<TrainingSetup, std::string> training_setup(const YAML::Node& c, con
                 ? ir::DType::fp16
                 : ir::DType::bf16;
   if (contains(precision, "fp8")) p.gemm_dtype = ir::DType::fp8_e4m3;
-  s.method = s.model_name + " on " + std::to_string(s.nodes) + " x " + s.system->name + " (" + cluster.name +
-             " fabric); tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp) +
+  s.method = s.model_name + " on " + machine + "; tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp) +
              (p.cp > 1 ? ", cp " + std::to_string(p.cp) : "") + (p.vp > 1 ? ", vp " + std::to_string(p.vp) : "") +
              ", " + std::string(parallel::schedule_name(p.schedule)) + schedule_note + ", ZeRO-" +
              std::to_string(p.zero) + ", micro batch " + std::to_string(p.micro_batch) + ", global batch " +
@@ -689,6 +727,8 @@ Prediction predict_training(const YAML::Node& c, const spec::ChipSpec& chip, con
   const double step = result->step_s;
   const double gpus = s.gpus;
   if (metric == "iteration_time") return {step, method + "; step time", {}};
+  if (metric == "model_tflops_per_chip")
+    return {result->model_tflops_per_chip, method + "; model FLOPs (6N + attention, no recompute) / step / chips", {}};
   if (metric == "tokens_per_s_per_gpu")
     return {static_cast<double>(s.plan.global_batch * s.plan.seq) / step / gpus,
             method + "; global batch x seq / step / GPUs",

@@ -19,7 +19,7 @@ struct TrainArgs {
   std::string topology = "fat_tree";
   std::vector<std::string> specs;
   double oversubscription = 1;
-  std::int64_t nodes = 1, micro_batch = 1, global_batch = 0, seq = 2048, chips = 0;
+  std::int64_t nodes = 1, slices = 1, micro_batch = 1, global_batch = 0, seq = 2048, chips = 0;
   int tp = 1, pp = 1, dp = 0, cp = 1, ep = 1, vp = 1, zero = 1;
   bool sequence_parallel = false, json = false, search = false;
 };
@@ -89,6 +89,29 @@ int run_train(const Context& context, const TrainArgs& a) {
         system = &part;
       }
     }
+  }
+  // A TPU torus: --nodes blocks (4x4x4 cubes joined by optical circuit switches) form one torus slice;
+  // --slices such slices are joined by the data-center network (multi-slice), data parallel across.
+  spec::SystemSpec slice;
+  std::string slice_note;
+  if (system && !system->scale_up.torus_dims.empty() && a.cluster.empty()) {
+    if (nodes > 1) {
+      Expected<spec::SystemSpec> s = spec::torus_slice(*system, nodes);
+      if (!s.ok()) {
+        diagnostics.error({}, {}, "--nodes " + std::to_string(nodes) + ": " + s.error().diagnostics().items().front().message,
+                          "join whole slices over the data-center network with --slices");
+      } else {
+        slice = *s;
+        std::string shape;
+        for (std::int64_t d : slice.scale_up.torus_dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+        slice_note = fmt::format("one {} torus of {} x {}", shape, nodes, system->name);
+        system = &slice;
+      }
+    }
+    nodes = a.slices;
+  } else if (a.slices > 1 && system) {
+    diagnostics.error({}, {}, "--slices " + std::to_string(a.slices) + ": " + system->name + " is not a torus slice",
+                      "--slices joins TPU torus slices; join other systems with --nodes");
   }
   if (a.cluster.empty()) {
     scale_out_topology = a.topology;
@@ -232,14 +255,16 @@ int run_train(const Context& context, const TrainArgs& a) {
     return kExitBadInput;
   }
   const parallel::TrainResult& r = *result;
-  const std::string machine = part_note.empty()
-                                  ? fmt::format("{} x {} ({} {})", nodes, system->name, chips, chip->name)
-                                  : fmt::format("{} x {} ({} {}: {})", nodes, system->name, chips, chip->name, part_note);
+  const std::string note = !part_note.empty() ? part_note : slice_note;
+  const std::string machine = note.empty() ? fmt::format("{} x {} ({} {})", nodes, system->name, chips, chip->name)
+                                           : fmt::format("{} x {} ({} {}: {})", nodes, system->name, chips, chip->name, note);
   if (a.json) {
     Json out;
     out["model"] = model->name;
     out["machine"] = {{"system", system->name},
-                      {"nodes", nodes},
+                      {"nodes", system->scale_up.torus_dims.empty() ? nodes : a.nodes},
+                      {"slices", a.slices},
+                      {"torus_dims", system->scale_up.torus_dims},
                       {"chips", chips},
                       {"chips_per_system", system->chip_count},
                       {"chip", chip->name},
@@ -298,7 +323,13 @@ int run_train(const Context& context, const TrainArgs& a) {
       plan.sequence_parallel ? ", sequence parallel" : "",
       plan.gemm_dtype ? fmt::format("{} GEMMs, {} elsewhere", ir::dtype_name(*plan.gemm_dtype), ir::dtype_name(plan.dtype)).c_str()
                       : std::string(ir::dtype_name(plan.dtype)).c_str());
-  if (nodes > 1)
+  if (nodes > 1 && !system->scale_up.torus_dims.empty())
+    std::printf("network: %s model, %lld slices over the data-center network (%.2f GB/s per chip), data parallel across\n",
+                a.net_model.c_str(), static_cast<long long>(nodes),
+                system->has_scale_out ? static_cast<double>(system->scale_out.nic_count) * system->scale_out.nic_gbps / 8 /
+                                            static_cast<double>(system->chip_count)
+                                      : 0.0);
+  else if (nodes > 1)
     std::printf("network: %s model, scale-out %s, %d tier%s%s\n", a.net_model.c_str(), scale_out_topology.c_str(), tiers,
                 tiers == 1 ? "" : "s", a.search && net_model == network::NetModel::flow ? " (search ranked analytically)" : "");
   std::printf(
@@ -344,6 +375,9 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
   auto* system = train->add_option("--system", a->system, "System (node): a name or a YAML file, with --nodes");
 
   train->add_option("--nodes", a->nodes, "Systems joined by the scale-out fabric")->check(CLI::Range(1, 1 << 20));
+  train->add_option("--slices", a->slices,
+                    "TPU torus slices joined by the data-center network (multi-slice; --nodes cubes per slice)")
+      ->check(CLI::Range(1, 4096));
   train->add_option("--chips", a->chips,
                     "Chips the job uses, the same number in each system (default: all; 64 uses 64 of a 72-GPU rack)")
       ->check(CLI::Range(1, 1 << 30));
