@@ -171,6 +171,8 @@ int run_train(const Context& context, const TrainArgs& a) {
                                          : static_cast<int>(checked_product({plan.dp, a.micro_batch, 8}, 1 << 30).value_or(1 << 30));
   plan.seq = a.seq;
   plan.sequence_parallel = a.sequence_parallel;
+  // A TPU runs XLA, whose collective matmuls overlap the tensor-parallel traffic with the matmuls.
+  plan.overlap_tp_comm = chip->family == "tpu";
   plan.dtype = *ir::parse_dtype(a.dtype);
   if (ir::dtype_bytes(plan.dtype) < 2) {
     // Narrow training formats follow Transformer Engine: GEMMs in fp8, tensors and the rest in bf16.
