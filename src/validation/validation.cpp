@@ -1196,6 +1196,19 @@ std::string to_markdown(const ValidationReport& report) {
       "global batch x seq / step / GPUs. Plans that xpusim says do not fit in HBM, and plans the estimator "
       "rejects, are not expressible with the numbers or the message.");
   line(
+      "- *TPU training* (`training_throughput` cases on a TPU, summarised apart as `training_throughput_tpu`): "
+      "MaxText's published tables (v5p: 32B-1,024B on 64-2,048 chips, one and two slices; v5e: 16B-128B on 1-32 "
+      "pods of 256). Cloud TPU names count TensorCores, so v5p-128 is 64 chips. Each run is `hardware.slices` "
+      "torus slices of the case's chips, as `llm train --system S --nodes N --slices K` builds them (v5p: "
+      "4x4x4 cubes joined into one torus, 8x8x16 for 1,024 chips; v5e: 16x16 pods), data parallel across "
+      "slices over the data-center network. The plan is MaxText's benchmark script: ici_tensor_parallelism "
+      "as tp, FSDP over the rest of each slice as ZeRO-3 sharded inside the slice, per_device_batch_size "
+      "sequences of 2048 per chip (a TP group's tp x per-device batch stated as tp microbatches), remat "
+      "`minimal` as selective and `full` (or `qkv_proj_offloaded`) as full recompute, tensor-parallel "
+      "collectives under the matmuls (XLA's collective matmul). Predicted = the estimate's model TFLOP/s per "
+      "chip (6N + attention, no recompute, over the step), MaxText's own convention. Each TPU chip's "
+      "matmul efficiency is fitted to one of these cases, which its spec names (calibration).");
+  line(
       "- *Power under load* (`power_under_load`): the GPUs' average draw while a named workload runs. The ML.ENERGY "
       "Benchmark v3.0 cases (Dec 2025) serve Llama 3.1 8B, 70B and 405B on vLLM at a steady batch (max_num_seqs) "
       "on H100 and B200, with GPU energy read from NVML over the steady state: xpusim states the measured average "

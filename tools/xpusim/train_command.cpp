@@ -95,6 +95,7 @@ int run_train(const Context& context, const TrainArgs& a) {
   spec::SystemSpec slice;
   std::string slice_note;
   if (system && !system->scale_up.torus_dims.empty() && a.cluster.empty()) {
+    const std::string block = system->name;
     if (nodes > 1) {
       Expected<spec::SystemSpec> s = spec::torus_slice(*system, nodes);
       if (!s.ok()) {
@@ -102,12 +103,12 @@ int run_train(const Context& context, const TrainArgs& a) {
                           "join whole slices over the data-center network with --slices");
       } else {
         slice = *s;
-        std::string shape;
-        for (std::int64_t d : slice.scale_up.torus_dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-        slice_note = fmt::format("one {} torus of {} x {}", shape, nodes, system->name);
         system = &slice;
       }
     }
+    std::string shape;
+    for (std::int64_t d : system->scale_up.torus_dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    slice_note = fmt::format("{} x {} torus slice{} of {} x {}", a.slices, shape, a.slices > 1 ? "s" : "", a.nodes, block);
     nodes = a.slices;
   } else if (a.slices > 1 && system) {
     diagnostics.error({}, {}, "--slices " + std::to_string(a.slices) + ": " + system->name + " is not a torus slice",
@@ -257,9 +258,10 @@ int run_train(const Context& context, const TrainArgs& a) {
     return kExitBadInput;
   }
   const parallel::TrainResult& r = *result;
-  const std::string note = !part_note.empty() ? part_note : slice_note;
-  const std::string machine = note.empty() ? fmt::format("{} x {} ({} {})", nodes, system->name, chips, chip->name)
-                                           : fmt::format("{} x {} ({} {}: {})", nodes, system->name, chips, chip->name, note);
+  const std::string machine =
+      !slice_note.empty()  ? fmt::format("{} ({} {})", slice_note, chips, chip->name)
+      : part_note.empty() ? fmt::format("{} x {} ({} {})", nodes, system->name, chips, chip->name)
+                          : fmt::format("{} x {} ({} {}: {})", nodes, system->name, chips, chip->name, part_note);
   if (a.json) {
     Json out;
     out["model"] = model->name;
@@ -377,7 +379,7 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
   auto* system = train->add_option("--system", a->system, "System (node): a name or a YAML file, with --nodes");
 
   train->add_option("--nodes", a->nodes, "Systems joined by the scale-out fabric")->check(CLI::Range(1, 1 << 20));
-  train->add_option("--slices", a->slices,
+  auto* slices = train->add_option("--slices", a->slices,
                     "TPU torus slices joined by the data-center network (multi-slice; --nodes cubes per slice)")
       ->check(CLI::Range(1, 4096));
   train->add_option("--chips", a->chips,
@@ -392,6 +394,7 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
                                              "Leaf down- to up-link bandwidth of a fat tree (1: non-blocking)");
   oversubscription->check(CLI::Range(1.0, 64.0));
   cluster->excludes(system);
+  cluster->excludes(slices);
   cluster->excludes(topology);
   cluster->excludes(oversubscription);
   train->add_option("--tp", a->tp, "Tensor-parallel chips")->check(CLI::Range(1, 4096));
