@@ -1206,8 +1206,12 @@ std::string to_markdown(const ValidationReport& report) {
       "sequences of 2048 per chip (a TP group's tp x per-device batch stated as tp microbatches), remat "
       "`minimal` as selective and `full` (or `qkv_proj_offloaded`) as full recompute, tensor-parallel "
       "collectives under the matmuls (XLA's collective matmul). Predicted = the estimate's model TFLOP/s per "
-      "chip (6N + attention, no recompute, over the step), MaxText's own convention. Each TPU chip's "
-      "matmul efficiency is fitted to one of these cases, which its spec names (calibration).");
+      "chip (6N + attention, no recompute, over the step), MaxText's own convention. The v5p and v5e "
+      "matmul efficiencies are fitted to one of these cases each, which the chip spec names (calibration). "
+      "MaxText's tiering page adds Llama 2 70B on a v6e-256 pod (tokens/s per chip): v6e's efficiencies are "
+      "not fitted (ideal), and that case shows it, about 30% optimistic. The measured MFU falls 3-17% from "
+      "one slice to 2-32 slices; the modelled data-center traffic (each chip's shard, once per step) hides "
+      "under the compute, so the predictions do not fall with the slice count.");
   line(
       "- *Power under load* (`power_under_load`): the GPUs' average draw while a named workload runs. The ML.ENERGY "
       "Benchmark v3.0 cases (Dec 2025) serve Llama 3.1 8B, 70B and 405B on vLLM at a steady batch (max_num_seqs) "
