@@ -378,7 +378,7 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
   auto* cluster = train->add_option("--cluster", a->cluster, "Cluster: a name or a YAML file");
   auto* system = train->add_option("--system", a->system, "System (node): a name or a YAML file, with --nodes");
 
-  train->add_option("--nodes", a->nodes, "Systems joined by the scale-out fabric")->check(CLI::Range(1, 1 << 20));
+  train->add_option("--nodes", a->nodes, "Systems joined by the scale-out fabric (TPU v4/v5p cubes: one torus slice)")->check(CLI::Range(1, 1 << 20));
   auto* slices = train->add_option("--slices", a->slices,
                     "TPU torus slices joined by the data-center network (multi-slice; --nodes cubes per slice)")
       ->check(CLI::Range(1, 4096));
