@@ -165,18 +165,23 @@ TEST(Validation, PredictsTheTrainingCases) {
   }
 }
 
-// TPU training: MaxText's published v5p and v5e tables, each run a torus slice (v5p: 4x4x4 cubes
-// joined into one torus) or several over the data-center network. One case per chip fits its matmul
-// efficiency (the chip specs name it); the rest are held out, in their own summary row.
-TEST(Validation, PredictsMaxTextTpuRunsOnTorusSlices) {
-  REQUIRE_REPORT(report);
-  for (const char* id : {"maxtext-v5p-128b-1xv5p-256", "maxtext-v5e-16b-1xv5e-256"}) {
-    const CaseResult* c = find_case(*report, id);
+// Cases a spec was fitted to: calibration, and the fit reproduced within 2%.
+void expect_fitted(const ValidationReport& report, std::initializer_list<const char*> ids) {
+  for (const char* id : ids) {
+    const CaseResult* c = find_case(report, id);
     ASSERT_NE(c, nullptr) << id;
     EXPECT_EQ(c->status, CaseStatus::calibration) << id << ": " << c->reason;
     ASSERT_TRUE(c->error_pct.has_value()) << id;
     EXPECT_LT(std::abs(*c->error_pct), 2.0) << id;
   }
+}
+
+// TPU training: MaxText's published v5p and v5e tables, each run a torus slice (v5p: 4x4x4 cubes
+// joined into one torus) or several over the data-center network. One case per chip fits its matmul
+// efficiency (the chip specs name it); the rest are held out, in their own summary row.
+TEST(Validation, PredictsMaxTextTpuRunsOnTorusSlices) {
+  REQUIRE_REPORT(report);
+  expect_fitted(*report, {"maxtext-v5p-128b-1xv5p-256", "maxtext-v5e-16b-1xv5e-256"});
   // v5p-4096 is 2,048 chips (Cloud TPU names count TensorCores): 32 cubes, one 8x16x16 torus; two
   // such slices over the DCN.
   const CaseResult* big = find_case(*report, "maxtext-v5p-1024b-2xv5p-4096");
@@ -197,13 +202,7 @@ TEST(Validation, PredictsMaxTextTpuRunsOnTorusSlices) {
 // the process sources name; every other case is held out.
 TEST(Validation, PredictsThePowerCasesWithProcessCalibration) {
   REQUIRE_REPORT(report);
-  for (const char* id : {"mlenergy-v3-h100-llama3.1-8b-tp1-b8", "mlenergy-v3-b200-llama3.1-70b-tp2-b8"}) {
-    const CaseResult* c = find_case(*report, id);
-    ASSERT_NE(c, nullptr) << id;
-    EXPECT_EQ(c->status, CaseStatus::calibration) << id << ": " << c->reason;
-    ASSERT_TRUE(c->error_pct.has_value()) << id;
-    EXPECT_LT(std::abs(*c->error_pct), 2.0) << id;  // the fit is reproduced
-  }
+  expect_fitted(*report, {"mlenergy-v3-h100-llama3.1-8b-tp1-b8", "mlenergy-v3-b200-llama3.1-70b-tp2-b8"});
   const KindSummary& s = summary_of(*report, "power_under_load");
   EXPECT_GE(s.held_out, 12);
   EXPECT_EQ(s.calibration, 2);
