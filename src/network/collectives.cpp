@@ -16,7 +16,7 @@ struct LevelCost {
 };
 
 // One collective among `g` ranks of one level moving `bytes` (per the Collective convention).
-LevelCost level_time(Collective c, double bytes, const Level& level, int g, Algorithm wanted) {
+LevelCost level_time(Collective c, double bytes, const Level& level, int g, Algorithm wanted, int stride = 1) {
   if (g <= 1) return {};
   const double bw = level.bandwidth_gb_s * 1e9 * level.efficiency;
   const double a = level.latency_us * 1e-6;
@@ -39,13 +39,17 @@ LevelCost level_time(Collective c, double bytes, const Level& level, int g, Algo
   };
   std::vector<LevelCost> options;
   if (!level.torus_dims.empty()) {
-    // One bidirectional ring per dimension in turn; a chip's bandwidth is split over its 2k links, and
-    // a ring uses two of them. Reduce-scatter shrinks the data dimension by dimension.
+    // One bidirectional ring (wraparound links) per dimension the group spans; a chip's bandwidth is
+    // split over its 2k links, and a ring uses two of them. With j dimensions the data is cut in j
+    // parts that go round the dimensions in j different orders at once, so each phase has j rings'
+    // bandwidth (JAX scaling book: a collective over several axes gets their links together).
+    // Reduce-scatter shrinks the data dimension by dimension.
+    const std::vector<std::int64_t> dims = group_torus_dims(level.torus_dims, stride, g);
     const double k = static_cast<double>(level.torus_dims.size());
-    const double dim_bw = bw / k;
+    const double dim_bw = bw / k * static_cast<double>(std::max<std::size_t>(1, dims.size()));
     double t = 0, data = bytes;
     const bool two_phase = c == Collective::all_reduce;
-    for (std::int64_t d : level.torus_dims) {
+    for (std::int64_t d : dims) {
       const double dn = static_cast<double>(d);
       if (d <= 1) continue;
       t += (two_phase ? 2 : 1) * ((dn - 1) * a + (dn - 1) / dn * data / dim_bw);
@@ -76,6 +80,25 @@ LevelCost level_time(Collective c, double bytes, const Level& level, int g, Algo
 
 
 }  // namespace
+
+std::vector<std::int64_t> group_torus_dims(const std::vector<std::int64_t>& dims, std::int64_t stride,
+                                           std::int64_t ranks) {
+  std::vector<std::int64_t> out;
+  std::int64_t left = std::max<std::int64_t>(1, ranks), step = std::max<std::int64_t>(1, stride);
+  for (std::size_t d = dims.size(); d-- > 0 && left > 1;) {
+    const std::int64_t n = dims[d];
+    if (step >= n) {
+      step /= n;
+      continue;
+    }
+    const std::int64_t take = std::min(std::max<std::int64_t>(1, n / step), left);
+    step = 1;
+    if (take > 1) out.push_back(take);
+    left = (left + take - 1) / take;
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
 
 double bus_factor(Collective c, int g) {
   const double n = g;
@@ -208,6 +231,7 @@ Group group_of(const Topology& topology, int inner_stride, int size) {
   } else {
     const int inside = std::min(size, std::max(1, domain / inner_stride));
     g.ranks_per_level = {inside, std::max(1, size / inside)};
+    g.inner_stride = inner_stride;
   }
   if (topology.levels.size() < 2) g.ranks_per_level.resize(1);
   return g;
@@ -233,25 +257,30 @@ Expected<CollectiveTime> collective_time(Collective collective, double bytes, co
   CollectiveTime result;
   if (active.empty() || bytes <= 0) return result;
   if (active.size() == 1) {
-    const LevelCost cost = level_time(collective, bytes, *active[0].first, active[0].second, algorithm);
+    const int stride = active[0].first == &topology.levels.front() ? group.inner_stride : 1;
+    const LevelCost cost = level_time(collective, bytes, *active[0].first, active[0].second, algorithm, stride);
     result.seconds = cost.seconds;
     result.algorithm = cost.algorithm;
-  } else if (algorithm == Algorithm::hierarchical) {
+  } else if (algorithm == Algorithm::hierarchical ||
+             (algorithm == Algorithm::automatic && !active.front().first->torus_dims.empty())) {
     // Hierarchical (2D): inside the inner level first, across the outer levels on the inner level's
     // share, then back. All-reduce = reduce-scatter inside, all-reduce across, all-gather inside.
+    // What XLA does on TPU slices joined by the data-center network (multi-slice): the torus
+    // reduces inside each slice, the DCN carries only each chip's shard.
     const Level& inner = *active.front().first;
     const int g_inner = active.front().second;
+    const int stride = group.inner_stride;
     double t = 0, share = bytes;
     if (collective == Collective::all_reduce || collective == Collective::reduce_scatter ||
         collective == Collective::all_gather) {
       const Collective inside =
           collective == Collective::all_gather ? Collective::all_gather : Collective::reduce_scatter;
-      t += level_time(inside, bytes, inner, g_inner, Algorithm::automatic).seconds;
+      t += level_time(inside, bytes, inner, g_inner, Algorithm::automatic, stride).seconds;
       share = bytes / g_inner;
       for (std::size_t i = 1; i < active.size(); ++i)
         t += level_time(collective, share, *active[i].first, active[i].second, Algorithm::automatic).seconds;
       if (collective == Collective::all_reduce)
-        t += level_time(Collective::all_gather, bytes, inner, g_inner, Algorithm::automatic).seconds;
+        t += level_time(Collective::all_gather, bytes, inner, g_inner, Algorithm::automatic, stride).seconds;
     } else {
       for (const auto& [level, g] : active) t += level_time(collective, share, *level, g, Algorithm::automatic).seconds;
     }

@@ -58,8 +58,14 @@ Topology topology_of(const spec::SystemSpec& system, const spec::NetworkSpec* sc
 // {8, 1}; a DP group spread one per node over 64 nodes is {1, 64}).
 struct Group {
   std::vector<int> ranks_per_level;
+  int inner_stride = 1;  // chips between neighbouring ranks inside the innermost level (a torus's axes)
   int size() const;
 };
+
+// The torus dimensions a group of `ranks` spans whose neighbours are `stride` chips apart on a torus of
+// `dims` (the last dimension varies fastest): dimensions the stride steps over are skipped, the rest
+// taken whole or in part. {4, 4, 4}, stride 4, 16 ranks: {4, 4}.
+std::vector<std::int64_t> group_torus_dims(const std::vector<std::int64_t>& dims, std::int64_t stride, std::int64_t ranks);
 
 // The group of `size` ranks at global positions b, b + inner_stride, b + 2 inner_stride, ... (chips
 // numbered domain by domain), seen level by level.

@@ -105,10 +105,16 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   const double stage_params = ((params - experts) + experts / p.ep) / p.pp / p.tp;
   // Context-parallel ranks hold the same weights as their data-parallel peers: Megatron-LM reduces the
   // gradients and shards the distributed optimizer over dp x cp.
-  const double dp = static_cast<double>(p.dp) * p.cp;
-  r.memory.weight_bytes = stage_params * ir::dtype_bytes(p.dtype) / (p.zero >= 3 ? dp : 1);
-  r.memory.gradient_bytes = stage_params * 4 / (p.zero >= 2 ? dp : 1);    // fp32 main gradients
-  r.memory.optimizer_bytes = stage_params * 12 / (p.zero >= 1 ? dp : 1);  // fp32 master weights, Adam m and v
+  // TPU slices joined by the data-center network (an outer level over a torus) shard the optimizer,
+  // gradients and weights inside each slice only and keep a replica per slice (MaxText: FSDP over
+  // ICI, data parallel over DCN), so that no weight gather crosses the DCN.
+  const int dp_ranks = p.dp * p.cp;
+  const bool per_slice = topology.levels.size() > 1 && !topology.levels.front().torus_dims.empty() && dp_ranks > 1;
+  const int shard_ranks = per_slice ? network::group_of(topology, p.tp, dp_ranks).ranks_per_level.front() : dp_ranks;
+  const double shard = shard_ranks;
+  r.memory.weight_bytes = stage_params * ir::dtype_bytes(p.dtype) / (p.zero >= 3 ? shard : 1);
+  r.memory.gradient_bytes = stage_params * 4 / (p.zero >= 2 ? shard : 1);    // fp32 main gradients
+  r.memory.optimizer_bytes = stage_params * 12 / (p.zero >= 1 ? shard : 1);  // fp32 master weights, Adam m and v
   r.microbatches = p.global_batch / (p.micro_batch * p.dp);
   const double in_flight = std::min<double>(static_cast<double>(r.microbatches), p.pp);
   const double first_stage_layers = std::ceil(static_cast<double>(model.layers) / p.pp);
@@ -139,7 +145,7 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   if (!time.ok()) return time.error();
   // Model FLOPs: the forward and backward ops, not the recomputation nor the optimizer (MFU's convention).
   double layers_s = 0, attention_s = 0, edge_s = 0, optimizer_s = 0, hardware_flops = 0, model_flops_rank = 0;
-  double attention_flops = 0, model_attention_flops = 0;
+  double attention_flops = 0, model_attention_flops = 0, layer_matmul_s = 0, layer_tp_comm_s = 0;
   std::array<double, perfmodel::kTimeCategories> category_s{};
   for (std::size_t i = 0; i < graph->ops().size(); ++i) {
     const ir::Op& op = graph->ops()[i];
@@ -150,9 +156,13 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
       model_flops_rank += time->ops[i].flops * static_cast<double>(op.repeat);
     if (op.phase == ir::Phase::optimizer)
       optimizer_s += t;
-    else if (is_layer_op(op))
+    else if (is_layer_op(op)) {
       layers_s += t;
-    else
+      if (op.kind == ir::OpKind::matmul) layer_matmul_s += t;
+      if (op.kind == ir::OpKind::all_reduce || op.kind == ir::OpKind::reduce_scatter ||
+          op.kind == ir::OpKind::all_gather)
+        layer_tp_comm_s += t;
+    } else
       edge_s += t;
     if (op.kind == ir::OpKind::attention || op.kind == ir::OpKind::attention_backward) {
       attention_s += t;
@@ -160,6 +170,11 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
       if (op.phase != ir::Phase::recompute)
         model_attention_flops += time->ops[i].flops * static_cast<double>(op.repeat);
     }
+  }
+  if (p.overlap_tp_comm) {
+    const double hidden = std::min(layer_tp_comm_s, layer_matmul_s);
+    layers_s -= hidden;
+    category_s[static_cast<std::size_t>(perfmodel::TimeCategory::collective)] -= hidden;
   }
   // Context parallelism: each rank's queries attend to every rank's keys (ring attention), cp blocks of
   // the local attention. Each block's K and V arrive from the ring neighbour while the previous block
@@ -235,6 +250,18 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
       Expected<double> t = time_of(network::Collective::all_reduce, grad_bytes);
       if (!t.ok()) return t.error();
       sync = *t;
+    } else if (per_slice) {
+      // Reduce-scatter inside the slice, all-reduce each shard across the slices, all-gather the
+      // updated weights inside the slice (and, with ZeRO-3, for every microbatch's forward and backward).
+      Expected<network::CollectiveTime> rs = comms.time(network::Collective::reduce_scatter, grad_bytes, p.tp, shard_ranks);
+      Expected<network::CollectiveTime> ag = comms.time(network::Collective::all_gather, grad_bytes, p.tp, shard_ranks);
+      Expected<network::CollectiveTime> across = comms.time(network::Collective::all_reduce, grad_bytes / shard,
+                                                            p.tp * shard_ranks, dp_ranks / shard_ranks);
+      if (!rs.ok()) return rs.error();
+      if (!ag.ok()) return ag.error();
+      if (!across.ok()) return across.error();
+      sync = rs->seconds + across->seconds + ag->seconds;
+      if (p.zero == 3) sync += m * 2 * ag->seconds;
     } else {
       // Distributed optimizer: reduce-scatter the gradients, all-gather the updated weights.
       Expected<double> rs = time_of(network::Collective::reduce_scatter, grad_bytes);
@@ -250,7 +277,7 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
     r.dp_comm_s = std::max(0.0, sync - window);
   }
 
-  r.optimizer_s = optimizer_s / p.pp / (p.zero >= 1 ? dp : 1.0);
+  r.optimizer_s = optimizer_s / p.pp / (p.zero >= 1 ? shard : 1.0);
   r.step_s = r.compute_s + r.bubble_s + r.pp_comm_s + r.dp_comm_s + r.optimizer_s;
 
   // ---- the step's parts: the graph's categories fill the compute time (context-parallel attention

@@ -36,6 +36,10 @@ struct TrainPlan {
   std::optional<ir::DType> gemm_dtype;           // linear-layer GEMMs (fp8: Transformer Engine's recipe)
   bool overlap_grad_reduce = true;  // Megatron-LM's --overlap-grad-reduce
   bool flash_attention = true;      // fused attention; off for Megatron-LM before 2022 (scores in HBM)
+  // Tensor-parallel collectives run under the matmuls that produce or consume them (XLA's collective
+  // matmul on TPU, the async collective fusion MaxText turns on): each layer exposes only the part of
+  // its TP communication that outlasts its matmuls. Off: they run between the matmuls (Megatron-LM).
+  bool overlap_tp_comm = false;
 
   int chips() const { return tp * pp * dp * cp; }
 };

@@ -41,9 +41,11 @@ struct Interconnect {
   double efficiency = 0.8;                  // achieved fraction of link bandwidth (NCCL bus bandwidth)
 };
 
-// What a level of a topology gives each of its ranks.
+// What a level of a topology gives each of its ranks. On a torus, a tensor-parallel group lies along
+// one dimension: a bidirectional ring on 2 of the chip's 2k links, 1/k of its bandwidth.
 inline Interconnect link_of(const network::Level& level) {
-  return {level.bandwidth_gb_s, level.latency_us, level.efficiency};
+  const double k = level.torus_dims.empty() ? 1.0 : static_cast<double>(level.torus_dims.size());
+  return {level.bandwidth_gb_s / k, level.latency_us, level.efficiency};
 }
 
 class ChipModel {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "spec/schema.h"
+#include "support/expected.h"
 
 namespace xpusim::spec {
 
@@ -177,6 +178,9 @@ struct ScaleUp final : SpecObject {
   std::optional<std::int64_t> domain_size;  // chips in one scale-up domain; default: all chips
   std::vector<std::int64_t> torus_dims;
   std::optional<std::int64_t> switch_count;  // switch ASICs of a switched fabric, per system
+  // A torus system that is a block of a larger torus (TPU v4 / v5p cubes joined by optical circuit
+  // switches): the most chips one such slice spans. Unset: the system's torus is used alone.
+  std::optional<std::int64_t> max_slice_chips;
   double bandwidth_gb_s_per_direction = 0;  // per chip
   void describe(SpecVisitor& v) override;
 };
@@ -325,6 +329,14 @@ Placement place_job(const SystemSpec& system, std::int64_t chips);
 // `system` with only `chips_used` of its chips (<= chip_count) in use: its scale-up domain, and its NICs
 // in proportion (NICs serve their chips), shrink with it; power and price stay those of the whole.
 SystemSpec part_of_system(const SystemSpec& system, std::int64_t chips_used);
+
+// One torus slice of `systems` blocks of a torus system whose scale_up.max_slice_chips allows it
+// (TPU v4 / v5p: 4x4x4 cubes joined by optical circuit switches into one 3D torus, wraparound links
+// included). Each dimension is a whole number of the block's; of the shapes that hold the chips, the
+// one with the shortest longest dimension (then the smallest sum), written in ascending order: 2 cubes
+// are 4x4x8, 16 are 8x8x16. Chips, NICs, power and price scale with the blocks. Errors: a system that
+// is not such a block, or more chips than its largest slice.
+Expected<SystemSpec> torus_slice(const SystemSpec& system, std::int64_t systems);
 
 struct ClusterSpec final : SpecObject {
   std::string name;

@@ -5,7 +5,9 @@
 // system's power covers its chips' TDPs plus a share for hosts, NICs and fans; a switched domain fits
 // its switches (one tier: every chip has a port on every switch, so a domain holds at most a radix of
 // chips, and the switches hold every chip's ports).
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "spec/document.h"
 #include "support/text.h"
@@ -122,6 +124,12 @@ void ScaleUp::describe(SpecVisitor& v) {
                 .optional()
                 .positive(1 << 20),
             switch_count);
+  v.integer(Field("max_slice_chips",
+                  "Most chips of one torus slice built of these systems, joined by optical circuit switches into "
+                  "one larger torus (TPU v4 / v5p cubes; default: the system's torus is used alone)")
+                .optional()
+                .positive(1 << 20),
+            max_slice_chips);
 }
 
 void ScaleOut::describe(SpecVisitor& v) {
@@ -208,6 +216,17 @@ void check_system(const SystemSpec& system, const Document& doc, const SpecResol
           shape + " holds " + format_number(product) + " chips but the scale-up domain has " + std::to_string(domain));
   }
 
+  if (system.scale_up.max_slice_chips) {
+    const std::int64_t most = *system.scale_up.max_slice_chips;
+    if (system.scale_up.torus_dims.empty() || system.scale_up.topology != "torus")
+      out.error(doc.where("scale_up.max_slice_chips"), "scale_up.max_slice_chips",
+                "a slice of several systems needs a torus to join", "use topology: torus with torus_dims");
+    else if (most < system.chip_count || most % system.chip_count != 0)
+      out.error(doc.where("scale_up.max_slice_chips"), "scale_up.max_slice_chips",
+                std::to_string(most) + " is not a whole number of the system's " + std::to_string(system.chip_count) +
+                    " chips");
+  }
+
   if (system.has_rent) check_rent(system.rent, doc, out);
 
   const Document* chip_doc = resolve_reference(doc, "chip", Kind::chip, system.chip, resolver, out);
@@ -286,6 +305,53 @@ Placement place_job(const SystemSpec& system, std::int64_t chips) {
   p.why = job + " chips fill no whole number of " + std::to_string(per_system) +
           "-chip systems, nor half of each of some number of them";
   return p;
+}
+
+namespace {
+
+// Factors of `n` over `dims` dimensions, each factor multiplying one block dimension; keeps the
+// shape whose longest dimension is shortest, then whose sum is smallest.
+void best_shape(const std::vector<std::int64_t>& block, std::size_t at, std::int64_t left,
+                std::vector<std::int64_t>& shape, std::vector<std::int64_t>& best) {
+  if (at + 1 == block.size()) {
+    shape[at] = block[at] * left;
+    auto longest = [](const std::vector<std::int64_t>& d) { return *std::max_element(d.begin(), d.end()); };
+    auto sum = [](const std::vector<std::int64_t>& d) { return std::accumulate(d.begin(), d.end(), std::int64_t{0}); };
+    if (best.empty() || longest(shape) < longest(best) || (longest(shape) == longest(best) && sum(shape) < sum(best)))
+      best = shape;
+    return;
+  }
+  for (std::int64_t f = 1; f <= left; ++f) {
+    if (left % f != 0) continue;
+    shape[at] = block[at] * f;
+    best_shape(block, at + 1, left / f, shape, best);
+  }
+}
+
+}  // namespace
+
+Expected<SystemSpec> torus_slice(const SystemSpec& system, std::int64_t systems) {
+  if (systems == 1) return system;
+  if (!system.scale_up.max_slice_chips || system.scale_up.torus_dims.empty())
+    return Error(system.name + " is not a block of a larger torus (its scale_up gives no max_slice_chips): " +
+                 std::to_string(systems) + " of them form no one slice");
+  const std::int64_t most = *system.scale_up.max_slice_chips;
+  if (systems < 1 || systems > most / system.chip_count)
+    return Error(std::to_string(systems) + " x " + system.name + " = " +
+                 format_grouped(static_cast<double>(systems) * static_cast<double>(system.chip_count)) +
+                 " chips; one slice holds at most " + format_grouped(static_cast<double>(most)) + " (" +
+                 std::to_string(most / system.chip_count) + " systems)");
+  std::vector<std::int64_t> shape(system.scale_up.torus_dims.size()), best;
+  best_shape(system.scale_up.torus_dims, 0, systems, shape, best);
+  std::sort(best.begin(), best.end());
+  SystemSpec slice = system;
+  slice.chip_count = system.chip_count * systems;
+  slice.scale_up.torus_dims = best;
+  slice.scale_up.domain_size = slice.chip_count;
+  if (system.has_scale_out) slice.scale_out.nic_count = system.scale_out.nic_count * systems;
+  if (system.power_w) slice.power_w = *system.power_w * static_cast<double>(systems);
+  if (system.price_usd) slice.price_usd = *system.price_usd * static_cast<double>(systems);
+  return slice;
 }
 
 SystemSpec part_of_system(const SystemSpec& system, std::int64_t chips_used) {

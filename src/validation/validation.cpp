@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <variant>
@@ -135,6 +136,7 @@ const std::vector<ChipRow>& chip_table() {
       {{"mi300x"}, {}, "mi300x", {}},
       {{"tpu", "v4"}, {}, "tpu-v4", {}},
       {{"tpu", "v5p"}, {}, "tpu-v5p", {}},
+      {{"tpu", "v5e"}, {}, "tpu-v5e", {}},
       {{"tpu", "v6e"}, {}, "tpu-v6e", {}},
       {{"trillium"}, {}, "tpu-v6e", {}},
       {{"trainium2"}, {}, "trainium2", {}},
@@ -168,6 +170,16 @@ std::string_view system_of(std::string_view chip) {
   static const std::map<std::string_view, std::string_view> systems = {
       {"a100-sxm-80gb", "dgx-a100"}, {"h100-sxm", "dgx-h100"}, {"h200-sxm", "hgx-h200"},
       {"b200", "dgx-b200"},          {"gb200", "gb200-nvl72"}, {"mi300x", "mi300x-platform"}};
+  const auto it = systems.find(chip);
+  return it == systems.end() ? std::string_view{} : it->second;
+}
+
+// The TPU system a slice of each TPU chip is built from: a 4x4x4 cube (v4, v5p) or a 16x16 pod (v5e, v6e).
+std::string_view tpu_system_of(std::string_view chip) {
+  static const std::map<std::string_view, std::string_view> systems = {{"tpu-v4", "tpu-v4-4x4x4"},
+                                                                       {"tpu-v5p", "tpu-v5p-4x4x4"},
+                                                                       {"tpu-v5e", "tpu-v5e-16x16"},
+                                                                       {"tpu-v6e", "tpu-v6e-16x16"}};
   const auto it = systems.find(chip);
   return it == systems.end() ? std::string_view{} : it->second;
 }
@@ -540,6 +552,7 @@ struct TrainingSetup {
   std::string model_name;
   const spec::ChipSpec* chip = nullptr;
   const spec::SystemSpec* system = nullptr;
+  std::shared_ptr<spec::SystemSpec> slice;  // a TPU torus slice built for the case (system points to it)
   network::Topology topology;
   std::int64_t nodes = 0;
   int gpus = 0;  // the case's count (the chips the plan uses)
@@ -583,27 +596,53 @@ std::variant<TrainingSetup, std::string> training_setup(const YAML::Node& c, con
   }
   if (!s.model) return mismatch;
 
-  // The machine: A100 runs on Selene (DGX A100 nodes, the cluster's fabric), H100 runs on DGX H100
-  // nodes on Eos's NDR fabric; as many nodes as the case's GPUs fill.
-  std::string_view cluster_name;
-  if (chip.name == "a100-sxm-80gb") cluster_name = "selene-a100-3072";
-  if (chip.name == "h100-sxm") cluster_name = "eos-h100-1452";
-  const spec::Document* cluster_doc = cluster_name.empty() ? nullptr : library.find(spec::Kind::cluster, cluster_name);
-  if (!cluster_doc) return "no training cluster for " + chip.name;
-  const auto& cluster = std::get<spec::ClusterSpec>(cluster_doc->spec);
-  s.system = system_spec(library, cluster.system);
-  if (!s.system || s.system->chip != chip.name) return "cluster " + cluster.name + " is not built of " + chip.name;
-  const spec::NetworkSpec* fabric = network_spec(library, cluster.scale_out.switch_name);
   const std::int64_t count = count_at(c, "hardware.count").value_or(0);
   if (count < 1) return std::string("the case gives no GPU count");
   s.gpus = static_cast<int>(count);
-  s.nodes = (count + s.system->chip_count - 1) / s.system->chip_count;
-  s.topology = network::topology_of(*s.system, network_spec(library, s.system->scale_up.network), s.nodes, fabric,
-                                    static_cast<int>(cluster.scale_out.tiers));
+  std::string machine;
+  if (chip.family == "tpu") {
+    // A TPU job: `slices` torus slices of count / slices chips (for v4 / v5p a whole number of 4x4x4
+    // cubes joined into one torus), data parallel across the slices over the data-center network,
+    // as `xpusim llm train --system S --nodes N --slices K` builds it.
+    const spec::SystemSpec* block = system_spec(library, tpu_system_of(chip.name));
+    if (!block) return "no TPU system spec for " + chip.name;
+    const std::int64_t slices = count_at(c, "hardware.slices").value_or(1);
+    if (slices < 1 || count % slices != 0 || (count / slices) % block->chip_count != 0)
+      return std::to_string(count) + " chips in " + std::to_string(slices) + " slices is no whole number of " +
+             block->name + " per slice";
+    Expected<spec::SystemSpec> slice = spec::torus_slice(*block, count / slices / block->chip_count);
+    if (!slice.ok()) return slice.error().diagnostics().items().front().message;
+    s.slice = std::make_shared<spec::SystemSpec>(*slice);
+    s.system = s.slice.get();
+    s.nodes = slices;
+    s.topology = network::topology_of(*s.system, network_spec(library, s.system->scale_up.network), slices, nullptr, 1);
+    std::string shape;
+    for (std::int64_t d : s.system->scale_up.torus_dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    machine = std::to_string(slices) + " x " + shape + " torus slice" + (slices > 1 ? "s" : "") + " of " + block->name +
+              (slices > 1 ? " (data-center network between slices)" : "");
+  } else {
+    // The machine: A100 runs on Selene (DGX A100 nodes, the cluster's fabric), H100 runs on DGX H100
+    // nodes on Eos's NDR fabric; as many nodes as the case's GPUs fill.
+    std::string_view cluster_name;
+    if (chip.name == "a100-sxm-80gb") cluster_name = "selene-a100-3072";
+    if (chip.name == "h100-sxm") cluster_name = "eos-h100-1452";
+    const spec::Document* cluster_doc =
+        cluster_name.empty() ? nullptr : library.find(spec::Kind::cluster, cluster_name);
+    if (!cluster_doc) return "no training cluster for " + chip.name;
+    const auto& cluster = std::get<spec::ClusterSpec>(cluster_doc->spec);
+    s.system = system_spec(library, cluster.system);
+    if (!s.system || s.system->chip != chip.name) return "cluster " + cluster.name + " is not built of " + chip.name;
+    const spec::NetworkSpec* fabric = network_spec(library, cluster.scale_out.switch_name);
+    s.nodes = (count + s.system->chip_count - 1) / s.system->chip_count;
+    s.topology = network::topology_of(*s.system, network_spec(library, s.system->scale_up.network), s.nodes, fabric,
+                                      static_cast<int>(cluster.scale_out.tiers));
+    machine = std::to_string(s.nodes) + " x " + s.system->name + " (" + cluster.name + " fabric)";
+  }
 
   parallel::TrainPlan& p = s.plan;
   const std::string zero_text = lower(text_at(c, "parallelism.zero_or_fsdp").value_or(""));
-  const bool zero3 = contains(zero_text, "stage 3") || contains(zero_text, "zero-3") || contains(zero_text, "zero3");
+  const bool zero3 = contains(zero_text, "stage 3") || contains(zero_text, "zero-3") || contains(zero_text, "zero3") ||
+                     contains(zero_text, "fsdp");
   const auto tp = count_at(c, "parallelism.tp"), pp = count_at(c, "parallelism.pp");
   if (!zero3 && (!tp || !pp))
     return std::string("the case does not state the tensor/pipeline split of its ") + std::to_string(count) + " GPUs";
@@ -644,14 +683,15 @@ std::variant<TrainingSetup, std::string> training_setup(const YAML::Node& c, con
   // Megatron-LM 2021 and Korthikanti et al. 2022 predate FlashAttention: their attention materialises
   // the scores (Korthikanti's activation formula stores them), so the plan models it unfused.
   p.flash_attention = !(megatron21 || source == "S2");
+  // TPU runs are XLA programs: collective matmuls hide the tensor-parallel traffic under the matmuls.
+  p.overlap_tp_comm = chip.family == "tpu";
   const std::string precision = lower(text_at(c, "hardware.precision").value_or(""));
   // fp8 runs use Transformer Engine: fp8 GEMMs in the linear layers, bf16 everywhere else.
   p.dtype = contains(precision, "fp16") && !contains(precision, "bf16") && !contains(precision, "fp8")
                 ? ir::DType::fp16
                 : ir::DType::bf16;
   if (contains(precision, "fp8")) p.gemm_dtype = ir::DType::fp8_e4m3;
-  s.method = s.model_name + " on " + std::to_string(s.nodes) + " x " + s.system->name + " (" + cluster.name +
-             " fabric); tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp) +
+  s.method = s.model_name + " on " + machine + "; tp " + std::to_string(p.tp) + ", pp " + std::to_string(p.pp) + ", dp " + std::to_string(p.dp) +
              (p.cp > 1 ? ", cp " + std::to_string(p.cp) : "") + (p.vp > 1 ? ", vp " + std::to_string(p.vp) : "") +
              ", " + std::string(parallel::schedule_name(p.schedule)) + schedule_note + ", ZeRO-" +
              std::to_string(p.zero) + ", micro batch " + std::to_string(p.micro_batch) + ", global batch " +
@@ -689,6 +729,8 @@ Prediction predict_training(const YAML::Node& c, const spec::ChipSpec& chip, con
   const double step = result->step_s;
   const double gpus = s.gpus;
   if (metric == "iteration_time") return {step, method + "; step time", {}};
+  if (metric == "model_tflops_per_chip")
+    return {result->model_tflops_per_chip, method + "; model FLOPs (6N + attention, no recompute) / step / chips", {}};
   if (metric == "tokens_per_s_per_gpu")
     return {static_cast<double>(s.plan.global_batch * s.plan.seq) / step / gpus,
             method + "; global batch x seq / step / GPUs",
@@ -835,7 +877,7 @@ KindSummary summarize(std::string_view kind, const std::vector<CaseResult>& case
   s.bound_pct = error_bound_pct(kind);
   std::vector<double> held_out, calibration;
   for (const CaseResult& c : cases) {
-    if (c.kind != kind) continue;
+    if (summary_row(c.kind, c.chip) != kind) continue;
     ++s.cases;
     switch (c.status) {
       case CaseStatus::predicted:
@@ -886,6 +928,11 @@ std::string pct(const std::optional<double>& value, bool sign) {
 
 }  // namespace
 
+std::string_view summary_row(std::string_view kind, std::string_view chip) {
+  if (kind == "training_throughput" && chip.starts_with("tpu-")) return "training_throughput_tpu";
+  return kind;
+}
+
 std::optional<double> error_bound_pct(std::string_view kind) {
   if (kind == "gemm_microbenchmark") return 10.0;
   if (kind == "memory_bandwidth") return 10.0;
@@ -895,6 +942,9 @@ std::optional<double> error_bound_pct(std::string_view kind) {
   // Training throughput misses the 10% aim (14.3% measured): NeMo's fp8 runs of small models are
   // 20-35% optimistic (docs/validation.md). The bound guards against regressions.
   if (kind == "training_throughput") return 15.0;
+  // TPU training (MaxText's published v5p and v5e tables): the 10% aim, met with one case per chip
+  // fitting its matmul efficiency.
+  if (kind == "training_throughput_tpu") return 10.0;
   if (kind == "training_step_time") return 10.0;
   if (kind == "layer_time") return 10.0;
   // GPU power under load (ML.ENERGY v3.0 serving on H100 and B200): 5.3% measured; the floor of a
@@ -1053,7 +1103,7 @@ Expected<ValidationReport> run_validation_text(std::string_view text, const std:
     problems.error(at(file, e.mark), "", "malformed cases file: " + e.msg);
   }
   if (problems.has_errors()) return Error(std::move(problems));
-  for (std::string_view kind : kCoveredKinds) report.summary.push_back(summarize(kind, report.cases));
+  for (std::string_view row : kSummaryRows) report.summary.push_back(summarize(row, report.cases));
   return report;
 }
 
@@ -1145,6 +1195,23 @@ std::string to_markdown(const ValidationReport& report) {
       "xpusim's executed FLOPs); Korthikanti `iteration_time` = the step time; NeMo `tokens_per_s_per_gpu` = "
       "global batch x seq / step / GPUs. Plans that xpusim says do not fit in HBM, and plans the estimator "
       "rejects, are not expressible with the numbers or the message.");
+  line(
+      "- *TPU training* (`training_throughput` cases on a TPU, summarised apart as `training_throughput_tpu`): "
+      "MaxText's published tables (v5p: 32B-1,024B on 64-2,048 chips, one and two slices; v5e: 16B-128B on 1-32 "
+      "pods of 256). Cloud TPU names count TensorCores, so v5p-128 is 64 chips. Each run is `hardware.slices` "
+      "torus slices of the case's chips, as `llm train --system S --nodes N --slices K` builds them (v5p: "
+      "4x4x4 cubes joined into one torus, 8x8x16 for 1,024 chips; v5e: 16x16 pods), data parallel across "
+      "slices over the data-center network. The plan is MaxText's benchmark script: ici_tensor_parallelism "
+      "as tp, FSDP over the rest of each slice as ZeRO-3 sharded inside the slice, per_device_batch_size "
+      "sequences of 2048 per chip (a TP group's tp x per-device batch stated as tp microbatches), remat "
+      "`minimal` as selective and `full` (or `qkv_proj_offloaded`) as full recompute, tensor-parallel "
+      "collectives under the matmuls (XLA's collective matmul). Predicted = the estimate's model TFLOP/s per "
+      "chip (6N + attention, no recompute, over the step), MaxText's own convention. The v5p and v5e "
+      "matmul efficiencies are fitted to one of these cases each, which the chip spec names (calibration). "
+      "MaxText's tiering page adds Llama 2 70B on a v6e-256 pod (tokens/s per chip): v6e's efficiencies are "
+      "not fitted (ideal), and that case shows it, about 30% optimistic. The measured MFU falls 3-17% from "
+      "one slice to 2-32 slices; the modelled data-center traffic (each chip's shard, once per step) hides "
+      "under the compute, so the predictions do not fall with the slice count.");
   line(
       "- *Power under load* (`power_under_load`): the GPUs' average draw while a named workload runs. The ML.ENERGY "
       "Benchmark v3.0 cases (Dec 2025) serve Llama 3.1 8B, 70B and 405B on vLLM at a steady batch (max_num_seqs) "

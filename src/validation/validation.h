@@ -28,6 +28,17 @@ inline constexpr std::string_view kCoveredKinds[] = {
     "collective_bandwidth", "training_throughput", "training_step_time", "layer_time",
     "power_under_load"};
 
+// The rows of the summary: the covered kinds, with training throughput on TPUs as a row of its own
+// (training_throughput_tpu: the training_throughput cases whose chip is a TPU, held to their own
+// bound; the training_throughput row holds the others).
+inline constexpr std::string_view kSummaryRows[] = {
+    "gemm_microbenchmark",  "attention_kernel",        "memory_bandwidth",   "inference_throughput",
+    "collective_bandwidth", "training_throughput",     "training_throughput_tpu", "training_step_time",
+    "layer_time",           "power_under_load"};
+
+// The summary row a case counts in: its kind, or training_throughput_tpu for a TPU training case.
+std::string_view summary_row(std::string_view kind, std::string_view chip);
+
 // The median absolute error, in percent, that the held-out predictions of `kind` are held to (the
 // test suite enforces it; docs/validation.md shows it). nullopt for kinds the harness does not cover.
 std::optional<double> error_bound_pct(std::string_view kind);
@@ -73,7 +84,7 @@ struct ValidationReport {
   int total_cases = 0;                                   // every case in the file, of any kind
   std::vector<std::pair<std::string, int>> other_kinds;  // kinds not covered, with their counts, by name
   std::vector<CaseResult> cases;                         // the covered kinds, in file order
-  std::vector<KindSummary> summary;                      // one per covered kind, in kCoveredKinds order
+  std::vector<KindSummary> summary;                      // one per summary row, in kSummaryRows order
 };
 
 // Reads the cases file and predicts every case of a covered kind with specs from `library` (the

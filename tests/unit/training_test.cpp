@@ -140,6 +140,7 @@ TEST(Training, TpuV4PowerWhileTrainingLiesInItsMeasuredRange) {
   const auto& ici = find<spec::NetworkSpec>(spec::Kind::network, slice.scale_up.network.c_str());
   TrainPlan base;
   base.global_batch = 256;
+  base.overlap_tp_comm = true;  // XLA's collective matmuls, as `llm train` plans a TPU
   const SearchResult found = search_plans(llama, v4, network::topology_of(slice, &ici, 1, nullptr, 1), base, 1);
   ASSERT_FALSE(found.best.empty());
   const Expected<econ::PowerEstimate> p =

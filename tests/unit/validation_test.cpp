@@ -165,18 +165,44 @@ TEST(Validation, PredictsTheTrainingCases) {
   }
 }
 
+// Cases a spec was fitted to: calibration, and the fit reproduced within 2%.
+void expect_fitted(const ValidationReport& report, std::initializer_list<const char*> ids) {
+  for (const char* id : ids) {
+    const CaseResult* c = find_case(report, id);
+    ASSERT_NE(c, nullptr) << id;
+    EXPECT_EQ(c->status, CaseStatus::calibration) << id << ": " << c->reason;
+    ASSERT_TRUE(c->error_pct.has_value()) << id;
+    EXPECT_LT(std::abs(*c->error_pct), 2.0) << id;
+  }
+}
+
+// TPU training: MaxText's published v5p and v5e tables, each run a torus slice (v5p: 4x4x4 cubes
+// joined into one torus) or several over the data-center network. One case per chip fits its matmul
+// efficiency (the chip specs name it); the rest are held out, in their own summary row.
+TEST(Validation, PredictsMaxTextTpuRunsOnTorusSlices) {
+  REQUIRE_REPORT(report);
+  expect_fitted(*report, {"maxtext-v5p-128b-1xv5p-256", "maxtext-v5e-16b-1xv5e-256"});
+  // v5p-4096 is 2,048 chips (Cloud TPU names count TensorCores): 32 cubes, one 8x16x16 torus; two
+  // such slices over the DCN.
+  const CaseResult* big = find_case(*report, "maxtext-v5p-1024b-2xv5p-4096");
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(big->status, CaseStatus::predicted);
+  EXPECT_NE(big->method.find("2 x 8x16x16 torus slices of tpu-v5p-4x4x4"), std::string::npos) << big->method;
+  const KindSummary& tpu = summary_of(*report, "training_throughput_tpu");
+  EXPECT_EQ(tpu.cases, 41);
+  EXPECT_EQ(tpu.calibration, 2);
+  EXPECT_EQ(tpu.held_out, 39);
+  // The GPU row keeps only GPU cases.
+  for (const CaseResult& c : report->cases)
+    if (c.kind == "training_throughput") EXPECT_EQ(summary_row(c.kind, c.chip) == "training_throughput_tpu", c.chip.starts_with("tpu-")) << c.id;
+}
+
 // Power under load: the GPUs' average draw while vLLM serves at a steady batch (ML.ENERGY v3.0). The
 // floor of a working chip (static_fraction) of 4N and 4NP is fitted to one batch-8 case each, which
 // the process sources name; every other case is held out.
 TEST(Validation, PredictsThePowerCasesWithProcessCalibration) {
   REQUIRE_REPORT(report);
-  for (const char* id : {"mlenergy-v3-h100-llama3.1-8b-tp1-b8", "mlenergy-v3-b200-llama3.1-70b-tp2-b8"}) {
-    const CaseResult* c = find_case(*report, id);
-    ASSERT_NE(c, nullptr) << id;
-    EXPECT_EQ(c->status, CaseStatus::calibration) << id << ": " << c->reason;
-    ASSERT_TRUE(c->error_pct.has_value()) << id;
-    EXPECT_LT(std::abs(*c->error_pct), 2.0) << id;  // the fit is reproduced
-  }
+  expect_fitted(*report, {"mlenergy-v3-h100-llama3.1-8b-tp1-b8", "mlenergy-v3-b200-llama3.1-70b-tp2-b8"});
   const KindSummary& s = summary_of(*report, "power_under_load");
   EXPECT_GE(s.held_out, 12);
   EXPECT_EQ(s.calibration, 2);
@@ -224,6 +250,8 @@ TEST(Validation, HeldOutErrorsStayWithinTheBounds) {
   EXPECT_LE(*error_bound_pct("training_step_time"), 10.0);
   EXPECT_LE(*error_bound_pct("layer_time"), 10.0);
   EXPECT_LE(*error_bound_pct("power_under_load"), 10.0);
+  // TPU training (MaxText's v5p and v5e tables) meets the 10% aim with its own row.
+  EXPECT_EQ(*error_bound_pct("training_throughput_tpu"), 10.0);
 }
 
 // A chip spec's efficiency sources name the cases they were fitted to; a case named "held out" is not one.
@@ -282,7 +310,7 @@ TEST(Validation, CoversOnlyItsKindsAndCountsTheRest) {
   for (const auto& [kind, count] : report->other_kinds) other += count;
   EXPECT_EQ(covered, static_cast<int>(report->cases.size()));
   EXPECT_EQ(covered + other, report->total_cases);
-  ASSERT_EQ(report->summary.size(), std::size(kCoveredKinds));
+  ASSERT_EQ(report->summary.size(), std::size(kSummaryRows));
 }
 
 TEST(Validation, JsonHoldsTheSummaryAndEveryCase) {

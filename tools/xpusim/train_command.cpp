@@ -19,7 +19,7 @@ struct TrainArgs {
   std::string topology = "fat_tree";
   std::vector<std::string> specs;
   double oversubscription = 1;
-  std::int64_t nodes = 1, micro_batch = 1, global_batch = 0, seq = 2048, chips = 0;
+  std::int64_t nodes = 1, slices = 1, micro_batch = 1, global_batch = 0, seq = 2048, chips = 0;
   int tp = 1, pp = 1, dp = 0, cp = 1, ep = 1, vp = 1, zero = 1;
   bool sequence_parallel = false, json = false, search = false;
 };
@@ -90,6 +90,30 @@ int run_train(const Context& context, const TrainArgs& a) {
       }
     }
   }
+  // A TPU torus: --nodes blocks (4x4x4 cubes joined by optical circuit switches) form one torus slice;
+  // --slices such slices are joined by the data-center network (multi-slice), data parallel across.
+  spec::SystemSpec slice;
+  std::string slice_note;
+  if (system && !system->scale_up.torus_dims.empty() && a.cluster.empty()) {
+    const std::string block = system->name;
+    if (nodes > 1) {
+      Expected<spec::SystemSpec> s = spec::torus_slice(*system, nodes);
+      if (!s.ok()) {
+        diagnostics.error({}, {}, "--nodes " + std::to_string(nodes) + ": " + s.error().diagnostics().items().front().message,
+                          "join whole slices over the data-center network with --slices");
+      } else {
+        slice = *s;
+        system = &slice;
+      }
+    }
+    std::string shape;
+    for (std::int64_t d : system->scale_up.torus_dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    slice_note = fmt::format("{} x {} torus slice{} of {} x {}", a.slices, shape, a.slices > 1 ? "s" : "", a.nodes, block);
+    nodes = a.slices;
+  } else if (a.slices > 1 && system) {
+    diagnostics.error({}, {}, "--slices " + std::to_string(a.slices) + ": " + system->name + " is not a torus slice",
+                      "--slices joins TPU torus slices; join other systems with --nodes");
+  }
   if (a.cluster.empty()) {
     scale_out_topology = a.topology;
     oversubscription = a.oversubscription;
@@ -148,6 +172,8 @@ int run_train(const Context& context, const TrainArgs& a) {
                                          : static_cast<int>(checked_product({plan.dp, a.micro_batch, 8}, 1 << 30).value_or(1 << 30));
   plan.seq = a.seq;
   plan.sequence_parallel = a.sequence_parallel;
+  // A TPU runs XLA, whose collective matmuls overlap the tensor-parallel traffic with the matmuls.
+  plan.overlap_tp_comm = chip->family == "tpu";
   plan.dtype = *ir::parse_dtype(a.dtype);
   if (ir::dtype_bytes(plan.dtype) < 2) {
     // Narrow training formats follow Transformer Engine: GEMMs in fp8, tensors and the rest in bf16.
@@ -232,14 +258,17 @@ int run_train(const Context& context, const TrainArgs& a) {
     return kExitBadInput;
   }
   const parallel::TrainResult& r = *result;
-  const std::string machine = part_note.empty()
-                                  ? fmt::format("{} x {} ({} {})", nodes, system->name, chips, chip->name)
-                                  : fmt::format("{} x {} ({} {}: {})", nodes, system->name, chips, chip->name, part_note);
+  const std::string machine =
+      !slice_note.empty()  ? fmt::format("{} ({} {})", slice_note, chips, chip->name)
+      : part_note.empty() ? fmt::format("{} x {} ({} {})", nodes, system->name, chips, chip->name)
+                          : fmt::format("{} x {} ({} {}: {})", nodes, system->name, chips, chip->name, part_note);
   if (a.json) {
     Json out;
     out["model"] = model->name;
     out["machine"] = {{"system", system->name},
-                      {"nodes", nodes},
+                      {"nodes", system->scale_up.torus_dims.empty() ? nodes : a.nodes},
+                      {"slices", a.slices},
+                      {"torus_dims", system->scale_up.torus_dims},
                       {"chips", chips},
                       {"chips_per_system", system->chip_count},
                       {"chip", chip->name},
@@ -298,7 +327,13 @@ int run_train(const Context& context, const TrainArgs& a) {
       plan.sequence_parallel ? ", sequence parallel" : "",
       plan.gemm_dtype ? fmt::format("{} GEMMs, {} elsewhere", ir::dtype_name(*plan.gemm_dtype), ir::dtype_name(plan.dtype)).c_str()
                       : std::string(ir::dtype_name(plan.dtype)).c_str());
-  if (nodes > 1)
+  if (nodes > 1 && !system->scale_up.torus_dims.empty())
+    std::printf("network: %s model, %lld slices over the data-center network (%.2f GB/s per chip), data parallel across\n",
+                a.net_model.c_str(), static_cast<long long>(nodes),
+                system->has_scale_out ? static_cast<double>(system->scale_out.nic_count) * system->scale_out.nic_gbps / 8 /
+                                            static_cast<double>(system->chip_count)
+                                      : 0.0);
+  else if (nodes > 1)
     std::printf("network: %s model, scale-out %s, %d tier%s%s\n", a.net_model.c_str(), scale_out_topology.c_str(), tiers,
                 tiers == 1 ? "" : "s", a.search && net_model == network::NetModel::flow ? " (search ranked analytically)" : "");
   std::printf(
@@ -343,7 +378,10 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
   auto* cluster = train->add_option("--cluster", a->cluster, "Cluster: a name or a YAML file");
   auto* system = train->add_option("--system", a->system, "System (node): a name or a YAML file, with --nodes");
 
-  train->add_option("--nodes", a->nodes, "Systems joined by the scale-out fabric")->check(CLI::Range(1, 1 << 20));
+  train->add_option("--nodes", a->nodes, "Systems joined by the scale-out fabric (TPU v4/v5p cubes: one torus slice)")->check(CLI::Range(1, 1 << 20));
+  auto* slices = train->add_option("--slices", a->slices,
+                    "TPU torus slices joined by the data-center network (multi-slice; --nodes cubes per slice)")
+      ->check(CLI::Range(1, 4096));
   train->add_option("--chips", a->chips,
                     "Chips the job uses, the same number in each system (default: all; 64 uses 64 of a 72-GPU rack)")
       ->check(CLI::Range(1, 1 << 30));
@@ -356,6 +394,7 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
                                              "Leaf down- to up-link bandwidth of a fat tree (1: non-blocking)");
   oversubscription->check(CLI::Range(1.0, 64.0));
   cluster->excludes(system);
+  cluster->excludes(slices);
   cluster->excludes(topology);
   cluster->excludes(oversubscription);
   train->add_option("--tp", a->tp, "Tensor-parallel chips")->check(CLI::Range(1, 4096));
