@@ -39,9 +39,9 @@ int run_validate(const Context& context, const ValidateArgs& args) {
     const std::string text = validation::to_markdown(*report);
     std::fwrite(text.data(), 1, text.size(), stdout);
   } else {
-    std::printf("%-22s %6s %9s %10s %8s %15s\n", "kind", "cases", "held out", "MdAPE", "bound", "not expressible");
+    std::printf("%-24s %6s %9s %10s %8s %15s\n", "kind", "cases", "held out", "MdAPE", "bound", "not expressible");
     for (const validation::KindSummary& s : report->summary)
-      std::printf("%-22s %6d %9d %9s %8s %15d\n", s.kind.c_str(), s.cases, s.held_out,
+      std::printf("%-24s %6d %9d %9s %8s %15d\n", s.kind.c_str(), s.cases, s.held_out,
                   s.median_abs_error_pct ? fmt::format("{:.1f}%", *s.median_abs_error_pct).c_str() : "-",
                   s.bound_pct ? fmt::format("{:.0f}%", *s.bound_pct).c_str() : "-", s.not_expressible);
     std::printf("\nevery case, with its error and method: xpusim validate --markdown (docs/validation.md)\n");
