@@ -194,7 +194,9 @@ TEST(Validation, PredictsMaxTextTpuRunsOnTorusSlices) {
   EXPECT_EQ(tpu.held_out, 39);
   // The GPU row keeps only GPU cases.
   for (const CaseResult& c : report->cases)
-    if (c.kind == "training_throughput") EXPECT_EQ(summary_row(c.kind, c.chip) == "training_throughput_tpu", c.chip.starts_with("tpu-")) << c.id;
+    if (c.kind == "training_throughput") {
+      EXPECT_EQ(summary_row(c.kind, c.chip) == "training_throughput_tpu", c.chip.starts_with("tpu-")) << c.id;
+    }
 }
 
 // Power under load: the GPUs' average draw while vLLM serves at a steady batch (ML.ENERGY v3.0). The
