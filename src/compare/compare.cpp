@@ -111,6 +111,11 @@ bool is_estimate(const spec::SystemSpec& system, const std::string& field) {
   return it != system.sources.end() && it->second.starts_with("estimate");
 }
 
+// The first year a system ships: its own available_year, else its chip's.
+std::optional<std::int64_t> ships_in(const spec::SystemSpec& system, const spec::ChipSpec& chip) {
+  return system.available_year ? system.available_year : chip.available_year;
+}
+
 // Power, capacity in the datacenter, capex (price or, for a custom system, the cost model), TCO and $
 // per million tokens of one system, given its tokens per second.
 void cost_row(SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip,
@@ -219,17 +224,21 @@ void rent_row(SystemRow& row, const spec::SystemSpec& system) {
   // A training run rents only the chips it uses, for its hours.
   const double rented_chip_hours =
       static_cast<double>(row.chips_used > 0 ? row.chips_used : row.chips) * row.run_hours;
-  if (offer.on_demand_usd_per_chip_hour) {
-    rent.on_demand_usd_per_mtoken = *offer.on_demand_usd_per_chip_hour * chips / mtokens_per_hour;
-    if (row.run_hours > 0) row.run_rent_on_demand_usd = *offer.on_demand_usd_per_chip_hour * rented_chip_hours;
-    if (row.capex_usd) {
-      const double utilization = row.tco.total_usd_per_hour() / (*offer.on_demand_usd_per_chip_hour * chips);
-      if (utilization <= 1) rent.own_cheaper_above_utilization = utilization;
-    }
-  }
-  if (offer.committed_usd_per_chip_hour) {
-    rent.committed_usd_per_mtoken = *offer.committed_usd_per_chip_hour * chips / mtokens_per_hour;
-    if (row.run_hours > 0) row.run_rent_committed_usd = *offer.committed_usd_per_chip_hour * rented_chip_hours;
+  const auto per_mtoken = [&](const std::optional<double>& usd_per_chip_hour) -> std::optional<double> {
+    if (!usd_per_chip_hour) return std::nullopt;
+    return *usd_per_chip_hour * chips / mtokens_per_hour;
+  };
+  const auto for_run = [&](const std::optional<double>& usd_per_chip_hour) -> std::optional<double> {
+    if (!usd_per_chip_hour || row.run_hours <= 0) return std::nullopt;
+    return *usd_per_chip_hour * rented_chip_hours;
+  };
+  rent.on_demand_usd_per_mtoken = per_mtoken(offer.on_demand_usd_per_chip_hour);
+  rent.committed_usd_per_mtoken = per_mtoken(offer.committed_usd_per_chip_hour);
+  row.run_rent_on_demand_usd = for_run(offer.on_demand_usd_per_chip_hour);
+  row.run_rent_committed_usd = for_run(offer.committed_usd_per_chip_hour);
+  if (offer.on_demand_usd_per_chip_hour && row.capex_usd) {
+    const double utilization = row.tco.total_usd_per_hour() / (*offer.on_demand_usd_per_chip_hour * chips);
+    if (utilization <= 1) rent.own_cheaper_above_utilization = utilization;
   }
   row.rent = std::move(rent);
 }
@@ -280,10 +289,7 @@ Comparison table_of(const spec::WorkloadSpec& workload, const std::vector<const 
   for (const spec::SystemSpec* system : systems) {
     SystemRow row;
     const spec::ChipSpec* chip = start_row(row, *system, specs);
-    if (chip) {
-      row.available_year = row.custom && options.year ? options.year : system->available_year;
-      if (!row.available_year) row.available_year = chip->available_year;
-    }
+    if (chip) row.available_year = row.custom && options.year ? options.year : ships_in(*system, *chip);
     if (chip && options.year && !row.custom && row.available_year && *row.available_year > *options.year) {
       row.problem = "ships in " + std::to_string(*row.available_year) + ", after " + std::to_string(*options.year);
     } else if (chip && measure(row, *system, *chip)) {
@@ -305,7 +311,6 @@ Expected<Comparison> compare_serving(const spec::WorkloadSpec& workload,
                                      const spec::SpecResolver& specs) {
   const auto* model = find<spec::ModelSpec>(specs, spec::Kind::model, workload.serve.model);
   if (!model) return Error("workload " + workload.name + " serves model " + workload.serve.model + ", which is not known");
-  if (!(options.volume >= 1)) return Error("the volume must be at least 1 unit");
   return table_of(workload, systems, datacenter, options, specs,
                   [&](SystemRow& row, const spec::SystemSpec& system, const spec::ChipSpec& chip) {
                     const auto* network = find<spec::NetworkSpec>(specs, spec::Kind::network, system.scale_up.network);
@@ -332,7 +337,6 @@ Expected<Comparison> compare_training(const spec::WorkloadSpec& workload,
   const auto* fabric = find<spec::NetworkSpec>(specs, spec::Kind::network, t.fabric);
   if (!model) return Error("workload " + workload.name + " trains model " + t.model + ", which is not known");
   if (!fabric || !fabric->has_switch) return Error("workload " + workload.name + " needs a switch spec as its fabric");
-  if (!(options.volume >= 1)) return Error("the volume must be at least 1 unit");
   parallel::TrainPlan base;
   base.global_batch = t.global_batch;
   base.seq = t.seq;
@@ -382,6 +386,7 @@ Expected<Comparison> compare_workload(const spec::WorkloadSpec& workload,
                                       const std::vector<const spec::SystemSpec*>& systems,
                                       const spec::DatacenterSpec& datacenter, const spec::SpecResolver& specs,
                                       const CompareOptions& options) {
+  if (!(options.volume >= 1)) return Error("the volume must be at least 1 unit");
   if (workload.has_train) return compare_training(workload, systems, datacenter, options, specs);
   return compare_serving(workload, systems, datacenter, options, specs);
 }
@@ -399,7 +404,7 @@ std::vector<const spec::SystemSpec*> newest_systems_of_year(const spec::SpecReso
     const auto* system = find<spec::SystemSpec>(specs, spec::Kind::system, name);
     const auto* chip = system ? find<spec::ChipSpec>(specs, spec::Kind::chip, system->chip) : nullptr;
     if (!chip || chip->family == "xpu") continue;
-    const std::optional<std::int64_t> ships = system->available_year ? system->available_year : chip->available_year;
+    const std::optional<std::int64_t> ships = ships_in(*system, *chip);
     if (!ships || *ships > year) continue;
     candidates.push_back({system, chip->vendor, *ships});
     std::int64_t& best = newest[chip->vendor];

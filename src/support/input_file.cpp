@@ -20,6 +20,12 @@ std::string file_type_name(mode_t mode) {
   return "not a plain file";
 }
 
+// "a spec file", "an assembly file".
+std::string with_article(std::string_view noun) {
+  const bool vowel = !noun.empty() && std::string_view("aeiou").find(noun.front()) != std::string_view::npos;
+  return (vowel ? "an " : "a ") + std::string(noun);
+}
+
 std::string size_text(std::size_t bytes) {
   if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
   if (bytes >= (1u << 10) && bytes % (1u << 10) == 0) return std::to_string(bytes >> 10) + " KiB";
@@ -59,9 +65,9 @@ Expected<std::string> read_input_file(const std::filesystem::path& path, std::si
   struct stat info {};
   if (::fstat(file.fd, &info) != 0) return fail("cannot read the " + std::string(what) + ": " + std::strerror(errno));
   if (!S_ISREG(info.st_mode))
-    return fail("is " + file_type_name(info.st_mode) + ", not a regular file: a " + std::string(what) + " must be one");
+    return fail("is " + file_type_name(info.st_mode) + ", not a regular file: " + with_article(what) + " must be one");
   const std::string too_large =
-      "is larger than " + size_text(max_bytes) + ": not a " + std::string(what) + " (the limit keeps memory bounded)";
+      "is larger than " + size_text(max_bytes) + ": not " + with_article(what) + " (the limit keeps memory bounded)";
   if (static_cast<std::uintmax_t>(info.st_size) > max_bytes) return fail(too_large);
   // The size is read again as the file is read: it may grow in between.
   std::string text;

@@ -222,9 +222,10 @@ int run_compare(const Context& context, const CompareArgs& args) {
     std::fprintf(stderr, "xpusim: %s\n", table.error().to_string().c_str());
     return kExitBadInput;
   }
+  // One document for --json, the report and the text's opening answer.
+  Json out = comparison_json(workload, datacenter, args.volume, *table);
+  if (!year_basis.empty()) out["year_basis"] = year_basis;
   if (args.json || !args.report.empty()) {
-    Json out = comparison_json(workload, datacenter, args.volume, *table);
-    if (!year_basis.empty()) out["year_basis"] = year_basis;
     if (!args.report.empty() && !write_report(args.report, out)) return kExitBadInput;
     if (args.report == "-") return kExitOk;  // the page is the output
     if (args.json) {
@@ -247,7 +248,7 @@ int run_compare(const Context& context, const CompareArgs& args) {
               format_grouped(args.volume).c_str(),
               args.year ? (", arriving in " + std::to_string(*args.year)).c_str() : "");
   if (!year_basis.empty()) std::printf("set against %s\n", year_basis.c_str());
-  std::printf("\n%s\n", report::answer_sentence(comparison_json(workload, datacenter, args.volume, *table)).c_str());
+  std::printf("\n%s\n", report::answer_sentence(out).c_str());
   std::printf("\n%-18s %5s %-24s %7s %7s %10s %8s %8s %9s %8s %9s\n", "system", "chips", "config", "TTFT", "ms/tok",
               "tokens/s", "tok/J", "power", "capex", "TCO/h", "$/Mtoken");
   for (const compare::SystemRow& r : table->rows) {

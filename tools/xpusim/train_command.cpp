@@ -110,6 +110,12 @@ int run_train(const Context& context, const TrainArgs& a) {
     for (std::int64_t d : system->scale_up.torus_dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
     slice_note = fmt::format("{} x {} torus slice{} of {} x {}", a.slices, shape, a.slices > 1 ? "s" : "", a.nodes, block);
     nodes = a.slices;
+    // Slices meet only over their hosts' NICs: without them the data-center network has no bandwidth.
+    if (a.slices > 1 && (!system->has_scale_out || system->scale_out.nic_count * system->scale_out.nic_gbps <= 0))
+      diagnostics.error({}, {},
+                        "--slices " + std::to_string(a.slices) + ": " + block +
+                            " has no scale_out NICs, so its slices have no data-center network to join them",
+                        "give the system a scale_out with its NICs, or run one slice");
   } else if (a.slices > 1 && system) {
     diagnostics.error({}, {}, "--slices " + std::to_string(a.slices) + ": " + system->name + " is not a torus slice",
                       "--slices joins TPU torus slices; join other systems with --nodes");
