@@ -59,6 +59,7 @@ std::optional<std::string> text_at(const YAML::Node& node, std::string_view path
   return n->Scalar();
 }
 
+constexpr int kSchemaVersion = 1;
 constexpr double kMinMeasured = 1e-6;
 constexpr double kMaxMeasured = 1e12;
 
@@ -74,10 +75,14 @@ std::optional<double> number_at(const YAML::Node& node, std::string_view path) {
   }
 }
 
-// A positive whole number, or nullopt (absent, null, fractional, not a number).
+// Above any chip count, matrix dimension, batch or sequence length a published case states, and small
+// enough that an int holds it and a product of two fits in 64 bits.
+constexpr double kMaxCount = 1e8;
+
+// A positive whole number up to kMaxCount, or nullopt (absent, null, fractional, not a number, too large).
 std::optional<std::int64_t> count_at(const YAML::Node& node, std::string_view path) {
   const std::optional<double> value = number_at(node, path);
-  if (!value || *value < 1 || *value > 1e15 || std::floor(*value) != *value) return std::nullopt;
+  if (!value || *value < 1 || *value > kMaxCount || std::floor(*value) != *value) return std::nullopt;
   return static_cast<std::int64_t>(*value);
 }
 
@@ -646,11 +651,15 @@ std::variant<TrainingSetup, std::string> training_setup(const YAML::Node& c, con
   const auto tp = count_at(c, "parallelism.tp"), pp = count_at(c, "parallelism.pp");
   if (!zero3 && (!tp || !pp))
     return std::string("the case does not state the tensor/pipeline split of its ") + std::to_string(count) + " GPUs";
+  const std::int64_t cp = count_at(c, "parallelism.cp").value_or(1);
+  if (static_cast<double>(tp.value_or(1)) * static_cast<double>(pp.value_or(1)) * static_cast<double>(cp) >
+      static_cast<double>(count))
+    return "tp x pp x cp exceeds the case's " + std::to_string(count) + " GPUs";
   p.tp = static_cast<int>(tp.value_or(1));
   p.pp = static_cast<int>(pp.value_or(1));
-  p.cp = static_cast<int>(count_at(c, "parallelism.cp").value_or(1));
+  p.cp = static_cast<int>(cp);
   p.dp = static_cast<int>(count_at(c, "parallelism.dp").value_or(count / (p.tp * p.pp * p.cp)));
-  if (p.chips() != count)
+  if (std::int64_t{p.tp} * p.pp * p.cp * p.dp != count)
     return "tp " + std::to_string(p.tp) + " x pp " + std::to_string(p.pp) + " x dp " + std::to_string(p.dp) + " x cp " +
            std::to_string(p.cp) + " is not the case's " + std::to_string(count) + " GPUs";
   if (zero3) p.zero = 3;
@@ -995,7 +1004,15 @@ Expected<ValidationReport> run_validation_text(std::string_view text, const std:
       problems.error(at(file, root.Mark()), "", "a cases file is a mapping with schema_version and cases");
       return Error(std::move(problems));
     }
-    if (auto version = number_at(root, "schema_version")) report.schema_version = static_cast<int>(*version);
+    if (const YAML::Node version = root["schema_version"]; version.IsDefined()) {
+      const std::optional<double> number = number_at(root, "schema_version");
+      if (!number || *number != kSchemaVersion) {
+        problems.error(at(file, version.Mark()), "schema_version",
+                       "this xpusim reads cases files of schema version " + std::to_string(kSchemaVersion));
+        return Error(std::move(problems));
+      }
+      report.schema_version = kSchemaVersion;
+    }
     const YAML::Node cases = root["cases"];
     if (!cases.IsDefined() || !cases.IsSequence()) {
       problems.error(at(file, cases.IsDefined() ? cases.Mark() : root.Mark()), "cases", "expected a list of cases");

@@ -347,6 +347,9 @@ TEST(Validation, MalformedFilesAreErrorsNamingTheFile) {
       {"syntax.yaml", "cases: [\n  {id: a,\n", "YAML syntax error"},
       {"scalar.yaml", "just text\n", "mapping"},
       {"no-cases.yaml", "schema_version: 1\n", "list of cases"},
+      // A version far past an int once crashed the loader (found by cases_loader_fuzz).
+      {"huge-version.yaml", "schema_version: 1333333333333333333333333333333\ncases: []\n", "schema version 1"},
+      {"version-2.yaml", "schema_version: 2\ncases: []\n", "schema version 1"},
       {"cases-map.yaml", "cases: {id: a}\n", "list of cases"},
       {"case-scalar.yaml", "cases:\n  - 3\n", "a case is a mapping"},
       {"no-id.yaml", "cases:\n  - kind: gemm_microbenchmark\n", "id and a kind"},
