@@ -92,7 +92,7 @@ Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& p, int 
 
 Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec::ChipSpec& chip,
                                         const network::Topology& topology, const TrainPlan& p,
-                                        network::NetModel net_model) {
+                                        network::NetModel net_model, const perfmodel::OpTimer* timer) {
   int chips = 1;
   for (const network::Level& level : topology.levels) chips *= level.ranks;
   if (auto ok = check_plan(model, p, chips); !ok) return ok.error();
@@ -141,7 +141,8 @@ Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec
   const network::CollectiveModel comms(topology, net_model);
   const perfmodel::ChipModel chip_model(chip);
   Expected<perfmodel::GraphTime> time =
-      perfmodel::evaluate(chip_model, *graph, perfmodel::link_of(topology.levels.front()));
+      perfmodel::evaluate(timer ? *timer : static_cast<const perfmodel::OpTimer&>(chip_model), *graph,
+                          perfmodel::link_of(topology.levels.front()));
   if (!time.ok()) return time.error();
   // Model FLOPs: the forward and backward ops, not the recomputation nor the optimizer (MFU's convention).
   double layers_s = 0, attention_s = 0, edge_s = 0, optimizer_s = 0, hardware_flops = 0, model_flops_rank = 0;

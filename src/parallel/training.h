@@ -83,10 +83,12 @@ Expected<bool> check_plan(const spec::ModelSpec& model, const TrainPlan& plan, i
 
 // Data-, pipeline-, context- and expert-parallel traffic is timed by `net_model`; TP collectives stay
 // inside a scale-up domain and use its analytical cost with either model. Groups follow Megatron-LM's
-// layout: TP innermost, then CP, then DP, then PP.
+// layout: TP innermost, then CP, then DP, then PP. `timer` times each op of the step (unset: the chip's
+// analytical model; `--engine cycle` passes the compiled, cycle-simulated one).
 Expected<TrainResult> estimate_training(const spec::ModelSpec& model, const spec::ChipSpec& chip,
                                         const network::Topology& topology, const TrainPlan& plan,
-                                        network::NetModel net_model = network::NetModel::analytical);
+                                        network::NetModel net_model = network::NetModel::analytical,
+                                        const perfmodel::OpTimer* timer = nullptr);
 
 // Plans the search turned down for one reason: the reason in words and how many plans it rejected.
 struct Rejection {

@@ -322,7 +322,7 @@ std::string_view time_category_name(TimeCategory category) {
   return kNames[static_cast<std::size_t>(category)];
 }
 
-Expected<GraphTime> evaluate(const ChipModel& model, const ir::Graph& graph, const Interconnect& link) {
+Expected<GraphTime> evaluate(const OpTimer& model, const ir::Graph& graph, const Interconnect& link) {
   GraphTime result;
   const auto& ops = graph.ops();
   result.ops.resize(ops.size());

@@ -48,14 +48,23 @@ inline Interconnect link_of(const network::Level& level) {
   return {level.bandwidth_gb_s / k, level.latency_us, level.efficiency};
 }
 
-class ChipModel {
+// What times an op: the analytical model below, or an engine that compiles and cycle-simulates it
+// (src/cycle, for the custom chip). Graph evaluation, serving and training ask through this interface,
+// so either engine gives the rest of the estimate.
+class OpTimer {
+ public:
+  virtual ~OpTimer() = default;
+  virtual Expected<OpTime> time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const = 0;
+};
+
+class ChipModel final : public OpTimer {
  public:
   // Keeps a reference to `chip`, which must outlive the model.
   explicit ChipModel(const spec::ChipSpec& chip);
   explicit ChipModel(spec::ChipSpec&&) = delete;  // a temporary spec would dangle
 
   // Errors: the op needs a dtype the chip cannot compute.
-  Expected<OpTime> time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const;
+  Expected<OpTime> time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const override;
 
   const spec::ChipSpec& chip() const { return *chip_; }
   bool supports(ir::DType dtype) const;
@@ -103,6 +112,6 @@ struct GraphTime {
   double hbm_bytes = 0;
   econ::Activity activity;  // what the chip did, for the power model
 };
-Expected<GraphTime> evaluate(const ChipModel& model, const ir::Graph& graph, const Interconnect& link);
+Expected<GraphTime> evaluate(const OpTimer& model, const ir::Graph& graph, const Interconnect& link);
 
 }  // namespace xpusim::perfmodel

@@ -48,7 +48,7 @@ Expected<Communication> communication(const spec::ModelSpec& model, std::int64_t
   return c;
 }
 
-Expected<PhaseResult> run_phase(const perfmodel::ChipModel& chip, const ir::Graph& graph,
+Expected<PhaseResult> run_phase(const perfmodel::OpTimer& chip, const ir::Graph& graph,
                                 const perfmodel::Interconnect& link, bool explain) {
   Expected<perfmodel::GraphTime> time = perfmodel::evaluate(chip, graph, link);
   if (!time.ok()) return time.error();
@@ -144,10 +144,11 @@ Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec:
     if (!chip_model.supports(dtype))
       return Error("chip " + chip.name + " cannot compute " + std::string(ir::dtype_name(dtype)));
   if (!result.fits) return result;
+  const perfmodel::OpTimer& timer = options.timer ? *options.timer : chip_model;
 
   Expected<ir::Graph> prefill = frontend::build_prefill(model, options.batch, options.prompt, options.llm);
   if (!prefill.ok()) return prefill.error();
-  Expected<PhaseResult> prefill_time = run_phase(chip_model, *prefill, link, true);
+  Expected<PhaseResult> prefill_time = run_phase(timer, *prefill, link, true);
   if (!prefill_time.ok()) return prefill_time.error();
   result.prefill = std::move(*prefill_time);
   Expected<Communication> prefill_comm = communication(model, options.batch * options.prompt, options);
@@ -173,7 +174,7 @@ Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec:
   for (std::int64_t ctx : {first, last}) {
     Expected<ir::Graph> step = frontend::build_decode(model, options.batch, ctx, options.llm);
     if (!step.ok()) return step.error();
-    Expected<PhaseResult> t = run_phase(chip_model, *step, link, false);
+    Expected<PhaseResult> t = run_phase(timer, *step, link, false);
     if (!t.ok()) return t.error();
     step_sum += t->seconds;
   }
@@ -182,7 +183,7 @@ Expected<ServeResult> estimate_serving(const spec::ModelSpec& model, const spec:
   result.tpot_s = step_sum / 2 + result.decode_pp_s + result.decode_ep_s;
   Expected<ir::Graph> middle = frontend::build_decode(model, options.batch, (first + last) / 2, options.llm);
   if (!middle.ok()) return middle.error();
-  Expected<PhaseResult> middle_time = run_phase(chip_model, *middle, link, true);
+  Expected<PhaseResult> middle_time = run_phase(timer, *middle, link, true);
   if (!middle_time.ok()) return middle_time.error();
   result.decode = std::move(*middle_time);
 

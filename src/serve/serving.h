@@ -25,6 +25,9 @@ struct ServeOptions {
   // The machine the tp x ep x pp chips sit on (ranks laid out TP innermost, then EP, then PP); needed
   // for pp or ep above 1. The TP link is the `link` argument of estimate_serving.
   const network::Topology* topology = nullptr;
+  // What times each op: unset, the analytical model of the chip; else another engine (`--engine cycle`:
+  // compiled and cycle-simulated), which must outlive the call.
+  const perfmodel::OpTimer* timer = nullptr;
 };
 
 // One row of the explanation: an op of the graph and what its `count` executions cost in total.
