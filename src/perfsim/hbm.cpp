@@ -48,8 +48,9 @@ Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : re
   for (std::size_t i = 0; i < count; ++i) {
     pcs_[i].banks.resize(static_cast<std::size_t>(bank_groups_ * banks_per_group_));
     pcs_[i].group_free.assign(static_cast<std::size_t>(bank_groups_), 0);
-    // Staggered so that the channels do not all refresh at once.
-    pcs_[i].offset = trefi_ * static_cast<double>(i) / static_cast<double>(count);
+    // Staggered so that the channels do not all refresh at once: channel i's refreshes start at
+    // tRFC + i / count x tREFI (mod tREFI), so the first channels are not refreshing at time 0.
+    pcs_[i].offset = trfc_ + trefi_ * static_cast<double>(i) / static_cast<double>(count);
   }
 }
 

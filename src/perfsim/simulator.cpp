@@ -1066,6 +1066,11 @@ Expected<SimResult> simulate(const isa::Program& program, const spec::ChipSpec& 
                  std::string(hbm_generations()) + ")");
   if (chip.clock_mhz <= 0 || chip.hbm.bandwidth_tb_s <= 0)
     return Error("chip " + chip.name + " needs a clock and an HBM bandwidth to be simulated");
+  const bool has_vmem = std::any_of(chip.cores.sram.begin(), chip.cores.sram.end(),
+                                    [](const spec::CoreSram& s) { return s.level == "vmem"; });
+  if (!has_vmem)
+    return Error("chip " + chip.name + " has no per-core VMEM (a cores.sram entry with level: vmem): XPU programs run on " +
+                 "XPU chips such as xpu-1");
   Simulator sim(program, chip, options, *preset);
   return sim.run(process);
 }

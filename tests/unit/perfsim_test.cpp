@@ -168,8 +168,10 @@ TEST(Perfsim, RefreshShareOfTime) {
   EXPECT_GT(65536.0 / without, 0.98);  // nothing else costs more than 2%
 }
 
-// Two cores each streaming 32 MiB at once share HBM: each gets half, so both take as long as one core
-// streaming all 64 MiB (within 2%), twice one core's 32 MiB alone.
+// Two cores each streaming 32 MiB at once share HBM: each gets half (their DMA engines are busy equally
+// long), so both take about twice one core's 32 MiB alone. Not quite: the two streams' chunks reach
+// each pseudo-channel interleaved first come, first served, and hit other rows of the same banks
+// (row misses a reordering controller would partly avoid): up to 8% more (docs/perfsim.md, Limits).
 TEST(Perfsim, TwoCoresShareHbmHalfEach) {
   const char* half =
       "dma.size q=0 n0=8192 n1=512 esize=8\n"
@@ -183,8 +185,8 @@ TEST(Perfsim, TwoCoresShareHbmHalfEach) {
                            "halt\n";
   const double alone = static_cast<double>(run(half).cycles);
   const SimResult both = run(two);
-  EXPECT_NEAR(static_cast<double>(both.cycles) / alone, 2.0, 0.04);
-  EXPECT_NEAR(static_cast<double>(both.cycles) / static_cast<double>(run(kStream64MiB).cycles), 1.0, 0.02);
+  EXPECT_GT(static_cast<double>(both.cycles) / alone, 1.98);
+  EXPECT_LT(static_cast<double>(both.cycles) / alone, 2.08);
   const double busy0 = static_cast<double>(stats(both, 0, isa::Engine::dma0)->busy_cycles);
   const double busy1 = static_cast<double>(stats(both, 1, isa::Engine::dma0)->busy_cycles);
   EXPECT_NEAR(busy0 / busy1, 1.0, 0.03);
