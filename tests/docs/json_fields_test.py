@@ -65,6 +65,10 @@ RUNS = {
         ["scalesim", "--topology", "tests/data/scalesim/conv_small.csv", "--rows", "8", "--cols", "8",
          "--dataflow", "os", "--json"],
     ],
+    "run": [
+        ["run", "tests/golden/inputs/matmul-gelu.xbin", "--chip", "xpu-1", "--json"],
+        ["run", "tests/golden/inputs/two-core-tiles.xbin", "--chip", "xpu-1", "--json"],
+    ],
 }
 
 

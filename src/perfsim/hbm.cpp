@@ -1,0 +1,108 @@
+#include "perfsim/hbm.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace xpusim::perfsim {
+
+std::optional<HbmPreset> hbm_preset(std::string_view generation) {
+  // Sources in docs/perfsim.md §HBM presets. Array timings (tRCD, tRP, tRAS) are DRAM-core delays in
+  // nanoseconds, which HBM generations have not shortened; the data rate comes from the chip spec.
+  HbmPreset p;
+  if (generation == "hbm2e" || generation == "hbm2") {
+    p.generation = "hbm2e";
+    p.default_channels_per_stack = 8;  // JESD235: 8 x 128-bit channels, 2 x 64-bit pseudo-channels
+    p.burst_bytes = 32;                // 64 bits x BL4
+    p.trfc_ns = 260;                   // DRAMsim3 HBM2_8Gb_x128
+    return p;
+  }
+  if (generation == "hbm3" || generation == "hbm3e") {
+    p.generation = generation == "hbm3" ? "hbm3" : "hbm3e";
+    p.default_channels_per_stack = 16;  // JESD238: 16 x 64-bit channels, 2 x 32-bit pseudo-channels
+    p.burst_bytes = 32;                 // 32 bits x BL8
+    p.trfc_ns = 350;                    // Ramulator 2's HBM3 tRFC table, 8 Gb
+    return p;
+  }
+  return std::nullopt;
+}
+
+std::string_view hbm_generations() { return "hbm2, hbm2e, hbm3, hbm3e"; }
+
+Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : refresh_(refresh) {
+  const double clock_ghz = chip.clock_mhz / 1000;
+  const std::int64_t channels = chip.hbm.channels_per_stack.value_or(preset.default_channels_per_stack);
+  const std::size_t count = static_cast<std::size_t>(
+      std::max<std::int64_t>(1, chip.hbm.stacks * channels * preset.pseudo_channels_per_channel));
+  bank_groups_ = preset.bank_groups;
+  banks_per_group_ = preset.banks_per_group;
+  const double peak_bytes_per_cycle = chip.hbm.bandwidth_tb_s * 1e12 / (chip.clock_mhz * 1e6);
+  pc_bytes_per_cycle_ = peak_bytes_per_cycle / static_cast<double>(count);
+  burst_cycles_ = preset.burst_bytes / pc_bytes_per_cycle_;
+  ccd_l_cycles_ = burst_cycles_ * preset.ccd_l_over_s;
+  trcd_ = preset.trcd_ns * clock_ghz;
+  trp_ = preset.trp_ns * clock_ghz;
+  tras_ = preset.tras_ns * clock_ghz;
+  trefi_ = preset.trefi_ns * clock_ghz;
+  trfc_ = preset.trfc_ns * clock_ghz;
+  pcs_.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    pcs_[i].banks.resize(static_cast<std::size_t>(bank_groups_ * banks_per_group_));
+    pcs_[i].group_free.assign(static_cast<std::size_t>(bank_groups_), 0);
+    // Staggered so that the channels do not all refresh at once: channel i's refreshes start at
+    // tRFC + i / count x tREFI (mod tREFI), so the first channels are not refreshing at time 0.
+    pcs_[i].offset = trfc_ + trefi_ * static_cast<double>(i) / static_cast<double>(count);
+  }
+}
+
+double Hbm::after_refresh(const PseudoChannel& pc, double t) const {
+  if (!refresh_) return t;
+  const double phase = std::fmod(t - pc.offset + trefi_, trefi_);
+  return phase < trfc_ ? t + (trfc_ - phase) : t;
+}
+
+double Hbm::end_of(const PseudoChannel& pc, double start, double duration) const {
+  if (!refresh_) return start + duration;
+  const double phase = std::fmod(start - pc.offset + trefi_, trefi_);
+  // A transfer that runs into the next refresh pauses for it (durations are far below tREFI).
+  return phase + duration > trefi_ ? start + duration + trfc_ : start + duration;
+}
+
+double Hbm::access(std::uint64_t address, double bytes, double arrival) {
+  const std::uint64_t unit = address / kHbmChunkBytes;
+  const std::uint64_t n = pcs_.size();
+  PseudoChannel& pc = pcs_[unit % n];
+  const std::uint64_t local = unit / n;
+  const auto groups = static_cast<std::uint64_t>(bank_groups_);
+  const auto per_group = static_cast<std::uint64_t>(banks_per_group_);
+  const std::uint64_t group = local % groups;  // successive visits to a channel alternate bank groups
+  const std::uint64_t bank_index = group * per_group + (local / groups) % per_group;
+  const auto row = static_cast<std::int64_t>(local / (groups * per_group));
+  Bank& bank = pc.banks[bank_index];
+
+  double t = after_refresh(pc, std::max(arrival, bank.ready));
+  const std::int64_t epoch = refresh_ ? static_cast<std::int64_t>(std::floor((t - pc.offset) / trefi_)) : -1;
+  if (epoch != bank.epoch) {
+    bank.open_row = -1;  // refresh precharged every bank
+    bank.epoch = epoch;
+  }
+  double data_ready = t;
+  if (bank.open_row != row) {
+    double activate = t;
+    if (bank.open_row >= 0) activate = std::max(t, bank.activated + tras_) + trp_;
+    bank.activated = activate;
+    bank.open_row = row;
+    data_ready = activate + trcd_;
+  }
+  data_ready = std::max(data_ready, pc.group_free[group]);
+  const double bursts = std::ceil(bytes / (burst_cycles_ * pc_bytes_per_cycle_));
+  const double occupancy = (bursts - 1) * ccd_l_cycles_ + burst_cycles_;
+  const double bus_start = after_refresh(pc, std::max(data_ready, pc.bus_free));
+  pc.bus_free = end_of(pc, bus_start, bytes / pc_bytes_per_cycle_);
+  // One bank group issues a column access every tCCD_L; the bus interleaves other groups between.
+  const double done = std::max(pc.bus_free, end_of(pc, bus_start, occupancy));
+  pc.group_free[group] = bus_start + bursts * ccd_l_cycles_;
+  bank.ready = done;
+  return done;
+}
+
+}  // namespace xpusim::perfsim

@@ -1,0 +1,74 @@
+// HBM as perfsim sees it (docs/perfsim.md §HBM): pseudo-channels, each with bank groups and banks that
+// keep one row open (open-page policy), a data bus whose rate makes the chip's peak equal the spec's
+// bandwidth_tb_s, and all-bank refresh every tREFI for tRFC, staggered over the pseudo-channels.
+// Timing parameters come from a preset per HBM generation, in nanoseconds, with their sources.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "spec/specs.h"
+
+namespace xpusim::perfsim {
+
+// One HBM generation's organisation and timing (nanoseconds), docs/perfsim.md cites each.
+struct HbmPreset {
+  std::string_view generation;
+  int pseudo_channels_per_channel = 2;
+  int default_channels_per_stack = 16;
+  int bank_groups = 4;
+  int banks_per_group = 4;
+  double burst_bytes = 32;    // one column access of a pseudo-channel
+  double ccd_l_over_s = 2;    // tCCD_L / tCCD_S: the column rate inside one bank group, relative to the bus
+  double trcd_ns = 14, trp_ns = 14, tras_ns = 34;
+  double trefi_ns = 3900, trfc_ns = 260;
+};
+
+// The preset of "hbm2e", "hbm3" or "hbm3e" (also "hbm2", read as hbm2e); nullopt for others.
+std::optional<HbmPreset> hbm_preset(std::string_view generation);
+// The generations hbm_preset knows, for error messages.
+std::string_view hbm_generations();
+
+// Bytes one request covers at most: a row-buffer visit, the unit of interleaving over pseudo-channels.
+inline constexpr std::uint64_t kHbmChunkBytes = 1024;
+
+class Hbm {
+ public:
+  // `clock_ghz`: the chip clock, the unit of every time here (cycles, fractional).
+  Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh);
+
+  // When `bytes` (inside one kHbmChunkBytes-aligned unit) at `address` are transferred, for a request
+  // arriving at `arrival` cycles. Reservations are first come, first served.
+  double access(std::uint64_t address, double bytes, double arrival);
+
+  double peak_bytes_per_cycle() const { return pc_bytes_per_cycle_ * static_cast<double>(pcs_.size()); }
+  std::size_t pseudo_channels() const { return pcs_.size(); }
+  double refresh_share() const { return refresh_ ? trfc_ / trefi_ : 0; }
+
+ private:
+  struct Bank {
+    std::int64_t open_row = -1;
+    std::int64_t epoch = -1;  // refresh interval of the last access (a refresh closes every row)
+    double ready = 0, activated = -1e30;
+  };
+  struct PseudoChannel {
+    double bus_free = 0;
+    double offset = 0;  // start of its refresh schedule
+    std::vector<Bank> banks;
+    std::vector<double> group_free;
+  };
+  // `t`, or the end of the refresh it falls in.
+  double after_refresh(const PseudoChannel& pc, double t) const;
+  // When `duration` cycles of work from `start` end, paused by a refresh they run into.
+  double end_of(const PseudoChannel& pc, double start, double duration) const;
+
+  std::vector<PseudoChannel> pcs_;
+  int bank_groups_ = 4, banks_per_group_ = 4;
+  double pc_bytes_per_cycle_ = 1, burst_cycles_ = 1, ccd_l_cycles_ = 2;
+  double trcd_ = 0, trp_ = 0, tras_ = 0, trefi_ = 1, trfc_ = 0;
+  bool refresh_ = true;
+};
+
+}  // namespace xpusim::perfsim
