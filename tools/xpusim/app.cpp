@@ -5,6 +5,7 @@
 #include <string>
 
 #include "compare_command.h"
+#include "compile_command.h"
 #include "cost_command.h"
 #include "isa_command.h"
 #include "llm_command.h"
@@ -97,6 +98,7 @@ std::unique_ptr<CLI::App> build_app(const Context& context, int& exit_code) {
       "  xpusim scalesim --topology tests/data/scalesim/Resnet18.csv --rows 128 --cols 128 --dataflow os\n"
       "  xpusim asm examples/isa/matmul-gelu.s -o matmul-gelu.xbin\n"
       "  xpusim disasm matmul-gelu.xbin\n"
+      "  xpusim compile --model llama3-8b --phase decode --chip xpu-1 -o decode.xbin\n"
       "\nSpecs named on the command line are looked up in the built-in library (specs/ beside the binary,\n"
       "or $XPUSIM_SPECS); a path is read as a file. Exit status: 0 success, 2 bad input (validate: 1 when\n"
       "a kind's error exceeds its bound).");
@@ -107,6 +109,7 @@ std::unique_ptr<CLI::App> build_app(const Context& context, int& exit_code) {
   add_compare_command(*app, context, exit_code);
   add_scalesim_command(*app, context, exit_code);
   add_isa_commands(*app, context, exit_code);
+  add_compile_command(*app, context, exit_code);
   require_decimal_numbers(*app);
   return app;
 }
