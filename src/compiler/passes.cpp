@@ -842,20 +842,24 @@ Expected<std::string> allocate(Plan& plan) {
     plan.tensors.push_back(desc);
   }
   if (cmem > t.cmem_bytes) return Error("CMEM placement overflows: a bug in residency");
-  plan.cmem_used_bytes = cmem;
   plan.hbm_used_bytes = hbm;
   // Tables the runtime fills: rope's cos and signed sin per row, and the token ids' rows for the gather.
   std::int64_t rope_rows = 0, rope_dim = 0;
   for (const Kernel& k : plan.kernels)
     if (k.kind == KernelKind::rope) rope_rows = std::max(rope_rows, k.rows), rope_dim = std::max(rope_dim, k.head_dim);
   if (rope_rows > 0) {
+    // On chip when CMEM has room: each row is read once per head.
+    const std::uint64_t table = align_up(static_cast<std::uint64_t>(rope_rows * rope_dim) * 4, 64);
+    const bool on_chip = cmem + 2 * table <= t.cmem_bytes;
     for (const char* name : {"rope_cos", "rope_sin_signed"}) {
-      isa::Tensor desc{name, isa::DType::fp32, isa::Space::hbm, hbm, {static_cast<std::uint64_t>(rope_rows), static_cast<std::uint64_t>(rope_dim)}};
-      hbm = align_up(hbm + static_cast<std::uint64_t>(rope_rows * rope_dim) * 4, 64);
-      plan.tensors.push_back(desc);
+      std::uint64_t& at = on_chip ? cmem : hbm;
+      plan.tensors.push_back({name, isa::DType::fp32, on_chip ? isa::Space::cmem : isa::Space::hbm, at,
+                              {static_cast<std::uint64_t>(rope_rows), static_cast<std::uint64_t>(rope_dim)}});
+      at += table;
     }
     plan.hbm_used_bytes = hbm;
   }
+  plan.cmem_used_bytes = cmem;
   // The causal mask for attention blocks on the diagonal: T[i][c] = 0 where c - i <= keys_block, else
   // -1e30; the block whose first query sits D positions after its first key reads columns from
   // keys_block - D (docs/compiler.md).

@@ -89,8 +89,17 @@ std::string run_segment(CoreState& state) {
       }
     }
   }
-  for (int e = 0; e < kEngines; ++e) {
+  // Report the root of the deadlock: a wait for an engine with nothing left to run, else the first.
+  int stuck = -1;
+  for (int e = 0; e < kEngines && stuck < 0; ++e) {
     if (next[e] == queue[e].size()) continue;
+    for (int p = 0; p < kEngines; ++p)
+      if ((code[queue[e][next[e]]].wait >> p & 1) && state.counters[p][e] < 1 && next[p] == queue[p].size()) stuck = e;
+  }
+  for (int e = 0; e < kEngines && stuck < 0; ++e)
+    if (next[e] < queue[e].size()) stuck = e;
+  if (stuck >= 0) {
+    const int e = stuck;
     const std::size_t at = queue[e][next[e]];
     std::string missing;
     for (int p = 0; p < kEngines; ++p)
