@@ -8,6 +8,24 @@
 namespace xpusim::perfmodel {
 namespace {
 
+// The HBM bytes of an op when some of its tensors stay on chip: its least traffic (op_cost), less the
+// share of the reads and writes that fall on resident tensors.
+double offchip_share(const ir::Graph& graph, const std::vector<ir::TensorId>& ids, const Residency& residency) {
+  double all = 0, off = 0;
+  for (ir::TensorId id : ids) {
+    const ir::Tensor& t = graph.tensor(id);
+    all += t.bytes();
+    if (!residency.on_chip(t.role)) off += t.bytes();
+  }
+  return all > 0 ? off / all : 1;
+}
+
+double hbm_traffic(const ir::Graph& graph, const ir::Op& op, const ir::OpCost& cost, const Residency& residency) {
+  return cost.bytes_read * offchip_share(graph, op.inputs, residency) +
+         cost.bytes_written * offchip_share(graph, op.outputs, residency);
+}
+
+
 using ir::OpKind;
 
 double ceil_div(double a, double b) {
@@ -95,10 +113,13 @@ double ChipModel::matmul_efficiency(ir::DType dtype) const {
   return matmul_efficiency_[static_cast<std::size_t>(dtype)];
 }
 
-OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
+OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op, const Residency& residency) const {
   const ir::Tensor& a = graph.tensor(op.inputs[0]);
   const ir::Tensor& b = graph.tensor(op.inputs[1]);
   const ir::Tensor& c = graph.tensor(op.outputs[0]);
+  // Operands held on chip for the whole step cost no HBM traffic, however often tiling re-reads them.
+  const auto offchip = [&](const ir::Tensor& t) { return residency.on_chip(t.role) ? 0.0 : t.bytes(); };
+  const double a_bytes = offchip(a), b_bytes = offchip(b), c_bytes = offchip(c);
   const MatmulDims d = matmul_dims(graph, op);
   const ir::DType dtype = matrix_dtype(graph, op);
   const double in_bytes = ir::dtype_bytes(dtype);
@@ -126,7 +147,7 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
     const double block = std::max({tile_m, tile_n, onchip_bytes_ / 2 / std::max(1.0, 2 * d.k * in_bytes)});
     const double a_reads = ceil_div(d.n, std::max(tile_n, block));
     const double b_reads = ceil_div(d.m, std::max(tile_m, block));
-    return a.bytes() * a_reads + b.bytes() * std::min(b_reads, std::max(1.0, ceil_div(d.m, tile_m))) + c.bytes();
+    return a_bytes * a_reads + b_bytes * std::min(b_reads, std::max(1.0, ceil_div(d.m, tile_m))) + c_bytes;
   };
 
   if (!systolic_) {
@@ -162,9 +183,9 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
       const double grid_m = std::min(tiles_m, std::max(1.0, std::round(std::sqrt(concurrent * tn / tm))));
       const double grid_n = std::min(tiles_n, ceil_div(concurrent, grid_m));
       const double wave_bytes = (grid_m * tm + grid_n * tn) * d.k * in_bytes;
-      const double operand_bytes = std::max(a.bytes() + b.bytes(), waves * wave_bytes / splits);
+      const double operand_bytes = std::max(a_bytes + b_bytes, waves * wave_bytes / splits);
       const double reduction_bytes = splits > 1 ? 2 * splits * c.elements() * 4 : 0;  // fp32 partials
-      consider(compute_s, operand_bytes + c.bytes() + reduction_bytes);
+      consider(compute_s, operand_bytes + c_bytes + reduction_bytes);
     }
   } else {
     // Weight-stationary systolic arrays: a k x n block of B sits in the array while the rows of A
@@ -194,12 +215,12 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op) const {
   return best;
 }
 
-OpTime ChipModel::attention(const ir::Graph& graph, const ir::Op& op) const {
+OpTime ChipModel::attention(const ir::Graph& graph, const ir::Op& op, const Residency& residency) const {
   const ir::DType dtype = graph.tensor(op.inputs[0]).dtype;
   const ir::OpCost cost = ir::op_cost(graph, op);
   OpTime t;
   t.flops = cost.flops;
-  t.hbm_bytes = cost.bytes();
+  t.hbm_bytes = hbm_traffic(graph, op, cost, residency);
   t.compute_s = cost.flops / (matmul_peak_flops(dtype) * matmul_efficiency(dtype) * chip_->efficiency.attention);
   t.memory_s = t.hbm_bytes / hbm_bytes_per_s_;
   t.overhead_s = overhead_s_;
@@ -210,11 +231,11 @@ OpTime ChipModel::attention(const ir::Graph& graph, const ir::Op& op) const {
   return t;
 }
 
-OpTime ChipModel::vector_op(const ir::Graph& graph, const ir::Op& op) const {
+OpTime ChipModel::vector_op(const ir::Graph& graph, const ir::Op& op, const Residency& residency) const {
   const ir::OpCost cost = ir::op_cost(graph, op);
   OpTime t;
   t.flops = cost.flops;
-  t.hbm_bytes = cost.bytes();
+  t.hbm_bytes = hbm_traffic(graph, op, cost, residency);
   t.compute_s = vector_flops_ > 0 ? cost.flops / vector_flops_ : 0;
   t.memory_s = t.hbm_bytes / hbm_bytes_per_s_;
   t.overhead_s = overhead_s_;
@@ -258,7 +279,8 @@ OpTime ChipModel::collective(const ir::Graph& graph, const ir::Op& op, const Int
   return t;
 }
 
-Expected<OpTime> ChipModel::time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const {
+Expected<OpTime> ChipModel::time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link,
+                                    const Residency& residency) const {
   switch (op.kind) {
     case OpKind::view:
       return OpTime{};
@@ -279,7 +301,7 @@ Expected<OpTime> ChipModel::time_op(const ir::Graph& graph, const ir::Op& op, co
                        return all;
                      }() +
                      ")");
-      return op.kind == OpKind::matmul ? matmul(graph, op) : attention(graph, op);
+      return op.kind == OpKind::matmul ? matmul(graph, op, residency) : attention(graph, op, residency);
     }
     case OpKind::all_reduce:
     case OpKind::all_gather:
@@ -287,7 +309,7 @@ Expected<OpTime> ChipModel::time_op(const ir::Graph& graph, const ir::Op& op, co
     case OpKind::all_to_all:
       return collective(graph, op, link);
     default:
-      return vector_op(graph, op);
+      return vector_op(graph, op, residency);
   }
 }
 
@@ -322,13 +344,53 @@ std::string_view time_category_name(TimeCategory category) {
   return kNames[static_cast<std::size_t>(category)];
 }
 
+Residency residency_of(const ir::Graph& graph, const spec::ChipSpec& chip) {
+  Residency r;
+  if (chip.family == "gpu") return r;  // caches, not scratchpads: nothing is placed to stay
+  double vmem = 0, cmem = chip.shared_sram_mib() * 1024 * 1024;
+  for (const spec::CoreSram& level : chip.cores.sram)
+    if (level.level == "vmem") vmem = level.capacity_kib * 1024;
+  if (vmem <= 0) return r;
+  const double cores = static_cast<double>(chip.cores.count);
+  const double tile_n = static_cast<double>(chip.cores.matrix_unit.tile.n);
+  // Weights used only as matmul right operands [..., k, n]: each core holds its ceil(tiles / cores)
+  // column tiles of every copy. Any other use (an embedding table) keeps them in HBM.
+  std::vector<int> matmul_uses(graph.tensors().size(), 0), other_uses(graph.tensors().size(), 0);
+  std::vector<bool> view(graph.tensors().size(), false);  // another name for a tensor counted already
+  for (const ir::Op& op : graph.ops()) {
+    if (op.kind == OpKind::view)
+      for (ir::TensorId out : op.outputs) view[static_cast<std::size_t>(out)] = true;
+    for (std::size_t i = 0; i < op.inputs.size(); ++i)
+      ++(op.kind == OpKind::matmul && i == 1 ? matmul_uses : other_uses)[static_cast<std::size_t>(op.inputs[i])];
+  }
+  double per_core = 0, activations = 0, kv = 0;
+  bool any_weight = false;
+  for (std::size_t id = 0; id < graph.tensors().size(); ++id) {
+    const ir::Tensor& t = graph.tensors()[id];
+    if (view[id]) continue;
+    const double copies = static_cast<double>(t.copies);
+    if (t.role == ir::TensorRole::activation) activations += std::ceil(t.bytes() / 64) * 64 * copies;
+    if (t.role == ir::TensorRole::kv_cache) kv += std::ceil(t.bytes() / 64) * 64 * copies;
+    if (t.role != ir::TensorRole::weight || matmul_uses[id] == 0 || other_uses[id] > 0 || t.shape.size() < 2) continue;
+    const double n = static_cast<double>(t.shape.back());
+    const double rows = t.elements() / n;  // k, times any batch dimensions
+    per_core += rows * std::ceil(std::ceil(n / tile_n) / cores) * tile_n * ir::dtype_bytes(t.dtype) * copies;
+    any_weight = true;
+  }
+  r.weights = any_weight && per_core <= vmem - vmem / 4;
+  r.activations = activations <= cmem;
+  r.kv_cache = r.activations && kv > 0 && activations + kv <= cmem;
+  return r;
+}
+
 Expected<GraphTime> evaluate(const OpTimer& model, const ir::Graph& graph, const Interconnect& link) {
   GraphTime result;
   const auto& ops = graph.ops();
   result.ops.resize(ops.size());
+  const Residency residency = residency_of(graph, model.chip());
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const ir::Op& op = ops[i];
-    Expected<OpTime> t = model.time_op(graph, op, link);
+    Expected<OpTime> t = model.time_op(graph, op, link, residency);
     if (!t.ok()) return t.error();
     OpTime& time = result.ops[i] = *t;
     // Epilogue fusion: a pointwise op reading the output of the matmul just before it, in the same

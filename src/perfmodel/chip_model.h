@@ -48,13 +48,29 @@ inline Interconnect link_of(const network::Level& level) {
   return {level.bandwidth_gb_s / k, level.latency_us, level.efficiency};
 }
 
+// Which of a step's tensors stay in on-chip SRAM for the whole step, so that no op reads or writes them
+// in HBM. Only chips whose compiler places data explicitly (systolic XPUs and TPUs: a scratchpad, not
+// a cache) keep anything; the rules are the XPU compiler's (docs/compiler.md, residency).
+struct Residency {
+  bool weights = false;      // every core's shard of every weight within 3/4 of its VMEM
+  bool activations = false;  // every activation of the step within the shared SRAM (CMEM)
+  bool kv_cache = false;     // the KV cache too, beside the activations
+  bool on_chip(ir::TensorRole role) const {
+    return (role == ir::TensorRole::weight && weights) || (role == ir::TensorRole::activation && activations) ||
+           (role == ir::TensorRole::kv_cache && kv_cache);
+  }
+};
+Residency residency_of(const ir::Graph& graph, const spec::ChipSpec& chip);
+
 // What times an op: the analytical model below, or an engine that compiles and cycle-simulates it
 // (src/cycle, for the custom chip). Graph evaluation, serving and training ask through this interface,
 // so either engine gives the rest of the estimate.
 class OpTimer {
  public:
   virtual ~OpTimer() = default;
-  virtual Expected<OpTime> time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const = 0;
+  virtual Expected<OpTime> time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link,
+                                   const Residency& residency) const = 0;
+  virtual const spec::ChipSpec& chip() const = 0;
 };
 
 class ChipModel final : public OpTimer {
@@ -64,16 +80,21 @@ class ChipModel final : public OpTimer {
   explicit ChipModel(spec::ChipSpec&&) = delete;  // a temporary spec would dangle
 
   // Errors: the op needs a dtype the chip cannot compute.
-  Expected<OpTime> time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const override;
+  Expected<OpTime> time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link,
+                           const Residency& residency) const override;
+  // An op on its own: every tensor in HBM.
+  Expected<OpTime> time_op(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const {
+    return time_op(graph, op, link, Residency{});
+  }
 
-  const spec::ChipSpec& chip() const { return *chip_; }
+  const spec::ChipSpec& chip() const override { return *chip_; }
   bool supports(ir::DType dtype) const;
   double matmul_peak_flops(ir::DType dtype) const;  // FLOP/s, whole chip
 
  private:
-  OpTime matmul(const ir::Graph& graph, const ir::Op& op) const;
-  OpTime attention(const ir::Graph& graph, const ir::Op& op) const;
-  OpTime vector_op(const ir::Graph& graph, const ir::Op& op) const;
+  OpTime matmul(const ir::Graph& graph, const ir::Op& op, const Residency& residency) const;
+  OpTime attention(const ir::Graph& graph, const ir::Op& op, const Residency& residency) const;
+  OpTime vector_op(const ir::Graph& graph, const ir::Op& op, const Residency& residency) const;
   OpTime collective(const ir::Graph& graph, const ir::Op& op, const Interconnect& link) const;
   double matmul_efficiency(ir::DType dtype) const;
 

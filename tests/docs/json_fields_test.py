@@ -57,6 +57,11 @@ RUNS = {
     ],
     "asm": [["asm", "examples/isa/matmul-gelu.s", "--json"]],
     "disasm": [["disasm", "tests/golden/inputs/matmul-gelu.xbin", "--json"]],
+    "compile": [
+        ["compile", "--model", "tests/golden/inputs/tiny-llama.yaml", "--chip", "xpu-1", "--prompt", "64", "--json"],
+        ["compile", "--model", "tests/golden/inputs/tiny-llama.yaml", "--chip", "xpu-1", "--phase", "prefill",
+         "--prompt", "64", "--no-times", "--json"],
+    ],
     "compare": [
         ["compare", "--json"],
         ["compare", "--workload", "train-gpt3-175b-300b", "--json"],

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "compare_command.h"
+#include "compile_command.h"
+#include "crosscheck_command.h"
 #include "cost_command.h"
 #include "isa_command.h"
 #include "llm_command.h"
@@ -99,6 +101,7 @@ std::unique_ptr<CLI::App> build_app(const Context& context, int& exit_code) {
       "  xpusim asm examples/isa/matmul-gelu.s -o matmul-gelu.xbin\n"
       "  xpusim disasm matmul-gelu.xbin\n"
       "  xpusim run matmul-gelu.xbin --chip xpu-1 --trace matmul-gelu.json\n"
+      "  xpusim compile --model llama3-8b --phase decode --chip xpu-1 -o decode.xbin\n"
       "\nSpecs named on the command line are looked up in the built-in library (specs/ beside the binary,\n"
       "or $XPUSIM_SPECS); a path is read as a file. Exit status: 0 success, 2 bad input (validate: 1 when\n"
       "a kind's error exceeds its bound).");
@@ -110,6 +113,8 @@ std::unique_ptr<CLI::App> build_app(const Context& context, int& exit_code) {
   add_scalesim_command(*app, context, exit_code);
   add_isa_commands(*app, context, exit_code);
   add_run_command(*app, context, exit_code);
+  add_compile_command(*app, context, exit_code);
+  add_crosscheck_command(*app, context, exit_code);
   require_decimal_numbers(*app);
   return app;
 }

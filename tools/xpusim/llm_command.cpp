@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "engine_option.h"
 #include "serve/serving.h"
 #include "support/checked_math.h"
 #include "support/text.h"
@@ -19,7 +20,7 @@ using Json = nlohmann::ordered_json;
 constexpr std::int64_t kMaxServeChips = 1 << 20;
 
 struct ServeArgs {
-  std::string model, chip, system, fabric, dtype = "bf16", kv_dtype;
+  std::string model, chip, system, fabric, dtype = "bf16", kv_dtype, engine = "analytical";
   std::vector<std::string> specs;
   std::int64_t batch = 1, prompt = 128, gen = 128;
   int tp = 1, pp = 1, ep = 1;
@@ -145,6 +146,12 @@ int run_serve(const Context& context, const ServeArgs& args) {
   options.llm.dtype = *ir::parse_dtype(args.dtype);
   options.llm.kv_dtype =
       args.kv_dtype.empty() ? serve::default_kv_dtype(options.llm.dtype, chip) : *ir::parse_dtype(args.kv_dtype);
+  Expected<std::optional<cycle::CycleModel>> cycle_model = cycle_engine(args.engine, chip);
+  if (!cycle_model.ok()) {
+    std::fprintf(stderr, "xpusim: error: %s\n", cycle_model.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  if (*cycle_model) options.timer = &**cycle_model;
   Expected<serve::ServeResult> estimate = serve::estimate_serving(model, chip, link, options);
   if (!estimate.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", estimate.error().to_string().c_str());
@@ -168,6 +175,8 @@ int run_serve(const Context& context, const ServeArgs& args) {
     out["batch"] = args.batch;
     out["prompt"] = args.prompt;
     out["gen"] = args.gen;
+    out["engine"] = args.engine;
+    if (*cycle_model) out["cycle_engine"] = cycle_engine_json(**cycle_model);
     out["memory"] = Json{{"weight_bytes", r.memory.weight_bytes},
                          {"kv_cache_bytes", r.memory.kv_cache_bytes},
                          {"activation_bytes", r.memory.activation_bytes},
@@ -223,6 +232,7 @@ int run_serve(const Context& context, const ServeArgs& args) {
               args.pp > 1 ? fmt::format(", {} batches in flight", args.pp).c_str() : "");
   if (const auto power = econ::chip_power(resolver, chip, serve::request_activity(r, args.gen)))
     print_chip_power(*power, chip);
+  if (*cycle_model) print_cycle_engine(**cycle_model);
   if (args.pp > 1 || args.ep > 1)
     std::printf("communication         prefill %s pipeline + %s expert all-to-all; decode step %s + %s\n",
                 ms(r.prefill_pp_s).c_str(), ms(r.prefill_ep_s).c_str(), ms(r.decode_pp_s).c_str(),
@@ -261,6 +271,7 @@ void add_llm_command(CLI::App& app, const Context& context, int& exit_code) {
       ->check(CLI::Range(1, 4096));
   serve->add_option("--fabric", args->fabric, "Switch spec joining the systems when tp x pp x ep needs several");
   add_specs_option(*serve, args->specs);
+  add_engine_option(*serve, args->engine);
   serve->add_flag("--json", args->json, "Print JSON");
   add_train_command(*llm, context, exit_code);
   serve->callback([&, args, chip, system] {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "engine_option.h"
 #include "parallel/training.h"
 #include "support/checked_math.h"
 #include "support/text.h"
@@ -22,6 +23,7 @@ struct TrainArgs {
   std::int64_t nodes = 1, slices = 1, micro_batch = 1, global_batch = 0, seq = 2048, chips = 0;
   int tp = 1, pp = 1, dp = 0, cp = 1, ep = 1, vp = 1, zero = 1;
   bool sequence_parallel = false, json = false, search = false;
+  std::string engine = "analytical";
 };
 
 // A spec by name (the user's files, then the library) or file.
@@ -258,7 +260,14 @@ int run_train(const Context& context, const TrainArgs& a) {
     if (!a.json) std::printf("%s\n", table.c_str());
     plan = found.best.front().first;
   }
-  Expected<parallel::TrainResult> result = parallel::estimate_training(*model, *chip, topology, plan, net_model);
+  // The search ranks plans analytically; the engine asked for times the plan it chose.
+  Expected<std::optional<cycle::CycleModel>> cycle_model = cycle_engine(a.engine, *chip);
+  if (!cycle_model.ok()) {
+    std::fprintf(stderr, "xpusim: error: %s\n", cycle_model.error().to_string().c_str());
+    return kExitBadInput;
+  }
+  Expected<parallel::TrainResult> result = parallel::estimate_training(
+      *model, *chip, topology, plan, net_model, *cycle_model ? &**cycle_model : nullptr);
   if (!result.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", result.error().to_string().c_str());
     return kExitBadInput;
@@ -282,6 +291,8 @@ int run_train(const Context& context, const TrainArgs& a) {
                       {"tiers", tiers},
                       {"topology", scale_out_topology},
                       {"net_model", a.net_model}};
+    out["engine"] = a.engine;
+    if (*cycle_model) out["cycle_engine"] = cycle_engine_json(**cycle_model);
     out["plan"] = {{"tp", plan.tp},
                    {"pp", plan.pp},
                    {"dp", plan.dp},
@@ -372,6 +383,7 @@ int run_train(const Context& context, const TrainArgs& a) {
       "executed (HFU %.1f%%)\n",
       r.tokens_per_s, r.model_tflops_per_chip, 100 * r.mfu, r.hardware_tflops_per_chip, 100 * r.hfu);
   if (const auto power = econ::chip_power(lib, *chip, r.activity)) print_chip_power(*power, *chip);
+  if (*cycle_model) print_cycle_engine(**cycle_model);
   return kExitOk;
 }
 
@@ -428,6 +440,7 @@ void add_train_command(CLI::App& llm, const Context& context, int& exit_code) {
   train->add_flag("--search", a->search,
                   "Find the fastest plan that fits (tp, pp, cp, vp, ep, micro batch, recompute; docs/parallel.md)");
   add_specs_option(*train, a->specs);
+  add_engine_option(*train, a->engine);
   train->add_flag("--json", a->json, "Print JSON");
   train->callback([&, a, cluster, system] {
     if (cluster->count() == 0 && system->count() == 0) throw CLI::RequiredError("--cluster or --system");

@@ -1,0 +1,262 @@
+// The XPU compiler against counts worked out by hand from docs/compiler.md's rules, and its verifiers
+// against programs broken on purpose.
+#include "compiler/compiler.h"
+
+#include <gtest/gtest.h>
+
+#include "frontend/llm/llm_builder.h"
+#include "isa/assembler.h"
+#include "spec/loader.h"
+#include "spec_test_util.h"
+
+namespace xpusim::compiler {
+namespace {
+
+using isa::Engine;
+using isa::Opcode;
+
+const spec::ChipSpec& xpu1() {
+  return spec::testing::library_spec<spec::ChipSpec>(spec::Kind::chip, "xpu-1");
+}
+
+ir::Graph matmul_graph(std::int64_t m, std::int64_t k, std::int64_t n) {
+  ir::Graph g;
+  const ir::TensorId a = g.add_tensor("x", {m, k}, ir::DType::bf16, ir::TensorRole::activation);
+  const ir::TensorId w = g.add_tensor("w", {k, n}, ir::DType::bf16, ir::TensorRole::weight);
+  g.add_op(ir::OpKind::matmul, "mm", {a, w});
+  return g;
+}
+
+Compiled compiled(const ir::Graph& g, const CompileOptions& options = {}) {
+  Expected<Compiled> c = compile(g, xpu1(), options);
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().to_string());
+  return c.ok() ? std::move(*c) : Compiled{};
+}
+
+std::size_t count(const std::array<std::size_t, 8>& counts, Engine e) {
+  return counts[static_cast<std::size_t>(e)];
+}
+
+// The code of core 0 with `opcode` on `engine`, in order.
+std::vector<isa::Instruction> on(const isa::Program& p, Engine engine) {
+  std::vector<isa::Instruction> out;
+  for (const isa::Instruction& i : p.cores[0].code)
+    if (isa::engine_of(i) == engine) out.push_back(i);
+  return out;
+}
+
+std::uint8_t bit(Engine e) {
+  return static_cast<std::uint8_t>(1u << static_cast<int>(e));
+}
+
+// One 128x128x128 bf16 tile on xpu-1, weights streamed. Core 0 holds the only n tile:
+//   dma0: dma.size + dma.sstride + dma.dstride + copy of x (128 x 128, rows 256 B apart on both sides),
+//         then the copy of w (same box: no new configuration)                                 5
+//   mxu0: ldw, mm (k = 128: one tile), st                                                     3
+//   vpu:  vcvt fp32 -> bf16                                                                   1
+//   dma1: dma.size + dma.sstride + dma.dstride + copy of y                                    4
+//   ctl:  one chip barrier and halt on each of the 16 cores                                  32
+TEST(Compiler, SingleTileMatmulHandCounted) {
+  CompileOptions streamed;
+  streamed.resident_weights = false;
+  const Compiled c = compiled(matmul_graph(128, 128, 128), streamed);
+  EXPECT_EQ(count(c.engine_instructions, Engine::dma0), 5u);
+  EXPECT_EQ(count(c.engine_instructions, Engine::mxu0), 3u);
+  EXPECT_EQ(count(c.engine_instructions, Engine::mxu1), 0u);
+  EXPECT_EQ(count(c.engine_instructions, Engine::vpu), 1u);
+  EXPECT_EQ(count(c.engine_instructions, Engine::dma1), 4u);
+  EXPECT_EQ(c.engine_instructions[7], 32u);
+  EXPECT_EQ(c.program.cores.size(), 16u);
+  EXPECT_EQ(c.mxu_macs, 128.0 * 128 * 128);
+  // x and y are activations in CMEM; only w (128 x 128 bf16) comes from HBM.
+  EXPECT_EQ(c.hbm_bytes, 32768.0);
+  EXPECT_FALSE(c.weights_resident);
+  // Tokens: ldw waits for w's copy (which also covers x's, earlier on dma0); vcvt for the store of the
+  // accumulators; the store to memory for vcvt.
+  const auto mxu = on(c.program, Engine::mxu0);
+  ASSERT_EQ(mxu.size(), 3u);
+  EXPECT_EQ(mxu[0].opcode, Opcode::mxu_ldw);
+  EXPECT_EQ(mxu[0].wait, bit(Engine::dma0));
+  EXPECT_EQ(mxu[1].wait, 0);
+  EXPECT_EQ(mxu[2].signal, bit(Engine::vpu));
+  EXPECT_EQ(on(c.program, Engine::vpu)[0].wait, bit(Engine::mxu0));
+  EXPECT_EQ(on(c.program, Engine::dma1).back().wait, bit(Engine::vpu));
+  EXPECT_EQ(verify_tokens(c.program), "");
+}
+
+// Resident: the same tile with w already in VMEM: no copy of w, no HBM traffic at all.
+TEST(Compiler, SingleTileMatmulResident) {
+  const Compiled c = compiled(matmul_graph(128, 128, 128));
+  EXPECT_TRUE(c.weights_resident);
+  EXPECT_EQ(count(c.engine_instructions, Engine::dma0), 4u);
+  EXPECT_EQ(count(c.engine_instructions, Engine::mxu0), 3u);
+  EXPECT_EQ(c.hbm_bytes, 0.0);
+  EXPECT_EQ(on(c.program, Engine::mxu0)[1].wait, bit(Engine::dma0));  // mm waits for x
+}
+
+TEST(Compiler, MacsEqualHalfTheFlopsForRaggedShapes) {
+  struct Case {
+    std::int64_t m, k, n;
+  };
+  for (const Case& s : {Case{200, 300, 260}, Case{1, 4096, 1000}, Case{1100, 9000, 700}, Case{7, 129, 127}}) {
+    const ir::Graph g = matmul_graph(s.m, s.k, s.n);
+    for (bool resident : {false, true}) {
+      CompileOptions options;
+      options.resident_weights = resident;
+      const Compiled c = compiled(g, options);
+      const double macs = static_cast<double>(s.m) * static_cast<double>(s.k) * static_cast<double>(s.n);
+      EXPECT_EQ(c.mxu_macs, macs) << s.m << "x" << s.k << "x" << s.n;
+      EXPECT_EQ(c.mxu_macs, ir::totals(g).flops / 2);
+      EXPECT_EQ(verify_tokens(c.program), "");
+    }
+  }
+}
+
+TEST(Compiler, BatchedMatmulCoversEveryMac) {
+  ir::Graph g;
+  const ir::TensorId a = g.add_tensor("x", {3, 70, 130}, ir::DType::bf16, ir::TensorRole::activation);
+  const ir::TensorId w = g.add_tensor("w", {3, 130, 90}, ir::DType::bf16, ir::TensorRole::weight);
+  g.add_op(ir::OpKind::matmul, "bmm", {a, w});
+  EXPECT_EQ(compiled(g).mxu_macs, 3.0 * 70 * 130 * 90);
+}
+
+spec::ModelSpec tiny_llama() {
+  spec::LoadResult loaded = spec::load_spec_file(XPUSIM_SOURCE_DIR "/tests/golden/inputs/tiny-llama.yaml");
+  EXPECT_EQ(loaded.documents.size(), 1u);
+  return std::get<spec::ModelSpec>(loaded.documents.at(0).spec);
+}
+
+// tiny-llama (hidden 512, 4 layers, vocab 32,000) fits: every matmul weight's shards stay in VMEM, the
+// KV cache and activations in CMEM, so the only HBM traffic of a decode step is the one embedding row
+// the gather copies: 512 bf16 values.
+TEST(Compiler, SmallModelDecodeIsResident) {
+  const spec::ModelSpec model = tiny_llama();
+  Expected<ir::Graph> g = frontend::build_decode(model, 1, 64, {});
+  ASSERT_TRUE(g.ok());
+  const Compiled c = compiled(*g);
+  EXPECT_TRUE(c.weights_resident);
+  EXPECT_TRUE(c.kv_cache_on_chip);
+  EXPECT_EQ(c.hbm_bytes, 512.0 * 2);
+  EXPECT_TRUE(c.skipped.empty());
+  // Gate, up and swiglu run as one kernel; attention is one flash kernel per layer.
+  bool fused_swiglu = false;
+  for (const OpPlacement& op : c.ops) fused_swiglu |= op.op.find("swiglu") != std::string::npos && op.op.find("ffn_up") != std::string::npos;
+  EXPECT_TRUE(fused_swiglu);
+  // With weights forced out, each layer streams them: qkv 512 x (8 + 2 x 2) x 64, w_o 512 x 512, gate, up
+  // and down 3 x 512 x 1536, times 4 layers, plus the head's 512 x 32,000, all bf16.
+  CompileOptions streamed;
+  streamed.resident_weights = false;
+  const Compiled s = compiled(*g, streamed);
+  const double layer = 512.0 * 768 + 512.0 * 512 + 3 * 512.0 * 1536;
+  EXPECT_EQ(s.hbm_bytes, (4 * layer + 512.0 * 32000) * 2 + 512.0 * 2);
+}
+
+// llama3-8b's weights (16 GB) cannot stay on chip: each op once (per-op mode), one layer's weights and
+// the head stream from HBM, plus the gathered embedding row.
+TEST(Compiler, LargeModelDecodeStreamsWeights) {
+  const auto& model = spec::testing::library_spec<spec::ModelSpec>(spec::Kind::model, "llama3-8b");
+  Expected<ir::Graph> g = frontend::build_decode(model, 1, 128, {});
+  ASSERT_TRUE(g.ok());
+  CompileOptions options;
+  options.unroll_repeats = false;
+  const Compiled c = compiled(*g, options);
+  EXPECT_FALSE(c.weights_resident);
+  const double layer = 4096.0 * 6144 + 4096.0 * 4096 + 3 * 4096.0 * 14336;
+  EXPECT_EQ(c.hbm_bytes, (layer + 4096.0 * 128256) * 2 + 4096.0 * 2);
+  CompileOptions forced;
+  forced.unroll_repeats = false;
+  forced.resident_weights = true;
+  Expected<Compiled> refused = compile(*g, xpu1(), forced);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().to_string().find("cannot stay resident"), std::string::npos);
+}
+
+TEST(Compiler, TokenVerifierCatchesBrokenPrograms) {
+  Compiled c = compiled(matmul_graph(128, 128, 128));
+  ASSERT_EQ(verify_tokens(c.program), "");
+  // The mm's wait removed: the token dma0 sent is never taken.
+  isa::Program unmatched = c.program;
+  for (isa::Instruction& i : unmatched.cores[0].code)
+    if (i.opcode == Opcode::mxu_mm) i.wait = 0;
+  EXPECT_EQ(verify_tokens(unmatched), "core 0 ends with 1 token(s) from dma0 to mxu0 never waited for");
+  // A wait nobody signals: the vector unit waits for mxu1, which runs nothing (and dma1, behind it, for
+  // the vector unit).
+  isa::Program deadlock = c.program;
+  for (isa::Instruction& i : deadlock.cores[0].code)
+    if (i.opcode == Opcode::vcvt) i.wait |= bit(Engine::mxu1);
+  EXPECT_EQ(verify_tokens(deadlock).find("core 0, vpu instruction 0"), 0u) << verify_tokens(deadlock);
+  EXPECT_NE(verify_tokens(deadlock).find("waits for mxu1 forever"), std::string::npos);
+  // A counter past 255: 256 signals from dma0 before mxu0 takes any.
+  isa::Program deep;
+  isa::CoreCode core;
+  isa::Instruction size;
+  size.opcode = Opcode::dma_size;
+  size.signal = bit(Engine::mxu0);
+  isa::Instruction ldw;
+  ldw.opcode = Opcode::mxu_ldw;
+  ldw.set("dtype", static_cast<std::uint64_t>(isa::DType::bf16)).set("k", 1).set("n", 1);
+  ldw.wait = bit(Engine::dma0);
+  core.code.assign(256, size);
+  core.code.insert(core.code.end(), 256, ldw);
+  isa::Instruction halt;
+  halt.opcode = Opcode::halt;
+  core.code.push_back(halt);
+  deep.cores.push_back(core);
+  EXPECT_NE(verify_tokens(deep).find("counter (dma0, mxu0) passes 255"), std::string::npos) << verify_tokens(deep);
+  core.code.erase(core.code.begin() + 255, core.code.begin() + 256 + 1);  // 255 of each: fine
+  deep.cores[0] = core;
+  EXPECT_EQ(verify_tokens(deep), "");
+}
+
+TEST(Compiler, ProgramsRoundTripAndAreDeterministic) {
+  const spec::ModelSpec model = tiny_llama();
+  Expected<ir::Graph> g = frontend::build_prefill(model, 2, 96, {});
+  ASSERT_TRUE(g.ok());
+  const Compiled a = compiled(*g);
+  const Compiled b = compiled(*g);
+  const std::string bytes = isa::write_xbin(a.program);
+  EXPECT_EQ(bytes, isa::write_xbin(b.program));
+  Expected<isa::Program> back = isa::read_xbin(bytes, "compiled.xbin");
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_TRUE(*back == a.program);
+  Expected<isa::Program> text = isa::assemble(isa::disassemble(a.program), "compiled.s");
+  ASSERT_TRUE(text.ok()) << text.error().to_string();
+  EXPECT_TRUE(*text == a.program);
+  // Prefill attention is causal: the mask table is in the constants, and the program's stats agree
+  // with what the compiler reported.
+  EXPECT_FALSE(a.program.constants.empty());
+  const ProgramStats stats = program_stats(*back);
+  EXPECT_EQ(stats.mxu_macs, a.mxu_macs);
+  EXPECT_EQ(stats.hbm_bytes, a.hbm_bytes);
+}
+
+TEST(Compiler, ClearErrors) {
+  const ir::Graph g = matmul_graph(128, 128, 128);
+  const auto& h100 = spec::testing::library_spec<spec::ChipSpec>(spec::Kind::chip, "h100-sxm");
+  Expected<Compiled> gpu = compile(g, h100);
+  ASSERT_FALSE(gpu.ok());
+  EXPECT_NE(gpu.error().to_string().find("not a systolic XPU"), std::string::npos);
+
+  spec::ChipSpec no_vmem = xpu1();
+  no_vmem.cores.sram.clear();
+  Expected<Compiled> bare = compile(g, no_vmem);
+  ASSERT_FALSE(bare.ok());
+  EXPECT_NE(bare.error().to_string().find("no per-core VMEM"), std::string::npos);
+
+  ir::Graph fp4;
+  const ir::TensorId a = fp4.add_tensor("x", {4, 64}, ir::DType::fp4_e2m1, ir::TensorRole::activation);
+  const ir::TensorId w = fp4.add_tensor("w", {64, 64}, ir::DType::fp4_e2m1, ir::TensorRole::weight);
+  fp4.add_op(ir::OpKind::matmul, "mm", {a, w});
+  Expected<Compiled> narrow = compile(fp4, xpu1());
+  ASSERT_FALSE(narrow.ok());
+  EXPECT_NE(narrow.error().to_string().find("no type for"), std::string::npos);
+
+  ir::Graph fp32 = matmul_graph(4, 64, 64);
+  for (ir::TensorId t = 0; t < 2; ++t) fp32.tensor(t).dtype = ir::DType::fp32;
+  Expected<Compiled> wide = compile(fp32, xpu1());
+  ASSERT_FALSE(wide.ok());
+  EXPECT_NE(wide.error().to_string().find("do not take"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xpusim::compiler
