@@ -15,6 +15,12 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
 }
 
+// An error's message without its "error: " prefix, to be wrapped in another.
+std::string reason(const Error& error) {
+  const auto& items = error.diagnostics().items();
+  return items.empty() ? error.to_string() : items.front().message;
+}
+
 bool analytical_only(ir::OpKind kind) {
   return ir::is_collective(kind) || kind == ir::OpKind::view;
 }
@@ -83,7 +89,7 @@ Expected<CycleModel> CycleModel::create(const spec::ChipSpec& chip) {
   const ir::TensorId a = probe.add_tensor("a", {1, 128}, ir::DType::bf16, ir::TensorRole::activation);
   probe.add_op(ir::OpKind::gelu, "probe", {a});
   Expected<compiler::Compiled> compiled = compiler::compile(probe, chip, {});
-  if (!compiled.ok()) return Error("the cycle engine cannot run on " + chip.name + ": " + compiled.error().to_string());
+  if (!compiled.ok()) return Error("the cycle engine cannot run on " + chip.name + ": " + reason(compiled.error()));
   return CycleModel(chip);
 }
 
@@ -121,12 +127,12 @@ Expected<perfmodel::OpTime> CycleModel::time_op(const ir::Graph& graph, const ir
     simulated_.push_back(std::move(record));
     return t;
   };
-  if (!compiled.ok()) return fall_back(compiled.error().to_string());
+  if (!compiled.ok()) return fall_back(reason(compiled.error()));
   if (!compiled->skipped.empty()) return fall_back(compiled->skipped.front());
   for (const isa::CoreCode& core : compiled->program.cores) record.instructions += core.code.size();
   start = std::chrono::steady_clock::now();
   Expected<perfsim::SimResult> sim = perfsim::simulate(compiled->program, *chip_, {});
-  if (!sim.ok()) return Error("cycle engine, op " + op.name + ": " + sim.error().to_string());
+  if (!sim.ok()) return Error("cycle engine, op " + op.name + ": " + reason(sim.error()));
   record.simulate_ms = elapsed_ms(start);
   record.cycles = sim->cycles;
   record.seconds = sim->seconds;

@@ -37,7 +37,7 @@ int run_crosscheck(const Context& context, const CrosscheckArgs& args) {
   const auto& chip = std::get<spec::ChipSpec>(chip_doc->spec);
   Expected<std::vector<cycle::GridRow>> rows = cycle::run_grid(model, chip);
   if (!rows.ok()) {
-    std::fprintf(stderr, "xpusim: error: %s\n", rows.error().to_string().c_str());
+    std::fprintf(stderr, "xpusim: %s\n", rows.error().to_string().c_str());
     return kExitBadInput;
   }
   const cycle::GridSummary summary = cycle::summarize(*rows);

@@ -148,7 +148,7 @@ int run_serve(const Context& context, const ServeArgs& args) {
       args.kv_dtype.empty() ? serve::default_kv_dtype(options.llm.dtype, chip) : *ir::parse_dtype(args.kv_dtype);
   Expected<std::optional<cycle::CycleModel>> cycle_model = cycle_engine(args.engine, chip);
   if (!cycle_model.ok()) {
-    std::fprintf(stderr, "xpusim: error: %s\n", cycle_model.error().to_string().c_str());
+    std::fprintf(stderr, "xpusim: %s\n", cycle_model.error().to_string().c_str());
     return kExitBadInput;
   }
   if (*cycle_model) options.timer = &**cycle_model;

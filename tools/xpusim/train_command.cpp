@@ -263,7 +263,7 @@ int run_train(const Context& context, const TrainArgs& a) {
   // The search ranks plans analytically; the engine asked for times the plan it chose.
   Expected<std::optional<cycle::CycleModel>> cycle_model = cycle_engine(a.engine, *chip);
   if (!cycle_model.ok()) {
-    std::fprintf(stderr, "xpusim: error: %s\n", cycle_model.error().to_string().c_str());
+    std::fprintf(stderr, "xpusim: %s\n", cycle_model.error().to_string().c_str());
     return kExitBadInput;
   }
   Expected<parallel::TrainResult> result = parallel::estimate_training(
