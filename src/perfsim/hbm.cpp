@@ -47,7 +47,6 @@ Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : re
   pcs_.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
     pcs_[i].banks.resize(static_cast<std::size_t>(bank_groups_ * banks_per_group_));
-    pcs_[i].group_free.assign(static_cast<std::size_t>(bank_groups_), 0);
     // Staggered so that the channels do not all refresh at once: channel i's refreshes start at
     // tRFC + i / count x tREFI (mod tREFI), so the first channels are not refreshing at time 0.
     pcs_[i].offset = trfc_ + trefi_ * static_cast<double>(i) / static_cast<double>(count);
@@ -67,16 +66,33 @@ double Hbm::end_of(const PseudoChannel& pc, double start, double duration) const
   return phase + duration > trefi_ ? start + duration + trfc_ : start + duration;
 }
 
+namespace {
+
+// The XOR of `value`'s groups of `bits` bits: folds high address bits onto low ones.
+std::uint64_t fold(std::uint64_t value, int bits) {
+  std::uint64_t h = 0;
+  for (; value != 0; value >>= bits) h ^= value & ((std::uint64_t{1} << bits) - 1);
+  return h;
+}
+
+}  // namespace
+
 double Hbm::access(std::uint64_t address, double bytes, double arrival) {
+  // Address mapping: consecutive kHbmChunkBytes units go to consecutive pseudo-channels, rotated per
+  // block of units by a hash of the block; successive blocks alternate bank groups, and the bank
+  // within the group is the block's next bits XOR a fold of its row (permutation-based interleaving),
+  // so that streams a power of two apart do not all land on one channel's one bank.
   const std::uint64_t unit = address / kHbmChunkBytes;
   const std::uint64_t n = pcs_.size();
-  PseudoChannel& pc = pcs_[unit % n];
   const std::uint64_t local = unit / n;
+  PseudoChannel& pc = pcs_[(unit + fold(local, 8) * 37) % n];
   const auto groups = static_cast<std::uint64_t>(bank_groups_);
   const auto per_group = static_cast<std::uint64_t>(banks_per_group_);
+  const std::uint64_t banks = groups * per_group;
+  const auto row = static_cast<std::int64_t>(local / banks);
   const std::uint64_t group = local % groups;  // successive visits to a channel alternate bank groups
-  const std::uint64_t bank_index = group * per_group + (local / groups) % per_group;
-  const auto row = static_cast<std::int64_t>(local / (groups * per_group));
+  const std::uint64_t bank_index =
+      group * per_group + ((local / groups) ^ fold(static_cast<std::uint64_t>(row), 4)) % per_group;
   Bank& bank = pc.banks[bank_index];
 
   double t = after_refresh(pc, std::max(arrival, bank.ready));
@@ -93,14 +109,13 @@ double Hbm::access(std::uint64_t address, double bytes, double arrival) {
     bank.open_row = row;
     data_ready = activate + trcd_;
   }
-  data_ready = std::max(data_ready, pc.group_free[group]);
   const double bursts = std::ceil(bytes / (burst_cycles_ * pc_bytes_per_cycle_));
   const double occupancy = (bursts - 1) * ccd_l_cycles_ + burst_cycles_;
   const double bus_start = after_refresh(pc, std::max(data_ready, pc.bus_free));
   pc.bus_free = end_of(pc, bus_start, bytes / pc_bytes_per_cycle_);
-  // One bank group issues a column access every tCCD_L; the bus interleaves other groups between.
+  // One bank group issues a column access every tCCD_L, so a chunk's bursts take twice its bus time;
+  // the controller interleaves other groups' bursts between them, so the bus stays busy.
   const double done = std::max(pc.bus_free, end_of(pc, bus_start, occupancy));
-  pc.group_free[group] = bus_start + bursts * ccd_l_cycles_;
   bank.ready = done;
   return done;
 }

@@ -57,7 +57,6 @@ class Hbm {
     double bus_free = 0;
     double offset = 0;  // start of its refresh schedule
     std::vector<Bank> banks;
-    std::vector<double> group_free;
   };
   // `t`, or the end of the refresh it falls in.
   double after_refresh(const PseudoChannel& pc, double t) const;

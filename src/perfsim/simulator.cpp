@@ -28,7 +28,7 @@ constexpr std::size_t kQueueDepth = 16;        // instructions waiting per engin
 constexpr double kDispatchCycles = 1;          // the front end dispatches one instruction a cycle
 constexpr double kConfigCycles = 1;            // dma.size, dma.sstride, dma.dstride
 constexpr double kNocLatencyCycles = 20;       // one way, core to memory controller or core to core
-constexpr std::size_t kDmaOutstanding = 1024;  // chunks in flight per DMA engine
+constexpr std::size_t kDmaOutstanding = 2048;  // chunks in flight per DMA engine (2 MiB)
 constexpr double kVpuLatencyCycles = 8;        // the vector unit's pipeline depth
 constexpr int kMaxTokens = 255;
 constexpr double kCounterWindowCycles = 1024;  // HBM bandwidth counter resolution in the trace
@@ -109,8 +109,8 @@ struct DmaCopy {
   DmaConfig shape;
   std::uint64_t i1 = 0, i2 = 0, offset = 0;  // the next chunk
   bool issued_all = false;
-  std::vector<double> ring;  // completion times of chunks in flight, in issue order
-  std::size_t head = 0, count = 0;
+  std::vector<double> flying;  // completion times of the chunks in flight, a min-heap
+  double max_done = 0;         // the latest of them
   double vmem_free = 0, vmem_bytes_per_cycle = 1;
   double bytes = 0, ideal_cycles = 0;
   bool touches_hbm = false;
@@ -746,9 +746,10 @@ void Simulator::start_copy(CoreState& core, Engine e, std::uint32_t index) {
   const Instruction& ins = (*core.code)[index];
   const std::uint64_t src = ins.field("src"), dst = ins.field("dst");
   DmaCopy& c = s.copy;
-  std::vector<double> ring = std::move(c.ring);
+  std::vector<double> flying = std::move(c.flying);
   c = DmaCopy{};
-  c.ring = std::move(ring);
+  c.flying = std::move(flying);
+  c.flying.clear();
   c.index = index;
   c.start = now_;
   c.last_done = now_;
@@ -763,7 +764,6 @@ void Simulator::start_copy(CoreState& core, Engine e, std::uint32_t index) {
     return;
   c.remote = (c.src_space == Space::rvmem || c.dst_space == Space::rvmem) ? static_cast<std::uint32_t>(slot_of_core_[remote])
                                                                           : 0;
-  if (c.ring.size() != kDmaOutstanding) c.ring.assign(kDmaOutstanding, 0);
   c.bytes = static_cast<double>(c.shape.n0 * c.shape.esize) * static_cast<double>(c.shape.n1) *
             static_cast<double>(c.shape.n2);
   c.touches_hbm = c.src_space == Space::hbm || c.src_space == Space::konst || c.dst_space == Space::hbm;
@@ -802,53 +802,53 @@ void Simulator::note_hbm(double when, double bytes, bool write) {
 
 double Simulator::issue_chunk(CoreState& core, DmaCopy& c, std::uint64_t src, std::uint64_t dst, double bytes) {
   const double port = bytes / port_bytes_per_cycle_;
-  double t = now_;
+  const double vmem_cycles = bytes / c.vmem_bytes_per_cycle;
+  const double cmem_cycles = bytes / cmem_bank_bytes_per_cycle_;
   CoreState& remote = cores_[c.remote];
   auto cmem_bank = [&](std::uint64_t address) -> double& {
     return cmem_free_[(address / kHbmChunkBytes) % cmem_free_.size()];
   };
-  const double cmem_cycles = bytes / cmem_bank_bytes_per_cycle_;
-  const double vmem_cycles = bytes / c.vmem_bytes_per_cycle;
+  auto off_core = [](Space space) { return space != Space::vmem; };
+  // The engine paces its requests so that neither its core's network port nor its VMEM side is
+  // oversubscribed: these rates are reserved in issue order, when the request leaves; the data then
+  // comes back whenever the memory serves it, in any order.
+  double t = now_;
+  if (off_core(c.src_space)) t = serve(core.port_in_free, t, port);
+  if (c.src_space == Space::vmem || c.dst_space == Space::vmem) t = std::max(t, serve(c.vmem_free, now_, vmem_cycles));
+  if (off_core(c.dst_space)) t = serve(core.port_out_free, t, port);
   switch (c.src_space) {
     case Space::hbm:
     case Space::konst:  // the program's constants are read from HBM
       t = hbm_.access(src, bytes, t + kNocLatencyCycles);
       note_hbm(t, bytes, false);
-      t = serve(core.port_in_free, t + kNocLatencyCycles, port);
+      t += kNocLatencyCycles;
       break;
     case Space::cmem:
-      t = serve(cmem_bank(src), t + kNocLatencyCycles, cmem_cycles);
-      t = serve(core.port_in_free, t + kNocLatencyCycles, port);
+      t = serve(cmem_bank(src), t + kNocLatencyCycles, cmem_cycles) + kNocLatencyCycles;
       result_.cmem_bytes += bytes;
       break;
     case Space::vmem:
-      t = serve(c.vmem_free, t, vmem_cycles);
       result_.vmem_bytes += bytes;
       break;
     case Space::rvmem:
-      t = serve(remote.port_out_free, t + kNocLatencyCycles, port);
-      t = serve(core.port_in_free, t + kNocLatencyCycles, port);
+      t = serve(remote.port_out_free, t + kNocLatencyCycles, port) + kNocLatencyCycles;
       result_.vmem_bytes += bytes;
       break;
   }
   switch (c.dst_space) {
     case Space::hbm:
     case Space::konst:
-      t = serve(core.port_out_free, t, port);
       t = hbm_.access(dst, bytes, t + kNocLatencyCycles);
       note_hbm(t, bytes, true);
       break;
     case Space::cmem:
-      t = serve(core.port_out_free, t, port);
       t = serve(cmem_bank(dst), t + kNocLatencyCycles, cmem_cycles);
       result_.cmem_bytes += bytes;
       break;
     case Space::vmem:
-      t = serve(c.vmem_free, t, vmem_cycles);
       result_.vmem_bytes += bytes;
       break;
     case Space::rvmem:
-      t = serve(core.port_out_free, t, port);
       t = serve(remote.port_in_free, t + kNocLatencyCycles, port);
       result_.vmem_bytes += bytes;
       break;
@@ -859,15 +859,15 @@ double Simulator::issue_chunk(CoreState& core, DmaCopy& c, std::uint64_t src, st
 void Simulator::dma_progress(CoreState& core, Engine e) {
   EngineState& s = core.engines[static_cast<std::size_t>(e)];
   DmaCopy& c = s.copy;
-  while (c.count > 0 && c.ring[c.head] <= now_) {
-    c.last_done = std::max(c.last_done, c.ring[c.head]);
-    c.head = (c.head + 1) % kDmaOutstanding;
-    --c.count;
+  // Chunks retire in any order: each one that has landed frees a place for the next.
+  while (!c.flying.empty() && c.flying.front() <= now_) {
+    std::pop_heap(c.flying.begin(), c.flying.end(), std::greater<>());
+    c.flying.pop_back();
   }
   const std::uint64_t row_bytes = c.shape.n0 * c.shape.esize;
   // Chunks end at the kHbmChunkBytes boundaries of the HBM side (else of the source).
   const bool align_dst = !(c.src_space == Space::hbm || c.src_space == Space::konst) && c.dst_space == Space::hbm;
-  while (!c.issued_all && c.count < kDmaOutstanding) {
+  while (!c.issued_all && c.flying.size() < kDmaOutstanding) {
     const std::uint64_t src_row = c.src + c.i2 * c.shape.ss2 + c.i1 * c.shape.ss1;
     const std::uint64_t dst_row =
         c.dst + c.i2 * c.shape.ds2 + c.i1 * (c.shape.transpose ? c.shape.esize : c.shape.ds1);
@@ -876,8 +876,9 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
     const std::uint64_t room = kHbmChunkBytes - aligned % kHbmChunkBytes;
     const std::uint64_t bytes = std::min(room, row_bytes - c.offset);
     const double done = issue_chunk(core, c, src_at, dst_at, static_cast<double>(bytes));
-    c.ring[(c.head + c.count) % kDmaOutstanding] = done;
-    ++c.count;
+    c.flying.push_back(done);
+    std::push_heap(c.flying.begin(), c.flying.end(), std::greater<>());
+    c.max_done = std::max(c.max_done, done);
     c.offset += bytes;
     if (c.offset == row_bytes) {
       c.offset = 0;
@@ -888,8 +889,9 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
     }
   }
   const auto slot = static_cast<std::uint32_t>(&core - cores_.data());
-  if (c.count > 0) {
-    schedule(c.ring[c.head], slot, EventKind::engine, e);
+  if (!c.flying.empty()) {
+    // With everything issued only the last chunk matters; else the next place to free.
+    schedule(c.issued_all ? c.max_done : c.flying.front(), slot, EventKind::engine, e);
     return;
   }
   // Every chunk has landed: the copy ends now.
