@@ -53,15 +53,20 @@ Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : re
   }
 }
 
+double Hbm::phase(const PseudoChannel& pc, double t) const {
+  const double since = t - pc.offset;
+  return since - std::floor(since / trefi_) * trefi_;
+}
+
 double Hbm::after_refresh(const PseudoChannel& pc, double t) const {
   if (!refresh_) return t;
-  const double phase = std::fmod(t - pc.offset + trefi_, trefi_);
+  const double phase = this->phase(pc, t);
   return phase < trfc_ ? t + (trfc_ - phase) : t;
 }
 
 double Hbm::end_of(const PseudoChannel& pc, double start, double duration) const {
   if (!refresh_) return start + duration;
-  const double phase = std::fmod(start - pc.offset + trefi_, trefi_);
+  const double phase = this->phase(pc, start);
   // A transfer that runs into the next refresh pauses for it (durations are far below tREFI).
   return phase + duration > trefi_ ? start + duration + trfc_ : start + duration;
 }

@@ -58,6 +58,8 @@ class Hbm {
     double offset = 0;  // start of its refresh schedule
     std::vector<Bank> banks;
   };
+  // Cycles since the start of the latest refresh interval at `t`.
+  double phase(const PseudoChannel& pc, double t) const;
   // `t`, or the end of the refresh it falls in.
   double after_refresh(const PseudoChannel& pc, double t) const;
   // When `duration` cycles of work from `start` end, paused by a refresh they run into.

@@ -75,6 +75,10 @@ double serve(double& free_at, double ready, double duration) {
   return free_at;
 }
 
+// Stall reasons, in EngineStats::stall_cycles's names.
+enum Stall : std::uint8_t { kToken, kBankConflict, kHbm, kBarrier, kDispatch, kStallCount };
+constexpr std::array<std::string_view, kStallCount> kStallNames = {"token", "bank_conflict", "hbm", "barrier", "dispatch"};
+
 struct Queued {
   std::uint32_t index;
   double arrival;
@@ -137,6 +141,7 @@ struct EngineState {
   int active = 0;
   double active_since = 0;
   double busy = 0;
+  std::array<double, kStallCount> stalls{};
   EngineStats stats;
   bool used = false;
 };
@@ -156,7 +161,8 @@ struct CoreState {
   std::array<EngineState, kEngines> engines;
   std::array<std::array<int, kEngines>, kEngines> tokens{};
   std::array<std::array<std::uint32_t, kEngines>, kEngines> last_signal{};
-  std::vector<double> bank_load;  // bytes per cycle demanded of each VMEM bank now
+  std::vector<double> bank_load;  // bytes per cycle demanded of each VMEM bank now, besides...
+  double uniform_load = 0;        // ... what accesses to every bank demand of each
   double port_in_free = 0, port_out_free = 0;
   bool done = false;
 };
@@ -219,6 +225,7 @@ class Simulator {
   double resource_ready(const CoreState& core, Engine e, const Instruction& ins) const;
   void start(CoreState& core, Engine e, std::uint32_t index);
   double bank_ratio(CoreState& core, std::uint64_t banks, double per_bank) const;
+  void add_load(CoreState& core, std::uint64_t banks, double per_bank) const;
   std::uint64_t banks_touched(std::uint64_t base, std::uint64_t rows, std::uint64_t stride, std::uint64_t row_bytes) const;
   void begin(CoreState& core, Engine e, std::uint32_t index, double start, double end, std::uint64_t banks,
              double demand_bytes_per_cycle);
@@ -247,6 +254,7 @@ class Simulator {
   std::uint64_t vmem_bytes_ = 0, cmem_capacity_ = 0, hbm_capacity_ = 0;
   double vmem_bytes_per_cycle_ = 1, bank_bytes_per_cycle_ = 1, bank_interleave_ = 128;
   int banks_ = 1;
+  std::uint64_t all_banks_ = 1;
   std::vector<double> cmem_free_;
   double cmem_bank_bytes_per_cycle_ = 1;
   double port_bytes_per_cycle_ = 1;
@@ -276,6 +284,7 @@ bool Simulator::setup() {
     banks_ = static_cast<int>(std::clamp<std::int64_t>(s.banks.value_or(1), 1, 64));
   }
   bank_bytes_per_cycle_ = vmem_bytes_per_cycle_ / banks_;
+  all_banks_ = banks_ >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << banks_) - 1;
   bank_interleave_ = std::max(1.0, bank_bytes_per_cycle_);
   const double clock_hz = chip_.clock_mhz * 1e6;
   double cmem_rate = 0;
@@ -489,35 +498,53 @@ double Simulator::resource_ready(const CoreState& core, Engine e, const Instruct
 
 std::uint64_t Simulator::banks_touched(std::uint64_t base, std::uint64_t rows, std::uint64_t stride,
                                        std::uint64_t row_bytes) const {
+  const auto nbanks = static_cast<std::uint64_t>(banks_);
   const std::uint64_t all = banks_ >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << banks_) - 1;
   const auto interleave = static_cast<std::uint64_t>(bank_interleave_);
-  if (row_bytes >= interleave * static_cast<std::uint64_t>(banks_)) return all;
+  const std::uint64_t cycle = interleave * nbanks;  // bytes after which the banks repeat
+  auto span = [&](std::uint64_t from, std::uint64_t bytes) {
+    if (bytes >= cycle) return all;
+    const std::uint64_t first = (from / interleave) % nbanks;
+    const std::uint64_t count = (from + bytes - 1) / interleave - from / interleave + 1;
+    const std::uint64_t run = count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
+    // `count` banks from `first`, wrapping around.
+    return ((run << first) | (first == 0 ? 0 : run >> (nbanks - first))) & all;
+  };
+  if (rows <= 1 || stride % cycle == 0) return span(base, row_bytes);  // every row on the same banks
+  if (stride <= row_bytes) return span(base, (rows - 1) * stride + row_bytes);  // one contiguous span
   std::uint64_t mask = 0;
-  const std::uint64_t n = std::min<std::uint64_t>(rows, 64);
-  for (std::uint64_t r = 0; r < n && mask != all; ++r) {
-    const std::uint64_t first = (base + r * stride) / interleave;
-    const std::uint64_t last = (base + r * stride + row_bytes - 1) / interleave;
-    for (std::uint64_t b = first; b <= last && mask != all; ++b) mask |= std::uint64_t{1} << (b % static_cast<std::uint64_t>(banks_));
-  }
+  const std::uint64_t n = std::min<std::uint64_t>(rows, nbanks);  // the pattern repeats within `banks` rows
+  for (std::uint64_t r = 0; r < n && mask != all; ++r) mask |= span(base + r * stride, row_bytes);
   return mask;
 }
 
 // How much slower than its own rate an access runs on banks others already load: the worst of its
 // banks' (load + its demand) / bank bandwidth, at least 1.
 double Simulator::bank_ratio(CoreState& core, std::uint64_t banks, double per_bank) const {
-  double ratio = 1;
-  for (std::uint64_t m = banks; m != 0; m &= m - 1) {
-    const int b = std::countr_zero(m);
-    ratio = std::max(ratio, (core.bank_load[static_cast<std::size_t>(b)] + per_bank) / bank_bytes_per_cycle_);
+  double worst = 0;
+  if (banks == all_banks_) {
+    for (const double load : core.bank_load) worst = std::max(worst, load);
+  } else {
+    for (std::uint64_t m = banks; m != 0; m &= m - 1)
+      worst = std::max(worst, core.bank_load[static_cast<std::size_t>(std::countr_zero(m))]);
   }
-  return ratio;
+  return std::max(1.0, (core.uniform_load + worst + per_bank) / bank_bytes_per_cycle_);
+}
+
+// Adds `per_bank` bytes a cycle (negative: removes them) to each bank in `banks`.
+void Simulator::add_load(CoreState& core, std::uint64_t banks, double per_bank) const {
+  if (banks == all_banks_) {
+    core.uniform_load += per_bank;
+    return;
+  }
+  add_load(core, banks, per_bank);
 }
 
 void Simulator::begin(CoreState& core, Engine e, std::uint32_t index, double start, double end, std::uint64_t banks,
                       double demand_bytes_per_cycle) {
   EngineState& s = core.engines[static_cast<std::size_t>(e)];
   const double per_bank = banks ? demand_bytes_per_cycle / std::popcount(banks) : 0;
-  for (std::uint64_t m = banks; m != 0; m &= m - 1) core.bank_load[static_cast<std::size_t>(std::countr_zero(m))] += per_bank;
+  add_load(core, banks, per_bank);
   s.flying.push_back({index, start, end, banks, per_bank});
   if (s.active++ == 0) s.active_since = start;
   s.last_start = start;
@@ -531,9 +558,9 @@ void Simulator::account_idle(CoreState& core, EngineState& engine, double arriva
   if (arrival > idle_from && engine.active == 0) {
     const double overlap = std::max(0.0, std::min(arrival, core.barrier_to) - std::max(idle_from, core.barrier_from));
     const double barrier = core.barrier_from >= 0 ? overlap : 0;
-    if (barrier > 0) engine.stats.stall_cycles["barrier"] += static_cast<std::uint64_t>(std::llround(barrier));
+    if (barrier > 0) engine.stalls[kBarrier] += barrier;
     const double rest = arrival - idle_from - barrier;
-    if (rest > 0) engine.stats.stall_cycles["dispatch"] += static_cast<std::uint64_t>(std::llround(rest));
+    if (rest > 0) engine.stalls[kDispatch] += rest;
   }
   (void)ready;
 }
@@ -565,7 +592,7 @@ void Simulator::advance(CoreState& core, Engine e) {
       if (ins.wait & (1u << p)) --core.tokens[static_cast<std::size_t>(p)][static_cast<std::size_t>(e)];
     account_idle(core, s, head.arrival, ready);
     if (s.token_wait_from >= 0) {
-      s.stats.stall_cycles["token"] += static_cast<std::uint64_t>(std::llround(now_ - s.token_wait_from));
+      s.stalls[kToken] += now_ - s.token_wait_from;
       s.token_wait_from = -1;
     }
     s.queue.pop_front();
@@ -621,7 +648,7 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
       const double demand = static_cast<double>(row_bytes);
       const double ratio = bank_ratio(core, banks, demand / std::max(1, std::popcount(banks)));
       const double cycles = static_cast<double>(k) * ratio;
-      if (ratio > 1) s.stats.stall_cycles["bank_conflict"] += static_cast<std::uint64_t>(std::llround(cycles - static_cast<double>(k)));
+      if (ratio > 1) s.stalls[kBankConflict] += cycles - static_cast<double>(k);
       const double end = now_ + cycles;
       s.ldw_free = end;
       slot = Slot{true, end, slot.readers_done, k, n, dtype};
@@ -655,7 +682,7 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
       const double demand = static_cast<double>(row_bytes) * rows_per_cycle;
       const double ratio = bank_ratio(core, banks, demand / std::max(1, std::popcount(banks)));
       const double streamed = stream * ratio;
-      if (ratio > 1) s.stats.stall_cycles["bank_conflict"] += static_cast<std::uint64_t>(std::llround(streamed - stream));
+      if (ratio > 1) s.stalls[kBankConflict] += streamed - stream;
       // The last row's results leave the array k + n - 2 cycles after it enters (skew and drain).
       const double fill = static_cast<double>(slot.k + slot.n) - 2;
       const double end = now_ + streamed + fill;
@@ -676,7 +703,7 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
     const double demand = static_cast<double>(n * 4);
     const double ratio = bank_ratio(core, banks, demand / std::max(1, std::popcount(banks)));
     const double cycles = static_cast<double>(m) * ratio;
-    if (ratio > 1) s.stats.stall_cycles["bank_conflict"] += static_cast<std::uint64_t>(std::llround(cycles - static_cast<double>(m)));
+    if (ratio > 1) s.stalls[kBankConflict] += cycles - static_cast<double>(m);
     const double end = now_ + cycles;
     s.st_free = end;
     result_.vmem_bytes += static_cast<double>(m * n * 4);
@@ -734,7 +761,7 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
   const double demand = bytes / std::max(1.0, base);
   const double ratio = bank_ratio(core, banks, demand / std::max(1, std::popcount(banks)));
   const double cycles = base * ratio;
-  if (ratio > 1) s.stats.stall_cycles["bank_conflict"] += static_cast<std::uint64_t>(std::llround(cycles - base));
+  if (ratio > 1) s.stalls[kBankConflict] += cycles - base;
   vpu_flops_ += elements * cost;
   result_.vmem_bytes += bytes;
   s.free_at = now_ + cycles + latency;
@@ -780,7 +807,7 @@ void Simulator::start_copy(CoreState& core, Engine e, std::uint32_t index) {
     const double ratio = bank_ratio(core, c.banks, rate / std::max(1, std::popcount(c.banks)));
     c.vmem_bytes_per_cycle = rate / ratio;
     c.per_bank = c.vmem_bytes_per_cycle / std::max(1, std::popcount(c.banks));
-    for (std::uint64_t m = c.banks; m != 0; m &= m - 1) core.bank_load[static_cast<std::size_t>(std::countr_zero(m))] += c.per_bank;
+    add_load(core, c.banks, c.per_bank);
   } else {
     c.vmem_bytes_per_cycle = rate;
   }
@@ -859,11 +886,13 @@ double Simulator::issue_chunk(CoreState& core, DmaCopy& c, std::uint64_t src, st
 void Simulator::dma_progress(CoreState& core, Engine e) {
   EngineState& s = core.engines[static_cast<std::size_t>(e)];
   DmaCopy& c = s.copy;
-  // Chunks retire in any order: each one that has landed frees a place for the next.
+  // Chunks retire in any order: each one that has landed frees a place for the next. `flying` is a
+  // min-heap once a copy needs more than one window (a copy issued whole only needs its last chunk).
   while (!c.flying.empty() && c.flying.front() <= now_) {
     std::pop_heap(c.flying.begin(), c.flying.end(), std::greater<>());
     c.flying.pop_back();
   }
+  const bool heap_before = !c.flying.empty();
   const std::uint64_t row_bytes = c.shape.n0 * c.shape.esize;
   // Chunks end at the kHbmChunkBytes boundaries of the HBM side (else of the source).
   const bool align_dst = !(c.src_space == Space::hbm || c.src_space == Space::konst) && c.dst_space == Space::hbm;
@@ -877,7 +906,7 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
     const std::uint64_t bytes = std::min(room, row_bytes - c.offset);
     const double done = issue_chunk(core, c, src_at, dst_at, static_cast<double>(bytes));
     c.flying.push_back(done);
-    std::push_heap(c.flying.begin(), c.flying.end(), std::greater<>());
+    if (heap_before) std::push_heap(c.flying.begin(), c.flying.end(), std::greater<>());
     c.max_done = std::max(c.max_done, done);
     c.offset += bytes;
     if (c.offset == row_bytes) {
@@ -891,15 +920,21 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
   const auto slot = static_cast<std::uint32_t>(&core - cores_.data());
   if (!c.flying.empty()) {
     // With everything issued only the last chunk matters; else the next place to free.
-    schedule(c.issued_all ? c.max_done : c.flying.front(), slot, EventKind::engine, e);
+    if (c.issued_all) {
+      schedule(c.max_done, slot, EventKind::engine, e);
+      c.flying.assign(1, c.max_done);
+      return;
+    }
+    if (!heap_before) std::make_heap(c.flying.begin(), c.flying.end(), std::greater<>());
+    schedule(c.flying.front(), slot, EventKind::engine, e);
     return;
   }
   // Every chunk has landed: the copy ends now.
-  for (std::uint64_t m = c.banks; m != 0; m &= m - 1) core.bank_load[static_cast<std::size_t>(std::countr_zero(m))] -= c.per_bank;
+  add_load(core, c.banks, -c.per_bank);
   s.copying = false;
   const double duration = now_ - c.start;
   if (c.touches_hbm && duration > c.ideal_cycles)
-    s.stats.stall_cycles["hbm"] += static_cast<std::uint64_t>(std::llround(duration - c.ideal_cycles));
+    s.stalls[kHbm] += duration - c.ideal_cycles;
   s.free_at = now_;
   s.flying.push_back({c.index, c.start, now_, 0, 0});
   finish(core, e, c.index);
@@ -912,7 +947,7 @@ void Simulator::finish(CoreState& core, Engine e, std::uint32_t index) {
   if (it == s.flying.end()) return;
   const InFlight f = *it;
   s.flying.erase(it);
-  for (std::uint64_t m = f.banks; m != 0; m &= m - 1) core.bank_load[static_cast<std::size_t>(std::countr_zero(m))] -= f.per_bank;
+  add_load(core, f.banks, -f.per_bank);
   if (--s.active == 0) s.busy += now_ - s.active_since;
   ++s.stats.instructions;
   s.last_done = std::max(s.last_done, now_);
@@ -1017,6 +1052,10 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
     for (EngineState& s : core.engines) {
       if (!s.used) continue;
       s.stats.busy_cycles = static_cast<std::uint64_t>(std::llround(s.busy));
+      for (int k = 0; k < kStallCount; ++k) {
+        const auto cycles = static_cast<std::uint64_t>(std::llround(s.stalls[static_cast<std::size_t>(k)]));
+        if (cycles > 0) s.stats.stall_cycles[std::string(kStallNames[static_cast<std::size_t>(k)])] = cycles;
+      }
       s.stats.utilization = s.busy / total;
       r.engines.push_back(s.stats);
     }
