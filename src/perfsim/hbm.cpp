@@ -37,6 +37,7 @@ Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : re
   banks_per_group_ = preset.banks_per_group;
   const double peak_bytes_per_cycle = chip.hbm.bandwidth_tb_s * 1e12 / (chip.clock_mhz * 1e6);
   pc_bytes_per_cycle_ = peak_bytes_per_cycle / static_cast<double>(count);
+  burst_bytes_ = preset.burst_bytes;
   burst_cycles_ = preset.burst_bytes / pc_bytes_per_cycle_;
   ccd_l_cycles_ = burst_cycles_ * preset.ccd_l_over_s;
   trcd_ = preset.trcd_ns * clock_ghz;
@@ -56,19 +57,6 @@ Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : re
 double Hbm::phase(const PseudoChannel& pc, double t) const {
   const double since = t - pc.offset;
   return since - std::floor(since / trefi_) * trefi_;
-}
-
-double Hbm::after_refresh(const PseudoChannel& pc, double t) const {
-  if (!refresh_) return t;
-  const double phase = this->phase(pc, t);
-  return phase < trfc_ ? t + (trfc_ - phase) : t;
-}
-
-double Hbm::end_of(const PseudoChannel& pc, double start, double duration) const {
-  if (!refresh_) return start + duration;
-  const double phase = this->phase(pc, start);
-  // A transfer that runs into the next refresh pauses for it (durations are far below tREFI).
-  return phase + duration > trefi_ ? start + duration + trfc_ : start + duration;
 }
 
 namespace {
@@ -100,8 +88,15 @@ double Hbm::access(std::uint64_t address, double bytes, double arrival) {
       group * per_group + ((local / groups) ^ fold(static_cast<std::uint64_t>(row), 4)) % per_group;
   Bank& bank = pc.banks[bank_index];
 
-  double t = after_refresh(pc, std::max(arrival, bank.ready));
-  const std::int64_t epoch = refresh_ ? static_cast<std::int64_t>(std::floor((t - pc.offset) / trefi_)) : -1;
+  double t = std::max(arrival, bank.ready);
+  std::int64_t epoch = -1;
+  if (refresh_) {
+    // The refresh interval `t` falls in, and the end of its refresh when `t` is inside it.
+    const double intervals = std::floor((t - pc.offset) / trefi_);
+    const double phase = t - pc.offset - intervals * trefi_;
+    if (phase < trfc_) t += trfc_ - phase;
+    epoch = static_cast<std::int64_t>(intervals);
+  }
   if (epoch != bank.epoch) {
     bank.open_row = -1;  // refresh precharged every bank
     bank.epoch = epoch;
@@ -114,13 +109,22 @@ double Hbm::access(std::uint64_t address, double bytes, double arrival) {
     bank.open_row = row;
     data_ready = activate + trcd_;
   }
-  const double bursts = std::ceil(bytes / (burst_cycles_ * pc_bytes_per_cycle_));
+  const double bursts = std::ceil(bytes / burst_bytes_);
   const double occupancy = (bursts - 1) * ccd_l_cycles_ + burst_cycles_;
-  const double bus_start = after_refresh(pc, std::max(data_ready, pc.bus_free));
-  pc.bus_free = end_of(pc, bus_start, bytes / pc_bytes_per_cycle_);
+  const double transfer = bytes / pc_bytes_per_cycle_;
+  double bus_start = std::max(data_ready, pc.bus_free);
+  double bus_end = bus_start + transfer, done = bus_start + occupancy;
+  if (refresh_) {
+    // Wait out a refresh the transfer would start in; pause for one it would run into.
+    double phase = this->phase(pc, bus_start);
+    if (phase < trfc_) bus_start += trfc_ - phase, phase = trfc_;
+    bus_end = bus_start + transfer + (phase + transfer > trefi_ ? trfc_ : 0);
+    done = bus_start + occupancy + (phase + occupancy > trefi_ ? trfc_ : 0);
+  }
+  pc.bus_free = bus_end;
   // One bank group issues a column access every tCCD_L, so a chunk's bursts take twice its bus time;
   // the controller interleaves other groups' bursts between them, so the bus stays busy.
-  const double done = std::max(pc.bus_free, end_of(pc, bus_start, occupancy));
+  done = std::max(bus_end, done);
   bank.ready = done;
   return done;
 }

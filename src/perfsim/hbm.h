@@ -60,14 +60,10 @@ class Hbm {
   };
   // Cycles since the start of the latest refresh interval at `t`.
   double phase(const PseudoChannel& pc, double t) const;
-  // `t`, or the end of the refresh it falls in.
-  double after_refresh(const PseudoChannel& pc, double t) const;
-  // When `duration` cycles of work from `start` end, paused by a refresh they run into.
-  double end_of(const PseudoChannel& pc, double start, double duration) const;
 
   std::vector<PseudoChannel> pcs_;
   int bank_groups_ = 4, banks_per_group_ = 4;
-  double pc_bytes_per_cycle_ = 1, burst_cycles_ = 1, ccd_l_cycles_ = 2;
+  double pc_bytes_per_cycle_ = 1, burst_bytes_ = 32, burst_cycles_ = 1, ccd_l_cycles_ = 2;
   double trcd_ = 0, trp_ = 0, tras_ = 0, trefi_ = 1, trfc_ = 0;
   bool refresh_ = true;
 };

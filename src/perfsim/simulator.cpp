@@ -965,7 +965,8 @@ void Simulator::finish(CoreState& core, Engine e, std::uint32_t index) {
       return;
     }
     core.last_signal[static_cast<std::size_t>(e)][static_cast<std::size_t>(q)] = index;
-    schedule(now_, slot, EventKind::engine, static_cast<Engine>(q));
+    // Only an engine whose next instruction waits for tokens needs waking; the others wake themselves.
+    if (core.engines[static_cast<std::size_t>(q)].token_wait_from >= 0) schedule(now_, slot, EventKind::engine, static_cast<Engine>(q));
   }
   if (core.fe == FrontEnd::core_barrier && drained(core)) schedule(now_, slot, EventKind::front_end);
   if (core.fe == FrontEnd::chip_barrier) check_chip_barrier();
