@@ -1,6 +1,7 @@
 #include "perfsim/hbm.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace xpusim::perfsim {
@@ -33,8 +34,6 @@ Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : re
   const std::int64_t channels = chip.hbm.channels_per_stack.value_or(preset.default_channels_per_stack);
   const std::size_t count = static_cast<std::size_t>(
       std::max<std::int64_t>(1, chip.hbm.stacks * channels * preset.pseudo_channels_per_channel));
-  bank_groups_ = preset.bank_groups;
-  banks_per_group_ = preset.banks_per_group;
   const double peak_bytes_per_cycle = chip.hbm.bandwidth_tb_s * 1e12 / (chip.clock_mhz * 1e6);
   pc_bytes_per_cycle_ = peak_bytes_per_cycle / static_cast<double>(count);
   burst_bytes_ = preset.burst_bytes;
@@ -45,9 +44,16 @@ Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : re
   tras_ = preset.tras_ns * clock_ghz;
   trefi_ = preset.trefi_ns * clock_ghz;
   trfc_ = preset.trfc_ns * clock_ghz;
+  per_trefi_ = 1 / trefi_;
+  per_burst_bytes_ = 1 / burst_bytes_;
+  per_pc_bytes_per_cycle_ = 1 / pc_bytes_per_cycle_;
+  if ((count & (count - 1)) == 0) {
+    pc_mask_ = count - 1;
+    pc_shift_ = std::countr_zero(count);
+  }
   pcs_.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
-    pcs_[i].banks.resize(static_cast<std::size_t>(bank_groups_ * banks_per_group_));
+    pcs_[i].banks.resize(kHbmBankGroups * kHbmBanksPerGroup);
     // Staggered so that the channels do not all refresh at once: channel i's refreshes start at
     // tRFC + i / count x tREFI (mod tREFI), so the first channels are not refreshing at time 0.
     pcs_[i].offset = trfc_ + trefi_ * static_cast<double>(i) / static_cast<double>(count);
@@ -56,7 +62,7 @@ Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : re
 
 double Hbm::phase(const PseudoChannel& pc, double t) const {
   const double since = t - pc.offset;
-  return since - std::floor(since / trefi_) * trefi_;
+  return since - std::floor(since * per_trefi_) * trefi_;
 }
 
 namespace {
@@ -77,11 +83,10 @@ double Hbm::access(std::uint64_t address, double bytes, double arrival) {
   // so that streams a power of two apart do not all land on one channel's one bank.
   const std::uint64_t unit = address / kHbmChunkBytes;
   const std::uint64_t n = pcs_.size();
-  const std::uint64_t local = unit / n;
-  PseudoChannel& pc = pcs_[(unit + fold(local, 8) * 37) % n];
-  const auto groups = static_cast<std::uint64_t>(bank_groups_);
-  const auto per_group = static_cast<std::uint64_t>(banks_per_group_);
-  const std::uint64_t banks = groups * per_group;
+  const std::uint64_t local = pc_mask_ ? unit >> pc_shift_ : unit / n;
+  const std::uint64_t rotated = unit + fold(local, 8) * 37;
+  PseudoChannel& pc = pcs_[pc_mask_ ? rotated & pc_mask_ : rotated % n];
+  constexpr std::uint64_t groups = kHbmBankGroups, per_group = kHbmBanksPerGroup, banks = groups * per_group;
   const auto row = static_cast<std::int64_t>(local / banks);
   const std::uint64_t group = local % groups;  // successive visits to a channel alternate bank groups
   const std::uint64_t bank_index =
@@ -92,7 +97,7 @@ double Hbm::access(std::uint64_t address, double bytes, double arrival) {
   std::int64_t epoch = -1;
   if (refresh_) {
     // The refresh interval `t` falls in, and the end of its refresh when `t` is inside it.
-    const double intervals = std::floor((t - pc.offset) / trefi_);
+    const double intervals = std::floor((t - pc.offset) * per_trefi_);
     const double phase = t - pc.offset - intervals * trefi_;
     if (phase < trfc_) t += trfc_ - phase;
     epoch = static_cast<std::int64_t>(intervals);
@@ -109,9 +114,9 @@ double Hbm::access(std::uint64_t address, double bytes, double arrival) {
     bank.open_row = row;
     data_ready = activate + trcd_;
   }
-  const double bursts = std::ceil(bytes / burst_bytes_);
+  const double bursts = std::ceil(bytes * per_burst_bytes_);
   const double occupancy = (bursts - 1) * ccd_l_cycles_ + burst_cycles_;
-  const double transfer = bytes / pc_bytes_per_cycle_;
+  const double transfer = bytes * per_pc_bytes_per_cycle_;
   double bus_start = std::max(data_ready, pc.bus_free);
   double bus_end = bus_start + transfer, done = bus_start + occupancy;
   if (refresh_) {
