@@ -14,6 +14,7 @@
 #include <queue>
 
 #include "perfsim/hbm.h"
+#include "support/assert.h"
 
 namespace xpusim::perfsim {
 namespace {
@@ -78,6 +79,33 @@ double serve(double& free_at, double ready, double duration) {
 // Stall reasons, in EngineStats::stall_cycles's names.
 enum Stall : std::uint8_t { kToken, kBankConflict, kHbm, kBarrier, kDispatch, kStallCount };
 constexpr std::array<std::string_view, kStallCount> kStallNames = {"token", "bank_conflict", "hbm", "barrier", "dispatch"};
+
+// Fields the simulator reads, by name; fv() finds them through a table built once from isa's opcode
+// table, instead of comparing names on every read.
+enum class F : std::uint8_t { a, b, bcast, cols, core, dst, dtype, esize, from, id, k, len, m, n, n0, n1, n2, rows, s1, s2, scale, scope, slot, src, stride, to, transpose, count };
+constexpr std::array<std::string_view, static_cast<std::size_t>(F::count)> kFieldNames = {"a", "b", "bcast", "cols", "core", "dst", "dtype", "esize", "from", "id", "k", "len", "m", "n", "n0", "n1", "n2", "rows", "s1", "s2", "scale", "scope", "slot", "src", "stride", "to", "transpose"};
+
+using FieldTable = std::array<std::array<std::int8_t, static_cast<std::size_t>(F::count)>, 256>;
+
+const FieldTable& field_table() {
+  static const FieldTable table = [] {
+    FieldTable t;
+    for (auto& row : t) row.fill(-1);
+    for (const isa::OpcodeInfo& op : isa::opcodes())
+      for (std::size_t i = 0; i < op.fields.size(); ++i)
+        for (std::size_t f = 0; f < kFieldNames.size(); ++f)
+          if (op.fields[i].name == kFieldNames[f]) t[static_cast<std::size_t>(op.opcode)][f] = static_cast<std::int8_t>(i);
+    return t;
+  }();
+  return table;
+}
+
+// The value of field `f` of `ins` (asserted to exist).
+std::uint64_t fv(const Instruction& ins, F f) {
+  const std::int8_t i = field_table()[static_cast<std::size_t>(ins.opcode)][static_cast<std::size_t>(f)];
+  XPUSIM_ASSERT(i >= 0, "perfsim reads a field its opcode lacks");
+  return ins.fields[static_cast<std::size_t>(i)];
+}
 
 struct Queued {
   std::uint32_t index;
@@ -163,6 +191,8 @@ struct CoreState {
   std::array<std::array<std::uint32_t, kEngines>, kEngines> last_signal{};
   std::vector<double> bank_load;  // bytes per cycle demanded of each VMEM bank now, besides...
   double uniform_load = 0;        // ... what accesses to every bank demand of each
+  double max_load = 0;            // the largest of bank_load, when not stale
+  bool max_stale = false;
   double port_in_free = 0, port_out_free = 0;
   bool done = false;
 };
@@ -440,9 +470,9 @@ void Simulator::run_front_end(CoreState& core) {
         if (t > now_ && drained(core)) schedule(t, slot, EventKind::front_end);
         return;
       }
-      if (ins.field("scope") == 1) {
+      if (fv(ins, F::scope) == 1) {
         core.fe = FrontEnd::chip_barrier;
-        core.chip_barrier_id = ins.field("id");
+        core.chip_barrier_id = fv(ins, F::id);
         core.fe_time = t;
         check_chip_barrier();
         return;
@@ -478,7 +508,7 @@ double Simulator::resource_ready(const CoreState& core, Engine e, const Instruct
   const bool db = chip_.cores.matrix_unit.double_buffered;
   switch (ins.opcode) {
     case Opcode::mxu_ldw: {
-      const Slot& slot = s.slots[ins.field("slot")];
+      const Slot& slot = s.slots[fv(ins, F::slot)];
       // Only one load at a time; never into a slot a multiply still reads; without double buffering,
       // not while the array computes at all.
       double ready = std::max({s.ldw_free, slot.readers_done, s.last_start});
@@ -486,7 +516,7 @@ double Simulator::resource_ready(const CoreState& core, Engine e, const Instruct
       return ready;
     }
     case Opcode::mxu_mm: {
-      const Slot& slot = s.slots[ins.field("slot")];
+      const Slot& slot = s.slots[fv(ins, F::slot)];
       double ready = std::max({s.stream_free, s.st_free, slot.ready, s.last_start});
       if (!db) ready = std::max(ready, s.ldw_free);
       return ready;
@@ -523,7 +553,12 @@ std::uint64_t Simulator::banks_touched(std::uint64_t base, std::uint64_t rows, s
 double Simulator::bank_ratio(CoreState& core, std::uint64_t banks, double per_bank) const {
   double worst = 0;
   if (banks == all_banks_) {
-    for (const double load : core.bank_load) worst = std::max(worst, load);
+    if (core.max_stale) {
+      core.max_load = 0;
+      for (const double load : core.bank_load) core.max_load = std::max(core.max_load, load);
+      core.max_stale = false;
+    }
+    worst = core.max_load;
   } else {
     for (std::uint64_t m = banks; m != 0; m &= m - 1)
       worst = std::max(worst, core.bank_load[static_cast<std::size_t>(std::countr_zero(m))]);
@@ -610,14 +645,14 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
   const auto& mu = chip_.cores.matrix_unit;
   switch (ins.opcode) {
     case Opcode::dma_size:
-      s.config.n0 = ins.field("n0"), s.config.n1 = ins.field("n1"), s.config.n2 = ins.field("n2");
-      s.config.esize = std::uint64_t{1} << ins.field("esize"), s.config.transpose = ins.field("transpose") != 0;
+      s.config.n0 = fv(ins, F::n0), s.config.n1 = fv(ins, F::n1), s.config.n2 = fv(ins, F::n2);
+      s.config.esize = std::uint64_t{1} << fv(ins, F::esize), s.config.transpose = fv(ins, F::transpose) != 0;
       break;
     case Opcode::dma_sstride:
-      s.config.ss1 = ins.field("s1"), s.config.ss2 = ins.field("s2");
+      s.config.ss1 = fv(ins, F::s1), s.config.ss2 = fv(ins, F::s2);
       break;
     case Opcode::dma_dstride:
-      s.config.ds1 = ins.field("s1"), s.config.ds2 = ins.field("s2");
+      s.config.ds1 = fv(ins, F::s1), s.config.ds2 = fv(ins, F::s2);
       break;
     case Opcode::dma_copy:
       start_copy(core, e, index);
@@ -631,20 +666,20 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
     return;
   }
   if (is_mxu(e)) {
-    const std::uint64_t slot_index = ins.opcode == Opcode::mxu_st ? 0 : ins.field("slot");
+    const std::uint64_t slot_index = ins.opcode == Opcode::mxu_st ? 0 : fv(ins, F::slot);
     Slot& slot = s.slots[slot_index];
     if (ins.opcode == Opcode::mxu_ldw) {
-      const auto dtype = static_cast<isa::DType>(ins.field("dtype"));
-      const std::uint64_t k = ins.field("k"), n = ins.field("n"), stride = ins.field("stride");
+      const auto dtype = static_cast<isa::DType>(fv(ins, F::dtype));
+      const std::uint64_t k = fv(ins, F::k), n = fv(ins, F::n), stride = fv(ins, F::stride);
       const std::uint64_t row_bytes = n * static_cast<std::uint64_t>(isa::dtype_bytes(dtype));
       if (k > static_cast<std::uint64_t>(mu.tile.k) || n > static_cast<std::uint64_t>(mu.tile.n)) {
         fail(core, index, "a " + std::to_string(k) + " x " + std::to_string(n) + " tile does not fit the " +
                               std::to_string(mu.tile.k) + " x " + std::to_string(mu.tile.n) + " array");
         return;
       }
-      if (!check_vmem(core, index, ins.field("src"), {{k, stride}}, row_bytes, "the weights")) return;
+      if (!check_vmem(core, index, fv(ins, F::src), {{k, stride}}, row_bytes, "the weights")) return;
       // k cycles: one row of n weights shifts in per cycle.
-      const std::uint64_t banks = banks_touched(ins.field("src"), k, stride, row_bytes);
+      const std::uint64_t banks = banks_touched(fv(ins, F::src), k, stride, row_bytes);
       const double demand = static_cast<double>(row_bytes);
       const double ratio = bank_ratio(core, banks, demand / std::max(1, std::popcount(banks)));
       const double cycles = static_cast<double>(k) * ratio;
@@ -657,7 +692,7 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
       return;
     }
     if (ins.opcode == Opcode::mxu_mm) {
-      const auto dtype = static_cast<isa::DType>(ins.field("dtype"));
+      const auto dtype = static_cast<isa::DType>(fv(ins, F::dtype));
       if (!slot.loaded) {
         fail(core, index, "weight slot " + std::to_string(slot_index) + " of " + std::string(isa::engine_name(e)) + " holds no weights (no mxu.ldw before)");
         return;
@@ -667,9 +702,9 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
                               std::string(isa::dtype_name(slot.dtype)));
         return;
       }
-      const std::uint64_t m = ins.field("m"), stride = ins.field("stride");
+      const std::uint64_t m = fv(ins, F::m), stride = fv(ins, F::stride);
       const std::uint64_t row_bytes = slot.k * static_cast<std::uint64_t>(isa::dtype_bytes(dtype));
-      if (!check_vmem(core, index, ins.field("src"), {{m, stride}}, row_bytes, "the input rows")) return;
+      if (!check_vmem(core, index, fv(ins, F::src), {{m, stride}}, row_bytes, "the input rows")) return;
       const auto found = mu.macs_per_cycle.find(dtype_key(dtype));
       if (found == mu.macs_per_cycle.end() || found->second <= 0) {
         fail(core, index, "the chip's matrix unit has no " + dtype_key(dtype) + " rate (macs_per_cycle)");
@@ -678,7 +713,7 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
       // Rows per cycle: 1 for bf16 on a k x n array of k x n MACs a cycle; 2 for fp8 at twice the rate.
       const double rows_per_cycle = std::max(1.0, std::floor(found->second / tile_macs_));
       const double stream = std::ceil(static_cast<double>(m) / rows_per_cycle);
-      const std::uint64_t banks = banks_touched(ins.field("src"), m, stride, row_bytes);
+      const std::uint64_t banks = banks_touched(fv(ins, F::src), m, stride, row_bytes);
       const double demand = static_cast<double>(row_bytes) * rows_per_cycle;
       const double ratio = bank_ratio(core, banks, demand / std::max(1, std::popcount(banks)));
       const double streamed = stream * ratio;
@@ -697,9 +732,9 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
       return;
     }
     // mxu.st: m rows of n 32-bit accumulators, one row a cycle.
-    const std::uint64_t m = ins.field("m"), n = ins.field("n"), stride = ins.field("stride");
-    if (!check_vmem(core, index, ins.field("dst"), {{m, stride}}, n * 4, "the stored rows")) return;
-    const std::uint64_t banks = banks_touched(ins.field("dst"), m, stride, n * 4);
+    const std::uint64_t m = fv(ins, F::m), n = fv(ins, F::n), stride = fv(ins, F::stride);
+    if (!check_vmem(core, index, fv(ins, F::dst), {{m, stride}}, n * 4, "the stored rows")) return;
+    const std::uint64_t banks = banks_touched(fv(ins, F::dst), m, stride, n * 4);
     const double demand = static_cast<double>(n * 4);
     const double ratio = bank_ratio(core, banks, demand / std::max(1, std::popcount(banks)));
     const double cycles = static_cast<double>(m) * ratio;
@@ -723,35 +758,35 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
     return true;
   };
   if (op == Opcode::vsum || op == Opcode::vmaxr) {
-    const auto dtype = static_cast<isa::DType>(ins.field("dtype"));
-    const std::uint64_t rows = ins.field("rows"), cols = ins.field("cols");
+    const auto dtype = static_cast<isa::DType>(fv(ins, F::dtype));
+    const std::uint64_t rows = fv(ins, F::rows), cols = fv(ins, F::cols);
     const int size = isa::dtype_bytes(dtype);
-    if (!region(ins.field("src"), rows * cols, size, "the source") || !region(ins.field("dst"), rows, size, "the result"))
+    if (!region(fv(ins, F::src), rows * cols, size, "the source") || !region(fv(ins, F::dst), rows, size, "the result"))
       return;
     elements = static_cast<double>(rows * cols);
     latency += std::ceil(std::log2(static_cast<double>(std::min<std::uint64_t>(cols, static_cast<std::uint64_t>(lanes))) + 1));
   } else if (op == Opcode::vcvt || op == Opcode::vquant || op == Opcode::vdequant) {
-    const auto from = static_cast<isa::DType>(ins.field("from"));
-    const auto to = static_cast<isa::DType>(ins.field("to"));
-    const std::uint64_t len = ins.field("len");
-    if (!region(ins.field("src"), len, isa::dtype_bytes(from), "the source") ||
-        !region(ins.field("dst"), len, isa::dtype_bytes(to), "the destination"))
+    const auto from = static_cast<isa::DType>(fv(ins, F::from));
+    const auto to = static_cast<isa::DType>(fv(ins, F::to));
+    const std::uint64_t len = fv(ins, F::len);
+    if (!region(fv(ins, F::src), len, isa::dtype_bytes(from), "the source") ||
+        !region(fv(ins, F::dst), len, isa::dtype_bytes(to), "the destination"))
       return;
-    if (op != Opcode::vcvt && !region(ins.field("scale"), 1, 4, "the scale")) return;
+    if (op != Opcode::vcvt && !region(fv(ins, F::scale), 1, 4, "the scale")) return;
     elements = static_cast<double>(len);
   } else {
-    const auto dtype = static_cast<isa::DType>(ins.field("dtype"));
+    const auto dtype = static_cast<isa::DType>(fv(ins, F::dtype));
     const int size = isa::dtype_bytes(dtype);
-    const std::uint64_t len = ins.field("len");
+    const std::uint64_t len = fv(ins, F::len);
     const bool binary = op >= Opcode::vadd && op <= Opcode::vmin;
     if (binary) {
-      const bool bcast = ins.field("bcast") != 0;
-      if (!region(ins.field("a"), len, size, "operand a") || !region(ins.field("b"), bcast ? 1 : len, size, "operand b"))
+      const bool bcast = fv(ins, F::bcast) != 0;
+      if (!region(fv(ins, F::a), len, size, "operand a") || !region(fv(ins, F::b), bcast ? 1 : len, size, "operand b"))
         return;
-    } else if (!region(ins.field("src"), len, size, "the source")) {
+    } else if (!region(fv(ins, F::src), len, size, "the source")) {
       return;
     }
-    if (!region(ins.field("dst"), len, size, "the destination")) return;
+    if (!region(fv(ins, F::dst), len, size, "the destination")) return;
     elements = static_cast<double>(len);
   }
   const double cost = vpu_cost(op);
@@ -771,7 +806,7 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
 void Simulator::start_copy(CoreState& core, Engine e, std::uint32_t index) {
   EngineState& s = core.engines[static_cast<std::size_t>(e)];
   const Instruction& ins = (*core.code)[index];
-  const std::uint64_t src = ins.field("src"), dst = ins.field("dst");
+  const std::uint64_t src = fv(ins, F::src), dst = fv(ins, F::dst);
   DmaCopy& c = s.copy;
   std::vector<double> flying = std::move(c.flying);
   c = DmaCopy{};
@@ -785,7 +820,7 @@ void Simulator::start_copy(CoreState& core, Engine e, std::uint32_t index) {
   c.dst_space = static_cast<Space>(dst >> 40);
   c.src = src & ((std::uint64_t{1} << 40) - 1);
   c.dst = dst & ((std::uint64_t{1} << 40) - 1);
-  const auto remote = static_cast<std::uint32_t>(ins.field("core"));
+  const auto remote = static_cast<std::uint32_t>(fv(ins, F::core));
   if (!check_space(core, index, c.src_space, c.src, c.shape, false, remote) ||
       !check_space(core, index, c.dst_space, c.dst, c.shape, true, remote))
     return;
