@@ -631,11 +631,12 @@ void Simulator::advance(CoreState& core, Engine e) {
       s.token_wait_from = -1;
     }
     s.queue.pop_front();
-    if (core.fe == FrontEnd::queue_full && core.blocked_on == e) {
-      core.fe = FrontEnd::running;
-      schedule(now_, slot, EventKind::front_end);
-    }
+    const bool unblocks = core.fe == FrontEnd::queue_full && core.blocked_on == e;
     start(core, e, head.index);
+    if (unblocks && !error_) {
+      core.fe = FrontEnd::running;
+      run_front_end(core);  // the queue has room again: dispatch now (run_front_end only schedules)
+    }
   }
 }
 
