@@ -263,6 +263,7 @@ class Simulator {
   void start_copy(CoreState& core, Engine e, std::uint32_t index);
   void dma_progress(CoreState& core, Engine e);
   double issue_chunk(CoreState& core, DmaCopy& copy, std::uint64_t src, std::uint64_t dst, double bytes);
+  double serve_side(DmaCopy& copy, Space space, std::uint64_t address, double t, double bytes, bool write);
   void note_hbm(double when, double bytes, bool write);
   void account_idle(CoreState& core, EngineState& engine, double arrival, double ready);
 
@@ -863,60 +864,45 @@ void Simulator::note_hbm(double when, double bytes, bool write) {
   v[bucket] += bytes;
 }
 
+// The memory side of a chunk: when `space` has served `bytes` at `address`, for a request that leaves
+// the core at `t` (a VMEM side was served at the request; its rate is reserved in issue_chunk).
+double Simulator::serve_side(DmaCopy& c, Space space, std::uint64_t address, double t, double bytes, bool write) {
+  switch (space) {
+    case Space::hbm:
+    case Space::konst:  // the program's constants are read from HBM
+      t = hbm_.access(address, bytes, t + kNocLatencyCycles);
+      note_hbm(t, bytes, write);
+      return t;
+    case Space::cmem:
+      result_.cmem_bytes += bytes;
+      return serve(cmem_free_[(address / kHbmChunkBytes) % cmem_free_.size()], t + kNocLatencyCycles,
+                   bytes / cmem_bank_bytes_per_cycle_);
+    case Space::vmem:
+      result_.vmem_bytes += bytes;
+      return t;
+    case Space::rvmem: {
+      CoreState& remote = cores_[c.remote];
+      result_.vmem_bytes += bytes;
+      return serve(write ? remote.port_in_free : remote.port_out_free, t + kNocLatencyCycles, bytes / port_bytes_per_cycle_);
+    }
+  }
+  return t;
+}
+
 double Simulator::issue_chunk(CoreState& core, DmaCopy& c, std::uint64_t src, std::uint64_t dst, double bytes) {
   const double port = bytes / port_bytes_per_cycle_;
-  const double vmem_cycles = bytes / c.vmem_bytes_per_cycle;
-  const double cmem_cycles = bytes / cmem_bank_bytes_per_cycle_;
-  CoreState& remote = cores_[c.remote];
-  auto cmem_bank = [&](std::uint64_t address) -> double& {
-    return cmem_free_[(address / kHbmChunkBytes) % cmem_free_.size()];
-  };
   auto off_core = [](Space space) { return space != Space::vmem; };
   // The engine paces its requests so that neither its core's network port nor its VMEM side is
   // oversubscribed: these rates are reserved in issue order, when the request leaves; the data then
   // comes back whenever the memory serves it, in any order.
   double t = now_;
   if (off_core(c.src_space)) t = serve(core.port_in_free, t, port);
-  if (c.src_space == Space::vmem || c.dst_space == Space::vmem) t = std::max(t, serve(c.vmem_free, now_, vmem_cycles));
+  if (c.src_space == Space::vmem || c.dst_space == Space::vmem)
+    t = std::max(t, serve(c.vmem_free, now_, bytes / c.vmem_bytes_per_cycle));
   if (off_core(c.dst_space)) t = serve(core.port_out_free, t, port);
-  switch (c.src_space) {
-    case Space::hbm:
-    case Space::konst:  // the program's constants are read from HBM
-      t = hbm_.access(src, bytes, t + kNocLatencyCycles);
-      note_hbm(t, bytes, false);
-      t += kNocLatencyCycles;
-      break;
-    case Space::cmem:
-      t = serve(cmem_bank(src), t + kNocLatencyCycles, cmem_cycles) + kNocLatencyCycles;
-      result_.cmem_bytes += bytes;
-      break;
-    case Space::vmem:
-      result_.vmem_bytes += bytes;
-      break;
-    case Space::rvmem:
-      t = serve(remote.port_out_free, t + kNocLatencyCycles, port) + kNocLatencyCycles;
-      result_.vmem_bytes += bytes;
-      break;
-  }
-  switch (c.dst_space) {
-    case Space::hbm:
-    case Space::konst:
-      t = hbm_.access(dst, bytes, t + kNocLatencyCycles);
-      note_hbm(t, bytes, true);
-      break;
-    case Space::cmem:
-      t = serve(cmem_bank(dst), t + kNocLatencyCycles, cmem_cycles);
-      result_.cmem_bytes += bytes;
-      break;
-    case Space::vmem:
-      result_.vmem_bytes += bytes;
-      break;
-    case Space::rvmem:
-      t = serve(remote.port_in_free, t + kNocLatencyCycles, port);
-      result_.vmem_bytes += bytes;
-      break;
-  }
-  return t;
+  t = serve_side(c, c.src_space, src, t, bytes, false);
+  if (off_core(c.src_space)) t += kNocLatencyCycles;  // the data's way back
+  return serve_side(c, c.dst_space, dst, t, bytes, true);
 }
 
 void Simulator::dma_progress(CoreState& core, Engine e) {

@@ -192,6 +192,33 @@ TEST(Perfsim, TwoCoresShareHbmHalfEach) {
   EXPECT_NEAR(busy0 / busy1, 1.0, 0.03);
 }
 
+// 4 KiB from CMEM (4 banks of 256 B a cycle, 1 KiB apart) into VMEM: dma.size takes cycle 0; the
+// copy's 4 chunks leave at 2, 3, 4, 5 (the core's port, 1 KiB a cycle), reach their banks 20 cycles
+// later, take 1024 / 256 = 4 cycles each and come back in 20: 26 + 20 ... 29 + 20 = 49.
+TEST(Perfsim, CmemCopyByHand) {
+  spec::ChipSpec chip = test_chip();
+  spec::SharedSram cmem;
+  cmem.level = "cmem";
+  cmem.capacity_mib = 128;
+  cmem.bandwidth_gb_s = 1024;
+  cmem.banks = 4;
+  chip.shared_sram.push_back(cmem);
+  const SimResult r = run("dma.size q=0 n0=4096\ndma.copy q=0 src=cmem:0x0 dst=vmem:0x0\nhalt\n", chip);
+  EXPECT_EQ(r.cycles, 49u);
+  EXPECT_DOUBLE_EQ(r.cmem_bytes, 4096);
+  EXPECT_DOUBLE_EQ(r.vmem_bytes, 4096);
+}
+
+// 4 KiB from core 0's VMEM into core 1's: chunks read at 1 KiB a cycle (2, 3, 4, 5), leave core 0's
+// port (3 ... 6), cross the network (20) and enter core 1's port (24 ... 27).
+TEST(Perfsim, CoreToCoreCopyByHand) {
+  const SimResult r = run(".core 0\ndma.size q=0 n0=4096\ndma.copy q=0 src=vmem:0x0 dst=rvmem:0x0 core=1\nhalt\n"
+                          ".core 1\nhalt\n");
+  EXPECT_EQ(r.cycles, 27u);
+  EXPECT_EQ(error_of(".core 0\ndma.copy q=0 src=vmem:0x0 dst=rvmem:0x0 core=5\nhalt\n"),
+            "error: core 0, instruction 0 (dma.copy): core 5 is beyond the chip's 2 cores");
+}
+
 TEST(Perfsim, TokenDeadlockIsAnError) {
   EXPECT_EQ(error_of("vadd dtype=fp32 dst=0x0 a=0x0 b=0x0 len=4 wait=dma0\nhalt\n"),
             "error: core 0, instruction 0 (vadd): deadlock: vpu waits for a token from dma0 that nothing left to run will signal");
