@@ -1099,6 +1099,9 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
       r.trace.push_back({TraceEvent::Kind::counter, 0, Engine::ctl, "HBM GB/s", 0, static_cast<double>(i) * kCounterWindowCycles,
                          kCounterWindowCycles, rd / window_s / 1e9, wr / window_s / 1e9});
     }
+    if (n > 0)  // back to zero after the last window, so the counter does not hold its last value
+      r.trace.push_back({TraceEvent::Kind::counter, 0, Engine::ctl, "HBM GB/s", 0, static_cast<double>(n) * kCounterWindowCycles,
+                         0, 0, 0});
   }
   if (process) {
     if (!process->has_energy) return Error("process " + process->name + " has no energy: block");
