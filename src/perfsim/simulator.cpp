@@ -33,6 +33,9 @@ constexpr std::size_t kDmaOutstanding = 2048;  // chunks in flight per DMA engin
 constexpr double kVpuLatencyCycles = 8;        // the vector unit's pipeline depth
 constexpr int kMaxTokens = 255;
 constexpr double kCounterWindowCycles = 1024;  // HBM bandwidth counter resolution in the trace
+// DMA chunks one run may simulate (about 15 s of work): copying all of xpu-1's 288 GiB is 2^28.2
+// chunks; a copy of many tiny rows over stride-0 dimensions could ask for 2^40.
+constexpr std::uint64_t kMaxChunks = std::uint64_t{1} << 30;
 
 bool is_mxu(Engine e) { return e >= Engine::mxu0 && e <= Engine::mxu3; }
 bool is_dma(Engine e) { return e == Engine::dma0 || e == Engine::dma1; }
@@ -277,6 +280,7 @@ class Simulator {
   std::uint64_t seq_ = 0;
   double now_ = 0;
   std::optional<std::string> error_;
+  std::uint64_t chunks_ = 0;
   SimResult result_;
   std::map<isa::DType, double> macs_by_dtype_;
   double vpu_flops_ = 0;
@@ -919,6 +923,10 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
   // Chunks end at the kHbmChunkBytes boundaries of the HBM side (else of the source).
   const bool align_dst = !(c.src_space == Space::hbm || c.src_space == Space::konst) && c.dst_space == Space::hbm;
   while (!c.issued_all && c.flying.size() < kDmaOutstanding) {
+    if (++chunks_ > kMaxChunks) {
+      fail(core, c.index, "the program moves more than 2^30 DMA chunks (rows, or 1 KiB pieces of them): too much to simulate");
+      return;
+    }
     const std::uint64_t src_row = c.src + c.i2 * c.shape.ss2 + c.i1 * c.shape.ss1;
     const std::uint64_t dst_row =
         c.dst + c.i2 * c.shape.ds2 + c.i1 * (c.shape.transpose ? c.shape.esize : c.shape.ds1);
