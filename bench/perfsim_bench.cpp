@@ -32,17 +32,17 @@ std::string program_text(int rows) {
               (g >= 2 ? " wait=mxu0,mxu1,mxu2,mxu3" : "") + "\n";
       for (int u = 0; u < kUnits; ++u) {
         const std::string unit = std::to_string(u), slot = std::to_string(g % 2);
-        text += "mxu.ldw unit=" + unit + " slot=" + slot + " dtype=bf16 src=" +
-                isa::hex_text(half + static_cast<std::uint64_t>(u) * 0x8000) + " k=128 n=128 stride=0x100 wait=dma0" +
-                (g + 2 < kSteps ? " signal=dma0" : "") + "\n";
-        text += "mxu.mm unit=" + unit + " slot=" + slot + " dtype=bf16 src=" +
-                isa::hex_text(static_cast<std::uint64_t>(u) * 0x20000) + " m=" + std::to_string(rows) +
-                " stride=0x100 acc=0 accumulate=" + (g > 0 ? "1" : "0") + "\n";
+        text += "mxu.ldw unit=" + unit + " slot=" + slot +
+                " dtype=bf16 src=" + isa::hex_text(half + static_cast<std::uint64_t>(u) * 0x8000) +
+                " k=128 n=128 stride=0x100 wait=dma0" + (g + 2 < kSteps ? " signal=dma0" : "") + "\n";
+        text += "mxu.mm unit=" + unit + " slot=" + slot +
+                " dtype=bf16 src=" + isa::hex_text(static_cast<std::uint64_t>(u) * 0x20000) +
+                " m=" + std::to_string(rows) + " stride=0x100 acc=0 accumulate=" + (g > 0 ? "1" : "0") + "\n";
       }
     }
     for (int u = 0; u < kUnits; ++u)
-      text += "mxu.st unit=" + std::to_string(u) + " acc=0 m=" + std::to_string(rows) + " n=128 dst=" +
-              isa::hex_text(0x200000 + static_cast<std::uint64_t>(u) * 0x40000) + " stride=0x200\n";
+      text += "mxu.st unit=" + std::to_string(u) + " acc=0 m=" + std::to_string(rows) +
+              " n=128 dst=" + isa::hex_text(0x200000 + static_cast<std::uint64_t>(u) * 0x40000) + " stride=0x200\n";
     text += "halt\n";
   }
   return text;
@@ -74,8 +74,8 @@ void BM_PerfsimMatmul64MiBWeights16Cores(benchmark::State& state) {
   if (macs != expected_macs || cycles < static_cast<std::uint64_t>(kSteps * rows))
     state.SkipWithError("wrong MAC count or a run shorter than the matrix units' own time");
   state.counters["simulated_cycles"] = static_cast<double>(cycles);
-  state.counters["cycles_per_second"] =
-      benchmark::Counter(static_cast<double>(cycles) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["cycles_per_second"] = benchmark::Counter(
+      static_cast<double>(cycles) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 // 512 rows: decode-to-prefill sized batches, the matrix units about 86% busy; 2048: a prefill-sized
 // GEMM, four times the cycles for the same HBM traffic.

@@ -27,7 +27,9 @@ std::optional<HbmPreset> hbm_preset(std::string_view generation) {
   return std::nullopt;
 }
 
-std::string_view hbm_generations() { return "hbm2, hbm2e, hbm3, hbm3e"; }
+std::string_view hbm_generations() {
+  return "hbm2, hbm2e, hbm3, hbm3e";
+}
 
 Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : refresh_(refresh) {
   const double clock_ghz = chip.clock_mhz / 1000;

@@ -18,8 +18,8 @@ struct HbmPreset {
   std::string_view generation;
   int pseudo_channels_per_channel = 2;
   int default_channels_per_stack = 16;
-  double burst_bytes = 32;    // one column access of a pseudo-channel
-  double ccd_l_over_s = 2;    // tCCD_L / tCCD_S: the column rate inside one bank group, relative to the bus
+  double burst_bytes = 32;  // one column access of a pseudo-channel
+  double ccd_l_over_s = 2;  // tCCD_L / tCCD_S: the column rate inside one bank group, relative to the bus
   double trcd_ns = 14, trp_ns = 14, tras_ns = 34;
   double trefi_ns = 3900, trfc_ns = 260;
 };

@@ -37,8 +37,12 @@ constexpr double kCounterWindowCycles = 1024;  // HBM bandwidth counter resoluti
 // chunks; a copy of many tiny rows over stride-0 dimensions could ask for 2^40.
 constexpr std::uint64_t kMaxChunks = std::uint64_t{1} << 30;
 
-bool is_mxu(Engine e) { return e >= Engine::mxu0 && e <= Engine::mxu3; }
-bool is_dma(Engine e) { return e == Engine::dma0 || e == Engine::dma1; }
+bool is_mxu(Engine e) {
+  return e >= Engine::mxu0 && e <= Engine::mxu3;
+}
+bool is_dma(Engine e) {
+  return e == Engine::dma0 || e == Engine::dma1;
+}
 
 // Lane-cycles per element of each vector operation (docs/perfsim.md §Vector unit).
 double vpu_cost(Opcode op) {
@@ -60,7 +64,8 @@ double vpu_cost(Opcode op) {
 }
 
 // The first address past base + sum (count_i - 1) * stride_i + tail, or nullopt past 64 bits.
-std::optional<std::uint64_t> span_end(std::uint64_t base, std::initializer_list<std::pair<std::uint64_t, std::uint64_t>> dims,
+std::optional<std::uint64_t> span_end(std::uint64_t base,
+                                      std::initializer_list<std::pair<std::uint64_t, std::uint64_t>> dims,
                                       std::uint64_t tail) {
   std::uint64_t end = base;
   for (const auto& [count, stride] : dims) {
@@ -81,12 +86,44 @@ double serve(double& free_at, double ready, double duration) {
 
 // Stall reasons, in EngineStats::stall_cycles's names.
 enum Stall : std::uint8_t { kToken, kBankConflict, kHbm, kBarrier, kDispatch, kStallCount };
-constexpr std::array<std::string_view, kStallCount> kStallNames = {"token", "bank_conflict", "hbm", "barrier", "dispatch"};
+constexpr std::array<std::string_view, kStallCount> kStallNames = {"token", "bank_conflict", "hbm", "barrier",
+                                                                   "dispatch"};
 
 // Fields the simulator reads, by name; fv() finds them through a table built once from isa's opcode
 // table, instead of comparing names on every read.
-enum class F : std::uint8_t { a, b, bcast, cols, core, dst, dtype, esize, from, id, k, len, m, n, n0, n1, n2, rows, s1, s2, scale, scope, slot, src, stride, to, transpose, count };
-constexpr std::array<std::string_view, static_cast<std::size_t>(F::count)> kFieldNames = {"a", "b", "bcast", "cols", "core", "dst", "dtype", "esize", "from", "id", "k", "len", "m", "n", "n0", "n1", "n2", "rows", "s1", "s2", "scale", "scope", "slot", "src", "stride", "to", "transpose"};
+enum class F : std::uint8_t {
+  a,
+  b,
+  bcast,
+  cols,
+  core,
+  dst,
+  dtype,
+  esize,
+  from,
+  id,
+  k,
+  len,
+  m,
+  n,
+  n0,
+  n1,
+  n2,
+  rows,
+  s1,
+  s2,
+  scale,
+  scope,
+  slot,
+  src,
+  stride,
+  to,
+  transpose,
+  count
+};
+constexpr std::array<std::string_view, static_cast<std::size_t>(F::count)> kFieldNames = {
+    "a",  "b",  "bcast", "cols", "core", "dst", "dtype", "esize", "from", "id",  "k",      "len", "m",        "n",
+    "n0", "n1", "n2",    "rows", "s1",   "s2",  "scale", "scope", "slot", "src", "stride", "to",  "transpose"};
 
 using FieldTable = std::array<std::array<std::int8_t, static_cast<std::size_t>(F::count)>, 256>;
 
@@ -97,7 +134,8 @@ const FieldTable& field_table() {
     for (const isa::OpcodeInfo& op : isa::opcodes())
       for (std::size_t i = 0; i < op.fields.size(); ++i)
         for (std::size_t f = 0; f < kFieldNames.size(); ++f)
-          if (op.fields[i].name == kFieldNames[f]) t[static_cast<std::size_t>(op.opcode)][f] = static_cast<std::int8_t>(i);
+          if (op.fields[i].name == kFieldNames[f])
+            t[static_cast<std::size_t>(op.opcode)][f] = static_cast<std::int8_t>(i);
     return t;
   }();
   return table;
@@ -259,7 +297,8 @@ class Simulator {
   void start(CoreState& core, Engine e, std::uint32_t index);
   double bank_ratio(CoreState& core, std::uint64_t banks, double per_bank) const;
   void add_load(CoreState& core, std::uint64_t banks, double per_bank) const;
-  std::uint64_t banks_touched(std::uint64_t base, std::uint64_t rows, std::uint64_t stride, std::uint64_t row_bytes) const;
+  std::uint64_t banks_touched(std::uint64_t base, std::uint64_t rows, std::uint64_t stride,
+                              std::uint64_t row_bytes) const;
   void begin(CoreState& core, Engine e, std::uint32_t index, double start, double end, std::uint64_t banks,
              double demand_bytes_per_cycle);
   void finish(CoreState& core, Engine e, std::uint32_t index);
@@ -268,7 +307,7 @@ class Simulator {
   double issue_chunk(CoreState& core, DmaCopy& copy, std::uint64_t src, std::uint64_t dst, double bytes);
   double serve_side(DmaCopy& copy, Space space, std::uint64_t address, double t, double bytes, bool write);
   void note_hbm(double when, double bytes, bool write);
-  void account_idle(CoreState& core, EngineState& engine, double arrival, double ready);
+  void account_idle(CoreState& core, EngineState& engine, double arrival);
 
   const isa::Program& program_;
   const spec::ChipSpec& chip_;
@@ -348,8 +387,9 @@ bool Simulator::setup() {
       c.engines[static_cast<std::size_t>(e)].stats.engine = static_cast<Engine>(e);
     }
     if (c.id >= chip_.cores.count)
-      return fail(c, 0, "the chip " + chip_.name + " has " + std::to_string(chip_.cores.count) + " cores (0-" +
-                            std::to_string(chip_.cores.count - 1) + ")");
+      return fail(c, 0,
+                  "the chip " + chip_.name + " has " + std::to_string(chip_.cores.count) + " cores (0-" +
+                      std::to_string(chip_.cores.count - 1) + ")");
     slot_of_core_[c.id] = static_cast<int>(i);
     for (std::size_t j = 0; j < c.code->size(); ++j) {
       const Engine e = isa::engine_of((*c.code)[j]);
@@ -397,10 +437,11 @@ bool Simulator::check_space(const CoreState& core, std::size_t index, Space spac
       break;
   }
   if (space == Space::rvmem && (remote >= chip_.cores.count || slot_of_core_[remote] < 0)) {
-    return fail(core, index,
-                remote >= chip_.cores.count
-                    ? "core " + std::to_string(remote) + " is beyond the chip's " + std::to_string(chip_.cores.count) + " cores"
-                    : "rvmem names core " + std::to_string(remote) + ", which runs no code in this program");
+    return fail(
+        core, index,
+        remote >= chip_.cores.count
+            ? "core " + std::to_string(remote) + " is beyond the chip's " + std::to_string(chip_.cores.count) + " cores"
+            : "rvmem names core " + std::to_string(remote) + ", which runs no code in this program");
   }
   if (end && *end <= capacity) return true;
   return fail(core, index,
@@ -433,8 +474,9 @@ void Simulator::check_chip_barrier() {
   for (const CoreState& c : cores_) {
     if (c.fe != FrontEnd::chip_barrier || !drained(c)) return;
     if (first && first->chip_barrier_id != c.chip_barrier_id) {
-      fail(c, c.pc, "waits at chip barrier " + std::to_string(c.chip_barrier_id) + " while core " +
-                        std::to_string(first->id) + " waits at chip barrier " + std::to_string(first->chip_barrier_id));
+      fail(c, c.pc,
+           "waits at chip barrier " + std::to_string(c.chip_barrier_id) + " while core " + std::to_string(first->id) +
+               " waits at chip barrier " + std::to_string(first->chip_barrier_id));
       return;
     }
     if (!first) first = &c;
@@ -545,7 +587,7 @@ std::uint64_t Simulator::banks_touched(std::uint64_t base, std::uint64_t rows, s
     // `count` banks from `first`, wrapping around.
     return ((run << first) | (first == 0 ? 0 : run >> (nbanks - first))) & all;
   };
-  if (rows <= 1 || stride % cycle == 0) return span(base, row_bytes);  // every row on the same banks
+  if (rows <= 1 || stride % cycle == 0) return span(base, row_bytes);           // every row on the same banks
   if (stride <= row_bytes) return span(base, (rows - 1) * stride + row_bytes);  // one contiguous span
   std::uint64_t mask = 0;
   const std::uint64_t n = std::min<std::uint64_t>(rows, nbanks);  // the pattern repeats within `banks` rows
@@ -577,7 +619,9 @@ void Simulator::add_load(CoreState& core, std::uint64_t banks, double per_bank) 
     core.uniform_load += per_bank;
     return;
   }
-  add_load(core, banks, per_bank);
+  for (std::uint64_t m = banks; m != 0; m &= m - 1)
+    core.bank_load[static_cast<std::size_t>(std::countr_zero(m))] += per_bank;
+  core.max_stale = true;
 }
 
 void Simulator::begin(CoreState& core, Engine e, std::uint32_t index, double start, double end, std::uint64_t banks,
@@ -591,7 +635,7 @@ void Simulator::begin(CoreState& core, Engine e, std::uint32_t index, double sta
   schedule(end, static_cast<std::uint32_t>(&core - cores_.data()), EventKind::finish, e, index);
 }
 
-void Simulator::account_idle(CoreState& core, EngineState& engine, double arrival, double ready) {
+void Simulator::account_idle(CoreState& core, EngineState& engine, double arrival) {
   // The queue was empty from the engine's last completion to this instruction's arrival: time the
   // front end spent at a barrier, or else dispatching.
   const double idle_from = std::max(engine.last_done, engine.last_start);
@@ -602,7 +646,6 @@ void Simulator::account_idle(CoreState& core, EngineState& engine, double arriva
     const double rest = arrival - idle_from - barrier;
     if (rest > 0) engine.stalls[kDispatch] += rest;
   }
-  (void)ready;
 }
 
 void Simulator::advance(CoreState& core, Engine e) {
@@ -630,7 +673,7 @@ void Simulator::advance(CoreState& core, Engine e) {
     }
     for (int p = 0; p < kEngines; ++p)
       if (ins.wait & (1u << p)) --core.tokens[static_cast<std::size_t>(p)][static_cast<std::size_t>(e)];
-    account_idle(core, s, head.arrival, ready);
+    account_idle(core, s, head.arrival);
     if (s.token_wait_from >= 0) {
       s.stalls[kToken] += now_ - s.token_wait_from;
       s.token_wait_from = -1;
@@ -679,8 +722,9 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
       const std::uint64_t k = fv(ins, F::k), n = fv(ins, F::n), stride = fv(ins, F::stride);
       const std::uint64_t row_bytes = n * static_cast<std::uint64_t>(isa::dtype_bytes(dtype));
       if (k > static_cast<std::uint64_t>(mu.tile.k) || n > static_cast<std::uint64_t>(mu.tile.n)) {
-        fail(core, index, "a " + std::to_string(k) + " x " + std::to_string(n) + " tile does not fit the " +
-                              std::to_string(mu.tile.k) + " x " + std::to_string(mu.tile.n) + " array");
+        fail(core, index,
+             "a " + std::to_string(k) + " x " + std::to_string(n) + " tile does not fit the " +
+                 std::to_string(mu.tile.k) + " x " + std::to_string(mu.tile.n) + " array");
         return;
       }
       if (!check_vmem(core, index, fv(ins, F::src), {{k, stride}}, row_bytes, "the weights")) return;
@@ -700,12 +744,15 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
     if (ins.opcode == Opcode::mxu_mm) {
       const auto dtype = static_cast<isa::DType>(fv(ins, F::dtype));
       if (!slot.loaded) {
-        fail(core, index, "weight slot " + std::to_string(slot_index) + " of " + std::string(isa::engine_name(e)) + " holds no weights (no mxu.ldw before)");
+        fail(core, index,
+             "weight slot " + std::to_string(slot_index) + " of " + std::string(isa::engine_name(e)) +
+                 " holds no weights (no mxu.ldw before)");
         return;
       }
       if (slot.dtype != dtype) {
-        fail(core, index, "dtype " + std::string(isa::dtype_name(dtype)) + " differs from the slot's weights, " +
-                              std::string(isa::dtype_name(slot.dtype)));
+        fail(core, index,
+             "dtype " + std::string(isa::dtype_name(dtype)) + " differs from the slot's weights, " +
+                 std::string(isa::dtype_name(slot.dtype)));
         return;
       }
       const std::uint64_t m = fv(ins, F::m), stride = fv(ins, F::stride);
@@ -770,7 +817,8 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
     if (!region(fv(ins, F::src), rows * cols, size, "the source") || !region(fv(ins, F::dst), rows, size, "the result"))
       return;
     elements = static_cast<double>(rows * cols);
-    latency += std::ceil(std::log2(static_cast<double>(std::min<std::uint64_t>(cols, static_cast<std::uint64_t>(lanes))) + 1));
+    latency +=
+        std::ceil(std::log2(static_cast<double>(std::min<std::uint64_t>(cols, static_cast<std::uint64_t>(lanes))) + 1));
   } else if (op == Opcode::vcvt || op == Opcode::vquant || op == Opcode::vdequant) {
     const auto from = static_cast<isa::DType>(fv(ins, F::from));
     const auto to = static_cast<isa::DType>(fv(ins, F::to));
@@ -830,8 +878,9 @@ void Simulator::start_copy(CoreState& core, Engine e, std::uint32_t index) {
   if (!check_space(core, index, c.src_space, c.src, c.shape, false, remote) ||
       !check_space(core, index, c.dst_space, c.dst, c.shape, true, remote))
     return;
-  c.remote = (c.src_space == Space::rvmem || c.dst_space == Space::rvmem) ? static_cast<std::uint32_t>(slot_of_core_[remote])
-                                                                          : 0;
+  c.remote = (c.src_space == Space::rvmem || c.dst_space == Space::rvmem)
+                 ? static_cast<std::uint32_t>(slot_of_core_[remote])
+                 : 0;
   c.bytes = static_cast<double>(c.shape.n0 * c.shape.esize) * static_cast<double>(c.shape.n1) *
             static_cast<double>(c.shape.n2);
   c.touches_hbm = c.src_space == Space::hbm || c.src_space == Space::konst || c.dst_space == Space::hbm;
@@ -870,7 +919,9 @@ void Simulator::note_hbm(double when, double bytes, bool write) {
 
 // The memory side of a chunk: when `space` has served `bytes` at `address`, for a request that leaves
 // the core at `t` (a VMEM side was served at the request; its rate is reserved in issue_chunk).
-double Simulator::serve_side(DmaCopy& c, Space space, std::uint64_t address, double t, double bytes, bool write) {
+// Inlined: it runs twice for each of the run's chunks.
+[[gnu::always_inline]] inline double Simulator::serve_side(DmaCopy& c, Space space, std::uint64_t address, double t,
+                                                           double bytes, bool write) {
   switch (space) {
     case Space::hbm:
     case Space::konst:  // the program's constants are read from HBM
@@ -887,7 +938,8 @@ double Simulator::serve_side(DmaCopy& c, Space space, std::uint64_t address, dou
     case Space::rvmem: {
       CoreState& remote = cores_[c.remote];
       result_.vmem_bytes += bytes;
-      return serve(write ? remote.port_in_free : remote.port_out_free, t + kNocLatencyCycles, bytes / port_bytes_per_cycle_);
+      return serve(write ? remote.port_in_free : remote.port_out_free, t + kNocLatencyCycles,
+                   bytes / port_bytes_per_cycle_);
     }
   }
   return t;
@@ -924,12 +976,12 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
   const bool align_dst = !(c.src_space == Space::hbm || c.src_space == Space::konst) && c.dst_space == Space::hbm;
   while (!c.issued_all && c.flying.size() < kDmaOutstanding) {
     if (++chunks_ > kMaxChunks) {
-      fail(core, c.index, "the program moves more than 2^30 DMA chunks (rows, or 1 KiB pieces of them): too much to simulate");
+      fail(core, c.index,
+           "the program moves more than 2^30 DMA chunks (rows, or 1 KiB pieces of them): too much to simulate");
       return;
     }
     const std::uint64_t src_row = c.src + c.i2 * c.shape.ss2 + c.i1 * c.shape.ss1;
-    const std::uint64_t dst_row =
-        c.dst + c.i2 * c.shape.ds2 + c.i1 * (c.shape.transpose ? c.shape.esize : c.shape.ds1);
+    const std::uint64_t dst_row = c.dst + c.i2 * c.shape.ds2 + c.i1 * (c.shape.transpose ? c.shape.esize : c.shape.ds1);
     const std::uint64_t src_at = src_row + c.offset, dst_at = dst_row + c.offset;
     const std::uint64_t aligned = align_dst ? dst_at : src_at;
     const std::uint64_t room = kHbmChunkBytes - aligned % kHbmChunkBytes;
@@ -963,8 +1015,7 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
   add_load(core, c.banks, -c.per_bank);
   s.copying = false;
   const double duration = now_ - c.start;
-  if (c.touches_hbm && duration > c.ideal_cycles)
-    s.stalls[kHbm] += duration - c.ideal_cycles;
+  if (c.touches_hbm && duration > c.ideal_cycles) s.stalls[kHbm] += duration - c.ideal_cycles;
   s.free_at = now_;
   s.flying.push_back({c.index, c.start, now_, 0, 0});
   finish(core, e, c.index);
@@ -990,13 +1041,15 @@ void Simulator::finish(CoreState& core, Engine e, std::uint32_t index) {
     if (!(ins.signal & (1u << q))) continue;
     int& counter = core.tokens[static_cast<std::size_t>(e)][static_cast<std::size_t>(q)];
     if (++counter > kMaxTokens) {
-      fail(core, index, "the token counter from " + std::string(isa::engine_name(e)) + " to " +
-                            std::string(isa::engine_name(static_cast<Engine>(q))) + " passes 255");
+      fail(core, index,
+           "the token counter from " + std::string(isa::engine_name(e)) + " to " +
+               std::string(isa::engine_name(static_cast<Engine>(q))) + " passes 255");
       return;
     }
     core.last_signal[static_cast<std::size_t>(e)][static_cast<std::size_t>(q)] = index;
     // Only an engine whose next instruction waits for tokens needs waking; the others wake themselves.
-    if (core.engines[static_cast<std::size_t>(q)].token_wait_from >= 0) schedule(now_, slot, EventKind::engine, static_cast<Engine>(q));
+    if (core.engines[static_cast<std::size_t>(q)].token_wait_from >= 0)
+      schedule(now_, slot, EventKind::engine, static_cast<Engine>(q));
   }
   if (core.fe == FrontEnd::core_barrier && drained(core)) schedule(now_, slot, EventKind::front_end);
   if (core.fe == FrontEnd::chip_barrier) check_chip_barrier();
@@ -1053,8 +1106,9 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
     if (core.fe == FrontEnd::chip_barrier) {
       for (const CoreState& other : cores_)
         if (other.fe != FrontEnd::chip_barrier) {
-          fail(core, core.pc, "deadlock: chip barrier " + std::to_string(core.chip_barrier_id) + " is never reached by core " +
-                                  std::to_string(other.id));
+          fail(core, core.pc,
+               "deadlock: chip barrier " + std::to_string(core.chip_barrier_id) + " is never reached by core " +
+                   std::to_string(other.id));
           return Error(*error_);
         }
     }
@@ -1067,8 +1121,8 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
       for (int q = 0; q < kEngines; ++q)
         if (core.tokens[static_cast<std::size_t>(p)][static_cast<std::size_t>(q)] != 0) {
           fail(core, core.last_signal[static_cast<std::size_t>(p)][static_cast<std::size_t>(q)],
-               std::to_string(core.tokens[static_cast<std::size_t>(p)][static_cast<std::size_t>(q)]) + " token(s) from " +
-                   std::string(isa::engine_name(static_cast<Engine>(p))) + " to " +
+               std::to_string(core.tokens[static_cast<std::size_t>(p)][static_cast<std::size_t>(q)]) +
+                   " token(s) from " + std::string(isa::engine_name(static_cast<Engine>(p))) + " to " +
                    std::string(isa::engine_name(static_cast<Engine>(q))) + " are never consumed");
           return Error(*error_);
         }
@@ -1104,12 +1158,13 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
     for (std::size_t i = 0; i < n; ++i) {
       const double rd = i < counter_read_.size() ? counter_read_[i] : 0;
       const double wr = i < counter_write_.size() ? counter_write_[i] : 0;
-      r.trace.push_back({TraceEvent::Kind::counter, 0, Engine::ctl, "HBM GB/s", 0, static_cast<double>(i) * kCounterWindowCycles,
-                         kCounterWindowCycles, rd / window_s / 1e9, wr / window_s / 1e9});
+      r.trace.push_back({TraceEvent::Kind::counter, 0, Engine::ctl, "HBM GB/s", 0,
+                         static_cast<double>(i) * kCounterWindowCycles, kCounterWindowCycles, rd / window_s / 1e9,
+                         wr / window_s / 1e9});
     }
     if (n > 0)  // back to zero after the last window, so the counter does not hold its last value
-      r.trace.push_back({TraceEvent::Kind::counter, 0, Engine::ctl, "HBM GB/s", 0, static_cast<double>(n) * kCounterWindowCycles,
-                         0, 0, 0});
+      r.trace.push_back({TraceEvent::Kind::counter, 0, Engine::ctl, "HBM GB/s", 0,
+                         static_cast<double>(n) * kCounterWindowCycles, 0, 0, 0});
   }
   if (process) {
     if (!process->has_energy) return Error("process " + process->name + " has no energy: block");
@@ -1117,11 +1172,13 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
     double mxu_j = 0;
     for (const auto& [dtype, macs] : macs_by_dtype_) {
       const auto found = en.mac_pj.find(dtype_key(dtype));
-      if (found == en.mac_pj.end()) return Error("process " + process->name + " has no MAC energy for " + dtype_key(dtype));
+      if (found == en.mac_pj.end())
+        return Error("process " + process->name + " has no MAC energy for " + dtype_key(dtype));
       mxu_j += macs * found->second * 1e-12;
     }
     const auto fp32 = en.mac_pj.find("fp32");
-    if (vpu_flops_ > 0 && fp32 == en.mac_pj.end()) return Error("process " + process->name + " has no MAC energy for fp32");
+    if (vpu_flops_ > 0 && fp32 == en.mac_pj.end())
+      return Error("process " + process->name + " has no MAC energy for fp32");
     r.energy_j["mxu"] = mxu_j;
     r.energy_j["vpu"] = vpu_flops_ > 0 ? vpu_flops_ / 2 * fp32->second * 1e-12 : 0;  // an FMA is two FLOPs
     r.energy_j["sram"] = (r.vmem_bytes + r.cmem_bytes) * 8 * en.sram_pj_per_bit * 1e-12;
@@ -1137,14 +1194,15 @@ Expected<SimResult> simulate(const isa::Program& program, const spec::ChipSpec& 
                              const spec::ProcessSpec* process) {
   const std::optional<HbmPreset> preset = hbm_preset(chip.hbm.generation);
   if (!preset)
-    return Error("chip " + chip.name + ": HBM generation '" + chip.hbm.generation + "' has no timing preset (known: " +
-                 std::string(hbm_generations()) + ")");
+    return Error("chip " + chip.name + ": HBM generation '" + chip.hbm.generation +
+                 "' has no timing preset (known: " + std::string(hbm_generations()) + ")");
   if (chip.clock_mhz <= 0 || chip.hbm.bandwidth_tb_s <= 0)
     return Error("chip " + chip.name + " needs a clock and an HBM bandwidth to be simulated");
   const bool has_vmem = std::any_of(chip.cores.sram.begin(), chip.cores.sram.end(),
                                     [](const spec::CoreSram& s) { return s.level == "vmem"; });
   if (!has_vmem)
-    return Error("chip " + chip.name + " has no per-core VMEM (a cores.sram entry with level: vmem): XPU programs run on " +
+    return Error("chip " + chip.name +
+                 " has no per-core VMEM (a cores.sram entry with level: vmem): XPU programs run on " +
                  "XPU chips such as xpu-1");
   Simulator sim(program, chip, options, *preset);
   return sim.run(process);
