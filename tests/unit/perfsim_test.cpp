@@ -136,6 +136,11 @@ TEST(Perfsim, BankConflictStretchesTheLaterAccess) {
   const std::uint64_t stalls = stats(conflict, 0, isa::Engine::mxu0)->stall_cycles.count("bank_conflict") +
                                stats(conflict, 0, isa::Engine::mxu1)->stall_cycles.count("bank_conflict");
   EXPECT_EQ(stalls, 1u);  // one of the two units
+  // Rows 8 KiB apart again, but unit 1's start 256 B further: banks 2 and 3, no conflict.
+  const std::string apart = text("0x2000");
+  const std::string shifted = apart.substr(0, apart.rfind("src=0x100000")) + "src=0x100100" +
+                              apart.substr(apart.rfind("src=0x100000") + 12);
+  EXPECT_EQ(run(shifted).cycles, 447u);
   EXPECT_EQ(run(text("0x100")).cycles, 447u);
 }
 
