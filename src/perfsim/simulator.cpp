@@ -1064,7 +1064,22 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
     const Event ev = events_.top();
     events_.pop();
     if (ev.time > max_cycles) {
-      return Error("the program runs past " + std::to_string(options_.max_cycles) + " cycles (max_cycles)");
+      // Name what that core was doing: an instruction running, else one waiting, else the front end's.
+      const CoreState& core = cores_[ev.core];
+      std::size_t index = core.pc;
+      for (const EngineState& e : core.engines) {
+        if (e.copying)
+          index = e.copy.index;
+        else if (!e.flying.empty())
+          index = e.flying.front().index;
+        else if (!e.queue.empty())
+          index = e.queue.front().index;
+        else
+          continue;
+        break;
+      }
+      fail(core, index, "the program runs past " + std::to_string(options_.max_cycles) + " cycles (max_cycles)");
+      return Error(*error_);
     }
     now_ = ev.time;
     CoreState& core = cores_[ev.core];

@@ -138,8 +138,8 @@ TEST(Perfsim, BankConflictStretchesTheLaterAccess) {
   EXPECT_EQ(stalls, 1u);  // one of the two units
   // Rows 8 KiB apart again, but unit 1's start 256 B further: banks 2 and 3, no conflict.
   const std::string apart = text("0x2000");
-  const std::string shifted = apart.substr(0, apart.rfind("src=0x100000")) + "src=0x100100" +
-                              apart.substr(apart.rfind("src=0x100000") + 12);
+  const std::string shifted =
+      apart.substr(0, apart.rfind("src=0x100000")) + "src=0x100100" + apart.substr(apart.rfind("src=0x100000") + 12);
   EXPECT_EQ(run(shifted).cycles, 447u);
   EXPECT_EQ(run(text("0x100")).cycles, 447u);
 }
@@ -270,7 +270,8 @@ TEST(Perfsim, MaxCyclesIsAnError) {
   options.max_cycles = 100;
   Expected<SimResult> r = simulate(program(kStream64MiB), test_chip(), options);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().to_string(), "error: the program runs past 100 cycles (max_cycles)");
+  EXPECT_EQ(r.error().to_string(),
+            "error: core 0, instruction 2 (dma.copy): the program runs past 100 cycles (max_cycles)");
 }
 
 // A core barrier waits for every engine: the vector op after it starts when the load has drained.
