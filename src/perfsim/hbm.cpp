@@ -1,6 +1,7 @@
 #include "perfsim/hbm.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace xpusim::perfsim {
@@ -26,17 +27,18 @@ std::optional<HbmPreset> hbm_preset(std::string_view generation) {
   return std::nullopt;
 }
 
-std::string_view hbm_generations() { return "hbm2, hbm2e, hbm3, hbm3e"; }
+std::string_view hbm_generations() {
+  return "hbm2, hbm2e, hbm3, hbm3e";
+}
 
 Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : refresh_(refresh) {
   const double clock_ghz = chip.clock_mhz / 1000;
   const std::int64_t channels = chip.hbm.channels_per_stack.value_or(preset.default_channels_per_stack);
   const std::size_t count = static_cast<std::size_t>(
       std::max<std::int64_t>(1, chip.hbm.stacks * channels * preset.pseudo_channels_per_channel));
-  bank_groups_ = preset.bank_groups;
-  banks_per_group_ = preset.banks_per_group;
   const double peak_bytes_per_cycle = chip.hbm.bandwidth_tb_s * 1e12 / (chip.clock_mhz * 1e6);
   pc_bytes_per_cycle_ = peak_bytes_per_cycle / static_cast<double>(count);
+  burst_bytes_ = preset.burst_bytes;
   burst_cycles_ = preset.burst_bytes / pc_bytes_per_cycle_;
   ccd_l_cycles_ = burst_cycles_ * preset.ccd_l_over_s;
   trcd_ = preset.trcd_ns * clock_ghz;
@@ -44,43 +46,64 @@ Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : re
   tras_ = preset.tras_ns * clock_ghz;
   trefi_ = preset.trefi_ns * clock_ghz;
   trfc_ = preset.trfc_ns * clock_ghz;
+  per_trefi_ = 1 / trefi_;
+  per_burst_bytes_ = 1 / burst_bytes_;
+  per_pc_bytes_per_cycle_ = 1 / pc_bytes_per_cycle_;
+  if ((count & (count - 1)) == 0) {
+    pc_mask_ = count - 1;
+    pc_shift_ = std::countr_zero(count);
+  }
   pcs_.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
-    pcs_[i].banks.resize(static_cast<std::size_t>(bank_groups_ * banks_per_group_));
-    pcs_[i].group_free.assign(static_cast<std::size_t>(bank_groups_), 0);
+    pcs_[i].banks.resize(kHbmBankGroups * kHbmBanksPerGroup);
     // Staggered so that the channels do not all refresh at once: channel i's refreshes start at
     // tRFC + i / count x tREFI (mod tREFI), so the first channels are not refreshing at time 0.
     pcs_[i].offset = trfc_ + trefi_ * static_cast<double>(i) / static_cast<double>(count);
   }
 }
 
-double Hbm::after_refresh(const PseudoChannel& pc, double t) const {
-  if (!refresh_) return t;
-  const double phase = std::fmod(t - pc.offset + trefi_, trefi_);
-  return phase < trfc_ ? t + (trfc_ - phase) : t;
+double Hbm::phase(const PseudoChannel& pc, double t) const {
+  const double since = t - pc.offset;
+  return since - std::floor(since * per_trefi_) * trefi_;
 }
 
-double Hbm::end_of(const PseudoChannel& pc, double start, double duration) const {
-  if (!refresh_) return start + duration;
-  const double phase = std::fmod(start - pc.offset + trefi_, trefi_);
-  // A transfer that runs into the next refresh pauses for it (durations are far below tREFI).
-  return phase + duration > trefi_ ? start + duration + trfc_ : start + duration;
+namespace {
+
+// The XOR of `value`'s groups of `bits` bits: folds high address bits onto low ones.
+std::uint64_t fold(std::uint64_t value, int bits) {
+  std::uint64_t h = 0;
+  for (; value != 0; value >>= bits) h ^= value & ((std::uint64_t{1} << bits) - 1);
+  return h;
 }
+
+}  // namespace
 
 double Hbm::access(std::uint64_t address, double bytes, double arrival) {
+  // Address mapping: consecutive kHbmChunkBytes units go to consecutive pseudo-channels, rotated per
+  // block of units by a hash of the block; successive blocks alternate bank groups, and the bank
+  // within the group is the block's next bits XOR a fold of its row (permutation-based interleaving),
+  // so that streams a power of two apart do not all land on one channel's one bank.
   const std::uint64_t unit = address / kHbmChunkBytes;
   const std::uint64_t n = pcs_.size();
-  PseudoChannel& pc = pcs_[unit % n];
-  const std::uint64_t local = unit / n;
-  const auto groups = static_cast<std::uint64_t>(bank_groups_);
-  const auto per_group = static_cast<std::uint64_t>(banks_per_group_);
+  const std::uint64_t local = pc_mask_ ? unit >> pc_shift_ : unit / n;
+  const std::uint64_t rotated = unit + fold(local, 8) * 37;
+  PseudoChannel& pc = pcs_[pc_mask_ ? rotated & pc_mask_ : rotated % n];
+  constexpr std::uint64_t groups = kHbmBankGroups, per_group = kHbmBanksPerGroup, banks = groups * per_group;
+  const auto row = static_cast<std::int64_t>(local / banks);
   const std::uint64_t group = local % groups;  // successive visits to a channel alternate bank groups
-  const std::uint64_t bank_index = group * per_group + (local / groups) % per_group;
-  const auto row = static_cast<std::int64_t>(local / (groups * per_group));
+  const std::uint64_t bank_index =
+      group * per_group + ((local / groups) ^ fold(static_cast<std::uint64_t>(row), 4)) % per_group;
   Bank& bank = pc.banks[bank_index];
 
-  double t = after_refresh(pc, std::max(arrival, bank.ready));
-  const std::int64_t epoch = refresh_ ? static_cast<std::int64_t>(std::floor((t - pc.offset) / trefi_)) : -1;
+  double t = std::max(arrival, bank.ready);
+  std::int64_t epoch = -1;
+  if (refresh_) {
+    // The refresh interval `t` falls in, and the end of its refresh when `t` is inside it.
+    const double intervals = std::floor((t - pc.offset) * per_trefi_);
+    const double phase = t - pc.offset - intervals * trefi_;
+    if (phase < trfc_) t += trfc_ - phase;
+    epoch = static_cast<std::int64_t>(intervals);
+  }
   if (epoch != bank.epoch) {
     bank.open_row = -1;  // refresh precharged every bank
     bank.epoch = epoch;
@@ -93,14 +116,22 @@ double Hbm::access(std::uint64_t address, double bytes, double arrival) {
     bank.open_row = row;
     data_ready = activate + trcd_;
   }
-  data_ready = std::max(data_ready, pc.group_free[group]);
-  const double bursts = std::ceil(bytes / (burst_cycles_ * pc_bytes_per_cycle_));
+  const double bursts = std::ceil(bytes * per_burst_bytes_);
   const double occupancy = (bursts - 1) * ccd_l_cycles_ + burst_cycles_;
-  const double bus_start = after_refresh(pc, std::max(data_ready, pc.bus_free));
-  pc.bus_free = end_of(pc, bus_start, bytes / pc_bytes_per_cycle_);
-  // One bank group issues a column access every tCCD_L; the bus interleaves other groups between.
-  const double done = std::max(pc.bus_free, end_of(pc, bus_start, occupancy));
-  pc.group_free[group] = bus_start + bursts * ccd_l_cycles_;
+  const double transfer = bytes * per_pc_bytes_per_cycle_;
+  double bus_start = std::max(data_ready, pc.bus_free);
+  double bus_end = bus_start + transfer, done = bus_start + occupancy;
+  if (refresh_) {
+    // Wait out a refresh the transfer would start in; pause for one it would run into.
+    double phase = this->phase(pc, bus_start);
+    if (phase < trfc_) bus_start += trfc_ - phase, phase = trfc_;
+    bus_end = bus_start + transfer + (phase + transfer > trefi_ ? trfc_ : 0);
+    done = bus_start + occupancy + (phase + occupancy > trefi_ ? trfc_ : 0);
+  }
+  pc.bus_free = bus_end;
+  // One bank group issues a column access every tCCD_L, so a chunk's bursts take twice its bus time;
+  // the controller interleaves other groups' bursts between them, so the bus stays busy.
+  done = std::max(bus_end, done);
   bank.ready = done;
   return done;
 }

@@ -18,10 +18,8 @@ struct HbmPreset {
   std::string_view generation;
   int pseudo_channels_per_channel = 2;
   int default_channels_per_stack = 16;
-  int bank_groups = 4;
-  int banks_per_group = 4;
-  double burst_bytes = 32;    // one column access of a pseudo-channel
-  double ccd_l_over_s = 2;    // tCCD_L / tCCD_S: the column rate inside one bank group, relative to the bus
+  double burst_bytes = 32;  // one column access of a pseudo-channel
+  double ccd_l_over_s = 2;  // tCCD_L / tCCD_S: the column rate inside one bank group, relative to the bus
   double trcd_ns = 14, trp_ns = 14, tras_ns = 34;
   double trefi_ns = 3900, trfc_ns = 260;
 };
@@ -30,6 +28,10 @@ struct HbmPreset {
 std::optional<HbmPreset> hbm_preset(std::string_view generation);
 // The generations hbm_preset knows, for error messages.
 std::string_view hbm_generations();
+
+// Every preset's organisation: 4 bank groups of 4 banks per pseudo-channel (JESD235 pseudo-channel
+// mode, JESD238), fixed so that the address arithmetic is shifts and masks.
+inline constexpr std::uint64_t kHbmBankGroups = 4, kHbmBanksPerGroup = 4;
 
 // Bytes one request covers at most: a row-buffer visit, the unit of interleaving over pseudo-channels.
 inline constexpr std::uint64_t kHbmChunkBytes = 1024;
@@ -57,17 +59,16 @@ class Hbm {
     double bus_free = 0;
     double offset = 0;  // start of its refresh schedule
     std::vector<Bank> banks;
-    std::vector<double> group_free;
   };
-  // `t`, or the end of the refresh it falls in.
-  double after_refresh(const PseudoChannel& pc, double t) const;
-  // When `duration` cycles of work from `start` end, paused by a refresh they run into.
-  double end_of(const PseudoChannel& pc, double start, double duration) const;
+  // Cycles since the start of the latest refresh interval at `t`.
+  double phase(const PseudoChannel& pc, double t) const;
 
   std::vector<PseudoChannel> pcs_;
-  int bank_groups_ = 4, banks_per_group_ = 4;
-  double pc_bytes_per_cycle_ = 1, burst_cycles_ = 1, ccd_l_cycles_ = 2;
-  double trcd_ = 0, trp_ = 0, tras_ = 0, trefi_ = 1, trfc_ = 0;
+  std::uint64_t pc_mask_ = 0;  // count - 1 when the pseudo-channels are a power of two, else 0
+  int pc_shift_ = 0;
+  double pc_bytes_per_cycle_ = 1, burst_bytes_ = 32, burst_cycles_ = 1, ccd_l_cycles_ = 2;
+  double trcd_ = 0, trp_ = 0, tras_ = 0, trefi_ = 1, per_trefi_ = 1, trfc_ = 0;
+  double per_burst_bytes_ = 1.0 / 32, per_pc_bytes_per_cycle_ = 1;
   bool refresh_ = true;
 };
 

@@ -14,6 +14,7 @@
 #include <queue>
 
 #include "perfsim/hbm.h"
+#include "support/assert.h"
 
 namespace xpusim::perfsim {
 namespace {
@@ -28,13 +29,20 @@ constexpr std::size_t kQueueDepth = 256;       // instructions waiting per engin
 constexpr double kDispatchCycles = 1;          // the front end dispatches one instruction a cycle
 constexpr double kConfigCycles = 1;            // dma.size, dma.sstride, dma.dstride
 constexpr double kNocLatencyCycles = 20;       // one way, core to memory controller or core to core
-constexpr std::size_t kDmaOutstanding = 1024;  // chunks in flight per DMA engine
+constexpr std::size_t kDmaOutstanding = 2048;  // chunks in flight per DMA engine (2 MiB)
 constexpr double kVpuLatencyCycles = 8;        // the vector unit's pipeline depth
 constexpr int kMaxTokens = 255;
 constexpr double kCounterWindowCycles = 1024;  // HBM bandwidth counter resolution in the trace
+// DMA chunks one run may simulate (about 15 s of work): copying all of xpu-1's 288 GiB is 2^28.2
+// chunks; a copy of many tiny rows over stride-0 dimensions could ask for 2^40.
+constexpr std::uint64_t kMaxChunks = std::uint64_t{1} << 30;
 
-bool is_mxu(Engine e) { return e >= Engine::mxu0 && e <= Engine::mxu3; }
-bool is_dma(Engine e) { return e == Engine::dma0 || e == Engine::dma1; }
+bool is_mxu(Engine e) {
+  return e >= Engine::mxu0 && e <= Engine::mxu3;
+}
+bool is_dma(Engine e) {
+  return e == Engine::dma0 || e == Engine::dma1;
+}
 
 // Lane-cycles per element of each vector operation (docs/perfsim.md §Vector unit).
 double vpu_cost(Opcode op) {
@@ -56,7 +64,8 @@ double vpu_cost(Opcode op) {
 }
 
 // The first address past base + sum (count_i - 1) * stride_i + tail, or nullopt past 64 bits.
-std::optional<std::uint64_t> span_end(std::uint64_t base, std::initializer_list<std::pair<std::uint64_t, std::uint64_t>> dims,
+std::optional<std::uint64_t> span_end(std::uint64_t base,
+                                      std::initializer_list<std::pair<std::uint64_t, std::uint64_t>> dims,
                                       std::uint64_t tail) {
   std::uint64_t end = base;
   for (const auto& [count, stride] : dims) {
@@ -73,6 +82,70 @@ double serve(double& free_at, double ready, double duration) {
   const double start = std::max(free_at, ready);
   free_at = start + duration;
   return free_at;
+}
+
+// Stall reasons, in EngineStats::stall_cycles's names.
+enum Stall : std::uint8_t { kToken, kBankConflict, kHbm, kBarrier, kDispatch, kStallCount };
+constexpr std::array<std::string_view, kStallCount> kStallNames = {"token", "bank_conflict", "hbm", "barrier",
+                                                                   "dispatch"};
+
+// Fields the simulator reads, by name; fv() finds them through a table built once from isa's opcode
+// table, instead of comparing names on every read.
+enum class F : std::uint8_t {
+  a,
+  b,
+  bcast,
+  cols,
+  core,
+  dst,
+  dtype,
+  esize,
+  from,
+  id,
+  k,
+  len,
+  m,
+  n,
+  n0,
+  n1,
+  n2,
+  rows,
+  s1,
+  s2,
+  scale,
+  scope,
+  slot,
+  src,
+  stride,
+  to,
+  transpose,
+  count
+};
+constexpr std::array<std::string_view, static_cast<std::size_t>(F::count)> kFieldNames = {
+    "a",  "b",  "bcast", "cols", "core", "dst", "dtype", "esize", "from", "id",  "k",      "len", "m",        "n",
+    "n0", "n1", "n2",    "rows", "s1",   "s2",  "scale", "scope", "slot", "src", "stride", "to",  "transpose"};
+
+using FieldTable = std::array<std::array<std::int8_t, static_cast<std::size_t>(F::count)>, 256>;
+
+const FieldTable& field_table() {
+  static const FieldTable table = [] {
+    FieldTable t;
+    for (auto& row : t) row.fill(-1);
+    for (const isa::OpcodeInfo& op : isa::opcodes())
+      for (std::size_t i = 0; i < op.fields.size(); ++i)
+        for (std::size_t f = 0; f < kFieldNames.size(); ++f)
+          if (op.fields[i].name == kFieldNames[f])
+            t[static_cast<std::size_t>(op.opcode)][f] = static_cast<std::int8_t>(i);
+    return t;
+  }();
+  return table;
+}
+
+// The value of field `f` of `ins` (asserted to exist).
+std::uint64_t fv(const Instruction& ins, F f) {
+  const std::int8_t i = field_table()[static_cast<std::size_t>(ins.opcode)][static_cast<std::size_t>(f)];
+  XPUSIM_ASSERT(i >= 0, "perfsim reads a field its opcode lacks");
+  return ins.fields[static_cast<std::size_t>(i)];
 }
 
 struct Queued {
@@ -109,8 +182,8 @@ struct DmaCopy {
   DmaConfig shape;
   std::uint64_t i1 = 0, i2 = 0, offset = 0;  // the next chunk
   bool issued_all = false;
-  std::vector<double> ring;  // completion times of chunks in flight, in issue order
-  std::size_t head = 0, count = 0;
+  std::vector<double> flying;  // completion times of the chunks in flight, a min-heap
+  double max_done = 0;         // the latest of them
   double vmem_free = 0, vmem_bytes_per_cycle = 1;
   double bytes = 0, ideal_cycles = 0;
   bool touches_hbm = false;
@@ -137,6 +210,7 @@ struct EngineState {
   int active = 0;
   double active_since = 0;
   double busy = 0;
+  std::array<double, kStallCount> stalls{};
   EngineStats stats;
   bool used = false;
 };
@@ -156,7 +230,10 @@ struct CoreState {
   std::array<EngineState, kEngines> engines;
   std::array<std::array<int, kEngines>, kEngines> tokens{};
   std::array<std::array<std::uint32_t, kEngines>, kEngines> last_signal{};
-  std::vector<double> bank_load;  // bytes per cycle demanded of each VMEM bank now
+  std::vector<double> bank_load;  // bytes per cycle demanded of each VMEM bank now, besides...
+  double uniform_load = 0;        // ... what accesses to every bank demand of each
+  double max_load = 0;            // the largest of bank_load, when not stale
+  bool max_stale = false;
   double port_in_free = 0, port_out_free = 0;
   bool done = false;
 };
@@ -219,15 +296,18 @@ class Simulator {
   double resource_ready(const CoreState& core, Engine e, const Instruction& ins) const;
   void start(CoreState& core, Engine e, std::uint32_t index);
   double bank_ratio(CoreState& core, std::uint64_t banks, double per_bank) const;
-  std::uint64_t banks_touched(std::uint64_t base, std::uint64_t rows, std::uint64_t stride, std::uint64_t row_bytes) const;
+  void add_load(CoreState& core, std::uint64_t banks, double per_bank) const;
+  std::uint64_t banks_touched(std::uint64_t base, std::uint64_t rows, std::uint64_t stride,
+                              std::uint64_t row_bytes) const;
   void begin(CoreState& core, Engine e, std::uint32_t index, double start, double end, std::uint64_t banks,
              double demand_bytes_per_cycle);
   void finish(CoreState& core, Engine e, std::uint32_t index);
   void start_copy(CoreState& core, Engine e, std::uint32_t index);
   void dma_progress(CoreState& core, Engine e);
   double issue_chunk(CoreState& core, DmaCopy& copy, std::uint64_t src, std::uint64_t dst, double bytes);
+  double serve_side(DmaCopy& copy, Space space, std::uint64_t address, double t, double bytes, bool write);
   void note_hbm(double when, double bytes, bool write);
-  void account_idle(CoreState& core, EngineState& engine, double arrival, double ready);
+  void account_idle(CoreState& core, EngineState& engine, double arrival);
 
   const isa::Program& program_;
   const spec::ChipSpec& chip_;
@@ -239,6 +319,7 @@ class Simulator {
   std::uint64_t seq_ = 0;
   double now_ = 0;
   std::optional<std::string> error_;
+  std::uint64_t chunks_ = 0;
   SimResult result_;
   std::map<isa::DType, double> macs_by_dtype_;
   double vpu_flops_ = 0;
@@ -247,6 +328,7 @@ class Simulator {
   std::uint64_t vmem_bytes_ = 0, cmem_capacity_ = 0, hbm_capacity_ = 0;
   double vmem_bytes_per_cycle_ = 1, bank_bytes_per_cycle_ = 1, bank_interleave_ = 128;
   int banks_ = 1;
+  std::uint64_t all_banks_ = 1;
   std::vector<double> cmem_free_;
   double cmem_bank_bytes_per_cycle_ = 1;
   double port_bytes_per_cycle_ = 1;
@@ -276,6 +358,7 @@ bool Simulator::setup() {
     banks_ = static_cast<int>(std::clamp<std::int64_t>(s.banks.value_or(1), 1, 64));
   }
   bank_bytes_per_cycle_ = vmem_bytes_per_cycle_ / banks_;
+  all_banks_ = banks_ >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << banks_) - 1;
   bank_interleave_ = std::max(1.0, bank_bytes_per_cycle_);
   const double clock_hz = chip_.clock_mhz * 1e6;
   double cmem_rate = 0;
@@ -304,8 +387,9 @@ bool Simulator::setup() {
       c.engines[static_cast<std::size_t>(e)].stats.engine = static_cast<Engine>(e);
     }
     if (c.id >= chip_.cores.count)
-      return fail(c, 0, "the chip " + chip_.name + " has " + std::to_string(chip_.cores.count) + " cores (0-" +
-                            std::to_string(chip_.cores.count - 1) + ")");
+      return fail(c, 0,
+                  "the chip " + chip_.name + " has " + std::to_string(chip_.cores.count) + " cores (0-" +
+                      std::to_string(chip_.cores.count - 1) + ")");
     slot_of_core_[c.id] = static_cast<int>(i);
     for (std::size_t j = 0; j < c.code->size(); ++j) {
       const Engine e = isa::engine_of((*c.code)[j]);
@@ -353,10 +437,11 @@ bool Simulator::check_space(const CoreState& core, std::size_t index, Space spac
       break;
   }
   if (space == Space::rvmem && (remote >= chip_.cores.count || slot_of_core_[remote] < 0)) {
-    return fail(core, index,
-                remote >= chip_.cores.count
-                    ? "core " + std::to_string(remote) + " is beyond the chip's " + std::to_string(chip_.cores.count) + " cores"
-                    : "rvmem names core " + std::to_string(remote) + ", which runs no code in this program");
+    return fail(
+        core, index,
+        remote >= chip_.cores.count
+            ? "core " + std::to_string(remote) + " is beyond the chip's " + std::to_string(chip_.cores.count) + " cores"
+            : "rvmem names core " + std::to_string(remote) + ", which runs no code in this program");
   }
   if (end && *end <= capacity) return true;
   return fail(core, index,
@@ -389,8 +474,9 @@ void Simulator::check_chip_barrier() {
   for (const CoreState& c : cores_) {
     if (c.fe != FrontEnd::chip_barrier || !drained(c)) return;
     if (first && first->chip_barrier_id != c.chip_barrier_id) {
-      fail(c, c.pc, "waits at chip barrier " + std::to_string(c.chip_barrier_id) + " while core " +
-                        std::to_string(first->id) + " waits at chip barrier " + std::to_string(first->chip_barrier_id));
+      fail(c, c.pc,
+           "waits at chip barrier " + std::to_string(c.chip_barrier_id) + " while core " + std::to_string(first->id) +
+               " waits at chip barrier " + std::to_string(first->chip_barrier_id));
       return;
     }
     if (!first) first = &c;
@@ -431,9 +517,9 @@ void Simulator::run_front_end(CoreState& core) {
         if (t > now_ && drained(core)) schedule(t, slot, EventKind::front_end);
         return;
       }
-      if (ins.field("scope") == 1) {
+      if (fv(ins, F::scope) == 1) {
         core.fe = FrontEnd::chip_barrier;
-        core.chip_barrier_id = ins.field("id");
+        core.chip_barrier_id = fv(ins, F::id);
         core.fe_time = t;
         check_chip_barrier();
         return;
@@ -469,7 +555,7 @@ double Simulator::resource_ready(const CoreState& core, Engine e, const Instruct
   const bool db = chip_.cores.matrix_unit.double_buffered;
   switch (ins.opcode) {
     case Opcode::mxu_ldw: {
-      const Slot& slot = s.slots[ins.field("slot")];
+      const Slot& slot = s.slots[fv(ins, F::slot)];
       // Only one load at a time; never into a slot a multiply still reads; without double buffering,
       // not while the array computes at all.
       double ready = std::max({s.ldw_free, slot.readers_done, s.last_start});
@@ -477,7 +563,7 @@ double Simulator::resource_ready(const CoreState& core, Engine e, const Instruct
       return ready;
     }
     case Opcode::mxu_mm: {
-      const Slot& slot = s.slots[ins.field("slot")];
+      const Slot& slot = s.slots[fv(ins, F::slot)];
       double ready = std::max({s.stream_free, s.st_free, slot.ready, s.last_start});
       if (!db) ready = std::max(ready, s.ldw_free);
       return ready;
@@ -489,53 +575,77 @@ double Simulator::resource_ready(const CoreState& core, Engine e, const Instruct
 
 std::uint64_t Simulator::banks_touched(std::uint64_t base, std::uint64_t rows, std::uint64_t stride,
                                        std::uint64_t row_bytes) const {
+  const auto nbanks = static_cast<std::uint64_t>(banks_);
   const std::uint64_t all = banks_ >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << banks_) - 1;
   const auto interleave = static_cast<std::uint64_t>(bank_interleave_);
-  if (row_bytes >= interleave * static_cast<std::uint64_t>(banks_)) return all;
+  const std::uint64_t cycle = interleave * nbanks;  // bytes after which the banks repeat
+  auto span = [&](std::uint64_t from, std::uint64_t bytes) {
+    if (bytes >= cycle) return all;
+    const std::uint64_t first = (from / interleave) % nbanks;
+    const std::uint64_t count = (from + bytes - 1) / interleave - from / interleave + 1;
+    const std::uint64_t run = count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
+    // `count` banks from `first`, wrapping around.
+    return ((run << first) | (first == 0 ? 0 : run >> (nbanks - first))) & all;
+  };
+  if (rows <= 1 || stride % cycle == 0) return span(base, row_bytes);           // every row on the same banks
+  if (stride <= row_bytes) return span(base, (rows - 1) * stride + row_bytes);  // one contiguous span
   std::uint64_t mask = 0;
-  const std::uint64_t n = std::min<std::uint64_t>(rows, 64);
-  for (std::uint64_t r = 0; r < n && mask != all; ++r) {
-    const std::uint64_t first = (base + r * stride) / interleave;
-    const std::uint64_t last = (base + r * stride + row_bytes - 1) / interleave;
-    for (std::uint64_t b = first; b <= last && mask != all; ++b) mask |= std::uint64_t{1} << (b % static_cast<std::uint64_t>(banks_));
-  }
+  const std::uint64_t n = std::min<std::uint64_t>(rows, nbanks);  // the pattern repeats within `banks` rows
+  for (std::uint64_t r = 0; r < n && mask != all; ++r) mask |= span(base + r * stride, row_bytes);
   return mask;
 }
 
 // How much slower than its own rate an access runs on banks others already load: the worst of its
 // banks' (load + its demand) / bank bandwidth, at least 1.
 double Simulator::bank_ratio(CoreState& core, std::uint64_t banks, double per_bank) const {
-  double ratio = 1;
-  for (std::uint64_t m = banks; m != 0; m &= m - 1) {
-    const int b = std::countr_zero(m);
-    ratio = std::max(ratio, (core.bank_load[static_cast<std::size_t>(b)] + per_bank) / bank_bytes_per_cycle_);
+  double worst = 0;
+  if (banks == all_banks_) {
+    if (core.max_stale) {
+      core.max_load = 0;
+      for (const double load : core.bank_load) core.max_load = std::max(core.max_load, load);
+      core.max_stale = false;
+    }
+    worst = core.max_load;
+  } else {
+    for (std::uint64_t m = banks; m != 0; m &= m - 1)
+      worst = std::max(worst, core.bank_load[static_cast<std::size_t>(std::countr_zero(m))]);
   }
-  return ratio;
+  return std::max(1.0, (core.uniform_load + worst + per_bank) / bank_bytes_per_cycle_);
+}
+
+// Adds `per_bank` bytes a cycle (negative: removes them) to each bank in `banks`.
+void Simulator::add_load(CoreState& core, std::uint64_t banks, double per_bank) const {
+  if (banks == all_banks_) {
+    core.uniform_load += per_bank;
+    return;
+  }
+  for (std::uint64_t m = banks; m != 0; m &= m - 1)
+    core.bank_load[static_cast<std::size_t>(std::countr_zero(m))] += per_bank;
+  core.max_stale = true;
 }
 
 void Simulator::begin(CoreState& core, Engine e, std::uint32_t index, double start, double end, std::uint64_t banks,
                       double demand_bytes_per_cycle) {
   EngineState& s = core.engines[static_cast<std::size_t>(e)];
   const double per_bank = banks ? demand_bytes_per_cycle / std::popcount(banks) : 0;
-  for (std::uint64_t m = banks; m != 0; m &= m - 1) core.bank_load[static_cast<std::size_t>(std::countr_zero(m))] += per_bank;
+  add_load(core, banks, per_bank);
   s.flying.push_back({index, start, end, banks, per_bank});
   if (s.active++ == 0) s.active_since = start;
   s.last_start = start;
   schedule(end, static_cast<std::uint32_t>(&core - cores_.data()), EventKind::finish, e, index);
 }
 
-void Simulator::account_idle(CoreState& core, EngineState& engine, double arrival, double ready) {
+void Simulator::account_idle(CoreState& core, EngineState& engine, double arrival) {
   // The queue was empty from the engine's last completion to this instruction's arrival: time the
   // front end spent at a barrier, or else dispatching.
   const double idle_from = std::max(engine.last_done, engine.last_start);
   if (arrival > idle_from && engine.active == 0) {
     const double overlap = std::max(0.0, std::min(arrival, core.barrier_to) - std::max(idle_from, core.barrier_from));
     const double barrier = core.barrier_from >= 0 ? overlap : 0;
-    if (barrier > 0) engine.stats.stall_cycles["barrier"] += static_cast<std::uint64_t>(std::llround(barrier));
+    if (barrier > 0) engine.stalls[kBarrier] += barrier;
     const double rest = arrival - idle_from - barrier;
-    if (rest > 0) engine.stats.stall_cycles["dispatch"] += static_cast<std::uint64_t>(std::llround(rest));
+    if (rest > 0) engine.stalls[kDispatch] += rest;
   }
-  (void)ready;
 }
 
 void Simulator::advance(CoreState& core, Engine e) {
@@ -563,17 +673,18 @@ void Simulator::advance(CoreState& core, Engine e) {
     }
     for (int p = 0; p < kEngines; ++p)
       if (ins.wait & (1u << p)) --core.tokens[static_cast<std::size_t>(p)][static_cast<std::size_t>(e)];
-    account_idle(core, s, head.arrival, ready);
+    account_idle(core, s, head.arrival);
     if (s.token_wait_from >= 0) {
-      s.stats.stall_cycles["token"] += static_cast<std::uint64_t>(std::llround(now_ - s.token_wait_from));
+      s.stalls[kToken] += now_ - s.token_wait_from;
       s.token_wait_from = -1;
     }
     s.queue.pop_front();
-    if (core.fe == FrontEnd::queue_full && core.blocked_on == e) {
-      core.fe = FrontEnd::running;
-      schedule(now_, slot, EventKind::front_end);
-    }
+    const bool unblocks = core.fe == FrontEnd::queue_full && core.blocked_on == e;
     start(core, e, head.index);
+    if (unblocks && !error_) {
+      core.fe = FrontEnd::running;
+      run_front_end(core);  // the queue has room again: dispatch now (run_front_end only schedules)
+    }
   }
 }
 
@@ -583,14 +694,14 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
   const auto& mu = chip_.cores.matrix_unit;
   switch (ins.opcode) {
     case Opcode::dma_size:
-      s.config.n0 = ins.field("n0"), s.config.n1 = ins.field("n1"), s.config.n2 = ins.field("n2");
-      s.config.esize = std::uint64_t{1} << ins.field("esize"), s.config.transpose = ins.field("transpose") != 0;
+      s.config.n0 = fv(ins, F::n0), s.config.n1 = fv(ins, F::n1), s.config.n2 = fv(ins, F::n2);
+      s.config.esize = std::uint64_t{1} << fv(ins, F::esize), s.config.transpose = fv(ins, F::transpose) != 0;
       break;
     case Opcode::dma_sstride:
-      s.config.ss1 = ins.field("s1"), s.config.ss2 = ins.field("s2");
+      s.config.ss1 = fv(ins, F::s1), s.config.ss2 = fv(ins, F::s2);
       break;
     case Opcode::dma_dstride:
-      s.config.ds1 = ins.field("s1"), s.config.ds2 = ins.field("s2");
+      s.config.ds1 = fv(ins, F::s1), s.config.ds2 = fv(ins, F::s2);
       break;
     case Opcode::dma_copy:
       start_copy(core, e, index);
@@ -604,24 +715,25 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
     return;
   }
   if (is_mxu(e)) {
-    const std::uint64_t slot_index = ins.opcode == Opcode::mxu_st ? 0 : ins.field("slot");
+    const std::uint64_t slot_index = ins.opcode == Opcode::mxu_st ? 0 : fv(ins, F::slot);
     Slot& slot = s.slots[slot_index];
     if (ins.opcode == Opcode::mxu_ldw) {
-      const auto dtype = static_cast<isa::DType>(ins.field("dtype"));
-      const std::uint64_t k = ins.field("k"), n = ins.field("n"), stride = ins.field("stride");
+      const auto dtype = static_cast<isa::DType>(fv(ins, F::dtype));
+      const std::uint64_t k = fv(ins, F::k), n = fv(ins, F::n), stride = fv(ins, F::stride);
       const std::uint64_t row_bytes = n * static_cast<std::uint64_t>(isa::dtype_bytes(dtype));
       if (k > static_cast<std::uint64_t>(mu.tile.k) || n > static_cast<std::uint64_t>(mu.tile.n)) {
-        fail(core, index, "a " + std::to_string(k) + " x " + std::to_string(n) + " tile does not fit the " +
-                              std::to_string(mu.tile.k) + " x " + std::to_string(mu.tile.n) + " array");
+        fail(core, index,
+             "a " + std::to_string(k) + " x " + std::to_string(n) + " tile does not fit the " +
+                 std::to_string(mu.tile.k) + " x " + std::to_string(mu.tile.n) + " array");
         return;
       }
-      if (!check_vmem(core, index, ins.field("src"), {{k, stride}}, row_bytes, "the weights")) return;
+      if (!check_vmem(core, index, fv(ins, F::src), {{k, stride}}, row_bytes, "the weights")) return;
       // k cycles: one row of n weights shifts in per cycle.
-      const std::uint64_t banks = banks_touched(ins.field("src"), k, stride, row_bytes);
+      const std::uint64_t banks = banks_touched(fv(ins, F::src), k, stride, row_bytes);
       const double demand = static_cast<double>(row_bytes);
       const double ratio = bank_ratio(core, banks, demand / std::max(1, std::popcount(banks)));
       const double cycles = static_cast<double>(k) * ratio;
-      if (ratio > 1) s.stats.stall_cycles["bank_conflict"] += static_cast<std::uint64_t>(std::llround(cycles - static_cast<double>(k)));
+      if (ratio > 1) s.stalls[kBankConflict] += cycles - static_cast<double>(k);
       const double end = now_ + cycles;
       s.ldw_free = end;
       slot = Slot{true, end, slot.readers_done, k, n, dtype};
@@ -630,19 +742,22 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
       return;
     }
     if (ins.opcode == Opcode::mxu_mm) {
-      const auto dtype = static_cast<isa::DType>(ins.field("dtype"));
+      const auto dtype = static_cast<isa::DType>(fv(ins, F::dtype));
       if (!slot.loaded) {
-        fail(core, index, "weight slot " + std::to_string(slot_index) + " of " + std::string(isa::engine_name(e)) + " holds no weights (no mxu.ldw before)");
+        fail(core, index,
+             "weight slot " + std::to_string(slot_index) + " of " + std::string(isa::engine_name(e)) +
+                 " holds no weights (no mxu.ldw before)");
         return;
       }
       if (slot.dtype != dtype) {
-        fail(core, index, "dtype " + std::string(isa::dtype_name(dtype)) + " differs from the slot's weights, " +
-                              std::string(isa::dtype_name(slot.dtype)));
+        fail(core, index,
+             "dtype " + std::string(isa::dtype_name(dtype)) + " differs from the slot's weights, " +
+                 std::string(isa::dtype_name(slot.dtype)));
         return;
       }
-      const std::uint64_t m = ins.field("m"), stride = ins.field("stride");
+      const std::uint64_t m = fv(ins, F::m), stride = fv(ins, F::stride);
       const std::uint64_t row_bytes = slot.k * static_cast<std::uint64_t>(isa::dtype_bytes(dtype));
-      if (!check_vmem(core, index, ins.field("src"), {{m, stride}}, row_bytes, "the input rows")) return;
+      if (!check_vmem(core, index, fv(ins, F::src), {{m, stride}}, row_bytes, "the input rows")) return;
       const auto found = mu.macs_per_cycle.find(dtype_key(dtype));
       if (found == mu.macs_per_cycle.end() || found->second <= 0) {
         fail(core, index, "the chip's matrix unit has no " + dtype_key(dtype) + " rate (macs_per_cycle)");
@@ -651,11 +766,11 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
       // Rows per cycle: 1 for bf16 on a k x n array of k x n MACs a cycle; 2 for fp8 at twice the rate.
       const double rows_per_cycle = std::max(1.0, std::floor(found->second / tile_macs_));
       const double stream = std::ceil(static_cast<double>(m) / rows_per_cycle);
-      const std::uint64_t banks = banks_touched(ins.field("src"), m, stride, row_bytes);
+      const std::uint64_t banks = banks_touched(fv(ins, F::src), m, stride, row_bytes);
       const double demand = static_cast<double>(row_bytes) * rows_per_cycle;
       const double ratio = bank_ratio(core, banks, demand / std::max(1, std::popcount(banks)));
       const double streamed = stream * ratio;
-      if (ratio > 1) s.stats.stall_cycles["bank_conflict"] += static_cast<std::uint64_t>(std::llround(streamed - stream));
+      if (ratio > 1) s.stalls[kBankConflict] += streamed - stream;
       // The last row's results leave the array k + n - 2 cycles after it enters (skew and drain).
       const double fill = static_cast<double>(slot.k + slot.n) - 2;
       const double end = now_ + streamed + fill;
@@ -670,13 +785,13 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
       return;
     }
     // mxu.st: m rows of n 32-bit accumulators, one row a cycle.
-    const std::uint64_t m = ins.field("m"), n = ins.field("n"), stride = ins.field("stride");
-    if (!check_vmem(core, index, ins.field("dst"), {{m, stride}}, n * 4, "the stored rows")) return;
-    const std::uint64_t banks = banks_touched(ins.field("dst"), m, stride, n * 4);
+    const std::uint64_t m = fv(ins, F::m), n = fv(ins, F::n), stride = fv(ins, F::stride);
+    if (!check_vmem(core, index, fv(ins, F::dst), {{m, stride}}, n * 4, "the stored rows")) return;
+    const std::uint64_t banks = banks_touched(fv(ins, F::dst), m, stride, n * 4);
     const double demand = static_cast<double>(n * 4);
     const double ratio = bank_ratio(core, banks, demand / std::max(1, std::popcount(banks)));
     const double cycles = static_cast<double>(m) * ratio;
-    if (ratio > 1) s.stats.stall_cycles["bank_conflict"] += static_cast<std::uint64_t>(std::llround(cycles - static_cast<double>(m)));
+    if (ratio > 1) s.stalls[kBankConflict] += cycles - static_cast<double>(m);
     const double end = now_ + cycles;
     s.st_free = end;
     result_.vmem_bytes += static_cast<double>(m * n * 4);
@@ -696,35 +811,36 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
     return true;
   };
   if (op == Opcode::vsum || op == Opcode::vmaxr) {
-    const auto dtype = static_cast<isa::DType>(ins.field("dtype"));
-    const std::uint64_t rows = ins.field("rows"), cols = ins.field("cols");
+    const auto dtype = static_cast<isa::DType>(fv(ins, F::dtype));
+    const std::uint64_t rows = fv(ins, F::rows), cols = fv(ins, F::cols);
     const int size = isa::dtype_bytes(dtype);
-    if (!region(ins.field("src"), rows * cols, size, "the source") || !region(ins.field("dst"), rows, size, "the result"))
+    if (!region(fv(ins, F::src), rows * cols, size, "the source") || !region(fv(ins, F::dst), rows, size, "the result"))
       return;
     elements = static_cast<double>(rows * cols);
-    latency += std::ceil(std::log2(static_cast<double>(std::min<std::uint64_t>(cols, static_cast<std::uint64_t>(lanes))) + 1));
+    latency +=
+        std::ceil(std::log2(static_cast<double>(std::min<std::uint64_t>(cols, static_cast<std::uint64_t>(lanes))) + 1));
   } else if (op == Opcode::vcvt || op == Opcode::vquant || op == Opcode::vdequant) {
-    const auto from = static_cast<isa::DType>(ins.field("from"));
-    const auto to = static_cast<isa::DType>(ins.field("to"));
-    const std::uint64_t len = ins.field("len");
-    if (!region(ins.field("src"), len, isa::dtype_bytes(from), "the source") ||
-        !region(ins.field("dst"), len, isa::dtype_bytes(to), "the destination"))
+    const auto from = static_cast<isa::DType>(fv(ins, F::from));
+    const auto to = static_cast<isa::DType>(fv(ins, F::to));
+    const std::uint64_t len = fv(ins, F::len);
+    if (!region(fv(ins, F::src), len, isa::dtype_bytes(from), "the source") ||
+        !region(fv(ins, F::dst), len, isa::dtype_bytes(to), "the destination"))
       return;
-    if (op != Opcode::vcvt && !region(ins.field("scale"), 1, 4, "the scale")) return;
+    if (op != Opcode::vcvt && !region(fv(ins, F::scale), 1, 4, "the scale")) return;
     elements = static_cast<double>(len);
   } else {
-    const auto dtype = static_cast<isa::DType>(ins.field("dtype"));
+    const auto dtype = static_cast<isa::DType>(fv(ins, F::dtype));
     const int size = isa::dtype_bytes(dtype);
-    const std::uint64_t len = ins.field("len");
+    const std::uint64_t len = fv(ins, F::len);
     const bool binary = op >= Opcode::vadd && op <= Opcode::vmin;
     if (binary) {
-      const bool bcast = ins.field("bcast") != 0;
-      if (!region(ins.field("a"), len, size, "operand a") || !region(ins.field("b"), bcast ? 1 : len, size, "operand b"))
+      const bool bcast = fv(ins, F::bcast) != 0;
+      if (!region(fv(ins, F::a), len, size, "operand a") || !region(fv(ins, F::b), bcast ? 1 : len, size, "operand b"))
         return;
-    } else if (!region(ins.field("src"), len, size, "the source")) {
+    } else if (!region(fv(ins, F::src), len, size, "the source")) {
       return;
     }
-    if (!region(ins.field("dst"), len, size, "the destination")) return;
+    if (!region(fv(ins, F::dst), len, size, "the destination")) return;
     elements = static_cast<double>(len);
   }
   const double cost = vpu_cost(op);
@@ -734,7 +850,7 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
   const double demand = bytes / std::max(1.0, base);
   const double ratio = bank_ratio(core, banks, demand / std::max(1, std::popcount(banks)));
   const double cycles = base * ratio;
-  if (ratio > 1) s.stats.stall_cycles["bank_conflict"] += static_cast<std::uint64_t>(std::llround(cycles - base));
+  if (ratio > 1) s.stalls[kBankConflict] += cycles - base;
   vpu_flops_ += elements * cost;
   result_.vmem_bytes += bytes;
   s.free_at = now_ + cycles + latency;
@@ -744,11 +860,12 @@ void Simulator::start(CoreState& core, Engine e, std::uint32_t index) {
 void Simulator::start_copy(CoreState& core, Engine e, std::uint32_t index) {
   EngineState& s = core.engines[static_cast<std::size_t>(e)];
   const Instruction& ins = (*core.code)[index];
-  const std::uint64_t src = ins.field("src"), dst = ins.field("dst");
+  const std::uint64_t src = fv(ins, F::src), dst = fv(ins, F::dst);
   DmaCopy& c = s.copy;
-  std::vector<double> ring = std::move(c.ring);
+  std::vector<double> flying = std::move(c.flying);
   c = DmaCopy{};
-  c.ring = std::move(ring);
+  c.flying = std::move(flying);
+  c.flying.clear();
   c.index = index;
   c.start = now_;
   c.last_done = now_;
@@ -757,13 +874,13 @@ void Simulator::start_copy(CoreState& core, Engine e, std::uint32_t index) {
   c.dst_space = static_cast<Space>(dst >> 40);
   c.src = src & ((std::uint64_t{1} << 40) - 1);
   c.dst = dst & ((std::uint64_t{1} << 40) - 1);
-  const auto remote = static_cast<std::uint32_t>(ins.field("core"));
+  const auto remote = static_cast<std::uint32_t>(fv(ins, F::core));
   if (!check_space(core, index, c.src_space, c.src, c.shape, false, remote) ||
       !check_space(core, index, c.dst_space, c.dst, c.shape, true, remote))
     return;
-  c.remote = (c.src_space == Space::rvmem || c.dst_space == Space::rvmem) ? static_cast<std::uint32_t>(slot_of_core_[remote])
-                                                                          : 0;
-  if (c.ring.size() != kDmaOutstanding) c.ring.assign(kDmaOutstanding, 0);
+  c.remote = (c.src_space == Space::rvmem || c.dst_space == Space::rvmem)
+                 ? static_cast<std::uint32_t>(slot_of_core_[remote])
+                 : 0;
   c.bytes = static_cast<double>(c.shape.n0 * c.shape.esize) * static_cast<double>(c.shape.n1) *
             static_cast<double>(c.shape.n2);
   c.touches_hbm = c.src_space == Space::hbm || c.src_space == Space::konst || c.dst_space == Space::hbm;
@@ -780,7 +897,7 @@ void Simulator::start_copy(CoreState& core, Engine e, std::uint32_t index) {
     const double ratio = bank_ratio(core, c.banks, rate / std::max(1, std::popcount(c.banks)));
     c.vmem_bytes_per_cycle = rate / ratio;
     c.per_bank = c.vmem_bytes_per_cycle / std::max(1, std::popcount(c.banks));
-    for (std::uint64_t m = c.banks; m != 0; m &= m - 1) core.bank_load[static_cast<std::size_t>(std::countr_zero(m))] += c.per_bank;
+    add_load(core, c.banks, c.per_bank);
   } else {
     c.vmem_bytes_per_cycle = rate;
   }
@@ -800,84 +917,79 @@ void Simulator::note_hbm(double when, double bytes, bool write) {
   v[bucket] += bytes;
 }
 
-double Simulator::issue_chunk(CoreState& core, DmaCopy& c, std::uint64_t src, std::uint64_t dst, double bytes) {
-  const double port = bytes / port_bytes_per_cycle_;
-  double t = now_;
-  CoreState& remote = cores_[c.remote];
-  auto cmem_bank = [&](std::uint64_t address) -> double& {
-    return cmem_free_[(address / kHbmChunkBytes) % cmem_free_.size()];
-  };
-  const double cmem_cycles = bytes / cmem_bank_bytes_per_cycle_;
-  const double vmem_cycles = bytes / c.vmem_bytes_per_cycle;
-  switch (c.src_space) {
+// The memory side of a chunk: when `space` has served `bytes` at `address`, for a request that leaves
+// the core at `t` (a VMEM side was served at the request; its rate is reserved in issue_chunk).
+// Inlined: it runs twice for each of the run's chunks.
+[[gnu::always_inline]] inline double Simulator::serve_side(DmaCopy& c, Space space, std::uint64_t address, double t,
+                                                           double bytes, bool write) {
+  switch (space) {
     case Space::hbm:
     case Space::konst:  // the program's constants are read from HBM
-      t = hbm_.access(src, bytes, t + kNocLatencyCycles);
-      note_hbm(t, bytes, false);
-      t = serve(core.port_in_free, t + kNocLatencyCycles, port);
-      break;
+      t = hbm_.access(address, bytes, t + kNocLatencyCycles);
+      note_hbm(t, bytes, write);
+      return t;
     case Space::cmem:
-      t = serve(cmem_bank(src), t + kNocLatencyCycles, cmem_cycles);
-      t = serve(core.port_in_free, t + kNocLatencyCycles, port);
       result_.cmem_bytes += bytes;
-      break;
+      return serve(cmem_free_[(address / kHbmChunkBytes) % cmem_free_.size()], t + kNocLatencyCycles,
+                   bytes / cmem_bank_bytes_per_cycle_);
     case Space::vmem:
-      t = serve(c.vmem_free, t, vmem_cycles);
       result_.vmem_bytes += bytes;
-      break;
-    case Space::rvmem:
-      t = serve(remote.port_out_free, t + kNocLatencyCycles, port);
-      t = serve(core.port_in_free, t + kNocLatencyCycles, port);
+      return t;
+    case Space::rvmem: {
+      CoreState& remote = cores_[c.remote];
       result_.vmem_bytes += bytes;
-      break;
-  }
-  switch (c.dst_space) {
-    case Space::hbm:
-    case Space::konst:
-      t = serve(core.port_out_free, t, port);
-      t = hbm_.access(dst, bytes, t + kNocLatencyCycles);
-      note_hbm(t, bytes, true);
-      break;
-    case Space::cmem:
-      t = serve(core.port_out_free, t, port);
-      t = serve(cmem_bank(dst), t + kNocLatencyCycles, cmem_cycles);
-      result_.cmem_bytes += bytes;
-      break;
-    case Space::vmem:
-      t = serve(c.vmem_free, t, vmem_cycles);
-      result_.vmem_bytes += bytes;
-      break;
-    case Space::rvmem:
-      t = serve(core.port_out_free, t, port);
-      t = serve(remote.port_in_free, t + kNocLatencyCycles, port);
-      result_.vmem_bytes += bytes;
-      break;
+      return serve(write ? remote.port_in_free : remote.port_out_free, t + kNocLatencyCycles,
+                   bytes / port_bytes_per_cycle_);
+    }
   }
   return t;
+}
+
+double Simulator::issue_chunk(CoreState& core, DmaCopy& c, std::uint64_t src, std::uint64_t dst, double bytes) {
+  const double port = bytes / port_bytes_per_cycle_;
+  auto off_core = [](Space space) { return space != Space::vmem; };
+  // The engine paces its requests so that neither its core's network port nor its VMEM side is
+  // oversubscribed: these rates are reserved in issue order, when the request leaves; the data then
+  // comes back whenever the memory serves it, in any order.
+  double t = now_;
+  if (off_core(c.src_space)) t = serve(core.port_in_free, t, port);
+  if (c.src_space == Space::vmem || c.dst_space == Space::vmem)
+    t = std::max(t, serve(c.vmem_free, now_, bytes / c.vmem_bytes_per_cycle));
+  if (off_core(c.dst_space)) t = serve(core.port_out_free, t, port);
+  t = serve_side(c, c.src_space, src, t, bytes, false);
+  if (off_core(c.src_space)) t += kNocLatencyCycles;  // the data's way back
+  return serve_side(c, c.dst_space, dst, t, bytes, true);
 }
 
 void Simulator::dma_progress(CoreState& core, Engine e) {
   EngineState& s = core.engines[static_cast<std::size_t>(e)];
   DmaCopy& c = s.copy;
-  while (c.count > 0 && c.ring[c.head] <= now_) {
-    c.last_done = std::max(c.last_done, c.ring[c.head]);
-    c.head = (c.head + 1) % kDmaOutstanding;
-    --c.count;
+  // Chunks retire in any order: each one that has landed frees a place for the next. `flying` is a
+  // min-heap once a copy needs more than one window (a copy issued whole only needs its last chunk).
+  while (!c.flying.empty() && c.flying.front() <= now_) {
+    std::pop_heap(c.flying.begin(), c.flying.end(), std::greater<>());
+    c.flying.pop_back();
   }
+  const bool heap_before = !c.flying.empty();
   const std::uint64_t row_bytes = c.shape.n0 * c.shape.esize;
   // Chunks end at the kHbmChunkBytes boundaries of the HBM side (else of the source).
   const bool align_dst = !(c.src_space == Space::hbm || c.src_space == Space::konst) && c.dst_space == Space::hbm;
-  while (!c.issued_all && c.count < kDmaOutstanding) {
+  while (!c.issued_all && c.flying.size() < kDmaOutstanding) {
+    if (++chunks_ > kMaxChunks) {
+      fail(core, c.index,
+           "the program moves more than 2^30 DMA chunks (rows, or 1 KiB pieces of them): too much to simulate");
+      return;
+    }
     const std::uint64_t src_row = c.src + c.i2 * c.shape.ss2 + c.i1 * c.shape.ss1;
-    const std::uint64_t dst_row =
-        c.dst + c.i2 * c.shape.ds2 + c.i1 * (c.shape.transpose ? c.shape.esize : c.shape.ds1);
+    const std::uint64_t dst_row = c.dst + c.i2 * c.shape.ds2 + c.i1 * (c.shape.transpose ? c.shape.esize : c.shape.ds1);
     const std::uint64_t src_at = src_row + c.offset, dst_at = dst_row + c.offset;
     const std::uint64_t aligned = align_dst ? dst_at : src_at;
     const std::uint64_t room = kHbmChunkBytes - aligned % kHbmChunkBytes;
     const std::uint64_t bytes = std::min(room, row_bytes - c.offset);
     const double done = issue_chunk(core, c, src_at, dst_at, static_cast<double>(bytes));
-    c.ring[(c.head + c.count) % kDmaOutstanding] = done;
-    ++c.count;
+    c.flying.push_back(done);
+    if (heap_before) std::push_heap(c.flying.begin(), c.flying.end(), std::greater<>());
+    c.max_done = std::max(c.max_done, done);
     c.offset += bytes;
     if (c.offset == row_bytes) {
       c.offset = 0;
@@ -888,16 +1000,22 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
     }
   }
   const auto slot = static_cast<std::uint32_t>(&core - cores_.data());
-  if (c.count > 0) {
-    schedule(c.ring[c.head], slot, EventKind::engine, e);
+  if (!c.flying.empty()) {
+    // With everything issued only the last chunk matters; else the next place to free.
+    if (c.issued_all) {
+      schedule(c.max_done, slot, EventKind::engine, e);
+      c.flying.assign(1, c.max_done);
+      return;
+    }
+    if (!heap_before) std::make_heap(c.flying.begin(), c.flying.end(), std::greater<>());
+    schedule(c.flying.front(), slot, EventKind::engine, e);
     return;
   }
   // Every chunk has landed: the copy ends now.
-  for (std::uint64_t m = c.banks; m != 0; m &= m - 1) core.bank_load[static_cast<std::size_t>(std::countr_zero(m))] -= c.per_bank;
+  add_load(core, c.banks, -c.per_bank);
   s.copying = false;
   const double duration = now_ - c.start;
-  if (c.touches_hbm && duration > c.ideal_cycles)
-    s.stats.stall_cycles["hbm"] += static_cast<std::uint64_t>(std::llround(duration - c.ideal_cycles));
+  if (c.touches_hbm && duration > c.ideal_cycles) s.stalls[kHbm] += duration - c.ideal_cycles;
   s.free_at = now_;
   s.flying.push_back({c.index, c.start, now_, 0, 0});
   finish(core, e, c.index);
@@ -910,7 +1028,7 @@ void Simulator::finish(CoreState& core, Engine e, std::uint32_t index) {
   if (it == s.flying.end()) return;
   const InFlight f = *it;
   s.flying.erase(it);
-  for (std::uint64_t m = f.banks; m != 0; m &= m - 1) core.bank_load[static_cast<std::size_t>(std::countr_zero(m))] -= f.per_bank;
+  add_load(core, f.banks, -f.per_bank);
   if (--s.active == 0) s.busy += now_ - s.active_since;
   ++s.stats.instructions;
   s.last_done = std::max(s.last_done, now_);
@@ -923,12 +1041,15 @@ void Simulator::finish(CoreState& core, Engine e, std::uint32_t index) {
     if (!(ins.signal & (1u << q))) continue;
     int& counter = core.tokens[static_cast<std::size_t>(e)][static_cast<std::size_t>(q)];
     if (++counter > kMaxTokens) {
-      fail(core, index, "the token counter from " + std::string(isa::engine_name(e)) + " to " +
-                            std::string(isa::engine_name(static_cast<Engine>(q))) + " passes 255");
+      fail(core, index,
+           "the token counter from " + std::string(isa::engine_name(e)) + " to " +
+               std::string(isa::engine_name(static_cast<Engine>(q))) + " passes 255");
       return;
     }
     core.last_signal[static_cast<std::size_t>(e)][static_cast<std::size_t>(q)] = index;
-    schedule(now_, slot, EventKind::engine, static_cast<Engine>(q));
+    // Only an engine whose next instruction waits for tokens needs waking; the others wake themselves.
+    if (core.engines[static_cast<std::size_t>(q)].token_wait_from >= 0)
+      schedule(now_, slot, EventKind::engine, static_cast<Engine>(q));
   }
   if (core.fe == FrontEnd::core_barrier && drained(core)) schedule(now_, slot, EventKind::front_end);
   if (core.fe == FrontEnd::chip_barrier) check_chip_barrier();
@@ -943,7 +1064,22 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
     const Event ev = events_.top();
     events_.pop();
     if (ev.time > max_cycles) {
-      return Error("the program runs past " + std::to_string(options_.max_cycles) + " cycles (max_cycles)");
+      // Name what that core was doing: an instruction running, else one waiting, else the front end's.
+      const CoreState& core = cores_[ev.core];
+      std::size_t index = core.pc;
+      for (const EngineState& e : core.engines) {
+        if (e.copying)
+          index = e.copy.index;
+        else if (!e.flying.empty())
+          index = e.flying.front().index;
+        else if (!e.queue.empty())
+          index = e.queue.front().index;
+        else
+          continue;
+        break;
+      }
+      fail(core, index, "the program runs past " + std::to_string(options_.max_cycles) + " cycles (max_cycles)");
+      return Error(*error_);
     }
     now_ = ev.time;
     CoreState& core = cores_[ev.core];
@@ -985,8 +1121,9 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
     if (core.fe == FrontEnd::chip_barrier) {
       for (const CoreState& other : cores_)
         if (other.fe != FrontEnd::chip_barrier) {
-          fail(core, core.pc, "deadlock: chip barrier " + std::to_string(core.chip_barrier_id) + " is never reached by core " +
-                                  std::to_string(other.id));
+          fail(core, core.pc,
+               "deadlock: chip barrier " + std::to_string(core.chip_barrier_id) + " is never reached by core " +
+                   std::to_string(other.id));
           return Error(*error_);
         }
     }
@@ -999,8 +1136,8 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
       for (int q = 0; q < kEngines; ++q)
         if (core.tokens[static_cast<std::size_t>(p)][static_cast<std::size_t>(q)] != 0) {
           fail(core, core.last_signal[static_cast<std::size_t>(p)][static_cast<std::size_t>(q)],
-               std::to_string(core.tokens[static_cast<std::size_t>(p)][static_cast<std::size_t>(q)]) + " token(s) from " +
-                   std::string(isa::engine_name(static_cast<Engine>(p))) + " to " +
+               std::to_string(core.tokens[static_cast<std::size_t>(p)][static_cast<std::size_t>(q)]) +
+                   " token(s) from " + std::string(isa::engine_name(static_cast<Engine>(p))) + " to " +
                    std::string(isa::engine_name(static_cast<Engine>(q))) + " are never consumed");
           return Error(*error_);
         }
@@ -1015,6 +1152,10 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
     for (EngineState& s : core.engines) {
       if (!s.used) continue;
       s.stats.busy_cycles = static_cast<std::uint64_t>(std::llround(s.busy));
+      for (int k = 0; k < kStallCount; ++k) {
+        const auto cycles = static_cast<std::uint64_t>(std::llround(s.stalls[static_cast<std::size_t>(k)]));
+        if (cycles > 0) s.stats.stall_cycles[std::string(kStallNames[static_cast<std::size_t>(k)])] = cycles;
+      }
       s.stats.utilization = s.busy / total;
       r.engines.push_back(s.stats);
     }
@@ -1032,9 +1173,13 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
     for (std::size_t i = 0; i < n; ++i) {
       const double rd = i < counter_read_.size() ? counter_read_[i] : 0;
       const double wr = i < counter_write_.size() ? counter_write_[i] : 0;
-      r.trace.push_back({TraceEvent::Kind::counter, 0, Engine::ctl, "HBM GB/s", 0, static_cast<double>(i) * kCounterWindowCycles,
-                         kCounterWindowCycles, rd / window_s / 1e9, wr / window_s / 1e9});
+      r.trace.push_back({TraceEvent::Kind::counter, 0, Engine::ctl, "HBM GB/s", 0,
+                         static_cast<double>(i) * kCounterWindowCycles, kCounterWindowCycles, rd / window_s / 1e9,
+                         wr / window_s / 1e9});
     }
+    if (n > 0)  // back to zero after the last window, so the counter does not hold its last value
+      r.trace.push_back({TraceEvent::Kind::counter, 0, Engine::ctl, "HBM GB/s", 0,
+                         static_cast<double>(n) * kCounterWindowCycles, 0, 0, 0});
   }
   if (process) {
     if (!process->has_energy) return Error("process " + process->name + " has no energy: block");
@@ -1042,11 +1187,13 @@ Expected<SimResult> Simulator::run(const spec::ProcessSpec* process) {
     double mxu_j = 0;
     for (const auto& [dtype, macs] : macs_by_dtype_) {
       const auto found = en.mac_pj.find(dtype_key(dtype));
-      if (found == en.mac_pj.end()) return Error("process " + process->name + " has no MAC energy for " + dtype_key(dtype));
+      if (found == en.mac_pj.end())
+        return Error("process " + process->name + " has no MAC energy for " + dtype_key(dtype));
       mxu_j += macs * found->second * 1e-12;
     }
     const auto fp32 = en.mac_pj.find("fp32");
-    if (vpu_flops_ > 0 && fp32 == en.mac_pj.end()) return Error("process " + process->name + " has no MAC energy for fp32");
+    if (vpu_flops_ > 0 && fp32 == en.mac_pj.end())
+      return Error("process " + process->name + " has no MAC energy for fp32");
     r.energy_j["mxu"] = mxu_j;
     r.energy_j["vpu"] = vpu_flops_ > 0 ? vpu_flops_ / 2 * fp32->second * 1e-12 : 0;  // an FMA is two FLOPs
     r.energy_j["sram"] = (r.vmem_bytes + r.cmem_bytes) * 8 * en.sram_pj_per_bit * 1e-12;
@@ -1062,14 +1209,15 @@ Expected<SimResult> simulate(const isa::Program& program, const spec::ChipSpec& 
                              const spec::ProcessSpec* process) {
   const std::optional<HbmPreset> preset = hbm_preset(chip.hbm.generation);
   if (!preset)
-    return Error("chip " + chip.name + ": HBM generation '" + chip.hbm.generation + "' has no timing preset (known: " +
-                 std::string(hbm_generations()) + ")");
+    return Error("chip " + chip.name + ": HBM generation '" + chip.hbm.generation +
+                 "' has no timing preset (known: " + std::string(hbm_generations()) + ")");
   if (chip.clock_mhz <= 0 || chip.hbm.bandwidth_tb_s <= 0)
     return Error("chip " + chip.name + " needs a clock and an HBM bandwidth to be simulated");
   const bool has_vmem = std::any_of(chip.cores.sram.begin(), chip.cores.sram.end(),
                                     [](const spec::CoreSram& s) { return s.level == "vmem"; });
   if (!has_vmem)
-    return Error("chip " + chip.name + " has no per-core VMEM (a cores.sram entry with level: vmem): XPU programs run on " +
+    return Error("chip " + chip.name +
+                 " has no per-core VMEM (a cores.sram entry with level: vmem): XPU programs run on " +
                  "XPU chips such as xpu-1");
   Simulator sim(program, chip, options, *preset);
   return sim.run(process);

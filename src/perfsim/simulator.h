@@ -22,9 +22,9 @@
 namespace xpusim::perfsim {
 
 struct SimOptions {
-  bool trace = false;                              // fill SimResult::trace
+  bool trace = false;                                 // fill SimResult::trace
   std::uint64_t max_cycles = std::uint64_t{1} << 40;  // past this, the run is an error
-  bool hbm_refresh = true;                         // model HBM refresh (off: to measure its share)
+  bool hbm_refresh = true;                            // model HBM refresh (off: to measure its share)
 };
 
 struct EngineStats {
@@ -44,7 +44,7 @@ struct TraceEvent {
   Kind kind = Kind::slice;
   std::uint32_t core = 0;
   isa::Engine engine = isa::Engine::ctl;
-  std::string_view name;  // the mnemonic (static storage), or the counter's name
+  std::string_view name;          // the mnemonic (static storage), or the counter's name
   std::uint32_t instruction = 0;  // index in its core's code
   double start_cycle = 0, duration_cycles = 0;
   double value = 0, value2 = 0;  // counters: HBM read and write GB/s over [start, start + duration)
@@ -55,8 +55,8 @@ struct SimResult {
   double seconds = 0;
   std::vector<EngineStats> engines;  // every engine of every core that runs code, core then engine order
   double hbm_read_bytes = 0, hbm_write_bytes = 0, cmem_bytes = 0, vmem_bytes = 0;
-  double mxu_macs = 0;         // multiply-accumulates done
-  double mxu_utilization = 0;  // mxu_macs / (peak MACs per cycle of the chip for the dtypes used x cycles)
+  double mxu_macs = 0;                     // multiply-accumulates done
+  double mxu_utilization = 0;              // mxu_macs / (peak MACs per cycle of the chip for the dtypes used x cycles)
   std::map<std::string, double> energy_j;  // per component: "mxu", "vpu", "sram", "hbm", "static"
   std::vector<TraceEvent> trace;           // when SimOptions::trace
 };

@@ -12,11 +12,16 @@ std::string perfetto_json(const SimResult& result, const spec::ChipSpec& chip) {
   const double us_per_cycle = 1 / chip.clock_mhz;
   Json events = Json::array();
   std::map<std::uint32_t, std::uint8_t> engines_seen;  // core -> bit per engine with a track
-  for (const EngineStats& e : result.engines) engines_seen[e.core] |= static_cast<std::uint8_t>(1u << static_cast<int>(e.engine));
+  for (const EngineStats& e : result.engines)
+    engines_seen[e.core] |= static_cast<std::uint8_t>(1u << static_cast<int>(e.engine));
   const int hbm_pid = 1000;
   for (const auto& [core, mask] : engines_seen) {
-    events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", core + 1}, {"args", {{"name", "core " + std::to_string(core)}}}});
-    events.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", core + 1}, {"args", {{"sort_index", core}}}});
+    events.push_back({{"ph", "M"},
+                      {"name", "process_name"},
+                      {"pid", core + 1},
+                      {"args", {{"name", "core " + std::to_string(core)}}}});
+    events.push_back(
+        {{"ph", "M"}, {"name", "process_sort_index"}, {"pid", core + 1}, {"args", {{"sort_index", core}}}});
     for (int e = 0; e < isa::kTokenEngines; ++e)
       if (mask & (1u << e))
         events.push_back({{"ph", "M"},

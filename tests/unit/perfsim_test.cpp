@@ -1,13 +1,12 @@
 // The cycle-level simulator (docs/perfsim.md): cycle counts worked out by hand from the formulas of
 // docs/perfsim.md for single instructions and small programs, HBM streaming against its peak and its
 // refresh share, two cores sharing HBM, bank conflicts, runtime errors and determinism.
-#include "perfsim/simulator.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "isa/assembler.h"
+#include "perfsim/simulator.h"
 
 namespace xpusim::perfsim {
 namespace {
@@ -70,11 +69,11 @@ const EngineStats* stats(const SimResult& r, std::uint32_t core, isa::Engine e) 
 // ldw: k = 128 cycles. mm: m + k + n - 2 = 128 + 254 = 382, from 128 (its slot is loaded) to 510.
 // st: m = 128 cycles, after the multiply's last row leaves: 510 to 638.
 TEST(Perfsim, LoadMultiplyStoreByHand) {
-  const SimResult r = run(
-      "mxu.ldw unit=0 slot=0 dtype=bf16 src=0x0 k=128 n=128 stride=0x100\n"
-      "mxu.mm unit=0 slot=0 dtype=bf16 src=0x8000 m=128 stride=0x100 acc=0\n"
-      "mxu.st unit=0 acc=0 m=128 n=128 dst=0x10000 stride=0x200\n"
-      "halt\n");
+  const SimResult r =
+      run("mxu.ldw unit=0 slot=0 dtype=bf16 src=0x0 k=128 n=128 stride=0x100\n"
+          "mxu.mm unit=0 slot=0 dtype=bf16 src=0x8000 m=128 stride=0x100 acc=0\n"
+          "mxu.st unit=0 acc=0 m=128 n=128 dst=0x10000 stride=0x200\n"
+          "halt\n");
   EXPECT_EQ(r.cycles, 638u);
   const EngineStats* mxu = stats(r, 0, isa::Engine::mxu0);
   ASSERT_NE(mxu, nullptr);
@@ -88,10 +87,10 @@ TEST(Perfsim, LoadMultiplyStoreByHand) {
 
 // fp8 runs 32,768 / (128 x 128) = 2 rows a cycle: 128 rows stream in 64 cycles, plus 254.
 TEST(Perfsim, Fp8StreamsTwoRowsACycle) {
-  const SimResult r = run(
-      "mxu.ldw unit=0 slot=0 dtype=fp8_e4m3 src=0x0 k=128 n=128 stride=0x80\n"
-      "mxu.mm unit=0 slot=0 dtype=fp8_e4m3 src=0x8000 m=128 stride=0x80 acc=0\n"
-      "halt\n");
+  const SimResult r =
+      run("mxu.ldw unit=0 slot=0 dtype=fp8_e4m3 src=0x0 k=128 n=128 stride=0x80\n"
+          "mxu.mm unit=0 slot=0 dtype=fp8_e4m3 src=0x8000 m=128 stride=0x80 acc=0\n"
+          "halt\n");
   EXPECT_EQ(r.cycles, 128u + 64 + 254);
 }
 
@@ -125,9 +124,10 @@ TEST(Perfsim, VectorOpsByHand) {
 // (all 64 banks) neither slows: 129 + 64 + 254 = 447.
 TEST(Perfsim, BankConflictStretchesTheLaterAccess) {
   auto text = [](const char* stride) {
-    return std::string("mxu.ldw unit=0 slot=0 dtype=bf16 src=0x0 k=128 n=128 stride=0x100\n"
-                       "mxu.ldw unit=1 slot=0 dtype=bf16 src=0x0 k=128 n=128 stride=0x100 signal=mxu0\n"
-                       "mxu.mm unit=0 slot=0 dtype=bf16 src=0x100000 m=64 stride=") +
+    return std::string(
+               "mxu.ldw unit=0 slot=0 dtype=bf16 src=0x0 k=128 n=128 stride=0x100\n"
+               "mxu.ldw unit=1 slot=0 dtype=bf16 src=0x0 k=128 n=128 stride=0x100 signal=mxu0\n"
+               "mxu.mm unit=0 slot=0 dtype=bf16 src=0x100000 m=64 stride=") +
            stride + " acc=0 wait=mxu1\nmxu.mm unit=1 slot=0 dtype=bf16 src=0x100000 m=64 stride=" + stride +
            " acc=0\nhalt\n";
   };
@@ -136,6 +136,11 @@ TEST(Perfsim, BankConflictStretchesTheLaterAccess) {
   const std::uint64_t stalls = stats(conflict, 0, isa::Engine::mxu0)->stall_cycles.count("bank_conflict") +
                                stats(conflict, 0, isa::Engine::mxu1)->stall_cycles.count("bank_conflict");
   EXPECT_EQ(stalls, 1u);  // one of the two units
+  // Rows 8 KiB apart again, but unit 1's start 256 B further: banks 2 and 3, no conflict.
+  const std::string apart = text("0x2000");
+  const std::string shifted =
+      apart.substr(0, apart.rfind("src=0x100000")) + "src=0x100100" + apart.substr(apart.rfind("src=0x100000") + 12);
+  EXPECT_EQ(run(shifted).cycles, 447u);
   EXPECT_EQ(run(text("0x100")).cycles, 447u);
 }
 
@@ -179,10 +184,10 @@ TEST(Perfsim, TwoCoresShareHbmHalfEach) {
       "dma.copy q=0 src=hbm:0x0 dst=vmem:0x0\n"
       "halt\n";
   const std::string two = std::string(".core 0\n") + half + ".core 1\n" +
-                           "dma.size q=0 n0=8192 n1=512 esize=8\n"
-                           "dma.sstride q=0 s1=0x10000\n"
-                           "dma.copy q=0 src=hbm:0x2000000 dst=vmem:0x0\n"
-                           "halt\n";
+                          "dma.size q=0 n0=8192 n1=512 esize=8\n"
+                          "dma.sstride q=0 s1=0x10000\n"
+                          "dma.copy q=0 src=hbm:0x2000000 dst=vmem:0x0\n"
+                          "halt\n";
   const double alone = static_cast<double>(run(half).cycles);
   const SimResult both = run(two);
   EXPECT_GT(static_cast<double>(both.cycles) / alone, 1.98);
@@ -192,9 +197,38 @@ TEST(Perfsim, TwoCoresShareHbmHalfEach) {
   EXPECT_NEAR(busy0 / busy1, 1.0, 0.03);
 }
 
+// 4 KiB from CMEM (4 banks of 256 B a cycle, 1 KiB apart) into VMEM: dma.size takes cycle 0; the
+// copy's 4 chunks leave at 2, 3, 4, 5 (the core's port, 1 KiB a cycle), reach their banks 20 cycles
+// later, take 1024 / 256 = 4 cycles each and come back in 20: 26 + 20 ... 29 + 20 = 49.
+TEST(Perfsim, CmemCopyByHand) {
+  spec::ChipSpec chip = test_chip();
+  spec::SharedSram cmem;
+  cmem.level = "cmem";
+  cmem.capacity_mib = 128;
+  cmem.bandwidth_gb_s = 1024;
+  cmem.banks = 4;
+  chip.shared_sram.push_back(cmem);
+  const SimResult r = run("dma.size q=0 n0=4096\ndma.copy q=0 src=cmem:0x0 dst=vmem:0x0\nhalt\n", chip);
+  EXPECT_EQ(r.cycles, 49u);
+  EXPECT_DOUBLE_EQ(r.cmem_bytes, 4096);
+  EXPECT_DOUBLE_EQ(r.vmem_bytes, 4096);
+}
+
+// 4 KiB from core 0's VMEM into core 1's: chunks read at 1 KiB a cycle (2, 3, 4, 5), leave core 0's
+// port (3 ... 6), cross the network (20) and enter core 1's port (24 ... 27).
+TEST(Perfsim, CoreToCoreCopyByHand) {
+  const SimResult r =
+      run(".core 0\ndma.size q=0 n0=4096\ndma.copy q=0 src=vmem:0x0 dst=rvmem:0x0 core=1\nhalt\n"
+          ".core 1\nhalt\n");
+  EXPECT_EQ(r.cycles, 27u);
+  EXPECT_EQ(error_of(".core 0\ndma.copy q=0 src=vmem:0x0 dst=rvmem:0x0 core=5\nhalt\n"),
+            "error: core 0, instruction 0 (dma.copy): core 5 is beyond the chip's 2 cores");
+}
+
 TEST(Perfsim, TokenDeadlockIsAnError) {
   EXPECT_EQ(error_of("vadd dtype=fp32 dst=0x0 a=0x0 b=0x0 len=4 wait=dma0\nhalt\n"),
-            "error: core 0, instruction 0 (vadd): deadlock: vpu waits for a token from dma0 that nothing left to run will signal");
+            "error: core 0, instruction 0 (vadd): deadlock: vpu waits for a token from dma0 that nothing left to run "
+            "will signal");
 }
 
 TEST(Perfsim, TokenNeverConsumedIsAnError) {
@@ -205,14 +239,17 @@ TEST(Perfsim, TokenNeverConsumedIsAnError) {
 TEST(Perfsim, TokenCounterPast255IsAnError) {
   std::string text;
   for (int i = 0; i < 256; ++i) text += "vmov dtype=fp32 dst=0x0 src=0x100 len=4 signal=dma1\n";
-  EXPECT_EQ(error_of(text + "halt\n"), "error: core 0, instruction 255 (vmov): the token counter from vpu to dma1 passes 255");
+  EXPECT_EQ(error_of(text + "halt\n"),
+            "error: core 0, instruction 255 (vmov): the token counter from vpu to dma1 passes 255");
 }
 
 TEST(Perfsim, AddressesOutsideTheChipAreErrors) {
   EXPECT_EQ(error_of("vmov dtype=fp32 dst=0xfffff0 src=0x0 len=8\nhalt\n"),
-            "error: core 0, instruction 0 (vmov): the destination at vmem:0xfffff0 ends past the chip's VMEM of 16777216 bytes");
-  EXPECT_EQ(error_of("dma.copy q=0 src=hbm:0x400000000 dst=vmem:0x0\nhalt\n"),
-            "error: core 0, instruction 0 (dma.copy): source hbm:0x400000000 ends past the chip's HBM of 17179869184 bytes");
+            "error: core 0, instruction 0 (vmov): the destination at vmem:0xfffff0 ends past the chip's VMEM of "
+            "16777216 bytes");
+  EXPECT_EQ(
+      error_of("dma.copy q=0 src=hbm:0x400000000 dst=vmem:0x0\nhalt\n"),
+      "error: core 0, instruction 0 (dma.copy): source hbm:0x400000000 ends past the chip's HBM of 17179869184 bytes");
   EXPECT_EQ(error_of("dma.copy q=0 src=cmem:0x0 dst=vmem:0x0\nhalt\n"),
             "error: core 0, instruction 0 (dma.copy): source cmem:0x0 ends past the chip's CMEM of 0 bytes");
   EXPECT_EQ(error_of(".core 2\nhalt\n"), "error: core 2, instruction 0 (halt): the chip test-xpu has 2 cores (0-1)");
@@ -233,16 +270,17 @@ TEST(Perfsim, MaxCyclesIsAnError) {
   options.max_cycles = 100;
   Expected<SimResult> r = simulate(program(kStream64MiB), test_chip(), options);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().to_string(), "error: the program runs past 100 cycles (max_cycles)");
+  EXPECT_EQ(r.error().to_string(),
+            "error: core 0, instruction 2 (dma.copy): the program runs past 100 cycles (max_cycles)");
 }
 
 // A core barrier waits for every engine: the vector op after it starts when the load has drained.
 TEST(Perfsim, CoreBarrierOrdersEngines) {
-  const SimResult r = run(
-      "mxu.ldw unit=0 slot=0 dtype=bf16 src=0x0 k=128 n=128 stride=0x100\n"
-      "barrier scope=core id=0\n"
-      "vadd dtype=fp32 dst=0x100000 a=0x110000 b=0x120000 len=16384\n"
-      "halt\n");
+  const SimResult r =
+      run("mxu.ldw unit=0 slot=0 dtype=bf16 src=0x0 k=128 n=128 stride=0x100\n"
+          "barrier scope=core id=0\n"
+          "vadd dtype=fp32 dst=0x100000 a=0x110000 b=0x120000 len=16384\n"
+          "halt\n");
   // ldw 0-128; the front end reaches the barrier at 1, passes it at 128 and dispatches the vadd a
   // cycle later: 129 + 32. The vector unit idles 0-129: 127 at the barrier, 2 dispatching.
   EXPECT_EQ(r.cycles, 161u);

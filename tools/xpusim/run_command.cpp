@@ -27,7 +27,8 @@ std::string stall_text(const perfsim::EngineStats& e, double cycles) {
   std::vector<std::pair<std::uint64_t, std::string>> stalls;
   for (const auto& [reason, n] : e.stall_cycles)
     if (n > 0) stalls.emplace_back(n, reason);
-  std::sort(stalls.begin(), stalls.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  std::sort(stalls.begin(), stalls.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   std::string text;
   for (const auto& [n, reason] : stalls)
     text += fmt::format("{}{} {:.1f}%", text.empty() ? "" : ", ", reason, 100 * static_cast<double>(n) / cycles);
@@ -48,7 +49,8 @@ std::string bytes_text(double bytes) {
   return fmt::format("{:.0f} B", bytes);
 }
 
-Json result_json(const RunArgs& args, const spec::ChipSpec& chip, const perfsim::SimResult& r, const std::string& process) {
+Json result_json(const RunArgs& args, const spec::ChipSpec& chip, const perfsim::SimResult& r,
+                 const std::string& process) {
   Json out;
   out["input"] = args.input;
   out["chip"] = chip.name;
@@ -67,7 +69,8 @@ Json result_json(const RunArgs& args, const spec::ChipSpec& chip, const perfsim:
                        {"stall_cycles", stalls}});
   }
   out["engines"] = engines;
-  out["bytes"] = {{"hbm_read", r.hbm_read_bytes}, {"hbm_write", r.hbm_write_bytes}, {"cmem", r.cmem_bytes}, {"vmem", r.vmem_bytes}};
+  out["bytes"] = {
+      {"hbm_read", r.hbm_read_bytes}, {"hbm_write", r.hbm_write_bytes}, {"cmem", r.cmem_bytes}, {"vmem", r.vmem_bytes}};
   out["mxu"] = {{"macs", r.mxu_macs}, {"utilization", r.mxu_utilization}};
   if (r.energy_j.empty()) {
     out["energy"] = nullptr;
@@ -75,7 +78,10 @@ Json result_json(const RunArgs& args, const spec::ChipSpec& chip, const perfsim:
     Json parts = Json::object();
     double total = 0;
     for (const auto& [part, j] : r.energy_j) parts[part] = j, total += j;
-    out["energy"] = {{"process", process}, {"joules", parts}, {"total_j", total}, {"average_w", r.seconds > 0 ? total / r.seconds : 0}};
+    out["energy"] = {{"process", process},
+                     {"joules", parts},
+                     {"total_j", total},
+                     {"average_w", r.seconds > 0 ? total / r.seconds : 0}};
   }
   out["trace"] = args.trace.empty() ? Json(nullptr) : Json(args.trace);
   return out;
@@ -120,13 +126,16 @@ int run_program(const Context& context, const RunArgs& args) {
   const double cycles = std::max<double>(1, static_cast<double>(r.cycles));
   std::printf("%s on %s: %s cycles, %s at %.0f MHz\n", args.input.c_str(), chip.name.c_str(),
               format_grouped(static_cast<double>(r.cycles)).c_str(), time_text(r.seconds).c_str(), chip.clock_mhz);
-  std::printf("%-6s %-5s %12s %12s %6s  %s\n", "core", "engine", "instructions", "busy cycles", "busy", "stalls (share of the run)");
+  std::printf("%-6s %-5s %12s %12s %6s  %s\n", "core", "engine", "instructions", "busy cycles", "busy",
+              "stalls (share of the run)");
   for (const perfsim::EngineStats& e : r.engines)
     std::printf("%-6u %-5s %12s %12s %5.1f%%  %s\n", e.core, std::string(isa::engine_name(e.engine)).c_str(),
                 format_grouped(static_cast<double>(e.instructions)).c_str(),
-                format_grouped(static_cast<double>(e.busy_cycles)).c_str(), 100 * e.utilization, stall_text(e, cycles).c_str());
+                format_grouped(static_cast<double>(e.busy_cycles)).c_str(), 100 * e.utilization,
+                stall_text(e, cycles).c_str());
   std::printf("memory: HBM read %s, written %s; CMEM %s; VMEM %s\n", bytes_text(r.hbm_read_bytes).c_str(),
-              bytes_text(r.hbm_write_bytes).c_str(), bytes_text(r.cmem_bytes).c_str(), bytes_text(r.vmem_bytes).c_str());
+              bytes_text(r.hbm_write_bytes).c_str(), bytes_text(r.cmem_bytes).c_str(),
+              bytes_text(r.vmem_bytes).c_str());
   std::printf("matrix units: %s MACs, %.2f%% of the chip's peak over the run\n", format_grouped(r.mxu_macs).c_str(),
               100 * r.mxu_utilization);
   if (!r.energy_j.empty()) {
@@ -147,7 +156,8 @@ int run_program(const Context& context, const RunArgs& args) {
 
 void add_run_command(CLI::App& app, const Context& context, int& exit_code) {
   auto args = std::make_shared<RunArgs>();
-  CLI::App* run = app.add_subcommand("run", "Time an .xbin program on a chip with the cycle-level simulator (docs/perfsim.md)");
+  CLI::App* run =
+      app.add_subcommand("run", "Time an .xbin program on a chip with the cycle-level simulator (docs/perfsim.md)");
   run->add_option("input", args->input, "The .xbin program")->required();
   run->add_option("--chip", args->chip, "Chip: a library name (xpu-1) or a YAML file")->required();
   run->add_option("--trace", args->trace, "Write a Chrome/Perfetto trace (JSON) of every instruction to this file");
