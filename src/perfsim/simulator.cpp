@@ -25,7 +25,7 @@ using isa::Opcode;
 using isa::Space;
 
 constexpr int kEngines = isa::kTokenEngines;
-constexpr std::size_t kQueueDepth = 256;       // instructions waiting per engine
+constexpr std::size_t kQueueDepth = 64;        // instructions waiting per engine (docs/perfsim.md)
 constexpr double kDispatchCycles = 1;          // the front end dispatches one instruction a cycle
 constexpr double kConfigCycles = 1;            // dma.size, dma.sstride, dma.dstride
 constexpr double kNocLatencyCycles = 20;       // one way, core to memory controller or core to core
