@@ -357,6 +357,7 @@ void emit_rowwise(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_
   const Regions r(k);
   const int in[2] = {r.id("in0"), r.id("in1")}, f[2] = {r.id("f0"), r.id("f1")}, tt[2] = {r.id("t0"), r.id("t1")};
   const int rv[2] = {r.id("r0"), r.id("r1")}, out[2] = {r.id("out0"), r.id("out1")};
+  const int rp[2] = {r.id("rp0"), r.id("rp1")};
   const DType in_dt = dtype_of(plan, k.inputs[0]), out_dt = dtype_of(plan, k.output);
   const auto ib = static_cast<std::uint64_t>(bytes_of(in_dt)), ob = static_cast<std::uint64_t>(bytes_of(out_dt));
   const auto W = static_cast<std::uint64_t>(k.width);
@@ -370,10 +371,17 @@ void emit_rowwise(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_
     h ^= 1;
     const std::uint64_t F = r.at(f[h]), T = r.at(tt[h]), R = r.at(rv[h]);
     e.copy(0, X + static_cast<std::uint64_t>(r0) * W * ib, vmem(r.at(in[h])), contiguous(len, static_cast<int>(ib)), {}, {in[h]});
+    // A row reduction into r (in pieces, then over the pieces, when the row is wider than a reduction).
+    auto reduce = [&](Opcode op, std::uint64_t src, int src_id) {
+      if (k.pieces == 1) return e.vreduce(op, R, src, rows, W, src_id, rv[h]);
+      const auto pieces = static_cast<std::uint64_t>(k.pieces);
+      e.vreduce(op, r.at(rp[h]), src, rows * pieces, W / pieces, src_id, rp[h]);
+      e.vreduce(op, R, r.at(rp[h]), rows, pieces, rp[h], rv[h]);
+    };
     e.vconvert(in_dt, DType::fp32, F, r.at(in[h]), len, in[h], f[h]);
     auto normalize = [&]() {  // f /= sqrt(mean(f^2) + eps)
       e.vbinary(Opcode::vmul, DType::fp32, T, F, F, len, false, {f[h]}, tt[h]);
-      e.vreduce(Opcode::vsum, R, T, rows, W, tt[h], rv[h]);
+      reduce(Opcode::vsum, T, tt[h]);
       e.vimmediate(Opcode::vmuls, DType::fp32, R, R, rows, inv_width, rv[h], rv[h]);
       e.vimmediate(Opcode::vadds, DType::fp32, R, R, rows, eps, rv[h], rv[h]);
       e.vunary(Opcode::vrsqrt, DType::fp32, R, R, rows, rv[h], rv[h]);
@@ -385,18 +393,18 @@ void emit_rowwise(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_
         normalize();
         break;
       case ir::OpKind::layernorm:
-        e.vreduce(Opcode::vsum, R, F, rows, W, f[h], rv[h]);
+        reduce(Opcode::vsum, F, f[h]);
         e.vimmediate(Opcode::vmuls, DType::fp32, R, R, rows, inv_width, rv[h], rv[h]);
         broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
         e.vbinary(Opcode::vsub, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
         normalize();
         break;
       default:  // softmax
-        e.vreduce(Opcode::vmaxr, R, F, rows, W, f[h], rv[h]);
+        reduce(Opcode::vmaxr, F, f[h]);
         broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
         e.vbinary(Opcode::vsub, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
         e.vunary(Opcode::vexp, DType::fp32, F, F, len, f[h], f[h]);
-        e.vreduce(Opcode::vsum, R, F, rows, W, f[h], rv[h]);
+        reduce(Opcode::vsum, F, f[h]);
         e.vunary(Opcode::vrecip, DType::fp32, R, R, rows, rv[h], rv[h]);
         broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
         e.vbinary(Opcode::vmul, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);

@@ -548,16 +548,32 @@ Expected<std::string> tile(Plan& plan) {
       k.tiling = std::to_string(a.rows_block) + " query rows x " + std::to_string(a.keys_block) +
                  " keys per block, online softmax";
     } else if (k.kind == KernelKind::rowwise || k.kind == KernelKind::rope) {
-      const std::int64_t per_row = k.width * 24;  // input, two fp32 scratch rows, output and tables, with slack
-      if (static_cast<std::uint64_t>(per_row) * 2 > budget)
+      // Per row and VMEM half: the input, two fp32 scratch rows and the output (rope: its tables too).
+      const std::int64_t element = element_bytes(plan, k.inputs[0]) + element_bytes(plan, k.output);
+      const std::int64_t per_row = k.width * (k.kind == KernelKind::rope ? element * 2 + 16 : element + 8);
+      if (static_cast<std::uint64_t>(per_row) * 2 > budget || k.width >= (std::int64_t{1} << 20))
         return Error(std::string(kernel_kind_name(k.kind)) + " " + quote_value(k.name) + ": a row of " +
                      std::to_string(k.width) + " elements does not fit VMEM twice");
+      if (k.kind == KernelKind::rope && k.head_dim % 2 != 0)
+        return Error("rope " + quote_value(k.name) + ": an odd head_dim " + std::to_string(k.head_dim));
+      // vsum and vmaxr reduce at most 65,536 columns: a wider row is reduced as equal pieces, then again.
+      constexpr std::int64_t kMaxColumns = 65536;
+      if (k.kind == KernelKind::rowwise && k.width > kMaxColumns) {
+        k.pieces = 0;
+        for (std::int64_t p = ceil_div(k.width, kMaxColumns); p <= 256 && k.pieces == 0; ++p)
+          if (k.width % p == 0) k.pieces = p;
+        if (k.pieces == 0)
+          return Error("rowwise " + quote_value(k.name) + ": a row of " + std::to_string(k.width) +
+                       " elements has no split into equal pieces of at most 65,536 for the vector unit's reductions");
+      }
       k.chunk = std::max<std::int64_t>(1, std::min<std::int64_t>(ceil_div(k.rows, t.cores),
                                                                   static_cast<std::int64_t>(budget) / (2 * per_row)));
-      k.chunk = std::min<std::int64_t>(k.chunk, ((std::int64_t{1} << 20) - 1) / k.width);
+      k.chunk = std::min<std::int64_t>({k.chunk, ((std::int64_t{1} << 20) - 1) / k.width, kMaxColumns / k.pieces});
       k.tiling = std::to_string(k.chunk) + " rows of " + std::to_string(k.width) + " per VMEM half";
     } else if (k.kind == KernelKind::pointwise) {
-      const std::int64_t per_element = 16 * 4 + 8;  // up to 4 inputs, their fp32 copies and scratch
+      // Per element and VMEM half: each input and its fp32 copy, the fp32 scratch and the output.
+      std::int64_t per_element = 4 + element_bytes(plan, k.output);
+      for (ir::TensorId in : k.inputs) per_element += element_bytes(plan, in) + 4;
       k.chunk = std::max<std::int64_t>(1, std::min<std::int64_t>(ceil_div(k.rows, t.cores),
                                                                   static_cast<std::int64_t>(budget) / (2 * per_element)));
       k.chunk = std::min<std::int64_t>(k.chunk, std::int64_t{1} << 20);
@@ -768,6 +784,7 @@ std::vector<Region> kernel_regions(const Plan& plan, const Kernel& k) {
       halves("f", cells * 4);
       halves("t", cells * 4);
       halves("r", static_cast<std::uint64_t>(k.chunk) * 4);
+      halves("rp", static_cast<std::uint64_t>(k.chunk * k.pieces) * 4);
       halves("out", cells * static_cast<std::uint64_t>(element_bytes(plan, k.output)));
       break;
     }

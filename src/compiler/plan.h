@@ -75,6 +75,7 @@ struct Kernel {
   AttentionShape at;
   std::int64_t rows = 1, width = 1, chunk = 1;  // vector kernels: rows x width, rows (or elements) per chunk
   std::int64_t rotate_cols = 0, head_dim = 0;   // rope
+  std::int64_t pieces = 1;  // rowwise: a row wider than a reduction's 65,536 columns is reduced in pieces
   bool resident = false;
   std::vector<Region> vmem;  // the allocation pass's layout
 };

@@ -230,6 +230,26 @@ TEST(Compiler, ProgramsRoundTripAndAreDeterministic) {
   EXPECT_EQ(stats.hbm_bytes, a.hbm_bytes);
 }
 
+// A softmax over rows of 131,072 (wider than vsum's and vmaxr's 65,536 columns) reduces each row as two
+// pieces of 65,536 and then the two partial results: 2 vmaxr and 2 vsum per row, one row per core.
+TEST(Compiler, WideRowsReduceInPieces) {
+  ir::Graph g;
+  const ir::TensorId x = g.add_tensor("logits", {2, 131072}, ir::DType::bf16, ir::TensorRole::activation);
+  g.add_op(ir::OpKind::softmax, "softmax", {x});
+  const Compiled c = compiled(g);
+  std::size_t vmaxr = 0, vsum = 0;
+  for (const isa::CoreCode& core : c.program.cores)
+    for (const isa::Instruction& i : core.code) {
+      vmaxr += i.opcode == Opcode::vmaxr;
+      vsum += i.opcode == Opcode::vsum;
+      if (i.opcode == Opcode::vmaxr || i.opcode == Opcode::vsum) {
+        EXPECT_LE(i.field("cols"), 65536u);
+      }
+    }
+  EXPECT_EQ(vmaxr, 4u);
+  EXPECT_EQ(vsum, 4u);
+}
+
 TEST(Compiler, ClearErrors) {
   const ir::Graph g = matmul_graph(128, 128, 128);
   const auto& h100 = spec::testing::library_spec<spec::ChipSpec>(spec::Kind::chip, "h100-sxm");
