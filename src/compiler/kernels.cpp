@@ -572,31 +572,14 @@ void emit_copy(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t c
   }
 }
 
+// The emitter of each kernel kind, in KernelKind's order.
+using KernelEmitter = void (*)(CoreEmitter&, const Plan&, const Kernel&, std::int64_t core, std::int64_t layer);
+constexpr KernelEmitter kEmitters[] = {emit_matmul, emit_attention, emit_rowwise, emit_pointwise,
+                                       emit_rope,   emit_gather,    emit_copy};
+
 void emit_kernel(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t core, std::int64_t layer) {
   e.begin_kernel(k.vmem.size());
-  switch (k.kind) {
-    case KernelKind::matmul:
-      emit_matmul(e, plan, k, core, layer);
-      break;
-    case KernelKind::attention:
-      emit_attention(e, plan, k, core, layer);
-      break;
-    case KernelKind::rowwise:
-      emit_rowwise(e, plan, k, core, layer);
-      break;
-    case KernelKind::pointwise:
-      emit_pointwise(e, plan, k, core, layer);
-      break;
-    case KernelKind::rope:
-      emit_rope(e, plan, k, core, layer);
-      break;
-    case KernelKind::gather:
-      emit_gather(e, plan, k, core, layer);
-      break;
-    case KernelKind::copy:
-      emit_copy(e, plan, k, core, layer);
-      break;
-  }
+  kEmitters[static_cast<std::size_t>(k.kind)](e, plan, k, core, layer);
 }
 
 // Runs of kernels that unroll together: consecutive kernels of one region with the same repeat.

@@ -24,6 +24,7 @@ struct Target {
   std::vector<std::string> mxu_dtypes;  // macs_per_cycle keys
 };
 
+// The emitters are a table in this order (kernels.cpp).
 enum class KernelKind { matmul, attention, rowwise, pointwise, rope, gather, copy };
 std::string_view kernel_kind_name(KernelKind kind);
 
