@@ -55,6 +55,12 @@ std::string mib(double bytes) {
   return text;
 }
 
+std::string gib(double bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+  return text;
+}
+
 // The region a graph op belongs to: ops of one transformer block share their name's prefix.
 std::string region_of(const ir::Op& op) {
   const std::size_t dot = op.name.find_last_of('.');
@@ -877,6 +883,9 @@ Expected<std::string> allocate(Plan& plan) {
     plan.hbm_used_bytes = hbm;
   }
   plan.cmem_used_bytes = cmem;
+  if (t.hbm_bytes > 0 && hbm > t.hbm_bytes)
+    return Error("the program's tensors need " + gib(static_cast<double>(hbm)) + " of HBM; " + t.name + " has " +
+                 gib(static_cast<double>(t.hbm_bytes)) + ": split the model over more chips (--tp)");
   // The causal mask for attention blocks on the diagonal: T[i][c] = 0 where c - i <= keys_block, else
   // -1e30; the block whose first query sits D positions after its first key reads columns from
   // keys_block - D (docs/compiler.md).
