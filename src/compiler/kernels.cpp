@@ -210,6 +210,47 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
 
 // ---------------------------------------------------------------------------------------- attention
 
+// A block of query rows of one (batch, KV head): decode (q = 1) stacks the group's heads as rows, all
+// at the last position; prefill and training take up to rows_block positions of one head.
+struct QueryBlock {
+  std::uint64_t row, rows;  // first row of Q (as [batch * heads * q, d]) and how many
+  std::int64_t pos0;        // position of the first row
+  bool same_position;       // every row at pos0
+};
+
+std::vector<QueryBlock> query_blocks(const AttentionShape& s, std::int64_t bi, std::int64_t head) {
+  const std::int64_t group = s.heads / s.kv_heads;
+  std::vector<QueryBlock> blocks;
+  if (s.q == 1) {
+    for (std::int64_t r0 = 0; r0 < group; r0 += s.rows_block)
+      blocks.push_back({static_cast<std::uint64_t>(bi * s.heads + head * group + r0),
+                        static_cast<std::uint64_t>(std::min(s.rows_block, group - r0)), s.s - 1, true});
+    return blocks;
+  }
+  for (std::int64_t hh = 0; hh < group; ++hh)
+    for (std::int64_t p0 = 0; p0 < s.q; p0 += s.rows_block)
+      blocks.push_back({static_cast<std::uint64_t>((bi * s.heads + head * group + hh) * s.q + p0),
+                        static_cast<std::uint64_t>(std::min(s.rows_block, s.q - p0)), s.s - s.q + p0, false});
+  return blocks;
+}
+
+// The last key a block's rows see (all keys without a causal mask).
+std::int64_t last_key(const AttentionShape& s, const QueryBlock& b) {
+  if (!s.causal) return s.s - 1;
+  return b.same_position ? b.pos0 : b.pos0 + static_cast<std::int64_t>(b.rows) - 1;
+}
+
+// Adds the causal mask to S (rows x keys fp32) when the key block [s0, s0 + keys) reaches past the
+// block's first position; the table's columns start at mask_keys - D (D: first position - s0).
+void mask_scores(CoreEmitter& e, const Plan& plan, const AttentionShape& s, const QueryBlock& b, std::int64_t s0,
+                 std::uint64_t keys, std::uint64_t scores, int scores_id, std::uint64_t scratch, int scratch_id) {
+  if (!s.causal || b.same_position || s0 + static_cast<std::int64_t>(keys) - 1 <= b.pos0) return;
+  const auto x = static_cast<std::uint64_t>(static_cast<std::int64_t>(plan.mask_keys) - (b.pos0 - s0));
+  e.copy(0, memory_operand(Space::konst, plan.mask_offset + x * 4), vmem(scratch),
+         rows_box(keys, b.rows, 4, plan.mask_cols * 4, keys * 4), {}, {scratch_id});
+  e.vbinary(Opcode::vadd, DType::fp32, scores, scores, scratch, b.rows * keys, false, {scores_id, scratch_id}, scores_id);
+}
+
 void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t core, std::int64_t layer) {
   const Target& t = plan.target;
   const AttentionShape& s = k.at;
@@ -225,7 +266,6 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
   const auto Tn = static_cast<std::uint64_t>(t.tile_n), Tk = static_cast<std::uint64_t>(t.tile_k);
   const std::uint64_t Q = address_of(plan, k.inputs[0], layer), Kc = address_of(plan, k.inputs[1], layer),
                       V = address_of(plan, k.inputs[2], layer), Out = address_of(plan, k.output, layer);
-  const std::int64_t group = s.heads / s.kv_heads;
   const std::int64_t key_tiles = (s.keys_block + t.tile_n - 1) / t.tile_n;
   const float scale = 1.0F / std::sqrt(static_cast<float>(s.d));
   int qh = 0, kh = 0, sh = 0, oh = 0;
@@ -234,30 +274,13 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
   for (std::int64_t item = core; item < s.batch * s.kv_heads; item += t.cores, ++local) {
     const int u = static_cast<int>(local % t.units);
     const std::int64_t bi = item / s.kv_heads, head = item % s.kv_heads;
-    // Query blocks: decode (q = 1) stacks the group's heads as rows; prefill takes positions of one head.
-    struct Block {
-      std::uint64_t row, rows;
-      std::int64_t pos0;
-      bool same_position;
-    };
-    std::vector<Block> blocks;
-    if (s.q == 1) {
-      for (std::int64_t r0 = 0; r0 < group; r0 += s.rows_block)
-        blocks.push_back({static_cast<std::uint64_t>(bi * s.heads + head * group + r0),
-                          static_cast<std::uint64_t>(std::min(s.rows_block, group - r0)), s.s - 1, true});
-    } else {
-      for (std::int64_t hh = 0; hh < group; ++hh)
-        for (std::int64_t p0 = 0; p0 < s.q; p0 += s.rows_block)
-          blocks.push_back({static_cast<std::uint64_t>((bi * s.heads + head * group + hh) * s.q + p0),
-                            static_cast<std::uint64_t>(std::min(s.rows_block, s.q - p0)), s.s - s.q + p0, false});
-    }
+    const std::vector<QueryBlock> blocks = query_blocks(s, bi, head);
     const std::uint64_t kv_row0 = static_cast<std::uint64_t>((bi * s.kv_heads + head) * s.s);
-    for (const Block& blk : blocks) {
+    for (const QueryBlock& blk : blocks) {
       const std::uint64_t rows = blk.rows;
       qh ^= 1;
       e.copy(0, Q + blk.row * d * eb, vmem(r.at(q[qh])), contiguous(rows * d, static_cast<int>(eb)), {}, {q[qh]});
-      const std::int64_t last_row_pos = blk.same_position ? blk.pos0 : blk.pos0 + static_cast<std::int64_t>(rows) - 1;
-      const std::int64_t keys = s.causal ? last_row_pos + 1 : s.s;
+      const std::int64_t keys = last_key(s, blk) + 1;
       bool first = true;
       for (std::int64_t s0 = 0; s0 < keys; s0 += s.keys_block) {
         const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, keys - s0));
@@ -285,13 +308,7 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
                sc[sh]);
         const std::uint64_t len = rows * bk;
         e.vimmediate(Opcode::vmuls, DType::fp32, S, S, len, scale, sc[sh], sc[sh]);
-        const std::int64_t diag = blk.pos0 - s0;  // first row's position past the block's first key
-        if (s.causal && !blk.same_position && s0 + static_cast<std::int64_t>(bk) - 1 > blk.pos0) {
-          const std::uint64_t x = static_cast<std::uint64_t>(s.keys_block - diag);
-          e.copy(0, memory_operand(Space::konst, plan.mask_offset + x * 4), vmem(r.at(mb)),
-                 rows_box(bk, rows, 4, plan.mask_cols * 4, bk * 4), {}, {mb});
-          e.vbinary(Opcode::vadd, DType::fp32, S, S, r.at(mb), len, false, {sc[sh], mb}, sc[sh]);
-        }
+        mask_scores(e, plan, s, blk, s0, bk, S, sc[sh], r.at(mb), mb);
         // Online softmax: running max m and sum l per row; al rescales what came before.
         e.vreduce(Opcode::vmaxr, r.at(bm), S, rows, bk, sc[sh], bm);
         if (first) {
@@ -341,6 +358,198 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
       oh ^= 1;
       e.vconvert(DType::fp32, out_dt, r.at(ob[oh]), r.at(o), rows * dv, o, ob[oh]);
       e.copy(1, vmem(r.at(ob[oh])), Out + blk.row * dv * outb, contiguous(rows * dv, static_cast<int>(outb)), {ob[oh]}, {});
+    }
+  }
+}
+
+// Flash attention backward in two passes (docs/compiler.md). The graph keeps no row statistics of the
+// forward pass, so the dQ pass, over query blocks, first sweeps the keys for each row's max m and sum l
+// (S only), then sweeps them again: P = exp(S - m) / l, dP = dO V^T, dS = P o (dP - D) / sqrt(d) with
+// D = rowsum(dO o O), and dQ = dS K accumulating in the matrix unit. It leaves m, 1 / l and D in scratch
+// memory for the dK, dV pass, over key blocks: for every query block that sees the keys, P and dS
+// again, and dV += P^T dO, dK += dS^T Q accumulating in the unit (P and dS transposed by DMA).
+void emit_attention_backward(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t core,
+                             std::int64_t layer) {
+  const Target& t = plan.target;
+  const AttentionShape& s = k.at;
+  const Regions r(k);
+  auto halves = [&](std::string name) {
+    name += '0';
+    std::array<int, 2> ids{};
+    ids[0] = r.id(name);
+    name.back() = '1';
+    ids[1] = r.id(name);
+    return ids;
+  };
+  const auto q = halves("q"), dob = halves("do"), kt = halves("kt"), kk = halves("k"), vt = halves("vt");
+  const auto sc = halves("s"), dp = halves("dp"), p = halves("p"), ds = halves("ds"), pt = halves("pt"),
+             dst = halves("dst"), grad = halves("grad"), gradb = halves("gradb");
+  const int o = r.id("o"), mb = r.id("mb"), t1 = r.id("t1"), t2 = r.id("t2"), m = r.id("m"), l = r.id("l"),
+            rl = r.id("rl"), rs = r.id("rs"), bm = r.id("bm"), al = r.id("al"), dd = r.id("dd");
+  const int stats = static_cast<int>(k.vmem.size());  // the scratch statistics in memory
+  const DType dt = k.mxu_dtype, out_dt = dtype_of(plan, k.output);
+  const auto eb = static_cast<std::uint64_t>(bytes_of(dt)), ob = static_cast<std::uint64_t>(bytes_of(out_dt));
+  const auto d = static_cast<std::uint64_t>(s.d), dv = static_cast<std::uint64_t>(s.dv);
+  const auto Tn = static_cast<std::uint64_t>(t.tile_n), Tk = static_cast<std::uint64_t>(t.tile_k);
+  const auto R = static_cast<std::uint64_t>(s.rows_block), KB = static_cast<std::uint64_t>(s.keys_block);
+  const ir::Op& op = plan.graph->ops()[k.ops[0]];
+  auto at = [&](ir::TensorId id) { return address_of(plan, plan.root[static_cast<std::size_t>(id)], layer); };
+  const std::uint64_t Q = at(op.inputs[0]), Kc = at(op.inputs[1]), V = at(op.inputs[2]), O = at(op.inputs[3]),
+                      dO = at(op.inputs[4]), dQ = at(op.outputs[0]), dK = at(op.outputs[1]), dV = at(op.outputs[2]);
+  const std::uint64_t stat_m = plan.scratch, stat_rl = plan.scratch + plan.scratch_rows * 4,
+                      stat_d = plan.scratch + 2 * plan.scratch_rows * 4;
+  const float scale = 1.0F / std::sqrt(static_cast<float>(s.d));
+  const std::uint64_t dv_tiles = (dv + Tn - 1) / Tn;
+  int qh = 0, kh = 0, sh = 0, gh = 0;
+  int slot[4] = {0, 0, 0, 0};
+  // One product on unit u: weights (rows k x n, row stride) by activations (m rows, row stride).
+  auto product = [&](int u, std::uint64_t w, int w_id, std::uint64_t kr, std::uint64_t n, std::uint64_t w_stride,
+                     std::uint64_t x, int x_id, std::uint64_t rows, std::uint64_t x_stride, std::uint64_t acc, bool accumulate) {
+    const int sl = slot[u];
+    slot[u] ^= 1;
+    e.ldw(u, sl, dt, w, kr, n, w_stride, {w_id});
+    e.mm(u, sl, dt, x, rows, x_stride, acc, accumulate, {x_id});
+  };
+  auto load_transposed = [&](std::uint64_t src, int id, std::uint64_t cols, std::uint64_t rows) {
+    Box b = rows_box(cols, rows, static_cast<int>(eb), cols * eb, rows * eb);
+    b.transpose = true;
+    e.copy(0, src, vmem(r.at(id)), b, {}, {id});
+  };
+  // S = Q K^T for a block: rows x keys fp32 in sc[sh], scaled and masked.
+  auto scores = [&](int u, const QueryBlock& blk, std::int64_t s0, std::uint64_t bk) {
+    for (std::uint64_t d0 = 0; d0 < d; d0 += Tk)
+      product(u, r.at(kt[kh]) + d0 * bk * eb, kt[kh], std::min(Tk, d - d0), bk, bk * eb, r.at(q[qh]) + d0 * eb, q[qh],
+              blk.rows, d * eb, 0, d0 > 0);
+    sh ^= 1;
+    e.st(u, 0, blk.rows, bk, r.at(sc[sh]), bk * 4, sc[sh]);
+    e.vimmediate(Opcode::vmuls, DType::fp32, r.at(sc[sh]), r.at(sc[sh]), blk.rows * bk, scale, sc[sh], sc[sh]);
+    mask_scores(e, plan, s, blk, s0, bk, r.at(sc[sh]), sc[sh], r.at(mb), mb);
+  };
+  // In place on a rows x keys fp32 buffer: x op= the row vector v broadcast along the row.
+  auto by_rows = [&](Opcode opc, int x, int v, std::uint64_t rows, std::uint64_t bk) {
+    broadcast_rows(e, r.at(mb), mb, r.at(v), v, rows, bk);
+    e.vbinary(opc, DType::fp32, r.at(x), r.at(x), r.at(mb), rows * bk, false, {x, mb}, x);
+  };
+  // P (fp32, in sc[sh]) and dS (dt, in ds[sh]) of a block whose m, rl and dd are in VMEM.
+  auto probabilities_and_ds = [&](int u, const QueryBlock& blk, std::uint64_t bk) {
+    const std::uint64_t rows = blk.rows, len = rows * bk;
+    by_rows(Opcode::vsub, sc[sh], m, rows, bk);
+    e.vunary(Opcode::vexp, DType::fp32, r.at(sc[sh]), r.at(sc[sh]), len, sc[sh], sc[sh]);
+    by_rows(Opcode::vmul, sc[sh], rl, rows, bk);
+    for (std::uint64_t d0 = 0; d0 < dv; d0 += Tk)
+      product(u, r.at(vt[kh]) + d0 * bk * eb, vt[kh], std::min(Tk, dv - d0), bk, bk * eb, r.at(dob[qh]) + d0 * eb,
+              dob[qh], rows, dv * eb, R, d0 > 0);
+    e.st(u, R, rows, bk, r.at(dp[sh]), bk * 4, dp[sh]);
+    by_rows(Opcode::vsub, dp[sh], dd, rows, bk);
+    e.vbinary(Opcode::vmul, DType::fp32, r.at(dp[sh]), r.at(dp[sh]), r.at(sc[sh]), len, false, {dp[sh], sc[sh]}, dp[sh]);
+    e.vimmediate(Opcode::vmuls, DType::fp32, r.at(dp[sh]), r.at(dp[sh]), len, scale, dp[sh], dp[sh]);
+    e.vconvert(DType::fp32, dt, r.at(ds[sh]), r.at(dp[sh]), len, dp[sh], ds[sh]);
+  };
+  // Stores `tiles` accumulator tiles of `rows` rows (at acc0, acc0 + step, ...) as one rows x cols output.
+  auto store_accumulators = [&](int u, std::uint64_t acc0, std::uint64_t step, std::uint64_t rows, std::uint64_t cols,
+                                std::uint64_t to) {
+    gh ^= 1;
+    for (std::uint64_t c0 = 0; c0 < cols; c0 += Tn)
+      e.st(u, acc0 + (c0 / Tn) * step, rows, std::min(Tn, cols - c0), r.at(grad[gh]) + c0 * 4, cols * 4, grad[gh]);
+    e.vconvert(DType::fp32, out_dt, r.at(gradb[gh]), r.at(grad[gh]), rows * cols, grad[gh], gradb[gh]);
+    e.copy(1, vmem(r.at(gradb[gh])), to, contiguous(rows * cols, static_cast<int>(ob)), {gradb[gh]}, {});
+  };
+
+  std::int64_t local = 0;
+  for (std::int64_t item = core; item < s.batch * s.kv_heads; item += t.cores, ++local) {
+    const int u = static_cast<int>(local % t.units);
+    const std::int64_t bi = item / s.kv_heads, head = item % s.kv_heads;
+    const std::vector<QueryBlock> blocks = query_blocks(s, bi, head);
+    const std::uint64_t kv_row0 = static_cast<std::uint64_t>((bi * s.kv_heads + head) * s.s);
+    // dQ pass.
+    for (const QueryBlock& blk : blocks) {
+      const std::uint64_t rows = blk.rows;
+      const std::int64_t keys = last_key(s, blk) + 1;
+      qh ^= 1;
+      e.copy(0, Q + blk.row * d * eb, vmem(r.at(q[qh])), contiguous(rows * d, static_cast<int>(eb)), {}, {q[qh]});
+      e.copy(0, dO + blk.row * dv * eb, vmem(r.at(dob[qh])), contiguous(rows * dv, static_cast<int>(eb)), {}, {dob[qh]});
+      e.copy(0, O + blk.row * dv * eb, vmem(r.at(o)), contiguous(rows * dv, static_cast<int>(eb)), {}, {o});
+      e.vconvert(dt, DType::fp32, r.at(t1), r.at(dob[qh]), rows * dv, dob[qh], t1);
+      e.vconvert(dt, DType::fp32, r.at(t2), r.at(o), rows * dv, o, t2);
+      e.vbinary(Opcode::vmul, DType::fp32, r.at(t1), r.at(t1), r.at(t2), rows * dv, false, {t1, t2}, t1);
+      e.vreduce(Opcode::vsum, r.at(dd), r.at(t1), rows, dv, t1, dd);
+      for (std::int64_t s0 = 0; s0 < keys; s0 += s.keys_block) {
+        const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, keys - s0));
+        kh ^= 1;
+        load_transposed(Kc + (kv_row0 + static_cast<std::uint64_t>(s0)) * d * eb, kt[kh], d, bk);
+        scores(u, blk, s0, bk);
+        e.vreduce(Opcode::vmaxr, r.at(bm), r.at(sc[sh]), rows, bk, sc[sh], bm);
+        if (s0 == 0) {
+          e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
+        } else {
+          e.vbinary(Opcode::vmax, DType::fp32, r.at(bm), r.at(m), r.at(bm), rows, false, {m, bm}, bm);
+          e.vbinary(Opcode::vsub, DType::fp32, r.at(al), r.at(m), r.at(bm), rows, false, {m, bm}, al);
+          e.vunary(Opcode::vexp, DType::fp32, r.at(al), r.at(al), rows, al, al);
+          e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
+        }
+        by_rows(Opcode::vsub, sc[sh], m, rows, bk);
+        e.vunary(Opcode::vexp, DType::fp32, r.at(sc[sh]), r.at(sc[sh]), rows * bk, sc[sh], sc[sh]);
+        e.vreduce(Opcode::vsum, r.at(rs), r.at(sc[sh]), rows, bk, sc[sh], rs);
+        if (s0 == 0) {
+          e.vunary(Opcode::vmov, DType::fp32, r.at(l), r.at(rs), rows, rs, l);
+        } else {
+          e.vbinary(Opcode::vmul, DType::fp32, r.at(l), r.at(l), r.at(al), rows, false, {l, al}, l);
+          e.vbinary(Opcode::vadd, DType::fp32, r.at(l), r.at(l), r.at(rs), rows, false, {l, rs}, l);
+        }
+      }
+      e.vunary(Opcode::vrecip, DType::fp32, r.at(rl), r.at(l), rows, l, rl);
+      for (const auto& [from, to] : {std::pair{m, stat_m}, std::pair{rl, stat_rl}, std::pair{dd, stat_d}})
+        e.copy(1, vmem(r.at(from)), to + blk.row * 4, contiguous(rows, 4), {from}, {stats}, true);
+      for (std::int64_t s0 = 0; s0 < keys; s0 += s.keys_block) {
+        const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, keys - s0));
+        const std::uint64_t kv = kv_row0 + static_cast<std::uint64_t>(s0);
+        kh ^= 1;
+        load_transposed(Kc + kv * d * eb, kt[kh], d, bk);
+        load_transposed(V + kv * dv * eb, vt[kh], dv, bk);
+        e.copy(0, Kc + kv * d * eb, vmem(r.at(kk[kh])), contiguous(bk * d, static_cast<int>(eb)), {}, {kk[kh]});
+        scores(u, blk, s0, bk);
+        probabilities_and_ds(u, blk, bk);
+        for (std::uint64_t c0 = 0; c0 < d; c0 += Tn)
+          product(u, r.at(kk[kh]) + c0 * eb, kk[kh], bk, std::min(Tn, d - c0), d * eb, r.at(ds[sh]), ds[sh], rows, bk * eb,
+                  (2 + c0 / Tn) * R, s0 > 0);
+      }
+      store_accumulators(u, 2 * R, R, rows, d, dQ + blk.row * d * ob);
+    }
+    // dK, dV pass.
+    for (std::int64_t s0 = 0; s0 < s.s; s0 += s.keys_block) {
+      const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, s.s - s0));
+      const std::uint64_t kv = kv_row0 + static_cast<std::uint64_t>(s0);
+      kh ^= 1;
+      load_transposed(Kc + kv * d * eb, kt[kh], d, bk);
+      load_transposed(V + kv * dv * eb, vt[kh], dv, bk);
+      bool first = true;
+      for (const QueryBlock& blk : blocks) {
+        if (last_key(s, blk) < s0) continue;  // every score masked
+        const std::uint64_t rows = blk.rows;
+        qh ^= 1;
+        e.copy(0, Q + blk.row * d * eb, vmem(r.at(q[qh])), contiguous(rows * d, static_cast<int>(eb)), {}, {q[qh]});
+        e.copy(0, dO + blk.row * dv * eb, vmem(r.at(dob[qh])), contiguous(rows * dv, static_cast<int>(eb)), {}, {dob[qh]});
+        for (const auto& [to, from] : {std::pair{m, stat_m}, std::pair{rl, stat_rl}, std::pair{dd, stat_d}})
+          e.copy(0, from + blk.row * 4, vmem(r.at(to)), contiguous(rows, 4), {stats}, {to});
+        scores(u, blk, s0, bk);
+        probabilities_and_ds(u, blk, bk);
+        e.vconvert(DType::fp32, dt, r.at(p[sh]), r.at(sc[sh]), rows * bk, sc[sh], p[sh]);
+        for (const auto& [from, to] : {std::pair{p[sh], pt[sh]}, std::pair{ds[sh], dst[sh]}}) {
+          Box b = rows_box(bk, rows, static_cast<int>(eb), bk * eb, rows * eb);
+          b.transpose = true;
+          e.copy(0, vmem(r.at(from)), vmem(r.at(to)), b, {from}, {to});
+        }
+        for (std::uint64_t c0 = 0; c0 < dv; c0 += Tn)
+          product(u, r.at(dob[qh]) + c0 * eb, dob[qh], rows, std::min(Tn, dv - c0), dv * eb, r.at(pt[sh]), pt[sh], bk,
+                  rows * eb, 2 * R + (c0 / Tn) * KB, !first);
+        for (std::uint64_t c0 = 0; c0 < d; c0 += Tn)
+          product(u, r.at(q[qh]) + c0 * eb, q[qh], rows, std::min(Tn, d - c0), d * eb, r.at(dst[sh]), dst[sh], bk,
+                  rows * eb, 2 * R + (dv_tiles + c0 / Tn) * KB, !first);
+        first = false;
+      }
+      if (first) continue;  // no query sees these keys: nothing to store (training has q = s, so never)
+      store_accumulators(u, 2 * R, KB, bk, dv, dV + kv * dv * ob);
+      store_accumulators(u, 2 * R + dv_tiles * KB, KB, bk, d, dK + kv * d * ob);
     }
   }
 }
@@ -574,11 +783,11 @@ void emit_copy(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t c
 
 // The emitter of each kernel kind, in KernelKind's order.
 using KernelEmitter = void (*)(CoreEmitter&, const Plan&, const Kernel&, std::int64_t core, std::int64_t layer);
-constexpr KernelEmitter kEmitters[] = {emit_matmul, emit_attention, emit_rowwise, emit_pointwise,
-                                       emit_rope,   emit_gather,    emit_copy};
+constexpr KernelEmitter kEmitters[] = {emit_matmul, emit_attention, emit_attention_backward, emit_rowwise,
+                                       emit_pointwise, emit_rope, emit_gather, emit_copy};
 
 void emit_kernel(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t core, std::int64_t layer) {
-  e.begin_kernel(k.vmem.size());
+  e.begin_kernel(k.vmem.size() + 1);  // the regions, and one more for memory a kernel writes and reads back
   kEmitters[static_cast<std::size_t>(k.kind)](e, plan, k, core, layer);
 }
 

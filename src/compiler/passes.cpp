@@ -98,6 +98,8 @@ std::string_view kernel_kind_name(KernelKind kind) {
       return "matmul";
     case KernelKind::attention:
       return "attention";
+    case KernelKind::attention_backward:
+      return "attention_backward";
     case KernelKind::rowwise:
       return "rowwise";
     case KernelKind::pointwise:
@@ -175,11 +177,6 @@ Expected<std::string> legalize(Plan& plan) {
       plan.root[static_cast<std::size_t>(op.outputs[0])] = root(op.inputs[0]);
       continue;
     }
-    if (op.kind == OpKind::attention_backward) {
-      plan.skipped.push_back(op.name + ": attention_backward is not compiled yet (training)");
-      plan.skipped_flops += flops * static_cast<double>(op.repeat);
-      continue;
-    }
     Kernel k;
     k.name = op.name;
     k.ops = {i};
@@ -208,8 +205,9 @@ Expected<std::string> legalize(Plan& plan) {
         k.mxu_dtype = *d;
         break;
       }
-      case OpKind::attention: {
-        k.kind = KernelKind::attention;
+      case OpKind::attention:
+      case OpKind::attention_backward: {
+        k.kind = op.kind == OpKind::attention ? KernelKind::attention : KernelKind::attention_backward;
         const auto d = isa_dtype(tensor(plan, op.inputs[0]).dtype);
         if (!mxu_input(*d) || tensor(plan, op.inputs[1]).dtype != tensor(plan, op.inputs[0]).dtype ||
             tensor(plan, op.inputs[2]).dtype != tensor(plan, op.inputs[0]).dtype)
@@ -217,7 +215,7 @@ Expected<std::string> legalize(Plan& plan) {
                        ": Q, K and V must share one type the matrix units take (a KV cache of another type "
                        "is not compiled yet)");
         k.mxu_dtype = *d;
-        plan.head_dim = tensor(plan, op.inputs[0]).shape[3];
+        if (op.kind == OpKind::attention) plan.head_dim = tensor(plan, op.inputs[0]).shape[3];
         break;
       }
       case OpKind::softmax:
@@ -385,7 +383,8 @@ Expected<std::string> assign_layouts(Plan& plan) {
         }
         break;
       }
-      case KernelKind::attention: {
+      case KernelKind::attention:
+      case KernelKind::attention_backward: {
         const ir::Shape& q = shape_of(0);
         const ir::Shape& kk = shape_of(1);
         const ir::Shape& v = shape_of(2);
@@ -441,6 +440,9 @@ std::string verify_layouts(const Plan& plan) {
       case KernelKind::attention:
         expected = static_cast<double>(k.at.batch * k.at.heads * k.at.q * k.at.dv);
         break;
+      case KernelKind::attention_backward:  // the first output, dQ
+        expected = static_cast<double>(k.at.batch * k.at.heads * k.at.q * k.at.d);
+        break;
       default:
         expected = k.op_kind == OpKind::optimizer_update ? out : static_cast<double>(k.rows * k.width);
         break;
@@ -459,6 +461,7 @@ Expected<std::string> choose_dataflow(Plan& plan) {
     switch (k.kind) {
       case KernelKind::matmul:
       case KernelKind::attention:
+      case KernelKind::attention_backward:
         k.dataflow = "weight_stationary";
         ++ws;
         break;
@@ -553,6 +556,18 @@ Expected<std::string> tile(Plan& plan) {
       a.rows_block = std::max<std::int64_t>(1, std::min<std::int64_t>(t.acc_rows / sets, 64));
       k.tiling = std::to_string(a.rows_block) + " query rows x " + std::to_string(a.keys_block) +
                  " keys per block, online softmax";
+    } else if (k.kind == KernelKind::attention_backward) {
+      // Accumulators hold S and dP (rows each) and dV, dK over a key block (keys rows per tile of dv and d).
+      AttentionShape& a = k.at;
+      const std::int64_t tiles = ceil_div(a.d, t.tile_n) + ceil_div(a.dv, t.tile_n);
+      a.keys_block = std::min<std::int64_t>(t.tile_k, (t.acc_rows * 3 / 4) / tiles / 8 * 8);
+      a.rows_block = std::min<std::int64_t>({64, t.tile_k, (t.acc_rows - tiles * a.keys_block) / 2,
+                                             t.acc_rows / (2 + ceil_div(a.d, t.tile_n))});
+      if (a.keys_block < 8 || a.rows_block < 1 || a.heads % a.kv_heads != 0)
+        return Error("attention backward " + quote_value(k.name) + ": head dims " + std::to_string(a.d) + " and " +
+                     std::to_string(a.dv) + " leave no room in the accumulators");
+      k.tiling = std::to_string(a.rows_block) + " query rows x " + std::to_string(a.keys_block) +
+                 " keys per block; dQ pass over query blocks, then dK, dV pass over key blocks";
     } else if (k.kind == KernelKind::rowwise || k.kind == KernelKind::rope) {
       // Per row and VMEM half: the input, two fp32 scratch rows and the output (rope: its tables too).
       const std::int64_t element = element_bytes(plan, k.inputs[0]) + element_bytes(plan, k.output);
@@ -784,6 +799,32 @@ std::vector<Region> kernel_regions(const Plan& plan, const Kernel& k) {
       add("rs", rows * 4);
       break;
     }
+    case KernelKind::attention_backward: {
+      const AttentionShape& a = k.at;
+      const auto e = static_cast<std::uint64_t>(isa::dtype_bytes(k.mxu_dtype));
+      const auto rows = static_cast<std::uint64_t>(a.rows_block), keys = static_cast<std::uint64_t>(a.keys_block);
+      const auto d = static_cast<std::uint64_t>(a.d), dv = static_cast<std::uint64_t>(a.dv);
+      const std::uint64_t wide = std::max(d, dv);
+      halves("q", rows * d * e);
+      halves("do", rows * dv * e);
+      add("o", rows * dv * e);
+      halves("kt", d * keys * e);
+      halves("k", keys * d * e);
+      halves("vt", dv * keys * e);
+      halves("s", rows * keys * 4);
+      halves("dp", rows * keys * 4);
+      halves("p", rows * keys * e);
+      halves("ds", rows * keys * e);
+      halves("pt", keys * rows * e);
+      halves("dst", keys * rows * e);
+      add("mb", rows * keys * 4);
+      add("t1", rows * wide * 4);
+      add("t2", rows * wide * 4);
+      halves("grad", std::max(rows, keys) * wide * 4);
+      halves("gradb", std::max(rows, keys) * wide * e);
+      for (const char* v : {"m", "l", "rl", "rs", "bm", "al", "dd"}) add(v, rows * 4);
+      break;
+    }
     case KernelKind::rowwise: {
       const auto cells = static_cast<std::uint64_t>(k.chunk * k.width);
       halves("in", cells * static_cast<std::uint64_t>(element_bytes(plan, k.inputs[0])));
@@ -886,19 +927,36 @@ Expected<std::string> allocate(Plan& plan) {
   if (t.hbm_bytes > 0 && hbm > t.hbm_bytes)
     return Error("the program's tensors need " + gib(static_cast<double>(hbm)) + " of HBM; " + t.name + " has " +
                  gib(static_cast<double>(t.hbm_bytes)) + ": split the model over more chips (--tp)");
-  // The causal mask for attention blocks on the diagonal: T[i][c] = 0 where c - i <= keys_block, else
-  // -1e30; the block whose first query sits D positions after its first key reads columns from
-  // keys_block - D (docs/compiler.md).
+  // Attention backward's row statistics, and the causal mask for attention blocks on the diagonal:
+  // T[i][c] = 0 where c - i <= keys, else -1e30; the block whose first query sits D positions after
+  // its first key reads columns from keys - D (docs/compiler.md). One table serves every block shape:
+  // rows and keys are the largest any kernel uses.
+  std::int64_t rows = 0, keys = 0, scratch_rows = 0;
   for (const Kernel& k : plan.kernels) {
-    if (k.kind != KernelKind::attention || !k.at.causal || k.at.q == 1) continue;
-    const std::int64_t rows = k.at.rows_block, keys = k.at.keys_block, cols = 2 * keys + rows;
-    if (plan.mask_rows != 0) {
-      if (plan.mask_rows != static_cast<std::uint64_t>(rows) || plan.mask_cols != static_cast<std::uint64_t>(cols))
-        return Error("attention kernels with different block shapes are not compiled yet");
+    if (k.kind == KernelKind::attention_backward)
+      scratch_rows = std::max(scratch_rows, k.at.batch * k.at.heads * k.at.q);
+    if ((k.kind != KernelKind::attention && k.kind != KernelKind::attention_backward) || !k.at.causal || k.at.q == 1)
       continue;
-    }
+    rows = std::max(rows, k.at.rows_block);
+    keys = std::max(keys, k.at.keys_block);
+  }
+  if (scratch_rows > 0) {
+    const std::uint64_t bytes = align_up(static_cast<std::uint64_t>(scratch_rows) * 4, 64);
+    const bool on_chip = cmem + 3 * bytes <= t.cmem_bytes;
+    std::uint64_t& at = on_chip ? cmem : hbm;
+    plan.scratch = (static_cast<std::uint64_t>(on_chip ? isa::Space::cmem : isa::Space::hbm) << 40) | at;
+    plan.scratch_rows = bytes / 4;
+    plan.tensors.push_back({"attention_row_stats", isa::DType::fp32, on_chip ? isa::Space::cmem : isa::Space::hbm, at,
+                            {3, bytes / 4}});
+    at += 3 * bytes;
+    plan.cmem_used_bytes = cmem;
+    plan.hbm_used_bytes = hbm;
+  }
+  if (rows > 0) {
+    const std::int64_t cols = 2 * keys + rows;
     plan.mask_rows = static_cast<std::uint64_t>(rows);
     plan.mask_cols = static_cast<std::uint64_t>(cols);
+    plan.mask_keys = static_cast<std::uint64_t>(keys);
     plan.mask_offset = align_up(plan.constants.size(), 64);
     plan.constants.resize(plan.mask_offset + static_cast<std::size_t>(rows * cols) * 4, 0);
     const float masked = -1e30F;

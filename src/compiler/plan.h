@@ -25,7 +25,7 @@ struct Target {
 };
 
 // The emitters are a table in this order (kernels.cpp).
-enum class KernelKind { matmul, attention, rowwise, pointwise, rope, gather, copy };
+enum class KernelKind { matmul, attention, attention_backward, rowwise, pointwise, rope, gather, copy };
 std::string_view kernel_kind_name(KernelKind kind);
 
 enum class Epilogue { none, gelu, silu, add, swiglu };
@@ -105,7 +105,12 @@ struct Plan {
   std::uint64_t hbm_used_bytes = 0;
   std::int64_t head_dim = 0;  // from the graph's attention, for rope
   std::vector<std::uint8_t> constants;
-  std::uint64_t mask_offset = 0, mask_cols = 0, mask_rows = 0;  // causal mask table in the constants
+  // The causal mask table in the constants: T[i][c] = 0 where c - i <= mask_keys, else -1e30.
+  std::uint64_t mask_offset = 0, mask_cols = 0, mask_rows = 0, mask_keys = 0;
+  // Attention backward's per-row statistics (running max, 1 / sum, and D = rowsum(dO o O)), written by
+  // its dQ pass and read by its dK, dV pass: three fp32 vectors of scratch_rows.
+  std::uint64_t scratch = 0;  // memory operand of the first
+  std::uint64_t scratch_rows = 0;
   std::vector<isa::Tensor> tensors;
 };
 

@@ -250,6 +250,28 @@ TEST(Compiler, WideRowsReduceInPieces) {
   EXPECT_EQ(vsum, 4u);
 }
 
+// Causal attention over 64 positions, 2 query heads sharing 1 KV head, head_dim 64: every block is one
+// query block of 64 rows and one key block of 64 keys. Forward: S and P V, 2 products of 64^3 MACs per
+// head. Backward: a sweep for the row statistics (S), a dQ sweep (S, dP, dQ), and a dK, dV pass (S, dP,
+// dV, dK): 8 products per head.
+TEST(Compiler, AttentionForwardAndBackwardMacs) {
+  ir::Graph g;
+  const ir::TensorId q = g.add_tensor("q", {1, 2, 64, 64}, ir::DType::bf16, ir::TensorRole::activation);
+  const ir::TensorId k = g.add_tensor("k", {1, 1, 64, 64}, ir::DType::bf16, ir::TensorRole::activation);
+  const ir::TensorId v = g.add_tensor("v", {1, 1, 64, 64}, ir::DType::bf16, ir::TensorRole::activation);
+  ir::OpAttrs causal;
+  causal.causal = true;
+  const ir::TensorId o = g.add_op(ir::OpKind::attention, "attention", {q, k, v}, causal);
+  const ir::TensorId d_o = g.add_tensor("d_o", {1, 2, 64, 64}, ir::DType::bf16, ir::TensorRole::activation);
+  const Compiled forward = compiled(g);
+  EXPECT_EQ(forward.mxu_macs, 2.0 * 2 * 64 * 64 * 64);
+  g.add_op_multi(ir::OpKind::attention_backward, "attention_backward", {q, k, v, o, d_o}, causal, 1, ir::Phase::backward);
+  const Compiled both = compiled(g);
+  EXPECT_EQ(both.mxu_macs - forward.mxu_macs, 8.0 * 2 * 64 * 64 * 64);
+  EXPECT_TRUE(both.skipped.empty());
+  EXPECT_EQ(verify_tokens(both.program), "");
+}
+
 TEST(Compiler, ClearErrors) {
   const ir::Graph g = matmul_graph(128, 128, 128);
   const auto& h100 = spec::testing::library_spec<spec::ChipSpec>(spec::Kind::chip, "h100-sxm");
