@@ -533,7 +533,8 @@ Expected<std::string> tile(Plan& plan) {
         return Error("matmul " + quote_value(k.name) + ": " + std::to_string(s.m) + " rows are more than the ISA's fields reach");
       for (;;) {
         s.k_block = 0;
-        for (std::int64_t kb = k_max; kb >= t.tile_k; kb -= t.tile_k)
+        // A block is one DMA box: its k rows are a 20-bit count.
+        for (std::int64_t kb = std::min(k_max, (std::int64_t{1} << 20) / t.tile_k * t.tile_k); kb >= t.tile_k; kb -= t.tile_k)
           if (matmul_working_bytes(plan, k, s.m_chunk, kb, false) <= budget) {
             s.k_block = kb;
             break;
@@ -601,7 +602,10 @@ Expected<std::string> tile(Plan& plan) {
       k.tiling = std::to_string(k.chunk) + " elements per VMEM half";
     } else {
       k.chunk = std::int64_t{1} << 20;
-      k.tiling = k.kind == KernelKind::gather ? "one DMA per row" : "DMA boxes of up to 1M elements";
+      if (k.kind == KernelKind::gather && k.width > k.chunk)
+        return Error("embedding " + quote_value(k.name) + ": rows of " + std::to_string(k.width) +
+                     " elements are more than one DMA box's 1,048,576 (the ISA's 20-bit counts)");
+      k.tiling = k.kind == KernelKind::gather ? "one DMA per row" : "DMA boxes of up to 1M bytes";
     }
   }
   return "VMEM working set per core at most " + mib(static_cast<double>(budget)) + ", double-buffered";
