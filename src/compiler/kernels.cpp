@@ -214,9 +214,44 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
 // at the last position; prefill and training take up to rows_block positions of one head.
 struct QueryBlock {
   std::uint64_t row, rows;  // first row of Q (as [batch * heads * q, d]) and how many
-  std::int64_t pos0;        // position of the first row
-  bool same_position;       // every row at pos0
+  std::int64_t pos0;        // position of the first row among the keys
+  bool same_position;       // every row at pos0: the rows are heads
+  std::int64_t batch, head, q0;  // the first row's indices in Q
 };
+
+// Memory operand of element (b, h, p, 0) of an attention operand.
+std::uint64_t element(const Plan& plan, const OperandLayout& x, std::int64_t layer, std::int64_t b, std::int64_t h,
+                      std::int64_t p, std::uint64_t esize) {
+  const std::int64_t at = x.offset + b * x.batch_stride + h * x.head_stride + p * x.pos_stride;
+  return address_of(plan, x.root, layer) + static_cast<std::uint64_t>(at) * esize;
+}
+
+// Elements between a query block's rows in an operand: heads (decode) or positions.
+std::uint64_t block_stride(const OperandLayout& x, const QueryBlock& b) {
+  return static_cast<std::uint64_t>(b.same_position ? x.head_stride : x.pos_stride);
+}
+
+// A query block's rows of operand x, `cols` elements each, to or from `rows x cols` packed in VMEM.
+void load_rows(CoreEmitter& e, const Plan& plan, const OperandLayout& x, std::int64_t layer, const QueryBlock& b,
+               std::uint64_t cols, std::uint64_t esize, std::uint64_t dst, int dst_id) {
+  e.copy(0, element(plan, x, layer, b.batch, b.head, b.q0, esize), vmem(dst),
+         rows_box(cols, b.rows, static_cast<int>(esize), block_stride(x, b) * esize, cols * esize), {}, {dst_id});
+}
+void store_rows(CoreEmitter& e, const Plan& plan, const OperandLayout& x, std::int64_t layer, const QueryBlock& b,
+                std::uint64_t cols, std::uint64_t esize, std::uint64_t src, int src_id) {
+  e.copy(1, vmem(src), element(plan, x, layer, b.batch, b.head, b.q0, esize),
+         rows_box(cols, b.rows, static_cast<int>(esize), cols * esize, block_stride(x, b) * esize), {src_id}, {});
+}
+
+// `keys` rows of operand x from key s0 of (b, head) into VMEM: packed, or transposed (dim x keys).
+void load_keys(CoreEmitter& e, const Plan& plan, const OperandLayout& x, std::int64_t layer, std::int64_t b,
+               std::int64_t head, std::int64_t s0, std::uint64_t keys, std::uint64_t cols, std::uint64_t esize,
+               bool transpose, std::uint64_t dst, int dst_id) {
+  Box box = rows_box(cols, keys, static_cast<int>(esize), static_cast<std::uint64_t>(x.pos_stride) * esize,
+                     (transpose ? keys : cols) * esize);
+  box.transpose = transpose;
+  e.copy(0, element(plan, x, layer, b, head, s0, esize), vmem(dst), box, {}, {dst_id});
+}
 
 std::vector<QueryBlock> query_blocks(const AttentionShape& s, std::int64_t bi, std::int64_t head) {
   const std::int64_t group = s.heads / s.kv_heads;
@@ -224,13 +259,15 @@ std::vector<QueryBlock> query_blocks(const AttentionShape& s, std::int64_t bi, s
   if (s.q == 1) {
     for (std::int64_t r0 = 0; r0 < group; r0 += s.rows_block)
       blocks.push_back({static_cast<std::uint64_t>(bi * s.heads + head * group + r0),
-                        static_cast<std::uint64_t>(std::min(s.rows_block, group - r0)), s.s - 1, true});
+                        static_cast<std::uint64_t>(std::min(s.rows_block, group - r0)), s.s - 1, true, bi,
+                        head * group + r0, 0});
     return blocks;
   }
   for (std::int64_t hh = 0; hh < group; ++hh)
     for (std::int64_t p0 = 0; p0 < s.q; p0 += s.rows_block)
       blocks.push_back({static_cast<std::uint64_t>((bi * s.heads + head * group + hh) * s.q + p0),
-                        static_cast<std::uint64_t>(std::min(s.rows_block, s.q - p0)), s.s - s.q + p0, false});
+                        static_cast<std::uint64_t>(std::min(s.rows_block, s.q - p0)), s.s - s.q + p0, false, bi,
+                        head * group + hh, p0});
   return blocks;
 }
 
@@ -264,8 +301,7 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
   const auto eb = static_cast<std::uint64_t>(bytes_of(dt)), outb = static_cast<std::uint64_t>(bytes_of(out_dt));
   const auto d = static_cast<std::uint64_t>(s.d), dv = static_cast<std::uint64_t>(s.dv);
   const auto Tn = static_cast<std::uint64_t>(t.tile_n), Tk = static_cast<std::uint64_t>(t.tile_k);
-  const std::uint64_t Q = address_of(plan, k.inputs[0], layer), Kc = address_of(plan, k.inputs[1], layer),
-                      V = address_of(plan, k.inputs[2], layer), Out = address_of(plan, k.output, layer);
+  const OperandLayout &Q = k.operands[0], &Kc = k.operands[1], &V = k.operands[2], &Out = k.operands[3];
   const std::int64_t key_tiles = (s.keys_block + t.tile_n - 1) / t.tile_n;
   const float scale = 1.0F / std::sqrt(static_cast<float>(s.d));
   int qh = 0, kh = 0, sh = 0, oh = 0;
@@ -275,21 +311,17 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
     const int u = static_cast<int>(local % t.units);
     const std::int64_t bi = item / s.kv_heads, head = item % s.kv_heads;
     const std::vector<QueryBlock> blocks = query_blocks(s, bi, head);
-    const std::uint64_t kv_row0 = static_cast<std::uint64_t>((bi * s.kv_heads + head) * s.s);
     for (const QueryBlock& blk : blocks) {
       const std::uint64_t rows = blk.rows;
       qh ^= 1;
-      e.copy(0, Q + blk.row * d * eb, vmem(r.at(q[qh])), contiguous(rows * d, static_cast<int>(eb)), {}, {q[qh]});
+      load_rows(e, plan, Q, layer, blk, d, eb, r.at(q[qh]), q[qh]);
       const std::int64_t keys = last_key(s, blk) + 1;
       bool first = true;
       for (std::int64_t s0 = 0; s0 < keys; s0 += s.keys_block) {
         const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, keys - s0));
         kh ^= 1;
-        Box kb = rows_box(d, bk, static_cast<int>(eb), d * eb, bk * eb);
-        kb.transpose = true;
-        e.copy(0, Kc + (kv_row0 + static_cast<std::uint64_t>(s0)) * d * eb, vmem(r.at(kt[kh])), kb, {}, {kt[kh]});
-        e.copy(0, V + (kv_row0 + static_cast<std::uint64_t>(s0)) * dv * eb, vmem(r.at(v[kh])),
-               contiguous(bk * dv, static_cast<int>(eb)), {}, {v[kh]});
+        load_keys(e, plan, Kc, layer, bi, head, s0, bk, d, eb, true, r.at(kt[kh]), kt[kh]);
+        load_keys(e, plan, V, layer, bi, head, s0, bk, dv, eb, false, r.at(v[kh]), v[kh]);
         // S = Q K^T: key tiles are the weights' columns, head_dim their rows.
         for (std::uint64_t tt = 0; tt * Tn < bk; ++tt) {
           const std::uint64_t wt = std::min(Tn, bk - tt * Tn);
@@ -357,7 +389,7 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
       e.vbinary(Opcode::vmul, DType::fp32, r.at(o), r.at(o), r.at(abuf), rows * dv, false, {o, abuf}, o);
       oh ^= 1;
       e.vconvert(DType::fp32, out_dt, r.at(ob[oh]), r.at(o), rows * dv, o, ob[oh]);
-      e.copy(1, vmem(r.at(ob[oh])), Out + blk.row * dv * outb, contiguous(rows * dv, static_cast<int>(outb)), {ob[oh]}, {});
+      store_rows(e, plan, Out, layer, blk, dv, outb, r.at(ob[oh]), ob[oh]);
     }
   }
 }
@@ -392,10 +424,8 @@ void emit_attention_backward(CoreEmitter& e, const Plan& plan, const Kernel& k, 
   const auto d = static_cast<std::uint64_t>(s.d), dv = static_cast<std::uint64_t>(s.dv);
   const auto Tn = static_cast<std::uint64_t>(t.tile_n), Tk = static_cast<std::uint64_t>(t.tile_k);
   const auto R = static_cast<std::uint64_t>(s.rows_block), KB = static_cast<std::uint64_t>(s.keys_block);
-  const ir::Op& op = plan.graph->ops()[k.ops[0]];
-  auto at = [&](ir::TensorId id) { return address_of(plan, plan.root[static_cast<std::size_t>(id)], layer); };
-  const std::uint64_t Q = at(op.inputs[0]), Kc = at(op.inputs[1]), V = at(op.inputs[2]), O = at(op.inputs[3]),
-                      dO = at(op.inputs[4]), dQ = at(op.outputs[0]), dK = at(op.outputs[1]), dV = at(op.outputs[2]);
+  const OperandLayout &Q = k.operands[0], &Kc = k.operands[1], &V = k.operands[2], &O = k.operands[3],
+                      &dO = k.operands[4], &dQ = k.operands[5], &dK = k.operands[6], &dV = k.operands[7];
   const std::uint64_t stat_m = plan.scratch, stat_rl = plan.scratch + plan.scratch_rows * 4,
                       stat_d = plan.scratch + 2 * plan.scratch_rows * 4;
   const float scale = 1.0F / std::sqrt(static_cast<float>(s.d));
@@ -409,11 +439,6 @@ void emit_attention_backward(CoreEmitter& e, const Plan& plan, const Kernel& k, 
     slot[u] ^= 1;
     e.ldw(u, sl, dt, w, kr, n, w_stride, {w_id});
     e.mm(u, sl, dt, x, rows, x_stride, acc, accumulate, {x_id});
-  };
-  auto load_transposed = [&](std::uint64_t src, int id, std::uint64_t cols, std::uint64_t rows) {
-    Box b = rows_box(cols, rows, static_cast<int>(eb), cols * eb, rows * eb);
-    b.transpose = true;
-    e.copy(0, src, vmem(r.at(id)), b, {}, {id});
   };
   // S = Q K^T for a block: rows x keys fp32 in sc[sh], scaled and masked.
   auto scores = [&](int u, const QueryBlock& blk, std::int64_t s0, std::uint64_t bk) {
@@ -445,14 +470,16 @@ void emit_attention_backward(CoreEmitter& e, const Plan& plan, const Kernel& k, 
     e.vimmediate(Opcode::vmuls, DType::fp32, r.at(dp[sh]), r.at(dp[sh]), len, scale, dp[sh], dp[sh]);
     e.vconvert(DType::fp32, dt, r.at(ds[sh]), r.at(dp[sh]), len, dp[sh], ds[sh]);
   };
-  // Stores `tiles` accumulator tiles of `rows` rows (at acc0, acc0 + step, ...) as one rows x cols output.
+  // Stores the accumulator tiles of `rows` rows (at acc0, acc0 + step, ...) as rows x cols, converted, to
+  // `to` with rows `stride` elements apart.
   auto store_accumulators = [&](int u, std::uint64_t acc0, std::uint64_t step, std::uint64_t rows, std::uint64_t cols,
-                                std::uint64_t to) {
+                                std::uint64_t to, std::uint64_t stride) {
     gh ^= 1;
     for (std::uint64_t c0 = 0; c0 < cols; c0 += Tn)
       e.st(u, acc0 + (c0 / Tn) * step, rows, std::min(Tn, cols - c0), r.at(grad[gh]) + c0 * 4, cols * 4, grad[gh]);
     e.vconvert(DType::fp32, out_dt, r.at(gradb[gh]), r.at(grad[gh]), rows * cols, grad[gh], gradb[gh]);
-    e.copy(1, vmem(r.at(gradb[gh])), to, contiguous(rows * cols, static_cast<int>(ob)), {gradb[gh]}, {});
+    e.copy(1, vmem(r.at(gradb[gh])), to, rows_box(cols, rows, static_cast<int>(ob), cols * ob, stride * ob),
+           {gradb[gh]}, {});
   };
 
   std::int64_t local = 0;
@@ -460,15 +487,14 @@ void emit_attention_backward(CoreEmitter& e, const Plan& plan, const Kernel& k, 
     const int u = static_cast<int>(local % t.units);
     const std::int64_t bi = item / s.kv_heads, head = item % s.kv_heads;
     const std::vector<QueryBlock> blocks = query_blocks(s, bi, head);
-    const std::uint64_t kv_row0 = static_cast<std::uint64_t>((bi * s.kv_heads + head) * s.s);
     // dQ pass.
     for (const QueryBlock& blk : blocks) {
       const std::uint64_t rows = blk.rows;
       const std::int64_t keys = last_key(s, blk) + 1;
       qh ^= 1;
-      e.copy(0, Q + blk.row * d * eb, vmem(r.at(q[qh])), contiguous(rows * d, static_cast<int>(eb)), {}, {q[qh]});
-      e.copy(0, dO + blk.row * dv * eb, vmem(r.at(dob[qh])), contiguous(rows * dv, static_cast<int>(eb)), {}, {dob[qh]});
-      e.copy(0, O + blk.row * dv * eb, vmem(r.at(o)), contiguous(rows * dv, static_cast<int>(eb)), {}, {o});
+      load_rows(e, plan, Q, layer, blk, d, eb, r.at(q[qh]), q[qh]);
+      load_rows(e, plan, dO, layer, blk, dv, eb, r.at(dob[qh]), dob[qh]);
+      load_rows(e, plan, O, layer, blk, dv, eb, r.at(o), o);
       e.vconvert(dt, DType::fp32, r.at(t1), r.at(dob[qh]), rows * dv, dob[qh], t1);
       e.vconvert(dt, DType::fp32, r.at(t2), r.at(o), rows * dv, o, t2);
       e.vbinary(Opcode::vmul, DType::fp32, r.at(t1), r.at(t1), r.at(t2), rows * dv, false, {t1, t2}, t1);
@@ -476,7 +502,7 @@ void emit_attention_backward(CoreEmitter& e, const Plan& plan, const Kernel& k, 
       for (std::int64_t s0 = 0; s0 < keys; s0 += s.keys_block) {
         const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, keys - s0));
         kh ^= 1;
-        load_transposed(Kc + (kv_row0 + static_cast<std::uint64_t>(s0)) * d * eb, kt[kh], d, bk);
+        load_keys(e, plan, Kc, layer, bi, head, s0, bk, d, eb, true, r.at(kt[kh]), kt[kh]);
         scores(u, blk, s0, bk);
         e.vreduce(Opcode::vmaxr, r.at(bm), r.at(sc[sh]), rows, bk, sc[sh], bm);
         if (s0 == 0) {
@@ -502,33 +528,32 @@ void emit_attention_backward(CoreEmitter& e, const Plan& plan, const Kernel& k, 
         e.copy(1, vmem(r.at(from)), to + blk.row * 4, contiguous(rows, 4), {from}, {stats}, true);
       for (std::int64_t s0 = 0; s0 < keys; s0 += s.keys_block) {
         const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, keys - s0));
-        const std::uint64_t kv = kv_row0 + static_cast<std::uint64_t>(s0);
         kh ^= 1;
-        load_transposed(Kc + kv * d * eb, kt[kh], d, bk);
-        load_transposed(V + kv * dv * eb, vt[kh], dv, bk);
-        e.copy(0, Kc + kv * d * eb, vmem(r.at(kk[kh])), contiguous(bk * d, static_cast<int>(eb)), {}, {kk[kh]});
+        load_keys(e, plan, Kc, layer, bi, head, s0, bk, d, eb, true, r.at(kt[kh]), kt[kh]);
+        load_keys(e, plan, V, layer, bi, head, s0, bk, dv, eb, true, r.at(vt[kh]), vt[kh]);
+        load_keys(e, plan, Kc, layer, bi, head, s0, bk, d, eb, false, r.at(kk[kh]), kk[kh]);
         scores(u, blk, s0, bk);
         probabilities_and_ds(u, blk, bk);
         for (std::uint64_t c0 = 0; c0 < d; c0 += Tn)
           product(u, r.at(kk[kh]) + c0 * eb, kk[kh], bk, std::min(Tn, d - c0), d * eb, r.at(ds[sh]), ds[sh], rows, bk * eb,
                   (2 + c0 / Tn) * R, s0 > 0);
       }
-      store_accumulators(u, 2 * R, R, rows, d, dQ + blk.row * d * ob);
+      store_accumulators(u, 2 * R, R, rows, d, element(plan, dQ, layer, blk.batch, blk.head, blk.q0, ob),
+                         block_stride(dQ, blk));
     }
     // dK, dV pass.
     for (std::int64_t s0 = 0; s0 < s.s; s0 += s.keys_block) {
       const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, s.s - s0));
-      const std::uint64_t kv = kv_row0 + static_cast<std::uint64_t>(s0);
       kh ^= 1;
-      load_transposed(Kc + kv * d * eb, kt[kh], d, bk);
-      load_transposed(V + kv * dv * eb, vt[kh], dv, bk);
+      load_keys(e, plan, Kc, layer, bi, head, s0, bk, d, eb, true, r.at(kt[kh]), kt[kh]);
+      load_keys(e, plan, V, layer, bi, head, s0, bk, dv, eb, true, r.at(vt[kh]), vt[kh]);
       bool first = true;
       for (const QueryBlock& blk : blocks) {
         if (last_key(s, blk) < s0) continue;  // every score masked
         const std::uint64_t rows = blk.rows;
         qh ^= 1;
-        e.copy(0, Q + blk.row * d * eb, vmem(r.at(q[qh])), contiguous(rows * d, static_cast<int>(eb)), {}, {q[qh]});
-        e.copy(0, dO + blk.row * dv * eb, vmem(r.at(dob[qh])), contiguous(rows * dv, static_cast<int>(eb)), {}, {dob[qh]});
+        load_rows(e, plan, Q, layer, blk, d, eb, r.at(q[qh]), q[qh]);
+        load_rows(e, plan, dO, layer, blk, dv, eb, r.at(dob[qh]), dob[qh]);
         for (const auto& [to, from] : {std::pair{m, stat_m}, std::pair{rl, stat_rl}, std::pair{dd, stat_d}})
           e.copy(0, from + blk.row * 4, vmem(r.at(to)), contiguous(rows, 4), {stats}, {to});
         scores(u, blk, s0, bk);
@@ -548,8 +573,10 @@ void emit_attention_backward(CoreEmitter& e, const Plan& plan, const Kernel& k, 
         first = false;
       }
       if (first) continue;  // no query sees these keys: nothing to store (training has q = s, so never)
-      store_accumulators(u, 2 * R, KB, bk, dv, dV + kv * dv * ob);
-      store_accumulators(u, 2 * R + dv_tiles * KB, KB, bk, d, dK + kv * d * ob);
+      store_accumulators(u, 2 * R, KB, bk, dv, element(plan, dV, layer, bi, head, s0, ob),
+                         static_cast<std::uint64_t>(dV.pos_stride));
+      store_accumulators(u, 2 * R + dv_tiles * KB, KB, bk, d, element(plan, dK, layer, bi, head, s0, ob),
+                         static_cast<std::uint64_t>(dK.pos_stride));
     }
   }
 }

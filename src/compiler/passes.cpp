@@ -358,8 +358,77 @@ std::string verify_fuse(const Plan& plan, double flops_before, std::size_t ops_b
 
 // ------------------------------------------------------------------------------------------- layouts
 
+namespace {
+
+OperandLayout head_major(ir::TensorId root, const ir::Shape& s) {
+  return {root, 0, s[1] * s[2] * s[3], s[2] * s[3], s[3]};
+}
+
+// Rows of a [batch x seq, width] matrix, the heads side by side from column `offset`.
+OperandLayout token_major(ir::TensorId root, const ir::Shape& s, std::int64_t width, std::int64_t offset = 0) {
+  return {root, offset, s[2] * width, s[3], width};
+}
+
+// The operands of an attention kernel (docs/compiler.md, "Layouts"). Q, K and V that no op produces
+// are the column ranges of the fused QKV rows the kernels before them wrote; `slices` remembers them
+// for the backward kernel that reads the same tensors.
+std::vector<OperandLayout> attention_operands(const Plan& plan, std::size_t index,
+                                              const std::vector<int>& producer,
+                                              std::map<ir::TensorId, OperandLayout>& slices) {
+  const Kernel& k = plan.kernels[index];
+  const ir::Op& op = plan.graph->ops()[k.ops[0]];
+  auto root = [&](ir::TensorId id) { return plan.root[static_cast<std::size_t>(id)]; };
+  auto layout = [&](ir::TensorId id) {
+    const ir::Shape& s = tensor(plan, id).shape;
+    if (auto it = slices.find(id); it != slices.end()) return it->second;
+    const int by = producer[static_cast<std::size_t>(id)];
+    if (by >= 0 && plan.graph->ops()[static_cast<std::size_t>(by)].kind == OpKind::attention)
+      return token_major(root(id), s, s[1] * s[3]);
+    const ir::Tensor& r = tensor(plan, root(id));
+    if (root(id) != id && r.shape.size() == 2 && r.shape[1] == s[1] * s[3]) return token_major(root(id), s, r.shape[1]);
+    return head_major(root(id), s);
+  };
+  const ir::TensorId q = op.inputs[0], kk = op.inputs[1], v = op.inputs[2];
+  const ir::Shape& qs = tensor(plan, q).shape;
+  const ir::Shape& ks = tensor(plan, kk).shape;
+  const bool unproduced = producer[static_cast<std::size_t>(q)] < 0 && producer[static_cast<std::size_t>(kk)] < 0 &&
+                          producer[static_cast<std::size_t>(v)] < 0 && !slices.count(q) &&
+                          tensor(plan, kk).role != ir::TensorRole::kv_cache && qs[3] == ks[3] &&
+                          tensor(plan, v).shape[3] == ks[3] && qs[2] == ks[2];
+  if (unproduced) {
+    const std::int64_t width = (qs[1] + 2 * ks[1]) * qs[3];
+    for (std::size_t j = index; j-- > 0;) {
+      const ir::Shape& out = tensor(plan, plan.kernels[j].output).shape;
+      if (out.size() != 2 || out[0] != qs[0] * qs[2] || out[1] != width) continue;
+      const ir::TensorId qkv = plan.kernels[j].output;
+      slices[q] = token_major(qkv, qs, width);
+      slices[kk] = token_major(qkv, ks, width, qs[1] * qs[3]);
+      slices[v] = token_major(qkv, ks, width, (qs[1] + ks[1]) * qs[3]);
+      break;
+    }
+  }
+  std::vector<OperandLayout> out;
+  for (std::size_t i = 0; i < op.inputs.size(); ++i) out.push_back(layout(op.inputs[i]));
+  if (op.kind == OpKind::attention) {
+    const ir::Shape& o = tensor(plan, op.outputs[0]).shape;
+    out.push_back(token_major(root(op.outputs[0]), o, o[1] * o[3]));
+  } else {
+    for (ir::TensorId id : op.outputs) out.push_back(head_major(root(id), tensor(plan, id).shape));
+  }
+  return out;
+}
+
+}  // namespace
+
 Expected<std::string> assign_layouts(Plan& plan) {
-  for (Kernel& k : plan.kernels) {
+  std::vector<int> producer(plan.graph->tensors().size(), -1);
+  for (std::size_t i = 0; i < plan.graph->ops().size(); ++i)
+    for (ir::TensorId id : plan.graph->ops()[i].outputs) producer[static_cast<std::size_t>(id)] = static_cast<int>(i);
+  std::map<ir::TensorId, OperandLayout> slices;
+  for (std::size_t index = 0; index < plan.kernels.size(); ++index) {
+    Kernel& k = plan.kernels[index];
+    if (k.kind == KernelKind::attention || k.kind == KernelKind::attention_backward)
+      k.operands = attention_operands(plan, index, producer, slices);
     // Shapes as the op sees them (a view's), memory as the root holds it (the same bytes, row-major).
     const ir::Op& op = plan.graph->ops()[k.ops[0]];
     auto shape_of = [&](std::size_t i) -> const ir::Shape& { return tensor(plan, op.inputs[i]).shape; };
@@ -426,11 +495,24 @@ Expected<std::string> assign_layouts(Plan& plan) {
       if (k.width % k.head_dim != 0) k.head_dim = k.width;
     }
   }
-  return std::string("row-major matrices; K tiles loaded transposed by DMA for Q K^T");
+  return "row-major matrices; attention reads Q, K and V " + std::string(slices.empty() ? "as they are" : "in place in the fused QKV rows") +
+         " and writes O token-major; K tiles loaded transposed by DMA for Q K^T";
 }
 
 std::string verify_layouts(const Plan& plan) {
   for (const Kernel& k : plan.kernels) {
+    // Every attention operand's last element lies inside the tensor that holds it.
+    const ir::Op& op = plan.graph->ops()[k.ops[0]];
+    std::vector<ir::TensorId> ids = op.inputs;
+    ids.insert(ids.end(), op.outputs.begin(), op.outputs.end());
+    for (std::size_t i = 0; i < k.operands.size(); ++i) {
+      const OperandLayout& x = k.operands[i];
+      const ir::Shape& s = tensor(plan, ids[i]).shape;
+      const double last = static_cast<double>(x.offset + (s[0] - 1) * x.batch_stride + (s[1] - 1) * x.head_stride +
+                                              (s[2] - 1) * x.pos_stride + s[3] - 1);
+      if (last >= tensor(plan, x.root).elements())
+        return "kernel " + k.name + ": operand " + std::to_string(i) + " reaches past " + tensor(plan, x.root).name;
+    }
     const double out = tensor(plan, k.output).elements();
     double expected = 0;
     switch (k.kind) {

@@ -56,6 +56,15 @@ struct AttentionShape {
   bool causal = false;
 };
 
+// Where an attention operand [batch, heads, seq, dim] lives: element (b, h, p, 0) is element
+// offset + b batch_stride + h head_stride + p pos_stride of `root`. Head-major (a KV cache) or
+// token-major (rows of a [tokens, heads x dim] matrix, as the projections read and write them; Q, K and
+// V as column ranges of the fused QKV rows).
+struct OperandLayout {
+  ir::TensorId root = -1;
+  std::int64_t offset = 0, batch_stride = 0, head_stride = 0, pos_stride = 0;
+};
+
 struct Kernel {
   KernelKind kind = KernelKind::pointwise;
   std::string name;
@@ -74,6 +83,8 @@ struct Kernel {
   std::string dataflow, tiling;
   MatmulShape mm;
   AttentionShape at;
+  // Attention: Q, K, V, O; backward: Q, K, V, O, dO, dQ, dK, dV.
+  std::vector<OperandLayout> operands;
   std::int64_t rows = 1, width = 1, chunk = 1;  // vector kernels: rows x width, rows (or elements) per chunk
   std::int64_t rotate_cols = 0, head_dim = 0;   // rope
   std::int64_t pieces = 1;  // rowwise: a row wider than a reduction's 65,536 columns is reduced in pieces
