@@ -310,6 +310,13 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
   for (std::int64_t item = core; item < s.batch * s.kv_heads; item += t.cores, ++local) {
     const int u = static_cast<int>(local % t.units);
     const std::int64_t bi = item / s.kv_heads, head = item % s.kv_heads;
+    if (k.operands.size() > 4) {
+      // The new token's K and V rows into the caches at the last position: on dma0, before the loads
+      // that read them (one queue runs in order).
+      for (const auto& [row, cache] : {std::pair{&k.operands[4], &Kc}, std::pair{&k.operands[5], &V}})
+        e.copy(0, element(plan, *row, layer, bi, head, 0, eb), element(plan, *cache, layer, bi, head, s.s - 1, eb),
+               contiguous(d, static_cast<int>(eb)), {}, {});
+    }
     const std::vector<QueryBlock> blocks = query_blocks(s, bi, head);
     for (const QueryBlock& blk : blocks) {
       const std::uint64_t rows = blk.rows;

@@ -391,20 +391,28 @@ std::vector<OperandLayout> attention_operands(const Plan& plan, std::size_t inde
   const ir::TensorId q = op.inputs[0], kk = op.inputs[1], v = op.inputs[2];
   const ir::Shape& qs = tensor(plan, q).shape;
   const ir::Shape& ks = tensor(plan, kk).shape;
-  const bool unproduced = producer[static_cast<std::size_t>(q)] < 0 && producer[static_cast<std::size_t>(kk)] < 0 &&
-                          producer[static_cast<std::size_t>(v)] < 0 && !slices.count(q) &&
-                          tensor(plan, kk).role != ir::TensorRole::kv_cache && qs[3] == ks[3] &&
-                          tensor(plan, v).shape[3] == ks[3] && qs[2] == ks[2];
-  if (unproduced) {
+  auto unproduced = [&](ir::TensorId id) {
+    return producer[static_cast<std::size_t>(id)] < 0 && !slices.count(id) &&
+           tensor(plan, id).role == ir::TensorRole::activation;
+  };
+  const bool same_dims = qs[3] == ks[3] && tensor(plan, v).shape[3] == ks[3];
+  // The fused QKV rows the kernels before this one wrote: [tokens, (heads + 2 kv_heads) x dim].
+  auto fused_qkv = [&]() -> ir::TensorId {
     const std::int64_t width = (qs[1] + 2 * ks[1]) * qs[3];
     for (std::size_t j = index; j-- > 0;) {
       const ir::Shape& out = tensor(plan, plan.kernels[j].output).shape;
-      if (out.size() != 2 || out[0] != qs[0] * qs[2] || out[1] != width) continue;
-      const ir::TensorId qkv = plan.kernels[j].output;
+      if (out.size() == 2 && out[0] == qs[0] * qs[2] && out[1] == width) return plan.kernels[j].output;
+    }
+    return -1;
+  };
+  const std::int64_t width = (qs[1] + 2 * ks[1]) * qs[3];
+  if (same_dims && unproduced(q)) {
+    if (const ir::TensorId qkv = fused_qkv(); qkv >= 0) {
       slices[q] = token_major(qkv, qs, width);
-      slices[kk] = token_major(qkv, ks, width, qs[1] * qs[3]);
-      slices[v] = token_major(qkv, ks, width, (qs[1] + ks[1]) * qs[3]);
-      break;
+      if (unproduced(kk) && unproduced(v) && qs[2] == ks[2]) {
+        slices[kk] = token_major(qkv, ks, width, qs[1] * qs[3]);
+        slices[v] = token_major(qkv, ks, width, (qs[1] + ks[1]) * qs[3]);
+      }
     }
   }
   std::vector<OperandLayout> out;
@@ -412,6 +420,16 @@ std::vector<OperandLayout> attention_operands(const Plan& plan, std::size_t inde
   if (op.kind == OpKind::attention) {
     const ir::Shape& o = tensor(plan, op.outputs[0]).shape;
     out.push_back(token_major(root(op.outputs[0]), o, o[1] * o[3]));
+    // Decode: the new token's K and V, in the QKV rows, are appended to the caches before attention
+    // reads them (operands 4 and 5, one row per batch and KV head).
+    const bool cached = tensor(plan, kk).role == ir::TensorRole::kv_cache && tensor(plan, v).role == ir::TensorRole::kv_cache;
+    if (cached && qs[2] == 1 && kk != v && same_dims) {
+      const ir::Shape one = {ks[0], ks[1], 1, ks[3]};
+      if (const ir::TensorId qkv = fused_qkv(); qkv >= 0) {
+        out.push_back(token_major(qkv, one, width, qs[1] * qs[3]));
+        out.push_back(token_major(qkv, one, width, (qs[1] + ks[1]) * qs[3]));
+      }
+    }
   } else {
     for (ir::TensorId id : op.outputs) out.push_back(head_major(root(id), tensor(plan, id).shape));
   }
@@ -495,8 +513,9 @@ Expected<std::string> assign_layouts(Plan& plan) {
       if (k.width % k.head_dim != 0) k.head_dim = k.width;
     }
   }
-  return "row-major matrices; attention reads Q, K and V " + std::string(slices.empty() ? "as they are" : "in place in the fused QKV rows") +
-         " and writes O token-major; K tiles loaded transposed by DMA for Q K^T";
+  return "row-major matrices; attention reads " + std::to_string(slices.size()) +
+         " Q, K and V slices in place in the fused QKV rows and writes O token-major; K tiles loaded transposed by DMA "
+         "for Q K^T";
 }
 
 std::string verify_layouts(const Plan& plan) {
@@ -505,7 +524,7 @@ std::string verify_layouts(const Plan& plan) {
     const ir::Op& op = plan.graph->ops()[k.ops[0]];
     std::vector<ir::TensorId> ids = op.inputs;
     ids.insert(ids.end(), op.outputs.begin(), op.outputs.end());
-    for (std::size_t i = 0; i < k.operands.size(); ++i) {
+    for (std::size_t i = 0; i < std::min(k.operands.size(), ids.size()); ++i) {
       const OperandLayout& x = k.operands[i];
       const ir::Shape& s = tensor(plan, ids[i]).shape;
       const double last = static_cast<double>(x.offset + (s[0] - 1) * x.batch_stride + (s[1] - 1) * x.head_stride +

@@ -83,7 +83,7 @@ struct Kernel {
   std::string dataflow, tiling;
   MatmulShape mm;
   AttentionShape at;
-  // Attention: Q, K, V, O; backward: Q, K, V, O, dO, dQ, dK, dV.
+  // Attention: Q, K, V, O (decode: and the new token's K and V rows); backward: Q, K, V, O, dO, dQ, dK, dV.
   std::vector<OperandLayout> operands;
   std::int64_t rows = 1, width = 1, chunk = 1;  // vector kernels: rows x width, rows (or elements) per chunk
   std::int64_t rotate_cols = 0, head_dim = 0;   // rope
