@@ -125,8 +125,14 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
           const std::uint64_t k0 = b * kb, krows = std::min(kb, K - k0);
           if (blocks > 1 || !a_loaded) {
             a_half ^= 1;
-            e.copy(0, A + (row0 * K + k0) * ab, vmem(r.at(a[a_half])), rows_box(krows, rows, static_cast<int>(ab), K * ab, krows * ab),
-                   {}, {a[a_half]});
+            if (s.a_transposed) {  // A is held as [k, m]
+              Box box = rows_box(rows, krows, static_cast<int>(ab), static_cast<std::uint64_t>(s.m) * ab, krows * ab);
+              box.transpose = true;
+              e.copy(0, A + (k0 * static_cast<std::uint64_t>(s.m) + row0) * ab, vmem(r.at(a[a_half])), box, {}, {a[a_half]});
+            } else {
+              e.copy(0, A + (row0 * K + k0) * ab, vmem(r.at(a[a_half])),
+                     rows_box(krows, rows, static_cast<int>(ab), K * ab, krows * ab), {}, {a[a_half]});
+            }
             a_loaded = true;
           }
           if (!k.resident) {
@@ -134,8 +140,14 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
             for (int set = 0; set < s.acc_sets; ++set) {
               const int id = set == 0 ? w[w_half] : wu[w_half];
               const std::uint64_t W = address_of(plan, weights[set], layer);
-              e.copy(0, W + ((static_cast<std::uint64_t>(bi) * K + k0) * N + c0) * ab, vmem(r.at(id)),
-                     rows_box(cols, krows, static_cast<int>(ab), N * ab, cols * ab), {}, {id});
+              if (s.b_transposed) {  // W is held as [n, k]
+                Box box = rows_box(krows, cols, static_cast<int>(ab), K * ab, cols * ab);
+                box.transpose = true;
+                e.copy(0, W + (c0 * K + k0) * ab, vmem(r.at(id)), box, {}, {id});
+              } else {
+                e.copy(0, W + ((static_cast<std::uint64_t>(bi) * K + k0) * N + c0) * ab, vmem(r.at(id)),
+                       rows_box(cols, krows, static_cast<int>(ab), N * ab, cols * ab), {}, {id});
+              }
             }
           }
           for (std::int64_t u = 0; u < units; ++u) {

@@ -456,6 +456,17 @@ Expected<std::string> assign_layouts(Plan& plan) {
         const ir::Shape& a = shape_of(0);
         const ir::Shape& b = shape_of(1);
         MatmulShape& s = k.mm;
+        auto transposed_view = [&](ir::TensorId id) {
+          const int by = producer[static_cast<std::size_t>(id)];
+          if (by < 0) return false;
+          const ir::Op& v = plan.graph->ops()[static_cast<std::size_t>(by)];
+          const ir::Shape& from = tensor(plan, v.inputs[0]).shape;
+          const ir::Shape& to = tensor(plan, id).shape;
+          return v.kind == OpKind::view && from.size() == 2 && to.size() == 2 && from[0] == to[1] && from[1] == to[0] &&
+                 from[0] != from[1];
+        };
+        s.a_transposed = transposed_view(op.inputs[0]);
+        s.b_transposed = transposed_view(op.inputs[1]);
         s.k = a.back();
         s.n = b.back();
         if (b.size() == 2) {
@@ -736,7 +747,7 @@ Expected<std::string> decide_residency(Plan& plan) {
     for (std::size_t i = 0; i < k.inputs.size(); ++i) {
       const ir::TensorId in = k.inputs[i];
       if (!is_weight(plan, in)) continue;
-      if (k.kind == KernelKind::matmul && i == 1) continue;
+      if (k.kind == KernelKind::matmul && i == 1 && !k.mm.b_transposed) continue;
       other_uses.insert(in);
     }
   std::uint64_t per_core = 0;

@@ -47,6 +47,9 @@ struct MatmulShape {
   std::int64_t tiles_per_core = 1;
   std::int64_t group_cols = 1;     // columns one group of units covers (units x tile_n, or fewer)
   int acc_sets = 1;                // 2 for swiglu: gate and up accumulate side by side
+  // An operand that is a view swapping a matrix's two dims (the builder's transposes: a tied output
+  // layer, the backward GEMMs' W^T and X^T) is held as [k, m] or [n, k] and loaded transposed by DMA.
+  bool a_transposed = false, b_transposed = false;
 };
 
 struct AttentionShape {

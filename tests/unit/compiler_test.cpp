@@ -133,6 +133,32 @@ std::size_t copies_touching(const isa::Program& p, const std::string& name, cons
   return n;
 }
 
+// The builder's transposes are views swapping a matrix's dims (a tied output layer reads the [vocab,
+// hidden] table as [hidden, vocab]; backward GEMMs read W^T and X^T): those blocks are DMA'd with the
+// transpose flag from the matrix as it is held, and every MAC is still issued once.
+TEST(Compiler, TransposedViewsLoadTransposed) {
+  ir::Graph g;
+  const ir::TensorId x = g.add_tensor("x", {300, 200}, ir::DType::bf16, ir::TensorRole::activation);  // [k, m]
+  const ir::TensorId w = g.add_tensor("w", {260, 300}, ir::DType::bf16, ir::TensorRole::weight);      // [n, k]
+  ir::OpAttrs xt, wt;
+  xt.shape = {200, 300};
+  wt.shape = {300, 260};
+  const ir::TensorId a = g.add_op(ir::OpKind::view, "x_t", {x}, xt);
+  const ir::TensorId b = g.add_op(ir::OpKind::view, "w_t", {w}, wt);
+  g.add_op(ir::OpKind::matmul, "mm", {a, b});
+  const Compiled c = compiled(g);
+  EXPECT_FALSE(c.weights_resident);  // a transposed weight is streamed
+  EXPECT_EQ(c.mxu_macs, 200.0 * 300 * 260);
+  std::size_t transposed_boxes = 0;
+  for (const isa::CoreCode& core : c.program.cores)
+    for (const isa::Instruction& i : core.code)
+      transposed_boxes += i.opcode == Opcode::dma_size && i.field("transpose") == 1;
+  // n = 260 is 3 tiles, one per core on cores 0-2; k = 300 fits one block, m = 200 one chunk: each of those
+  // cores configures one transposed box for its X^T block (200 x 300) and one for its W^T block.
+  EXPECT_EQ(transposed_boxes, 6u);
+  EXPECT_EQ(verify_tokens(c.program), "");
+}
+
 spec::ModelSpec tiny_llama() {
   spec::LoadResult loaded = spec::load_spec_file(XPUSIM_SOURCE_DIR "/tests/golden/inputs/tiny-llama.yaml");
   EXPECT_EQ(loaded.documents.size(), 1u);
