@@ -300,6 +300,33 @@ void mask_scores(CoreEmitter& e, const Plan& plan, const AttentionShape& s, cons
   e.vbinary(Opcode::vadd, DType::fp32, scores, scores, scratch, b.rows * keys, false, {scores_id, scratch_id}, scores_id);
 }
 
+// One block of the online softmax over scores S (rows x keys fp32, in buffer `scores`): the block's row
+// max, the running max m (and al = exp(m_old - m_new), which rescales what came before), S = exp(S - m)
+// in place, and the running sum l = al l + rowsum(S). Buffers by name: m, l, bm, al, rs and mb.
+void online_softmax(CoreEmitter& e, const Regions& r, int scores, std::uint64_t rows, std::uint64_t keys, bool first) {
+  const int m = r.id("m"), l = r.id("l"), bm = r.id("bm"), al = r.id("al"), rs = r.id("rs"), mb = r.id("mb");
+  const std::uint64_t S = r.at(scores), len = rows * keys;
+  e.vreduce(Opcode::vmaxr, r.at(bm), S, rows, keys, scores, bm);
+  if (first) {
+    e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
+  } else {
+    e.vbinary(Opcode::vmax, DType::fp32, r.at(bm), r.at(m), r.at(bm), rows, false, {m, bm}, bm);
+    e.vbinary(Opcode::vsub, DType::fp32, r.at(al), r.at(m), r.at(bm), rows, false, {m, bm}, al);
+    e.vunary(Opcode::vexp, DType::fp32, r.at(al), r.at(al), rows, al, al);
+    e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
+  }
+  broadcast_rows(e, r.at(mb), mb, r.at(m), m, rows, keys);
+  e.vbinary(Opcode::vsub, DType::fp32, S, S, r.at(mb), len, false, {scores, mb}, scores);
+  e.vunary(Opcode::vexp, DType::fp32, S, S, len, scores, scores);
+  e.vreduce(Opcode::vsum, r.at(rs), S, rows, keys, scores, rs);
+  if (first) {
+    e.vunary(Opcode::vmov, DType::fp32, r.at(l), r.at(rs), rows, rs, l);
+  } else {
+    e.vbinary(Opcode::vmul, DType::fp32, r.at(l), r.at(l), r.at(al), rows, false, {l, al}, l);
+    e.vbinary(Opcode::vadd, DType::fp32, r.at(l), r.at(l), r.at(rs), rows, false, {l, rs}, l);
+  }
+}
+
 void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t core, std::int64_t layer) {
   const Target& t = plan.target;
   const AttentionShape& s = k.at;
@@ -307,8 +334,7 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
   const int q[2] = {r.id("q0"), r.id("q1")}, kt[2] = {r.id("kt0"), r.id("kt1")}, v[2] = {r.id("v0"), r.id("v1")};
   const int sc[2] = {r.id("s0"), r.id("s1")}, p[2] = {r.id("p0"), r.id("p1")}, pv[2] = {r.id("pv0"), r.id("pv1")};
   const int ob[2] = {r.id("ob0"), r.id("ob1")};
-  const int mb = r.id("mb"), abuf = r.id("ab"), o = r.id("o"), m = r.id("m"), l = r.id("l"), bm = r.id("bm"),
-            al = r.id("al"), rs = r.id("rs");
+  const int mb = r.id("mb"), abuf = r.id("ab"), o = r.id("o"), l = r.id("l"), al = r.id("al");
   const DType dt = k.mxu_dtype, out_dt = dtype_of(plan, k.output);
   const auto eb = static_cast<std::uint64_t>(bytes_of(dt)), outb = static_cast<std::uint64_t>(bytes_of(out_dt));
   const auto d = static_cast<std::uint64_t>(s.d), dv = static_cast<std::uint64_t>(s.dv);
@@ -360,26 +386,7 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
         const std::uint64_t len = rows * bk;
         e.vimmediate(Opcode::vmuls, DType::fp32, S, S, len, scale, sc[sh], sc[sh]);
         mask_scores(e, plan, s, blk, s0, bk, S, sc[sh], r.at(mb), mb);
-        // Online softmax: running max m and sum l per row; al rescales what came before.
-        e.vreduce(Opcode::vmaxr, r.at(bm), S, rows, bk, sc[sh], bm);
-        if (first) {
-          e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
-        } else {
-          e.vbinary(Opcode::vmax, DType::fp32, r.at(bm), r.at(m), r.at(bm), rows, false, {m, bm}, bm);
-          e.vbinary(Opcode::vsub, DType::fp32, r.at(al), r.at(m), r.at(bm), rows, false, {m, bm}, al);
-          e.vunary(Opcode::vexp, DType::fp32, r.at(al), r.at(al), rows, al, al);
-          e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
-        }
-        broadcast_rows(e, r.at(mb), mb, r.at(m), m, rows, bk);
-        e.vbinary(Opcode::vsub, DType::fp32, S, S, r.at(mb), len, false, {sc[sh], mb}, sc[sh]);
-        e.vunary(Opcode::vexp, DType::fp32, S, S, len, sc[sh], sc[sh]);
-        e.vreduce(Opcode::vsum, r.at(rs), S, rows, bk, sc[sh], rs);
-        if (first) {
-          e.vunary(Opcode::vmov, DType::fp32, r.at(l), r.at(rs), rows, rs, l);
-        } else {
-          e.vbinary(Opcode::vmul, DType::fp32, r.at(l), r.at(l), r.at(al), rows, false, {l, al}, l);
-          e.vbinary(Opcode::vadd, DType::fp32, r.at(l), r.at(l), r.at(rs), rows, false, {l, rs}, l);
-        }
+        online_softmax(e, r, sc[sh], rows, bk, first);
         e.vconvert(DType::fp32, dt, r.at(p[sh]), S, len, sc[sh], p[sh]);
         // PV: the block's values are the weights (keys as rows, head_dim as columns).
         for (std::uint64_t c0 = 0; c0 < dv; c0 += Tn) {
@@ -436,7 +443,7 @@ void emit_attention_backward(CoreEmitter& e, const Plan& plan, const Kernel& k, 
   const auto sc = halves("s"), dp = halves("dp"), p = halves("p"), ds = halves("ds"), pt = halves("pt"),
              dst = halves("dst"), grad = halves("grad"), gradb = halves("gradb");
   const int o = r.id("o"), mb = r.id("mb"), t1 = r.id("t1"), t2 = r.id("t2"), m = r.id("m"), l = r.id("l"),
-            rl = r.id("rl"), rs = r.id("rs"), bm = r.id("bm"), al = r.id("al"), dd = r.id("dd");
+            rl = r.id("rl"), dd = r.id("dd");
   const int stats = static_cast<int>(k.vmem.size());  // the scratch statistics in memory
   const DType dt = k.mxu_dtype, out_dt = dtype_of(plan, k.output);
   const auto eb = static_cast<std::uint64_t>(bytes_of(dt)), ob = static_cast<std::uint64_t>(bytes_of(out_dt));
@@ -523,24 +530,7 @@ void emit_attention_backward(CoreEmitter& e, const Plan& plan, const Kernel& k, 
         kh ^= 1;
         load_keys(e, plan, Kc, layer, bi, head, s0, bk, d, eb, true, r.at(kt[kh]), kt[kh]);
         scores(u, blk, s0, bk);
-        e.vreduce(Opcode::vmaxr, r.at(bm), r.at(sc[sh]), rows, bk, sc[sh], bm);
-        if (s0 == 0) {
-          e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
-        } else {
-          e.vbinary(Opcode::vmax, DType::fp32, r.at(bm), r.at(m), r.at(bm), rows, false, {m, bm}, bm);
-          e.vbinary(Opcode::vsub, DType::fp32, r.at(al), r.at(m), r.at(bm), rows, false, {m, bm}, al);
-          e.vunary(Opcode::vexp, DType::fp32, r.at(al), r.at(al), rows, al, al);
-          e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
-        }
-        by_rows(Opcode::vsub, sc[sh], m, rows, bk);
-        e.vunary(Opcode::vexp, DType::fp32, r.at(sc[sh]), r.at(sc[sh]), rows * bk, sc[sh], sc[sh]);
-        e.vreduce(Opcode::vsum, r.at(rs), r.at(sc[sh]), rows, bk, sc[sh], rs);
-        if (s0 == 0) {
-          e.vunary(Opcode::vmov, DType::fp32, r.at(l), r.at(rs), rows, rs, l);
-        } else {
-          e.vbinary(Opcode::vmul, DType::fp32, r.at(l), r.at(l), r.at(al), rows, false, {l, al}, l);
-          e.vbinary(Opcode::vadd, DType::fp32, r.at(l), r.at(l), r.at(rs), rows, false, {l, rs}, l);
-        }
+        online_softmax(e, r, sc[sh], rows, bk, s0 == 0);
       }
       e.vunary(Opcode::vrecip, DType::fp32, r.at(rl), r.at(l), rows, l, rl);
       for (const auto& [from, to] : {std::pair{m, stat_m}, std::pair{rl, stat_rl}, std::pair{dd, stat_d}})
