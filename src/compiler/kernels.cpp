@@ -100,7 +100,7 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
   const Regions r(k);
   const int a[2] = {r.id("a0"), r.id("a1")}, w[2] = {r.id("w0"), r.id("w1")}, wu[2] = {r.id("w_up0"), r.id("w_up1")};
   const int o[2] = {r.id("o0"), r.id("o1")}, o2[2] = {r.id("o20"), r.id("o21")}, ee[2] = {r.id("e0"), r.id("e1")};
-  const int y[2] = {r.id("y0"), r.id("y1")};
+  const int y[2] = {r.id("y0"), r.id("y1")}, hold[2] = {r.id("wh"), r.id("wh_up")};
   const DType dt = k.mxu_dtype, out_dt = dtype_of(plan, k.output);
   const auto ab = static_cast<std::uint64_t>(bytes_of(dt)), ob = static_cast<std::uint64_t>(bytes_of(out_dt));
   const auto K = static_cast<std::uint64_t>(s.k), N = static_cast<std::uint64_t>(s.n);
@@ -117,8 +117,8 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
       const auto rows = static_cast<std::uint64_t>(std::min(s.m_chunk, s.m - m0));
       const auto row0 = static_cast<std::uint64_t>(bi * s.m + m0);  // row of A (and C) as [batch * m, .]
       bool a_loaded = false;
-      for (std::int64_t g0 = j0; g0 < j1; g0 += t.units) {
-        const std::int64_t units = std::min(t.units, j1 - g0);
+      for (std::int64_t g0 = j0; g0 < j1; g0 += s.tiles_per_group) {
+        const std::int64_t units = std::min(s.tiles_per_group, j1 - g0);  // tiles in this group
         const auto c0 = static_cast<std::uint64_t>(g0) * Tn;
         const std::uint64_t cols = std::min(N, static_cast<std::uint64_t>(g0 + units) * Tn) - c0;
         for (std::uint64_t b = 0; b < blocks; ++b) {
@@ -135,11 +135,21 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
             }
             a_loaded = true;
           }
-          if (!k.resident) {
-            w_half ^= 1;
-            for (int set = 0; set < s.acc_sets; ++set) {
+          // Streamed weights go to the next VMEM half; held ones once, on the first m chunk, into the slice.
+          const bool load = !k.resident && (!s.hold_weights || m0 == 0);
+          if (load && !s.hold_weights) w_half ^= 1;
+          for (int set = 0; set < s.acc_sets && load; ++set) {
+            const std::uint64_t W = address_of(plan, weights[set], layer);
+            if (s.hold_weights) {
+              const std::uint64_t at = r.at(hold[set]) + (k0 * shard_cols + c0 - static_cast<std::uint64_t>(j0) * Tn) * ab;
+              Box box = s.b_transposed ? rows_box(krows, cols, static_cast<int>(ab), K * ab, shard_cols * ab)
+                                       : rows_box(cols, krows, static_cast<int>(ab), N * ab, shard_cols * ab);
+              box.transpose = s.b_transposed;
+              e.copy(0, W + (s.b_transposed ? c0 * K + k0 : k0 * N + c0) * ab, vmem(at), box, {}, {hold[set]}, true);
+              continue;
+            }
+            {
               const int id = set == 0 ? w[w_half] : wu[w_half];
-              const std::uint64_t W = address_of(plan, weights[set], layer);
               if (s.b_transposed) {  // W is held as [n, k]
                 Box box = rows_box(krows, cols, static_cast<int>(ab), K * ab, cols * ab);
                 box.transpose = true;
@@ -157,9 +167,10 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
               const std::uint64_t kr = std::min(Tk, krows - kt);
               for (int set = 0; set < s.acc_sets; ++set) {
                 std::uint64_t src, stride;
-                int id = -1;
-                if (k.resident) {
-                  const std::uint64_t base = address_of(plan, weights[set], layer) & ((std::uint64_t{1} << 40) - 1);
+                int id = s.hold_weights ? hold[set] : -1;
+                if (k.resident || s.hold_weights) {
+                  const std::uint64_t base = s.hold_weights ? r.at(hold[set])
+                                                            : address_of(plan, weights[set], layer) & ((std::uint64_t{1} << 40) - 1);
                   src = base + ((static_cast<std::uint64_t>(bi) * K + k0 + kt) * shard_cols + (c0 - static_cast<std::uint64_t>(j0) * Tn) + tc0) * ab;
                   stride = shard_cols * ab;
                 } else {
@@ -167,11 +178,12 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
                   src = r.at(id) + (kt * cols + tc0) * ab;
                   stride = cols * ab;
                 }
-                const int sl = slot[u];
-                slot[u] ^= 1;
-                e.ldw(static_cast<int>(u), sl, dt, src, kr, wt, stride, {id});
-                e.mm(static_cast<int>(u), sl, dt, r.at(a[a_half]) + kt * ab, rows, krows * ab,
-                     static_cast<std::uint64_t>(set * s.m_chunk), k0 + kt > 0, {a[a_half]});
+                const int unit = static_cast<int>(s.split_units ? u + set * s.tiles_per_group : u);
+                const int sl = slot[unit];
+                slot[unit] ^= 1;
+                e.ldw(unit, sl, dt, src, kr, wt, stride, {id});
+                e.mm(unit, sl, dt, r.at(a[a_half]) + kt * ab, rows, krows * ab,
+                     static_cast<std::uint64_t>(s.split_units ? 0 : set * s.m_chunk), k0 + kt > 0, {a[a_half]});
               }
             }
           }
@@ -182,7 +194,10 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
           const std::uint64_t tc0 = static_cast<std::uint64_t>(u) * Tn;
           const std::uint64_t wt = std::min(Tn, cols - tc0);
           e.st(static_cast<int>(u), 0, rows, wt, O + tc0 * 4, cols * 4, o[o_half]);
-          if (s.acc_sets > 1) e.st(static_cast<int>(u), static_cast<std::uint64_t>(s.m_chunk), rows, wt, O2 + tc0 * 4, cols * 4, o2[o_half]);
+          if (s.acc_sets > 1) {
+            const auto unit = static_cast<int>(s.split_units ? u + s.tiles_per_group : u);
+            e.st(unit, s.split_units ? 0 : static_cast<std::uint64_t>(s.m_chunk), rows, wt, O2 + tc0 * 4, cols * 4, o2[o_half]);
+          }
         }
         const std::uint64_t len = rows * cols;
         switch (k.epilogue) {

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "compiler/plan.h"
 #include "support/text.h"
@@ -636,11 +637,13 @@ Expected<std::string> tile(Plan& plan) {
     if (k.kind == KernelKind::matmul) {
       MatmulShape& s = k.mm;
       s.acc_sets = k.epilogue == Epilogue::swiglu ? 2 : 1;
+      s.split_units = s.acc_sets == 2 && t.units % 2 == 0;
       s.tiles = ceil_div(s.n, t.tile_n);
       s.tiles_per_core = ceil_div(s.tiles, t.cores);
-      s.group_cols = std::min(s.n, std::min(s.tiles_per_core, t.units) * t.tile_n);
+      s.tiles_per_group = std::min(s.tiles_per_core, s.split_units ? t.units / 2 : t.units);
+      s.group_cols = std::min(s.n, s.tiles_per_group * t.tile_n);
       const std::int64_t k_max = ceil_div(s.k, t.tile_k) * t.tile_k;
-      s.m_chunk = std::min<std::int64_t>(s.m, t.acc_rows / s.acc_sets);
+      s.m_chunk = std::min<std::int64_t>(s.m, t.acc_rows / (s.split_units ? 1 : s.acc_sets));
       if (s.m > 65536 * static_cast<std::int64_t>(1) << 20)
         return Error("matmul " + quote_value(k.name) + ": " + std::to_string(s.m) + " rows are more than the ISA's fields reach");
       for (;;) {
@@ -728,7 +731,8 @@ std::string verify_tiling(const Plan& plan) {
   for (const Kernel& k : plan.kernels) {
     if (k.kind != KernelKind::matmul) continue;
     const MatmulShape& s = k.mm;
-    if (s.m_chunk * s.acc_sets > plan.target.acc_rows) return "matmul " + k.name + ": accumulators overflow";
+    if (s.m_chunk * (s.split_units ? 1 : s.acc_sets) > plan.target.acc_rows) return "matmul " + k.name + ": accumulators overflow";
+    if (s.tiles_per_group * (s.split_units ? 2 : 1) > plan.target.units) return "matmul " + k.name + ": more tiles than units";
     if (matmul_working_bytes(plan, k, s.m_chunk, s.k_block, false) > budget) return "matmul " + k.name + ": over the VMEM budget";
     if (s.k_block % plan.target.tile_k != 0) return "matmul " + k.name + ": k block not whole tiles";
   }
@@ -791,26 +795,58 @@ Expected<std::string> decide_residency(Plan& plan) {
   }
   for (Kernel& k : plan.kernels)
     k.resident = k.kind == KernelKind::matmul && plan.place[static_cast<std::size_t>(k.inputs[1])].resident;
-  // Activations (reused layer after layer) and then the KV cache go to CMEM when they fit.
-  std::uint64_t activations = 0, kv = 0;
-  std::set<ir::TensorId> roots(plan.root.begin(), plan.root.end());
-  for (ir::TensorId r : roots) {
+  // Activations (reused layer after layer) go to CMEM as long as they fit: first those a matmul reads
+  // as A (every core reads all of A, so each is read once per core), then the rest, smallest first in
+  // each class. Then the KV cache, whole, if it still fits. Tensors no kernel touches (slices read in
+  // place) stay in HBM.
+  std::set<ir::TensorId> matmul_a;
+  for (const Kernel& k : plan.kernels)
+    if (k.kind == KernelKind::matmul) matmul_a.insert(k.inputs[0]);
+  std::set<ir::TensorId> used;
+  for (const Kernel& k : plan.kernels) {
+    used.insert(k.inputs.begin(), k.inputs.end());
+    used.insert(k.output);
+    for (const OperandLayout& x : k.operands) used.insert(x.root);
+    for (std::size_t i : k.ops)
+      for (ir::TensorId id : plan.graph->ops()[i].outputs) used.insert(plan.root[static_cast<std::size_t>(id)]);
+  }
+  std::vector<std::tuple<bool, std::uint64_t, ir::TensorId>> activations;  // (not read as A, bytes, root)
+  std::uint64_t kv = 0, activation_bytes = 0, on_chip = 0;
+  for (ir::TensorId r : used) {
     const ir::Tensor& tt = tensor(plan, r);
     const std::uint64_t bytes = align_up(tensor_bytes(plan, r), 64) * static_cast<std::uint64_t>(tt.copies);
-    if (tt.role == ir::TensorRole::activation) activations += bytes;
+    if (tt.role == ir::TensorRole::activation) activations.emplace_back(!matmul_a.count(r), bytes, r), activation_bytes += bytes;
     if (tt.role == ir::TensorRole::kv_cache) kv += bytes;
   }
-  const bool acts_on_chip = activations <= t.cmem_bytes;
-  plan.kv_on_chip = acts_on_chip && kv > 0 && activations + kv <= t.cmem_bytes;
-  for (ir::TensorId r : roots) {
-    const ir::TensorRole role = tensor(plan, r).role;
-    if ((role == ir::TensorRole::activation && acts_on_chip) || (role == ir::TensorRole::kv_cache && plan.kv_on_chip))
+  std::sort(activations.begin(), activations.end());
+  std::uint64_t cmem = 0;
+  for (const auto& [other, bytes, r] : activations) {
+    if (cmem + bytes > t.cmem_bytes) continue;
+    cmem += bytes;
+    on_chip += bytes;
+    plan.place[static_cast<std::size_t>(r)].space = isa::Space::cmem;
+  }
+  plan.kv_on_chip = kv > 0 && cmem + kv <= t.cmem_bytes;
+  for (ir::TensorId r : used)
+    if (plan.kv_on_chip && tensor(plan, r).role == ir::TensorRole::kv_cache)
       plan.place[static_cast<std::size_t>(r)].space = isa::Space::cmem;
+  // A matmul whose weights stream keeps its core's slice in VMEM for all its m chunks when it fits
+  // beside the working tiles: then prefill reads each weight once, not once per chunk.
+  std::size_t held = 0;
+  const std::uint64_t hold_room = t.vmem_bytes - plan.vmem_resident_bytes - t.vmem_bytes / 4;
+  for (Kernel& k : plan.kernels) {
+    if (k.kind != KernelKind::matmul || k.resident || k.mm.batch != 1 || k.mm.m <= k.mm.m_chunk) continue;
+    const std::uint64_t bytes = static_cast<std::uint64_t>(k.mm.k * k.mm.tiles_per_core * t.tile_n) *
+                                isa::dtype_bytes(k.mxu_dtype) * static_cast<std::uint64_t>(k.mm.acc_sets);
+    k.mm.hold_weights = bytes <= hold_room;
+    held += k.mm.hold_weights ? 1 : 0;
   }
   return std::string(plan.weights_resident ? "weights resident in VMEM (" : "weights streamed from HBM (") +
          mib(static_cast<double>(per_core)) + " of shards per core" +
-         (plan.weights_resident ? ")" : ", " + mib(static_cast<double>(room)) + " room)") + "; activations in " +
-         (acts_on_chip ? "CMEM" : "HBM") + "; KV cache in " + (plan.kv_on_chip ? "CMEM" : "HBM");
+         (plan.weights_resident ? ")" : ", " + mib(static_cast<double>(room)) + " room)") + "; " +
+         std::to_string(held) + " matmuls hold their slice across m chunks; activations " +
+         mib(static_cast<double>(on_chip)) + " of " + mib(static_cast<double>(activation_bytes)) +
+         " in CMEM; KV cache in " + (plan.kv_on_chip ? "CMEM" : "HBM");
 }
 
 std::string verify_residency(const Plan& plan) {
@@ -885,8 +921,12 @@ std::vector<Region> kernel_regions(const Plan& plan, const Kernel& k) {
       const std::uint64_t kb = static_cast<std::uint64_t>(std::min(s.k_block, s.k));
       const std::uint64_t cells = static_cast<std::uint64_t>(s.m_chunk * s.group_cols);
       halves("a", static_cast<std::uint64_t>(s.m_chunk) * kb * ab);
-      halves("w", k.resident ? 0 : kb * static_cast<std::uint64_t>(s.group_cols) * ab);
-      halves("w_up", k.resident || s.acc_sets < 2 ? 0 : kb * static_cast<std::uint64_t>(s.group_cols) * ab);
+      const bool streamed = !k.resident && !s.hold_weights;
+      halves("w", streamed ? kb * static_cast<std::uint64_t>(s.group_cols) * ab : 0);
+      halves("w_up", streamed && s.acc_sets > 1 ? kb * static_cast<std::uint64_t>(s.group_cols) * ab : 0);
+      const std::uint64_t slice = s.hold_weights ? static_cast<std::uint64_t>(s.k * s.tiles_per_core * t.tile_n) * ab : 0;
+      add("wh", slice);
+      add("wh_up", s.acc_sets > 1 ? slice : 0);
       halves("o", cells * 4);
       halves("o2", k.epilogue == Epilogue::swiglu || k.epilogue == Epilogue::add ? cells * 4 : 0);
       halves("e", k.epilogue == Epilogue::add ? cells * static_cast<std::uint64_t>(element_bytes(plan, k.addend)) : 0);
@@ -976,7 +1016,6 @@ std::vector<Region> kernel_regions(const Plan& plan, const Kernel& k) {
     case KernelKind::copy:
       break;
   }
-  (void)t;
   return r;
 }
 

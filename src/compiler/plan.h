@@ -46,10 +46,17 @@ struct MatmulShape {
   std::int64_t tiles = 1;          // n tiles
   std::int64_t tiles_per_core = 1;
   std::int64_t group_cols = 1;     // columns one group of units covers (units x tile_n, or fewer)
-  int acc_sets = 1;                // 2 for swiglu: gate and up accumulate side by side
+  int acc_sets = 1;                // 2 for swiglu: gate and up
+  // Swiglu on an even number of units: gate on the first half, up on the second, for the same columns,
+  // so each unit's accumulators hold a whole m chunk of 512 rows (else both sets share a unit's rows).
+  bool split_units = false;
+  std::int64_t tiles_per_group = 1;  // n tiles one pass over a core's units covers
   // An operand that is a view swapping a matrix's two dims (the builder's transposes: a tied output
   // layer, the backward GEMMs' W^T and X^T) is held as [k, m] or [n, k] and loaded transposed by DMA.
   bool a_transposed = false, b_transposed = false;
+  // Streamed weights loaded once into VMEM (the core's slice, as a resident weight is laid out) and
+  // used by every m chunk.
+  bool hold_weights = false;
 };
 
 struct AttentionShape {
