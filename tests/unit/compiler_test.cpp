@@ -319,6 +319,26 @@ TEST(Compiler, AttentionForwardAndBackwardMacs) {
   EXPECT_EQ(verify_tokens(both.program), "");
 }
 
+// Other shapes of XPU: 3 units a core (swiglu cannot split them in halves), 32 x 64 tiles, a small VMEM.
+// Every phase compiles with every MAC of every matmul issued once (compile() checks that and the tokens).
+TEST(Compiler, OtherChipShapes) {
+  spec::ChipSpec chip = xpu1();
+  chip.cores.count = 5;
+  chip.cores.matrix_unit.count = 3;
+  chip.cores.matrix_unit.tile.k = 32;
+  chip.cores.matrix_unit.tile.n = 64;
+  chip.cores.sram[0].capacity_kib = 4096;
+  const spec::ModelSpec model = tiny_llama();
+  for (const auto& graph : {frontend::build_decode(model, 2, 40, {}), frontend::build_prefill(model, 2, 40, {}),
+                            frontend::build_training_step(model, 1, 40, frontend::Recompute::none, {})}) {
+    ASSERT_TRUE(graph.ok());
+    Expected<Compiled> c = compile(*graph, chip);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    EXPECT_EQ(c->program.cores.size(), 5u);
+    EXPECT_EQ(c->engine_instructions[static_cast<std::size_t>(Engine::mxu3)], 0u);
+  }
+}
+
 TEST(Compiler, ClearErrors) {
   const ir::Graph g = matmul_graph(128, 128, 128);
   const auto& h100 = spec::testing::library_spec<spec::ChipSpec>(spec::Kind::chip, "h100-sxm");
