@@ -948,11 +948,7 @@ std::vector<Region> kernel_regions(const Plan& plan, const Kernel& k) {
       add("ab", rows * dv * 4);
       add("o", rows * dv * 4);
       halves("ob", rows * dv * static_cast<std::uint64_t>(element_bytes(plan, k.output)));
-      add("m", rows * 4);
-      add("l", rows * 4);
-      add("bm", rows * 4);
-      add("al", rows * 4);
-      add("rs", rows * 4);
+      for (const char* v : {"m", "l", "bm", "al", "rs"}) add(v, rows * 4);
       break;
     }
     case KernelKind::attention_backward: {
