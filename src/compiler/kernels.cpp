@@ -24,20 +24,7 @@ int bytes_of(DType d) {
 }
 
 DType dtype_of(const Plan& plan, ir::TensorId id) {
-  switch (plan.graph->tensor(id).dtype) {
-    case ir::DType::bf16:
-      return DType::bf16;
-    case ir::DType::fp16:
-      return DType::fp16;
-    case ir::DType::fp8_e4m3:
-      return DType::fp8_e4m3;
-    case ir::DType::fp8_e5m2:
-      return DType::fp8_e5m2;
-    case ir::DType::int8:
-      return DType::int8;
-    default:
-      return DType::fp32;
-  }
+  return isa_dtype(plan.graph->tensor(id).dtype).value_or(DType::fp32);
 }
 
 // Memory operand of tensor `id` (a root) in repetition `layer`.

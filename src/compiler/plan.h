@@ -144,6 +144,16 @@ inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
 
 Expected<Target> target_of(const spec::ChipSpec& chip);
 
+// Shared by the passes (plan.cpp).
+std::optional<isa::DType> isa_dtype(ir::DType dtype);  // nullopt: the ISA has no such type (fp4, int4)
+std::string mib(double bytes);                        // "12.00 MiB"
+std::string gib(double bytes);                        // "288.0 GiB"
+std::int64_t product(const ir::Shape& shape, std::size_t from, std::size_t to);
+const ir::Tensor& tensor(const Plan& plan, ir::TensorId id);
+std::uint64_t tensor_bytes(const Plan& plan, ir::TensorId id);
+int element_bytes(const Plan& plan, ir::TensorId id);  // of its ISA type
+bool is_weight(const Plan& plan, ir::TensorId id);
+
 // The passes, in order. Each returns a one-line summary or the error that stops compilation; each
 // verify_* returns "" or what is wrong.
 Expected<std::string> legalize(Plan& plan);
