@@ -161,6 +161,10 @@ std::vector<Region> kernel_regions(const Plan& plan, const Kernel& k) {
     add(name + "0", bytes);
     add(name + "1", bytes);
   };
+  // An attention block's sizes (unused by other kernels).
+  const auto e = static_cast<std::uint64_t>(isa::dtype_bytes(k.mxu_dtype));
+  const auto rows = static_cast<std::uint64_t>(k.at.rows_block), keys = static_cast<std::uint64_t>(k.at.keys_block);
+  const auto d = static_cast<std::uint64_t>(k.at.d), dv = static_cast<std::uint64_t>(k.at.dv);
   switch (k.kind) {
     case KernelKind::matmul: {
       const MatmulShape& s = k.mm;
@@ -181,10 +185,6 @@ std::vector<Region> kernel_regions(const Plan& plan, const Kernel& k) {
       break;
     }
     case KernelKind::attention: {
-      const AttentionShape& a = k.at;
-      const auto e = static_cast<std::uint64_t>(isa::dtype_bytes(k.mxu_dtype));
-      const auto rows = static_cast<std::uint64_t>(a.rows_block), keys = static_cast<std::uint64_t>(a.keys_block);
-      const auto d = static_cast<std::uint64_t>(a.d), dv = static_cast<std::uint64_t>(a.dv);
       halves("q", rows * d * e);
       halves("kt", d * keys * e);
       halves("v", keys * dv * e);
@@ -199,10 +199,6 @@ std::vector<Region> kernel_regions(const Plan& plan, const Kernel& k) {
       break;
     }
     case KernelKind::attention_backward: {
-      const AttentionShape& a = k.at;
-      const auto e = static_cast<std::uint64_t>(isa::dtype_bytes(k.mxu_dtype));
-      const auto rows = static_cast<std::uint64_t>(a.rows_block), keys = static_cast<std::uint64_t>(a.keys_block);
-      const auto d = static_cast<std::uint64_t>(a.d), dv = static_cast<std::uint64_t>(a.dv);
       const std::uint64_t wide = std::max(d, dv);
       halves("q", rows * d * e);
       halves("do", rows * dv * e);
