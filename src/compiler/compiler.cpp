@@ -106,6 +106,10 @@ Expected<Compiled> compile(const ir::Graph& graph, const spec::ChipSpec& chip, c
           [&]() -> std::string {
             if (std::string bad = isa::check_program(emitted.program); !bad.empty()) return bad;
             if (emitted.matmul_macs_emitted != emitted.matmul_macs_expected) return "matmul MACs differ from the graph's";
+            // What the scheduler meant to issue, against what the instructions say when read back.
+            const ProgramStats stats = program_stats(emitted.program);
+            if (stats.mxu_macs != emitted.mxu_macs || stats.hbm_bytes != emitted.hbm_bytes)
+              return "the program's MACs or HBM bytes read back differ from the scheduler's tally";
             return {};
           }) &&
       runner.run(
@@ -115,10 +119,9 @@ Expected<Compiled> compile(const ir::Graph& graph, const spec::ChipSpec& chip, c
   out.program = std::move(emitted.program);
   out.ops = std::move(emitted.ops);
   out.skipped = plan.skipped;
-  const ProgramStats stats = program_stats(out.program);
-  out.mxu_macs = stats.mxu_macs;
-  out.hbm_bytes = stats.hbm_bytes;
-  out.engine_instructions = stats.engine_instructions;
+  out.mxu_macs = emitted.mxu_macs;
+  out.hbm_bytes = emitted.hbm_bytes;
+  out.engine_instructions = program_stats(out.program).engine_instructions;
   out.vmem_peak_bytes = emitted.vmem_peak_bytes;
   out.vmem_resident_bytes = plan.vmem_resident_bytes;
   out.cmem_bytes = plan.cmem_used_bytes;

@@ -65,20 +65,17 @@ void CoreEmitter::copy(int q, std::uint64_t src, std::uint64_t dst, const Box& b
     emit(i, {}, {});
     s.n0 = box.n0, s.n1 = box.n1, s.n2 = box.n2, s.esize_log2 = esize_log2, s.transpose = box.transpose ? 1 : 0;
   }
-  if (s.ss1 != box.ss1 || s.ss2 != box.ss2) {
+  // The source and destination strides, each set again only when it changes.
+  auto strides = [&](Opcode op, std::uint64_t& s1, std::uint64_t& s2, std::uint64_t want1, std::uint64_t want2) {
+    if (s1 == want1 && s2 == want2) return;
     isa::Instruction i;
-    i.opcode = Opcode::dma_sstride;
-    i.set("q", static_cast<std::uint64_t>(q)).set("s1", box.ss1).set("s2", box.ss2);
+    i.opcode = op;
+    i.set("q", static_cast<std::uint64_t>(q)).set("s1", want1).set("s2", want2);
     emit(i, {}, {});
-    s.ss1 = box.ss1, s.ss2 = box.ss2;
-  }
-  if (s.ds1 != box.ds1 || s.ds2 != box.ds2) {
-    isa::Instruction i;
-    i.opcode = Opcode::dma_dstride;
-    i.set("q", static_cast<std::uint64_t>(q)).set("s1", box.ds1).set("s2", box.ds2);
-    emit(i, {}, {});
-    s.ds1 = box.ds1, s.ds2 = box.ds2;
-  }
+    s1 = want1, s2 = want2;
+  };
+  strides(Opcode::dma_sstride, s.ss1, s.ss2, box.ss1, box.ss2);
+  strides(Opcode::dma_dstride, s.ds1, s.ds2, box.ds1, box.ds2);
   isa::Instruction i;
   i.opcode = Opcode::dma_copy;
   i.set("q", static_cast<std::uint64_t>(q)).set("src", src).set("dst", dst).set("core", 0);

@@ -24,20 +24,7 @@ int bytes_of(DType d) {
 }
 
 DType dtype_of(const Plan& plan, ir::TensorId id) {
-  switch (plan.graph->tensor(id).dtype) {
-    case ir::DType::bf16:
-      return DType::bf16;
-    case ir::DType::fp16:
-      return DType::fp16;
-    case ir::DType::fp8_e4m3:
-      return DType::fp8_e4m3;
-    case ir::DType::fp8_e5m2:
-      return DType::fp8_e5m2;
-    case ir::DType::int8:
-      return DType::int8;
-    default:
-      return DType::fp32;
-  }
+  return isa_dtype(plan.graph->tensor(id).dtype).value_or(DType::fp32);
 }
 
 // Memory operand of tensor `id` (a root) in repetition `layer`.
@@ -100,7 +87,7 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
   const Regions r(k);
   const int a[2] = {r.id("a0"), r.id("a1")}, w[2] = {r.id("w0"), r.id("w1")}, wu[2] = {r.id("w_up0"), r.id("w_up1")};
   const int o[2] = {r.id("o0"), r.id("o1")}, o2[2] = {r.id("o20"), r.id("o21")}, ee[2] = {r.id("e0"), r.id("e1")};
-  const int y[2] = {r.id("y0"), r.id("y1")};
+  const int y[2] = {r.id("y0"), r.id("y1")}, hold[2] = {r.id("wh"), r.id("wh_up")};
   const DType dt = k.mxu_dtype, out_dt = dtype_of(plan, k.output);
   const auto ab = static_cast<std::uint64_t>(bytes_of(dt)), ob = static_cast<std::uint64_t>(bytes_of(out_dt));
   const auto K = static_cast<std::uint64_t>(s.k), N = static_cast<std::uint64_t>(s.n);
@@ -117,25 +104,47 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
       const auto rows = static_cast<std::uint64_t>(std::min(s.m_chunk, s.m - m0));
       const auto row0 = static_cast<std::uint64_t>(bi * s.m + m0);  // row of A (and C) as [batch * m, .]
       bool a_loaded = false;
-      for (std::int64_t g0 = j0; g0 < j1; g0 += t.units) {
-        const std::int64_t units = std::min(t.units, j1 - g0);
+      for (std::int64_t g0 = j0; g0 < j1; g0 += s.tiles_per_group) {
+        const std::int64_t units = std::min(s.tiles_per_group, j1 - g0);  // tiles in this group
         const auto c0 = static_cast<std::uint64_t>(g0) * Tn;
         const std::uint64_t cols = std::min(N, static_cast<std::uint64_t>(g0 + units) * Tn) - c0;
         for (std::uint64_t b = 0; b < blocks; ++b) {
           const std::uint64_t k0 = b * kb, krows = std::min(kb, K - k0);
           if (blocks > 1 || !a_loaded) {
             a_half ^= 1;
-            e.copy(0, A + (row0 * K + k0) * ab, vmem(r.at(a[a_half])), rows_box(krows, rows, static_cast<int>(ab), K * ab, krows * ab),
-                   {}, {a[a_half]});
+            if (s.a_transposed) {  // A is held as [k, m]
+              Box box = rows_box(rows, krows, static_cast<int>(ab), static_cast<std::uint64_t>(s.m) * ab, krows * ab);
+              box.transpose = true;
+              e.copy(0, A + (k0 * static_cast<std::uint64_t>(s.m) + row0) * ab, vmem(r.at(a[a_half])), box, {}, {a[a_half]});
+            } else {
+              e.copy(0, A + (row0 * K + k0) * ab, vmem(r.at(a[a_half])),
+                     rows_box(krows, rows, static_cast<int>(ab), K * ab, krows * ab), {}, {a[a_half]});
+            }
             a_loaded = true;
           }
-          if (!k.resident) {
-            w_half ^= 1;
-            for (int set = 0; set < s.acc_sets; ++set) {
+          // Streamed weights go to the next VMEM half; held ones once, on the first m chunk, into the slice.
+          const bool load = !k.resident && (!s.hold_weights || m0 == 0);
+          if (load && !s.hold_weights) w_half ^= 1;
+          for (int set = 0; set < s.acc_sets && load; ++set) {
+            const std::uint64_t W = address_of(plan, weights[set], layer);
+            if (s.hold_weights) {
+              const std::uint64_t at = r.at(hold[set]) + (k0 * shard_cols + c0 - static_cast<std::uint64_t>(j0) * Tn) * ab;
+              Box box = s.b_transposed ? rows_box(krows, cols, static_cast<int>(ab), K * ab, shard_cols * ab)
+                                       : rows_box(cols, krows, static_cast<int>(ab), N * ab, shard_cols * ab);
+              box.transpose = s.b_transposed;
+              e.copy(0, W + (s.b_transposed ? c0 * K + k0 : k0 * N + c0) * ab, vmem(at), box, {}, {hold[set]}, true);
+              continue;
+            }
+            {
               const int id = set == 0 ? w[w_half] : wu[w_half];
-              const std::uint64_t W = address_of(plan, weights[set], layer);
-              e.copy(0, W + ((static_cast<std::uint64_t>(bi) * K + k0) * N + c0) * ab, vmem(r.at(id)),
-                     rows_box(cols, krows, static_cast<int>(ab), N * ab, cols * ab), {}, {id});
+              if (s.b_transposed) {  // W is held as [n, k]
+                Box box = rows_box(krows, cols, static_cast<int>(ab), K * ab, cols * ab);
+                box.transpose = true;
+                e.copy(0, W + (c0 * K + k0) * ab, vmem(r.at(id)), box, {}, {id});
+              } else {
+                e.copy(0, W + ((static_cast<std::uint64_t>(bi) * K + k0) * N + c0) * ab, vmem(r.at(id)),
+                       rows_box(cols, krows, static_cast<int>(ab), N * ab, cols * ab), {}, {id});
+              }
             }
           }
           for (std::int64_t u = 0; u < units; ++u) {
@@ -145,9 +154,10 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
               const std::uint64_t kr = std::min(Tk, krows - kt);
               for (int set = 0; set < s.acc_sets; ++set) {
                 std::uint64_t src, stride;
-                int id = -1;
-                if (k.resident) {
-                  const std::uint64_t base = address_of(plan, weights[set], layer) & ((std::uint64_t{1} << 40) - 1);
+                int id = s.hold_weights ? hold[set] : -1;
+                if (k.resident || s.hold_weights) {
+                  const std::uint64_t base = s.hold_weights ? r.at(hold[set])
+                                                            : address_of(plan, weights[set], layer) & ((std::uint64_t{1} << 40) - 1);
                   src = base + ((static_cast<std::uint64_t>(bi) * K + k0 + kt) * shard_cols + (c0 - static_cast<std::uint64_t>(j0) * Tn) + tc0) * ab;
                   stride = shard_cols * ab;
                 } else {
@@ -155,11 +165,12 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
                   src = r.at(id) + (kt * cols + tc0) * ab;
                   stride = cols * ab;
                 }
-                const int sl = slot[u];
-                slot[u] ^= 1;
-                e.ldw(static_cast<int>(u), sl, dt, src, kr, wt, stride, {id});
-                e.mm(static_cast<int>(u), sl, dt, r.at(a[a_half]) + kt * ab, rows, krows * ab,
-                     static_cast<std::uint64_t>(set * s.m_chunk), k0 + kt > 0, {a[a_half]});
+                const int unit = static_cast<int>(s.split_units ? u + set * s.tiles_per_group : u);
+                const int sl = slot[unit];
+                slot[unit] ^= 1;
+                e.ldw(unit, sl, dt, src, kr, wt, stride, {id});
+                e.mm(unit, sl, dt, r.at(a[a_half]) + kt * ab, rows, krows * ab,
+                     static_cast<std::uint64_t>(s.split_units ? 0 : set * s.m_chunk), k0 + kt > 0, {a[a_half]});
               }
             }
           }
@@ -170,7 +181,10 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
           const std::uint64_t tc0 = static_cast<std::uint64_t>(u) * Tn;
           const std::uint64_t wt = std::min(Tn, cols - tc0);
           e.st(static_cast<int>(u), 0, rows, wt, O + tc0 * 4, cols * 4, o[o_half]);
-          if (s.acc_sets > 1) e.st(static_cast<int>(u), static_cast<std::uint64_t>(s.m_chunk), rows, wt, O2 + tc0 * 4, cols * 4, o2[o_half]);
+          if (s.acc_sets > 1) {
+            const auto unit = static_cast<int>(s.split_units ? u + s.tiles_per_group : u);
+            e.st(unit, s.split_units ? 0 : static_cast<std::uint64_t>(s.m_chunk), rows, wt, O2 + tc0 * 4, cols * 4, o2[o_half]);
+          }
         }
         const std::uint64_t len = rows * cols;
         switch (k.epilogue) {
@@ -210,6 +224,111 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
 
 // ---------------------------------------------------------------------------------------- attention
 
+// A block of query rows of one (batch, KV head): decode (q = 1) stacks the group's heads as rows, all
+// at the last position; prefill and training take up to rows_block positions of one head.
+struct QueryBlock {
+  std::uint64_t row, rows;  // first row of Q (as [batch * heads * q, d]) and how many
+  std::int64_t pos0;        // position of the first row among the keys
+  bool same_position;       // every row at pos0: the rows are heads
+  std::int64_t batch, head, q0;  // the first row's indices in Q
+};
+
+// Memory operand of element (b, h, p, 0) of an attention operand.
+std::uint64_t element(const Plan& plan, const OperandLayout& x, std::int64_t layer, std::int64_t b, std::int64_t h,
+                      std::int64_t p, std::uint64_t esize) {
+  const std::int64_t at = x.offset + b * x.batch_stride + h * x.head_stride + p * x.pos_stride;
+  return address_of(plan, x.root, layer) + static_cast<std::uint64_t>(at) * esize;
+}
+
+// Elements between a query block's rows in an operand: heads (decode) or positions.
+std::uint64_t block_stride(const OperandLayout& x, const QueryBlock& b) {
+  return static_cast<std::uint64_t>(b.same_position ? x.head_stride : x.pos_stride);
+}
+
+// A query block's rows of operand x, `cols` elements each, to or from `rows x cols` packed in VMEM.
+void load_rows(CoreEmitter& e, const Plan& plan, const OperandLayout& x, std::int64_t layer, const QueryBlock& b,
+               std::uint64_t cols, std::uint64_t esize, std::uint64_t dst, int dst_id) {
+  e.copy(0, element(plan, x, layer, b.batch, b.head, b.q0, esize), vmem(dst),
+         rows_box(cols, b.rows, static_cast<int>(esize), block_stride(x, b) * esize, cols * esize), {}, {dst_id});
+}
+void store_rows(CoreEmitter& e, const Plan& plan, const OperandLayout& x, std::int64_t layer, const QueryBlock& b,
+                std::uint64_t cols, std::uint64_t esize, std::uint64_t src, int src_id) {
+  e.copy(1, vmem(src), element(plan, x, layer, b.batch, b.head, b.q0, esize),
+         rows_box(cols, b.rows, static_cast<int>(esize), cols * esize, block_stride(x, b) * esize), {src_id}, {});
+}
+
+// `keys` rows of operand x from key s0 of (b, head) into VMEM: packed, or transposed (dim x keys).
+void load_keys(CoreEmitter& e, const Plan& plan, const OperandLayout& x, std::int64_t layer, std::int64_t b,
+               std::int64_t head, std::int64_t s0, std::uint64_t keys, std::uint64_t cols, std::uint64_t esize,
+               bool transpose, std::uint64_t dst, int dst_id) {
+  Box box = rows_box(cols, keys, static_cast<int>(esize), static_cast<std::uint64_t>(x.pos_stride) * esize,
+                     (transpose ? keys : cols) * esize);
+  box.transpose = transpose;
+  e.copy(0, element(plan, x, layer, b, head, s0, esize), vmem(dst), box, {}, {dst_id});
+}
+
+std::vector<QueryBlock> query_blocks(const AttentionShape& s, std::int64_t bi, std::int64_t head) {
+  const std::int64_t group = s.heads / s.kv_heads;
+  std::vector<QueryBlock> blocks;
+  if (s.q == 1) {
+    for (std::int64_t r0 = 0; r0 < group; r0 += s.rows_block)
+      blocks.push_back({static_cast<std::uint64_t>(bi * s.heads + head * group + r0),
+                        static_cast<std::uint64_t>(std::min(s.rows_block, group - r0)), s.s - 1, true, bi,
+                        head * group + r0, 0});
+    return blocks;
+  }
+  for (std::int64_t hh = 0; hh < group; ++hh)
+    for (std::int64_t p0 = 0; p0 < s.q; p0 += s.rows_block)
+      blocks.push_back({static_cast<std::uint64_t>((bi * s.heads + head * group + hh) * s.q + p0),
+                        static_cast<std::uint64_t>(std::min(s.rows_block, s.q - p0)), s.s - s.q + p0, false, bi,
+                        head * group + hh, p0});
+  return blocks;
+}
+
+// The last key a block's rows see (all keys without a causal mask).
+std::int64_t last_key(const AttentionShape& s, const QueryBlock& b) {
+  if (!s.causal) return s.s - 1;
+  return b.same_position ? b.pos0 : b.pos0 + static_cast<std::int64_t>(b.rows) - 1;
+}
+
+// Adds the causal mask to S (rows x keys fp32) when the key block [s0, s0 + keys) reaches past the
+// block's first position; the table's columns start at mask_keys - D (D: first position - s0).
+void mask_scores(CoreEmitter& e, const Plan& plan, const AttentionShape& s, const QueryBlock& b, std::int64_t s0,
+                 std::uint64_t keys, std::uint64_t scores, int scores_id, std::uint64_t scratch, int scratch_id) {
+  if (!s.causal || b.same_position || s0 + static_cast<std::int64_t>(keys) - 1 <= b.pos0) return;
+  const auto x = static_cast<std::uint64_t>(static_cast<std::int64_t>(plan.mask_keys) - (b.pos0 - s0));
+  e.copy(0, memory_operand(Space::konst, plan.mask_offset + x * 4), vmem(scratch),
+         rows_box(keys, b.rows, 4, plan.mask_cols * 4, keys * 4), {}, {scratch_id});
+  e.vbinary(Opcode::vadd, DType::fp32, scores, scores, scratch, b.rows * keys, false, {scores_id, scratch_id}, scores_id);
+}
+
+// One block of the online softmax over scores S (rows x keys fp32, in buffer `scores`): the block's row
+// max, the running max m (and al = exp(m_old - m_new), which rescales what came before), S = exp(S - m)
+// in place, and the running sum l = al l + rowsum(S). Buffers by name: m, l, bm, al, rs and mb.
+void online_softmax(CoreEmitter& e, const Regions& r, int scores, std::uint64_t rows, std::uint64_t keys, bool first) {
+  const int m = r.id("m"), l = r.id("l"), bm = r.id("bm"), al = r.id("al"), rs = r.id("rs"), mb = r.id("mb");
+  const std::uint64_t S = r.at(scores), len = rows * keys;
+  e.vreduce(Opcode::vmaxr, r.at(bm), S, rows, keys, scores, bm);
+  if (first) {
+    e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
+  } else {
+    e.vbinary(Opcode::vmax, DType::fp32, r.at(bm), r.at(m), r.at(bm), rows, false, {m, bm}, bm);
+    e.vbinary(Opcode::vsub, DType::fp32, r.at(al), r.at(m), r.at(bm), rows, false, {m, bm}, al);
+    e.vunary(Opcode::vexp, DType::fp32, r.at(al), r.at(al), rows, al, al);
+    e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
+  }
+  broadcast_rows(e, r.at(mb), mb, r.at(m), m, rows, keys);
+  e.vbinary(Opcode::vsub, DType::fp32, S, S, r.at(mb), len, false, {scores, mb}, scores);
+  e.vunary(Opcode::vexp, DType::fp32, S, S, len, scores, scores);
+  e.vreduce(Opcode::vsum, r.at(rs), S, rows, keys, scores, rs);
+  if (first) {
+    e.vunary(Opcode::vmov, DType::fp32, r.at(l), r.at(rs), rows, rs, l);
+  } else {
+    e.vbinary(Opcode::vmul, DType::fp32, r.at(l), r.at(l), r.at(al), rows, false, {l, al}, l);
+    e.vbinary(Opcode::vadd, DType::fp32, r.at(l), r.at(l), r.at(rs), rows, false, {l, rs}, l);
+  }
+}
+
 void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t core, std::int64_t layer) {
   const Target& t = plan.target;
   const AttentionShape& s = k.at;
@@ -217,15 +336,12 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
   const int q[2] = {r.id("q0"), r.id("q1")}, kt[2] = {r.id("kt0"), r.id("kt1")}, v[2] = {r.id("v0"), r.id("v1")};
   const int sc[2] = {r.id("s0"), r.id("s1")}, p[2] = {r.id("p0"), r.id("p1")}, pv[2] = {r.id("pv0"), r.id("pv1")};
   const int ob[2] = {r.id("ob0"), r.id("ob1")};
-  const int mb = r.id("mb"), abuf = r.id("ab"), o = r.id("o"), m = r.id("m"), l = r.id("l"), bm = r.id("bm"),
-            al = r.id("al"), rs = r.id("rs");
+  const int mb = r.id("mb"), abuf = r.id("ab"), o = r.id("o"), l = r.id("l"), al = r.id("al");
   const DType dt = k.mxu_dtype, out_dt = dtype_of(plan, k.output);
   const auto eb = static_cast<std::uint64_t>(bytes_of(dt)), outb = static_cast<std::uint64_t>(bytes_of(out_dt));
   const auto d = static_cast<std::uint64_t>(s.d), dv = static_cast<std::uint64_t>(s.dv);
   const auto Tn = static_cast<std::uint64_t>(t.tile_n), Tk = static_cast<std::uint64_t>(t.tile_k);
-  const std::uint64_t Q = address_of(plan, k.inputs[0], layer), Kc = address_of(plan, k.inputs[1], layer),
-                      V = address_of(plan, k.inputs[2], layer), Out = address_of(plan, k.output, layer);
-  const std::int64_t group = s.heads / s.kv_heads;
+  const OperandLayout &Q = k.operands[0], &Kc = k.operands[1], &V = k.operands[2], &Out = k.operands[3];
   const std::int64_t key_tiles = (s.keys_block + t.tile_n - 1) / t.tile_n;
   const float scale = 1.0F / std::sqrt(static_cast<float>(s.d));
   int qh = 0, kh = 0, sh = 0, oh = 0;
@@ -234,39 +350,25 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
   for (std::int64_t item = core; item < s.batch * s.kv_heads; item += t.cores, ++local) {
     const int u = static_cast<int>(local % t.units);
     const std::int64_t bi = item / s.kv_heads, head = item % s.kv_heads;
-    // Query blocks: decode (q = 1) stacks the group's heads as rows; prefill takes positions of one head.
-    struct Block {
-      std::uint64_t row, rows;
-      std::int64_t pos0;
-      bool same_position;
-    };
-    std::vector<Block> blocks;
-    if (s.q == 1) {
-      for (std::int64_t r0 = 0; r0 < group; r0 += s.rows_block)
-        blocks.push_back({static_cast<std::uint64_t>(bi * s.heads + head * group + r0),
-                          static_cast<std::uint64_t>(std::min(s.rows_block, group - r0)), s.s - 1, true});
-    } else {
-      for (std::int64_t hh = 0; hh < group; ++hh)
-        for (std::int64_t p0 = 0; p0 < s.q; p0 += s.rows_block)
-          blocks.push_back({static_cast<std::uint64_t>((bi * s.heads + head * group + hh) * s.q + p0),
-                            static_cast<std::uint64_t>(std::min(s.rows_block, s.q - p0)), s.s - s.q + p0, false});
+    if (k.operands.size() > 4) {
+      // The new token's K and V rows into the caches at the last position: on dma0, before the loads
+      // that read them (one queue runs in order).
+      for (const auto& [row, cache] : {std::pair{&k.operands[4], &Kc}, std::pair{&k.operands[5], &V}})
+        e.copy(0, element(plan, *row, layer, bi, head, 0, eb), element(plan, *cache, layer, bi, head, s.s - 1, eb),
+               contiguous(d, static_cast<int>(eb)), {}, {});
     }
-    const std::uint64_t kv_row0 = static_cast<std::uint64_t>((bi * s.kv_heads + head) * s.s);
-    for (const Block& blk : blocks) {
+    const std::vector<QueryBlock> blocks = query_blocks(s, bi, head);
+    for (const QueryBlock& blk : blocks) {
       const std::uint64_t rows = blk.rows;
       qh ^= 1;
-      e.copy(0, Q + blk.row * d * eb, vmem(r.at(q[qh])), contiguous(rows * d, static_cast<int>(eb)), {}, {q[qh]});
-      const std::int64_t last_row_pos = blk.same_position ? blk.pos0 : blk.pos0 + static_cast<std::int64_t>(rows) - 1;
-      const std::int64_t keys = s.causal ? last_row_pos + 1 : s.s;
+      load_rows(e, plan, Q, layer, blk, d, eb, r.at(q[qh]), q[qh]);
+      const std::int64_t keys = last_key(s, blk) + 1;
       bool first = true;
       for (std::int64_t s0 = 0; s0 < keys; s0 += s.keys_block) {
         const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, keys - s0));
         kh ^= 1;
-        Box kb = rows_box(d, bk, static_cast<int>(eb), d * eb, bk * eb);
-        kb.transpose = true;
-        e.copy(0, Kc + (kv_row0 + static_cast<std::uint64_t>(s0)) * d * eb, vmem(r.at(kt[kh])), kb, {}, {kt[kh]});
-        e.copy(0, V + (kv_row0 + static_cast<std::uint64_t>(s0)) * dv * eb, vmem(r.at(v[kh])),
-               contiguous(bk * dv, static_cast<int>(eb)), {}, {v[kh]});
+        load_keys(e, plan, Kc, layer, bi, head, s0, bk, d, eb, true, r.at(kt[kh]), kt[kh]);
+        load_keys(e, plan, V, layer, bi, head, s0, bk, dv, eb, false, r.at(v[kh]), v[kh]);
         // S = Q K^T: key tiles are the weights' columns, head_dim their rows.
         for (std::uint64_t tt = 0; tt * Tn < bk; ++tt) {
           const std::uint64_t wt = std::min(Tn, bk - tt * Tn);
@@ -285,33 +387,8 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
                sc[sh]);
         const std::uint64_t len = rows * bk;
         e.vimmediate(Opcode::vmuls, DType::fp32, S, S, len, scale, sc[sh], sc[sh]);
-        const std::int64_t diag = blk.pos0 - s0;  // first row's position past the block's first key
-        if (s.causal && !blk.same_position && s0 + static_cast<std::int64_t>(bk) - 1 > blk.pos0) {
-          const std::uint64_t x = static_cast<std::uint64_t>(s.keys_block - diag);
-          e.copy(0, memory_operand(Space::konst, plan.mask_offset + x * 4), vmem(r.at(mb)),
-                 rows_box(bk, rows, 4, plan.mask_cols * 4, bk * 4), {}, {mb});
-          e.vbinary(Opcode::vadd, DType::fp32, S, S, r.at(mb), len, false, {sc[sh], mb}, sc[sh]);
-        }
-        // Online softmax: running max m and sum l per row; al rescales what came before.
-        e.vreduce(Opcode::vmaxr, r.at(bm), S, rows, bk, sc[sh], bm);
-        if (first) {
-          e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
-        } else {
-          e.vbinary(Opcode::vmax, DType::fp32, r.at(bm), r.at(m), r.at(bm), rows, false, {m, bm}, bm);
-          e.vbinary(Opcode::vsub, DType::fp32, r.at(al), r.at(m), r.at(bm), rows, false, {m, bm}, al);
-          e.vunary(Opcode::vexp, DType::fp32, r.at(al), r.at(al), rows, al, al);
-          e.vunary(Opcode::vmov, DType::fp32, r.at(m), r.at(bm), rows, bm, m);
-        }
-        broadcast_rows(e, r.at(mb), mb, r.at(m), m, rows, bk);
-        e.vbinary(Opcode::vsub, DType::fp32, S, S, r.at(mb), len, false, {sc[sh], mb}, sc[sh]);
-        e.vunary(Opcode::vexp, DType::fp32, S, S, len, sc[sh], sc[sh]);
-        e.vreduce(Opcode::vsum, r.at(rs), S, rows, bk, sc[sh], rs);
-        if (first) {
-          e.vunary(Opcode::vmov, DType::fp32, r.at(l), r.at(rs), rows, rs, l);
-        } else {
-          e.vbinary(Opcode::vmul, DType::fp32, r.at(l), r.at(l), r.at(al), rows, false, {l, al}, l);
-          e.vbinary(Opcode::vadd, DType::fp32, r.at(l), r.at(l), r.at(rs), rows, false, {l, rs}, l);
-        }
+        mask_scores(e, plan, s, blk, s0, bk, S, sc[sh], r.at(mb), mb);
+        online_softmax(e, r, sc[sh], rows, bk, first);
         e.vconvert(DType::fp32, dt, r.at(p[sh]), S, len, sc[sh], p[sh]);
         // PV: the block's values are the weights (keys as rows, head_dim as columns).
         for (std::uint64_t c0 = 0; c0 < dv; c0 += Tn) {
@@ -340,7 +417,177 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
       e.vbinary(Opcode::vmul, DType::fp32, r.at(o), r.at(o), r.at(abuf), rows * dv, false, {o, abuf}, o);
       oh ^= 1;
       e.vconvert(DType::fp32, out_dt, r.at(ob[oh]), r.at(o), rows * dv, o, ob[oh]);
-      e.copy(1, vmem(r.at(ob[oh])), Out + blk.row * dv * outb, contiguous(rows * dv, static_cast<int>(outb)), {ob[oh]}, {});
+      store_rows(e, plan, Out, layer, blk, dv, outb, r.at(ob[oh]), ob[oh]);
+    }
+  }
+}
+
+// Flash attention backward in two passes (docs/compiler.md). The graph keeps no row statistics of the
+// forward pass, so the dQ pass, over query blocks, first sweeps the keys for each row's max m and sum l
+// (S only), then sweeps them again: P = exp(S - m) / l, dP = dO V^T, dS = P o (dP - D) / sqrt(d) with
+// D = rowsum(dO o O), and dQ = dS K accumulating in the matrix unit. It leaves m, 1 / l and D in scratch
+// memory for the dK, dV pass, over key blocks: for every query block that sees the keys, P and dS
+// again, and dV += P^T dO, dK += dS^T Q accumulating in the unit (P and dS transposed by DMA).
+void emit_attention_backward(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t core,
+                             std::int64_t layer) {
+  const Target& t = plan.target;
+  const AttentionShape& s = k.at;
+  const Regions r(k);
+  auto halves = [&](std::string name) {
+    name += '0';
+    std::array<int, 2> ids{};
+    ids[0] = r.id(name);
+    name.back() = '1';
+    ids[1] = r.id(name);
+    return ids;
+  };
+  const auto q = halves("q"), dob = halves("do"), kt = halves("kt"), kk = halves("k"), vt = halves("vt");
+  const auto sc = halves("s"), dp = halves("dp"), p = halves("p"), ds = halves("ds"), pt = halves("pt"),
+             dst = halves("dst"), grad = halves("grad"), gradb = halves("gradb");
+  const int o = r.id("o"), mb = r.id("mb"), t1 = r.id("t1"), t2 = r.id("t2"), m = r.id("m"), l = r.id("l"),
+            rl = r.id("rl"), dd = r.id("dd");
+  const int stats = static_cast<int>(k.vmem.size());  // the scratch statistics in memory
+  const DType dt = k.mxu_dtype, out_dt = dtype_of(plan, k.output);
+  const auto eb = static_cast<std::uint64_t>(bytes_of(dt)), ob = static_cast<std::uint64_t>(bytes_of(out_dt));
+  const auto d = static_cast<std::uint64_t>(s.d), dv = static_cast<std::uint64_t>(s.dv);
+  const auto Tn = static_cast<std::uint64_t>(t.tile_n), Tk = static_cast<std::uint64_t>(t.tile_k);
+  const auto R = static_cast<std::uint64_t>(s.rows_block), KB = static_cast<std::uint64_t>(s.keys_block);
+  const OperandLayout &Q = k.operands[0], &Kc = k.operands[1], &V = k.operands[2], &O = k.operands[3],
+                      &dO = k.operands[4], &dQ = k.operands[5], &dK = k.operands[6], &dV = k.operands[7];
+  const std::uint64_t stat_m = plan.scratch, stat_rl = plan.scratch + plan.scratch_rows * 4,
+                      stat_d = plan.scratch + 2 * plan.scratch_rows * 4;
+  const float scale = 1.0F / std::sqrt(static_cast<float>(s.d));
+  const std::uint64_t dv_tiles = (dv + Tn - 1) / Tn;
+  int qh = 0, kh = 0, sh = 0, gh = 0;
+  int slot[4] = {0, 0, 0, 0};
+  // One product on unit u: weights (rows k x n, row stride) by activations (m rows, row stride).
+  auto product = [&](int u, std::uint64_t w, int w_id, std::uint64_t kr, std::uint64_t n, std::uint64_t w_stride,
+                     std::uint64_t x, int x_id, std::uint64_t rows, std::uint64_t x_stride, std::uint64_t acc, bool accumulate) {
+    const int sl = slot[u];
+    slot[u] ^= 1;
+    e.ldw(u, sl, dt, w, kr, n, w_stride, {w_id});
+    e.mm(u, sl, dt, x, rows, x_stride, acc, accumulate, {x_id});
+  };
+  // S = Q K^T for a block: rows x keys fp32 in sc[sh], scaled and masked.
+  auto scores = [&](int u, const QueryBlock& blk, std::int64_t s0, std::uint64_t bk) {
+    for (std::uint64_t d0 = 0; d0 < d; d0 += Tk)
+      product(u, r.at(kt[kh]) + d0 * bk * eb, kt[kh], std::min(Tk, d - d0), bk, bk * eb, r.at(q[qh]) + d0 * eb, q[qh],
+              blk.rows, d * eb, 0, d0 > 0);
+    sh ^= 1;
+    e.st(u, 0, blk.rows, bk, r.at(sc[sh]), bk * 4, sc[sh]);
+    e.vimmediate(Opcode::vmuls, DType::fp32, r.at(sc[sh]), r.at(sc[sh]), blk.rows * bk, scale, sc[sh], sc[sh]);
+    mask_scores(e, plan, s, blk, s0, bk, r.at(sc[sh]), sc[sh], r.at(mb), mb);
+  };
+  // In place on a rows x keys fp32 buffer: x op= the row vector v broadcast along the row.
+  auto by_rows = [&](Opcode opc, int x, int v, std::uint64_t rows, std::uint64_t bk) {
+    broadcast_rows(e, r.at(mb), mb, r.at(v), v, rows, bk);
+    e.vbinary(opc, DType::fp32, r.at(x), r.at(x), r.at(mb), rows * bk, false, {x, mb}, x);
+  };
+  // P (fp32, in sc[sh]) and dS (dt, in ds[sh]) of a block whose m, rl and dd are in VMEM.
+  auto probabilities_and_ds = [&](int u, const QueryBlock& blk, std::uint64_t bk) {
+    const std::uint64_t rows = blk.rows, len = rows * bk;
+    by_rows(Opcode::vsub, sc[sh], m, rows, bk);
+    e.vunary(Opcode::vexp, DType::fp32, r.at(sc[sh]), r.at(sc[sh]), len, sc[sh], sc[sh]);
+    by_rows(Opcode::vmul, sc[sh], rl, rows, bk);
+    for (std::uint64_t d0 = 0; d0 < dv; d0 += Tk)
+      product(u, r.at(vt[kh]) + d0 * bk * eb, vt[kh], std::min(Tk, dv - d0), bk, bk * eb, r.at(dob[qh]) + d0 * eb,
+              dob[qh], rows, dv * eb, R, d0 > 0);
+    e.st(u, R, rows, bk, r.at(dp[sh]), bk * 4, dp[sh]);
+    by_rows(Opcode::vsub, dp[sh], dd, rows, bk);
+    e.vbinary(Opcode::vmul, DType::fp32, r.at(dp[sh]), r.at(dp[sh]), r.at(sc[sh]), len, false, {dp[sh], sc[sh]}, dp[sh]);
+    e.vimmediate(Opcode::vmuls, DType::fp32, r.at(dp[sh]), r.at(dp[sh]), len, scale, dp[sh], dp[sh]);
+    e.vconvert(DType::fp32, dt, r.at(ds[sh]), r.at(dp[sh]), len, dp[sh], ds[sh]);
+  };
+  // Stores the accumulator tiles of `rows` rows (at acc0, acc0 + step, ...) as rows x cols, converted, to
+  // `to` with rows `stride` elements apart.
+  auto store_accumulators = [&](int u, std::uint64_t acc0, std::uint64_t step, std::uint64_t rows, std::uint64_t cols,
+                                std::uint64_t to, std::uint64_t stride) {
+    gh ^= 1;
+    for (std::uint64_t c0 = 0; c0 < cols; c0 += Tn)
+      e.st(u, acc0 + (c0 / Tn) * step, rows, std::min(Tn, cols - c0), r.at(grad[gh]) + c0 * 4, cols * 4, grad[gh]);
+    e.vconvert(DType::fp32, out_dt, r.at(gradb[gh]), r.at(grad[gh]), rows * cols, grad[gh], gradb[gh]);
+    e.copy(1, vmem(r.at(gradb[gh])), to, rows_box(cols, rows, static_cast<int>(ob), cols * ob, stride * ob),
+           {gradb[gh]}, {});
+  };
+
+  std::int64_t local = 0;
+  for (std::int64_t item = core; item < s.batch * s.kv_heads; item += t.cores, ++local) {
+    const int u = static_cast<int>(local % t.units);
+    const std::int64_t bi = item / s.kv_heads, head = item % s.kv_heads;
+    const std::vector<QueryBlock> blocks = query_blocks(s, bi, head);
+    // dQ pass.
+    for (const QueryBlock& blk : blocks) {
+      const std::uint64_t rows = blk.rows;
+      const std::int64_t keys = last_key(s, blk) + 1;
+      qh ^= 1;
+      load_rows(e, plan, Q, layer, blk, d, eb, r.at(q[qh]), q[qh]);
+      load_rows(e, plan, dO, layer, blk, dv, eb, r.at(dob[qh]), dob[qh]);
+      load_rows(e, plan, O, layer, blk, dv, eb, r.at(o), o);
+      e.vconvert(dt, DType::fp32, r.at(t1), r.at(dob[qh]), rows * dv, dob[qh], t1);
+      e.vconvert(dt, DType::fp32, r.at(t2), r.at(o), rows * dv, o, t2);
+      e.vbinary(Opcode::vmul, DType::fp32, r.at(t1), r.at(t1), r.at(t2), rows * dv, false, {t1, t2}, t1);
+      e.vreduce(Opcode::vsum, r.at(dd), r.at(t1), rows, dv, t1, dd);
+      for (std::int64_t s0 = 0; s0 < keys; s0 += s.keys_block) {
+        const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, keys - s0));
+        kh ^= 1;
+        load_keys(e, plan, Kc, layer, bi, head, s0, bk, d, eb, true, r.at(kt[kh]), kt[kh]);
+        scores(u, blk, s0, bk);
+        online_softmax(e, r, sc[sh], rows, bk, s0 == 0);
+      }
+      e.vunary(Opcode::vrecip, DType::fp32, r.at(rl), r.at(l), rows, l, rl);
+      for (const auto& [from, to] : {std::pair{m, stat_m}, std::pair{rl, stat_rl}, std::pair{dd, stat_d}})
+        e.copy(1, vmem(r.at(from)), to + blk.row * 4, contiguous(rows, 4), {from}, {stats}, true);
+      for (std::int64_t s0 = 0; s0 < keys; s0 += s.keys_block) {
+        const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, keys - s0));
+        kh ^= 1;
+        load_keys(e, plan, Kc, layer, bi, head, s0, bk, d, eb, true, r.at(kt[kh]), kt[kh]);
+        load_keys(e, plan, V, layer, bi, head, s0, bk, dv, eb, true, r.at(vt[kh]), vt[kh]);
+        load_keys(e, plan, Kc, layer, bi, head, s0, bk, d, eb, false, r.at(kk[kh]), kk[kh]);
+        scores(u, blk, s0, bk);
+        probabilities_and_ds(u, blk, bk);
+        for (std::uint64_t c0 = 0; c0 < d; c0 += Tn)
+          product(u, r.at(kk[kh]) + c0 * eb, kk[kh], bk, std::min(Tn, d - c0), d * eb, r.at(ds[sh]), ds[sh], rows, bk * eb,
+                  (2 + c0 / Tn) * R, s0 > 0);
+      }
+      store_accumulators(u, 2 * R, R, rows, d, element(plan, dQ, layer, blk.batch, blk.head, blk.q0, ob),
+                         block_stride(dQ, blk));
+    }
+    // dK, dV pass.
+    for (std::int64_t s0 = 0; s0 < s.s; s0 += s.keys_block) {
+      const auto bk = static_cast<std::uint64_t>(std::min(s.keys_block, s.s - s0));
+      kh ^= 1;
+      load_keys(e, plan, Kc, layer, bi, head, s0, bk, d, eb, true, r.at(kt[kh]), kt[kh]);
+      load_keys(e, plan, V, layer, bi, head, s0, bk, dv, eb, true, r.at(vt[kh]), vt[kh]);
+      bool first = true;
+      for (const QueryBlock& blk : blocks) {
+        if (last_key(s, blk) < s0) continue;  // every score masked
+        const std::uint64_t rows = blk.rows;
+        qh ^= 1;
+        load_rows(e, plan, Q, layer, blk, d, eb, r.at(q[qh]), q[qh]);
+        load_rows(e, plan, dO, layer, blk, dv, eb, r.at(dob[qh]), dob[qh]);
+        for (const auto& [to, from] : {std::pair{m, stat_m}, std::pair{rl, stat_rl}, std::pair{dd, stat_d}})
+          e.copy(0, from + blk.row * 4, vmem(r.at(to)), contiguous(rows, 4), {stats}, {to});
+        scores(u, blk, s0, bk);
+        probabilities_and_ds(u, blk, bk);
+        e.vconvert(DType::fp32, dt, r.at(p[sh]), r.at(sc[sh]), rows * bk, sc[sh], p[sh]);
+        for (const auto& [from, to] : {std::pair{p[sh], pt[sh]}, std::pair{ds[sh], dst[sh]}}) {
+          Box b = rows_box(bk, rows, static_cast<int>(eb), bk * eb, rows * eb);
+          b.transpose = true;
+          e.copy(0, vmem(r.at(from)), vmem(r.at(to)), b, {from}, {to});
+        }
+        for (std::uint64_t c0 = 0; c0 < dv; c0 += Tn)
+          product(u, r.at(dob[qh]) + c0 * eb, dob[qh], rows, std::min(Tn, dv - c0), dv * eb, r.at(pt[sh]), pt[sh], bk,
+                  rows * eb, 2 * R + (c0 / Tn) * KB, !first);
+        for (std::uint64_t c0 = 0; c0 < d; c0 += Tn)
+          product(u, r.at(q[qh]) + c0 * eb, q[qh], rows, std::min(Tn, d - c0), d * eb, r.at(dst[sh]), dst[sh], bk,
+                  rows * eb, 2 * R + (dv_tiles + c0 / Tn) * KB, !first);
+        first = false;
+      }
+      if (first) continue;  // no query sees these keys: nothing to store (training has q = s, so never)
+      store_accumulators(u, 2 * R, KB, bk, dv, element(plan, dV, layer, bi, head, s0, ob),
+                         static_cast<std::uint64_t>(dV.pos_stride));
+      store_accumulators(u, 2 * R + dv_tiles * KB, KB, bk, d, element(plan, dK, layer, bi, head, s0, ob),
+                         static_cast<std::uint64_t>(dK.pos_stride));
     }
   }
 }
@@ -357,6 +604,7 @@ void emit_rowwise(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_
   const Regions r(k);
   const int in[2] = {r.id("in0"), r.id("in1")}, f[2] = {r.id("f0"), r.id("f1")}, tt[2] = {r.id("t0"), r.id("t1")};
   const int rv[2] = {r.id("r0"), r.id("r1")}, out[2] = {r.id("out0"), r.id("out1")};
+  const int rp[2] = {r.id("rp0"), r.id("rp1")};
   const DType in_dt = dtype_of(plan, k.inputs[0]), out_dt = dtype_of(plan, k.output);
   const auto ib = static_cast<std::uint64_t>(bytes_of(in_dt)), ob = static_cast<std::uint64_t>(bytes_of(out_dt));
   const auto W = static_cast<std::uint64_t>(k.width);
@@ -370,10 +618,17 @@ void emit_rowwise(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_
     h ^= 1;
     const std::uint64_t F = r.at(f[h]), T = r.at(tt[h]), R = r.at(rv[h]);
     e.copy(0, X + static_cast<std::uint64_t>(r0) * W * ib, vmem(r.at(in[h])), contiguous(len, static_cast<int>(ib)), {}, {in[h]});
+    // A row reduction into r (in pieces, then over the pieces, when the row is wider than a reduction).
+    auto reduce = [&](Opcode op, std::uint64_t src, int src_id) {
+      if (k.pieces == 1) return e.vreduce(op, R, src, rows, W, src_id, rv[h]);
+      const auto pieces = static_cast<std::uint64_t>(k.pieces);
+      e.vreduce(op, r.at(rp[h]), src, rows * pieces, W / pieces, src_id, rp[h]);
+      e.vreduce(op, R, r.at(rp[h]), rows, pieces, rp[h], rv[h]);
+    };
     e.vconvert(in_dt, DType::fp32, F, r.at(in[h]), len, in[h], f[h]);
     auto normalize = [&]() {  // f /= sqrt(mean(f^2) + eps)
       e.vbinary(Opcode::vmul, DType::fp32, T, F, F, len, false, {f[h]}, tt[h]);
-      e.vreduce(Opcode::vsum, R, T, rows, W, tt[h], rv[h]);
+      reduce(Opcode::vsum, T, tt[h]);
       e.vimmediate(Opcode::vmuls, DType::fp32, R, R, rows, inv_width, rv[h], rv[h]);
       e.vimmediate(Opcode::vadds, DType::fp32, R, R, rows, eps, rv[h], rv[h]);
       e.vunary(Opcode::vrsqrt, DType::fp32, R, R, rows, rv[h], rv[h]);
@@ -385,18 +640,18 @@ void emit_rowwise(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_
         normalize();
         break;
       case ir::OpKind::layernorm:
-        e.vreduce(Opcode::vsum, R, F, rows, W, f[h], rv[h]);
+        reduce(Opcode::vsum, F, f[h]);
         e.vimmediate(Opcode::vmuls, DType::fp32, R, R, rows, inv_width, rv[h], rv[h]);
         broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
         e.vbinary(Opcode::vsub, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
         normalize();
         break;
       default:  // softmax
-        e.vreduce(Opcode::vmaxr, R, F, rows, W, f[h], rv[h]);
+        reduce(Opcode::vmaxr, F, f[h]);
         broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
         e.vbinary(Opcode::vsub, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
         e.vunary(Opcode::vexp, DType::fp32, F, F, len, f[h], f[h]);
-        e.vreduce(Opcode::vsum, R, F, rows, W, f[h], rv[h]);
+        reduce(Opcode::vsum, F, f[h]);
         e.vunary(Opcode::vrecip, DType::fp32, R, R, rows, rv[h], rv[h]);
         broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
         e.vbinary(Opcode::vmul, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
@@ -564,31 +819,14 @@ void emit_copy(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t c
   }
 }
 
+// The emitter of each kernel kind, in KernelKind's order.
+using KernelEmitter = void (*)(CoreEmitter&, const Plan&, const Kernel&, std::int64_t core, std::int64_t layer);
+constexpr KernelEmitter kEmitters[] = {emit_matmul, emit_attention, emit_attention_backward, emit_rowwise,
+                                       emit_pointwise, emit_rope, emit_gather, emit_copy};
+
 void emit_kernel(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t core, std::int64_t layer) {
-  e.begin_kernel(k.vmem.size());
-  switch (k.kind) {
-    case KernelKind::matmul:
-      emit_matmul(e, plan, k, core, layer);
-      break;
-    case KernelKind::attention:
-      emit_attention(e, plan, k, core, layer);
-      break;
-    case KernelKind::rowwise:
-      emit_rowwise(e, plan, k, core, layer);
-      break;
-    case KernelKind::pointwise:
-      emit_pointwise(e, plan, k, core, layer);
-      break;
-    case KernelKind::rope:
-      emit_rope(e, plan, k, core, layer);
-      break;
-    case KernelKind::gather:
-      emit_gather(e, plan, k, core, layer);
-      break;
-    case KernelKind::copy:
-      emit_copy(e, plan, k, core, layer);
-      break;
-  }
+  e.begin_kernel(k.vmem.size() + 1);  // the regions, and one more for memory a kernel writes and reads back
+  kEmitters[static_cast<std::size_t>(k.kind)](e, plan, k, core, layer);
 }
 
 // Runs of kernels that unroll together: consecutive kernels of one region with the same repeat.

@@ -24,7 +24,8 @@ struct Target {
   std::vector<std::string> mxu_dtypes;  // macs_per_cycle keys
 };
 
-enum class KernelKind { matmul, attention, rowwise, pointwise, rope, gather, copy };
+// The emitters are a table in this order (kernels.cpp).
+enum class KernelKind { matmul, attention, attention_backward, rowwise, pointwise, rope, gather, copy };
 std::string_view kernel_kind_name(KernelKind kind);
 
 enum class Epilogue { none, gelu, silu, add, swiglu };
@@ -45,7 +46,17 @@ struct MatmulShape {
   std::int64_t tiles = 1;          // n tiles
   std::int64_t tiles_per_core = 1;
   std::int64_t group_cols = 1;     // columns one group of units covers (units x tile_n, or fewer)
-  int acc_sets = 1;                // 2 for swiglu: gate and up accumulate side by side
+  int acc_sets = 1;                // 2 for swiglu: gate and up
+  // Swiglu on an even number of units: gate on the first half, up on the second, for the same columns,
+  // so each unit's accumulators hold a whole m chunk of 512 rows (else both sets share a unit's rows).
+  bool split_units = false;
+  std::int64_t tiles_per_group = 1;  // n tiles one pass over a core's units covers
+  // An operand that is a view swapping a matrix's two dims (the builder's transposes: a tied output
+  // layer, the backward GEMMs' W^T and X^T) is held as [k, m] or [n, k] and loaded transposed by DMA.
+  bool a_transposed = false, b_transposed = false;
+  // Streamed weights loaded once into VMEM (the core's slice, as a resident weight is laid out) and
+  // used by every m chunk.
+  bool hold_weights = false;
 };
 
 struct AttentionShape {
@@ -53,6 +64,15 @@ struct AttentionShape {
   std::int64_t rows_block = 1;  // query rows per block (accumulator rows per set)
   std::int64_t keys_block = 1;  // keys per block
   bool causal = false;
+};
+
+// Where an attention operand [batch, heads, seq, dim] lives: element (b, h, p, 0) is element
+// offset + b batch_stride + h head_stride + p pos_stride of `root`. Head-major (a KV cache) or
+// token-major (rows of a [tokens, heads x dim] matrix, as the projections read and write them; Q, K and
+// V as column ranges of the fused QKV rows).
+struct OperandLayout {
+  ir::TensorId root = -1;
+  std::int64_t offset = 0, batch_stride = 0, head_stride = 0, pos_stride = 0;
 };
 
 struct Kernel {
@@ -73,8 +93,11 @@ struct Kernel {
   std::string dataflow, tiling;
   MatmulShape mm;
   AttentionShape at;
+  // Attention: Q, K, V, O (decode: and the new token's K and V rows); backward: Q, K, V, O, dO, dQ, dK, dV.
+  std::vector<OperandLayout> operands;
   std::int64_t rows = 1, width = 1, chunk = 1;  // vector kernels: rows x width, rows (or elements) per chunk
   std::int64_t rotate_cols = 0, head_dim = 0;   // rope
+  std::int64_t pieces = 1;  // rowwise: a row wider than a reduction's 65,536 columns is reduced in pieces
   bool resident = false;
   std::vector<Region> vmem;  // the allocation pass's layout
 };
@@ -103,7 +126,12 @@ struct Plan {
   std::uint64_t hbm_used_bytes = 0;
   std::int64_t head_dim = 0;  // from the graph's attention, for rope
   std::vector<std::uint8_t> constants;
-  std::uint64_t mask_offset = 0, mask_cols = 0, mask_rows = 0;  // causal mask table in the constants
+  // The causal mask table in the constants: T[i][c] = 0 where c - i <= mask_keys, else -1e30.
+  std::uint64_t mask_offset = 0, mask_cols = 0, mask_rows = 0, mask_keys = 0;
+  // Attention backward's per-row statistics (running max, 1 / sum, and D = rowsum(dO o O)), written by
+  // its dQ pass and read by its dK, dV pass: three fp32 vectors of scratch_rows.
+  std::uint64_t scratch = 0;  // memory operand of the first
+  std::uint64_t scratch_rows = 0;
   std::vector<isa::Tensor> tensors;
 };
 
@@ -115,6 +143,16 @@ inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
 }
 
 Expected<Target> target_of(const spec::ChipSpec& chip);
+
+// Shared by the passes (plan.cpp).
+std::optional<isa::DType> isa_dtype(ir::DType dtype);  // nullopt: the ISA has no such type (fp4, int4)
+std::string mib(double bytes);                        // "12.00 MiB"
+std::string gib(double bytes);                        // "288.0 GiB"
+std::int64_t product(const ir::Shape& shape, std::size_t from, std::size_t to);
+const ir::Tensor& tensor(const Plan& plan, ir::TensorId id);
+std::uint64_t tensor_bytes(const Plan& plan, ir::TensorId id);
+int element_bytes(const Plan& plan, ir::TensorId id);  // of its ISA type
+bool is_weight(const Plan& plan, ir::TensorId id);
 
 // The passes, in order. Each returns a one-line summary or the error that stops compilation; each
 // verify_* returns "" or what is wrong.

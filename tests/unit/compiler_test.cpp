@@ -120,6 +120,45 @@ TEST(Compiler, BatchedMatmulCoversEveryMac) {
   EXPECT_EQ(compiled(g).mxu_macs, 3.0 * 70 * 130 * 90);
 }
 
+// dma.copy instructions whose source (or destination) lies in the tensor called `name`.
+std::size_t copies_touching(const isa::Program& p, const std::string& name, const char* side) {
+  std::size_t n = 0;
+  for (const isa::Tensor& t : p.tensors) {
+    if (t.name != name) continue;
+    const std::uint64_t begin = static_cast<std::uint64_t>(t.level) << 40 | t.address, end = begin + isa::tensor_bytes(t);
+    for (const isa::CoreCode& core : p.cores)
+      for (const isa::Instruction& i : core.code)
+        n += i.opcode == Opcode::dma_copy && i.field(side) >= begin && i.field(side) < end;
+  }
+  return n;
+}
+
+// The builder's transposes are views swapping a matrix's dims (a tied output layer reads the [vocab,
+// hidden] table as [hidden, vocab]; backward GEMMs read W^T and X^T): those blocks are DMA'd with the
+// transpose flag from the matrix as it is held, and every MAC is still issued once.
+TEST(Compiler, TransposedViewsLoadTransposed) {
+  ir::Graph g;
+  const ir::TensorId x = g.add_tensor("x", {300, 200}, ir::DType::bf16, ir::TensorRole::activation);  // [k, m]
+  const ir::TensorId w = g.add_tensor("w", {260, 300}, ir::DType::bf16, ir::TensorRole::weight);      // [n, k]
+  ir::OpAttrs xt, wt;
+  xt.shape = {200, 300};
+  wt.shape = {300, 260};
+  const ir::TensorId a = g.add_op(ir::OpKind::view, "x_t", {x}, xt);
+  const ir::TensorId b = g.add_op(ir::OpKind::view, "w_t", {w}, wt);
+  g.add_op(ir::OpKind::matmul, "mm", {a, b});
+  const Compiled c = compiled(g);
+  EXPECT_FALSE(c.weights_resident);  // a transposed weight is streamed
+  EXPECT_EQ(c.mxu_macs, 200.0 * 300 * 260);
+  std::size_t transposed_boxes = 0;
+  for (const isa::CoreCode& core : c.program.cores)
+    for (const isa::Instruction& i : core.code)
+      transposed_boxes += i.opcode == Opcode::dma_size && i.field("transpose") == 1;
+  // n = 260 is 3 tiles, one per core on cores 0-2; k = 300 fits one block, m = 200 one chunk: each of those
+  // cores configures one transposed box for its X^T block (200 x 300) and one for its W^T block.
+  EXPECT_EQ(transposed_boxes, 6u);
+  EXPECT_EQ(verify_tokens(c.program), "");
+}
+
 spec::ModelSpec tiny_llama() {
   spec::LoadResult loaded = spec::load_spec_file(XPUSIM_SOURCE_DIR "/tests/golden/inputs/tiny-llama.yaml");
   EXPECT_EQ(loaded.documents.size(), 1u);
@@ -142,6 +181,11 @@ TEST(Compiler, SmallModelDecodeIsResident) {
   bool fused_swiglu = false;
   for (const OpPlacement& op : c.ops) fused_swiglu |= op.op.find("swiglu") != std::string::npos && op.op.find("ffn_up") != std::string::npos;
   EXPECT_TRUE(fused_swiglu);
+  // Q is read in place from the QKV rows; the new token's K and V rows are appended to the caches, one
+  // copy per layer (4) and KV head (2) each.
+  EXPECT_EQ(copies_touching(c.program, "layer_q", "src"), 0u);
+  EXPECT_EQ(copies_touching(c.program, "layer_k_cache", "dst"), 8u);
+  EXPECT_EQ(copies_touching(c.program, "layer_v_cache", "dst"), 8u);
   // With weights forced out, each layer streams them: qkv 512 x (8 + 2 x 2) x 64, w_o 512 x 512, gate, up
   // and down 3 x 512 x 1536, times 4 layers, plus the head's 512 x 32,000, all bf16.
   CompileOptions streamed;
@@ -222,12 +266,77 @@ TEST(Compiler, ProgramsRoundTripAndAreDeterministic) {
   Expected<isa::Program> text = isa::assemble(isa::disassemble(a.program), "compiled.s");
   ASSERT_TRUE(text.ok()) << text.error().to_string();
   EXPECT_TRUE(*text == a.program);
+  // Q, K and V are column ranges of the fused QKV rows that rope wrote: the slices the graph names for
+  // them (tensors no op writes) are never read.
+  for (const char* slice : {"layer_q", "layer_k", "layer_v"}) EXPECT_EQ(copies_touching(a.program, slice, "src"), 0u);
   // Prefill attention is causal: the mask table is in the constants, and the program's stats agree
   // with what the compiler reported.
   EXPECT_FALSE(a.program.constants.empty());
   const ProgramStats stats = program_stats(*back);
   EXPECT_EQ(stats.mxu_macs, a.mxu_macs);
   EXPECT_EQ(stats.hbm_bytes, a.hbm_bytes);
+}
+
+// A softmax over rows of 131,072 (wider than vsum's and vmaxr's 65,536 columns) reduces each row as two
+// pieces of 65,536 and then the two partial results: 2 vmaxr and 2 vsum per row, one row per core.
+TEST(Compiler, WideRowsReduceInPieces) {
+  ir::Graph g;
+  const ir::TensorId x = g.add_tensor("logits", {2, 131072}, ir::DType::bf16, ir::TensorRole::activation);
+  g.add_op(ir::OpKind::softmax, "softmax", {x});
+  const Compiled c = compiled(g);
+  std::size_t vmaxr = 0, vsum = 0;
+  for (const isa::CoreCode& core : c.program.cores)
+    for (const isa::Instruction& i : core.code) {
+      vmaxr += i.opcode == Opcode::vmaxr;
+      vsum += i.opcode == Opcode::vsum;
+      if (i.opcode == Opcode::vmaxr || i.opcode == Opcode::vsum) {
+        EXPECT_LE(i.field("cols"), 65536u);
+      }
+    }
+  EXPECT_EQ(vmaxr, 4u);
+  EXPECT_EQ(vsum, 4u);
+}
+
+// Causal attention over 64 positions, 2 query heads sharing 1 KV head, head_dim 64: every block is one
+// query block of 64 rows and one key block of 64 keys. Forward: S and P V, 2 products of 64^3 MACs per
+// head. Backward: a sweep for the row statistics (S), a dQ sweep (S, dP, dQ), and a dK, dV pass (S, dP,
+// dV, dK): 8 products per head.
+TEST(Compiler, AttentionForwardAndBackwardMacs) {
+  ir::Graph g;
+  const ir::TensorId q = g.add_tensor("q", {1, 2, 64, 64}, ir::DType::bf16, ir::TensorRole::activation);
+  const ir::TensorId k = g.add_tensor("k", {1, 1, 64, 64}, ir::DType::bf16, ir::TensorRole::activation);
+  const ir::TensorId v = g.add_tensor("v", {1, 1, 64, 64}, ir::DType::bf16, ir::TensorRole::activation);
+  ir::OpAttrs causal;
+  causal.causal = true;
+  const ir::TensorId o = g.add_op(ir::OpKind::attention, "attention", {q, k, v}, causal);
+  const ir::TensorId d_o = g.add_tensor("d_o", {1, 2, 64, 64}, ir::DType::bf16, ir::TensorRole::activation);
+  const Compiled forward = compiled(g);
+  EXPECT_EQ(forward.mxu_macs, 2.0 * 2 * 64 * 64 * 64);
+  g.add_op_multi(ir::OpKind::attention_backward, "attention_backward", {q, k, v, o, d_o}, causal, 1, ir::Phase::backward);
+  const Compiled both = compiled(g);
+  EXPECT_EQ(both.mxu_macs - forward.mxu_macs, 8.0 * 2 * 64 * 64 * 64);
+  EXPECT_TRUE(both.skipped.empty());
+  EXPECT_EQ(verify_tokens(both.program), "");
+}
+
+// Other shapes of XPU: 3 units a core (swiglu cannot split them in halves), 32 x 64 tiles, a small VMEM.
+// Every phase compiles with every MAC of every matmul issued once (compile() checks that and the tokens).
+TEST(Compiler, OtherChipShapes) {
+  spec::ChipSpec chip = xpu1();
+  chip.cores.count = 5;
+  chip.cores.matrix_unit.count = 3;
+  chip.cores.matrix_unit.tile.k = 32;
+  chip.cores.matrix_unit.tile.n = 64;
+  chip.cores.sram[0].capacity_kib = 4096;
+  const spec::ModelSpec model = tiny_llama();
+  for (const auto& graph : {frontend::build_decode(model, 2, 40, {}), frontend::build_prefill(model, 2, 40, {}),
+                            frontend::build_training_step(model, 1, 40, frontend::Recompute::none, {})}) {
+    ASSERT_TRUE(graph.ok());
+    Expected<Compiled> c = compile(*graph, chip);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    EXPECT_EQ(c->program.cores.size(), 5u);
+    EXPECT_EQ(c->engine_instructions[static_cast<std::size_t>(Engine::mxu3)], 0u);
+  }
 }
 
 TEST(Compiler, ClearErrors) {

@@ -82,6 +82,12 @@ int run_compile(const Context& context, const CompileArgs& a) {
   }
   const compiler::Compiled& c = *compiled;
   const std::string bytes = isa::write_xbin(c.program);
+  if (bytes.size() > isa::kMaxXbinBytes) {
+    std::fprintf(stderr, "xpusim: error: the program is %s bytes; .xbin files are read up to %s bytes (try --per-op)\n",
+                 format_grouped(static_cast<double>(bytes.size())).c_str(),
+                 format_grouped(static_cast<double>(isa::kMaxXbinBytes)).c_str());
+    return kExitBadInput;
+  }
   if (!a.output.empty()) {
     if (!write_output(a.output, bytes)) return kExitBadInput;
     if (a.emit_asm && !write_output(asm_path(a.output), isa::disassemble(c.program))) return kExitBadInput;
