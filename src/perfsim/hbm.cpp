@@ -69,11 +69,14 @@ double Hbm::phase(const PseudoChannel& pc, double t) const {
 
 namespace {
 
-// The XOR of `value`'s groups of `bits` bits: folds high address bits onto low ones.
+// The XOR of `value`'s groups of `bits` bits (4 or 8): folds high address bits onto low ones, by
+// halving the width log2(64 / bits) times instead of a loop over the groups.
 std::uint64_t fold(std::uint64_t value, int bits) {
-  std::uint64_t h = 0;
-  for (; value != 0; value >>= bits) h ^= value & ((std::uint64_t{1} << bits) - 1);
-  return h;
+  value ^= value >> 32;
+  value ^= value >> 16;
+  value ^= value >> 8;
+  if (bits == 4) value ^= value >> 4;
+  return value & ((std::uint64_t{1} << bits) - 1);
 }
 
 }  // namespace

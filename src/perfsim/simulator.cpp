@@ -1219,6 +1219,16 @@ Expected<SimResult> simulate(const isa::Program& program, const spec::ChipSpec& 
     return Error("chip " + chip.name +
                  " has no per-core VMEM (a cores.sram entry with level: vmem): XPU programs run on " +
                  "XPU chips such as xpu-1");
+  // Every memory the simulator times needs a rate: without one a copy would take forever (a run to
+  // max_cycles), so a chip spec that lacks one is refused here, naming the field.
+  for (const spec::CoreSram& s : chip.cores.sram)
+    if (s.level == "vmem" && !(s.bandwidth_bytes_per_cycle > 0))
+      return Error("chip " + chip.name + " cannot be simulated: its VMEM (cores.sram level vmem) has no " +
+                   "bandwidth_bytes_per_cycle");
+  for (const spec::SharedSram& s : chip.shared_sram)
+    if (s.level == "cmem" && !(s.bandwidth_gb_s.value_or(0) > 0))
+      return Error("chip " + chip.name + " cannot be simulated: its shared SRAM " + s.level +
+                   " (shared_sram level " + s.level + ") has no bandwidth_gb_s");
   Simulator sim(program, chip, options, *preset);
   return sim.run(process);
 }

@@ -214,6 +214,26 @@ TEST(Perfsim, CmemCopyByHand) {
   EXPECT_DOUBLE_EQ(r.vmem_bytes, 4096);
 }
 
+// A memory without a rate would make every access to it take forever (a run to max_cycles): such a
+// chip is refused before the run, naming the chip and the missing field.
+TEST(Perfsim, MemoryWithoutBandwidthIsRefused) {
+  spec::ChipSpec chip = test_chip();
+  spec::SharedSram cmem;
+  cmem.level = "cmem";
+  cmem.capacity_mib = 128;
+  chip.shared_sram.push_back(cmem);
+  const std::string copy = "dma.size q=0 n0=4096\ndma.copy q=0 src=cmem:0x0 dst=vmem:0x0\nhalt\n";
+  EXPECT_EQ(error_of(copy, chip),
+            "error: chip test-xpu cannot be simulated: its shared SRAM cmem (shared_sram level cmem) has no "
+            "bandwidth_gb_s");
+  chip.shared_sram.back().bandwidth_gb_s = 1024;
+  EXPECT_EQ(error_of(copy, chip), "(no error)");
+  chip.cores.sram.back().bandwidth_bytes_per_cycle = 0;
+  EXPECT_EQ(error_of("halt\n", chip),
+            "error: chip test-xpu cannot be simulated: its VMEM (cores.sram level vmem) has no "
+            "bandwidth_bytes_per_cycle");
+}
+
 // 4 KiB from core 0's VMEM into core 1's: chunks read at 1 KiB a cycle (2, 3, 4, 5), leave core 0's
 // port (3 ... 6), cross the network (20) and enter core 1's port (24 ... 27).
 TEST(Perfsim, CoreToCoreCopyByHand) {
