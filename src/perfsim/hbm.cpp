@@ -54,8 +54,8 @@ Hbm::Hbm(const HbmPreset& preset, const spec::ChipSpec& chip, bool refresh) : re
     pc_shift_ = std::countr_zero(count);
   }
   pcs_.resize(count);
+  banks_.resize(count * kHbmBankGroups * kHbmBanksPerGroup);
   for (std::size_t i = 0; i < count; ++i) {
-    pcs_[i].banks.resize(kHbmBankGroups * kHbmBanksPerGroup);
     // Staggered so that the channels do not all refresh at once: channel i's refreshes start at
     // tRFC + i / count x tREFI (mod tREFI), so the first channels are not refreshing at time 0.
     pcs_[i].offset = trfc_ + trefi_ * static_cast<double>(i) / static_cast<double>(count);
@@ -90,13 +90,14 @@ double Hbm::access(std::uint64_t address, double bytes, double arrival) {
   const std::uint64_t n = pcs_.size();
   const std::uint64_t local = pc_mask_ ? unit >> pc_shift_ : unit / n;
   const std::uint64_t rotated = unit + fold(local, 8) * 37;
-  PseudoChannel& pc = pcs_[pc_mask_ ? rotated & pc_mask_ : rotated % n];
+  const std::uint64_t pc_index = pc_mask_ ? rotated & pc_mask_ : rotated % n;
+  PseudoChannel& pc = pcs_[pc_index];
   constexpr std::uint64_t groups = kHbmBankGroups, per_group = kHbmBanksPerGroup, banks = groups * per_group;
   const auto row = static_cast<std::int64_t>(local / banks);
   const std::uint64_t group = local % groups;  // successive visits to a channel alternate bank groups
   const std::uint64_t bank_index =
       group * per_group + ((local / groups) ^ fold(static_cast<std::uint64_t>(row), 4)) % per_group;
-  Bank& bank = pc.banks[bank_index];
+  Bank& bank = banks_[pc_index * banks + bank_index];
 
   double t = std::max(arrival, bank.ready);
   std::int64_t epoch = -1;

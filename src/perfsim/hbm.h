@@ -58,12 +58,12 @@ class Hbm {
   struct PseudoChannel {
     double bus_free = 0;
     double offset = 0;  // start of its refresh schedule
-    std::vector<Bank> banks;
   };
   // Cycles since the start of the latest refresh interval at `t`.
   double phase(const PseudoChannel& pc, double t) const;
 
   std::vector<PseudoChannel> pcs_;
+  std::vector<Bank> banks_;  // pseudo-channel i's banks at [i x banks per channel, (i + 1) x banks per channel)
   std::uint64_t pc_mask_ = 0;  // count - 1 when the pseudo-channels are a power of two, else 0
   int pc_shift_ = 0;
   double pc_bytes_per_cycle_ = 1, burst_bytes_ = 32, burst_cycles_ = 1, ccd_l_cycles_ = 2;
