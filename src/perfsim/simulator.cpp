@@ -963,7 +963,7 @@ void Simulator::start_copy(CoreState& core, Engine e, std::uint32_t index) {
   dma_progress(core, e);
 }
 
-void Simulator::note_hbm(double when, double bytes, bool write) {
+[[gnu::always_inline]] inline void Simulator::note_hbm(double when, double bytes, bool write) {
   (write ? result_.hbm_write_bytes : result_.hbm_read_bytes) += bytes;
   if (!options_.trace) return;
   const auto bucket = static_cast<std::size_t>(when / kCounterWindowCycles);
