@@ -120,9 +120,13 @@ double Hbm::access(std::uint64_t address, double bytes, double arrival) {
     bank.open_row = row;
     data_ready = activate + trcd_;
   }
-  const double bursts = std::ceil(bytes * per_burst_bytes_);
-  const double occupancy = (bursts - 1) * ccd_l_cycles_ + burst_cycles_;
-  const double transfer = bytes * per_pc_bytes_per_cycle_;
+  if (bytes != last_bytes_) {  // most chunks are a whole kHbmChunkBytes: computed once for them
+    const double bursts = std::ceil(bytes * per_burst_bytes_);
+    last_bytes_ = bytes;
+    last_occupancy_ = (bursts - 1) * ccd_l_cycles_ + burst_cycles_;
+    last_transfer_ = bytes * per_pc_bytes_per_cycle_;
+  }
+  const double occupancy = last_occupancy_, transfer = last_transfer_;
   double bus_start = std::max(data_ready, pc.bus_free);
   double bus_end = bus_start + transfer, done = bus_start + occupancy;
   if (refresh_) {

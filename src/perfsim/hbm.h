@@ -70,6 +70,7 @@ class Hbm {
   double trcd_ = 0, trp_ = 0, tras_ = 0, trefi_ = 1, per_trefi_ = 1, trfc_ = 0;
   double per_burst_bytes_ = 1.0 / 32, per_pc_bytes_per_cycle_ = 1;
   bool refresh_ = true;
+  double last_bytes_ = -1, last_occupancy_ = 0, last_transfer_ = 0;  // the latest chunk size's times
 };
 
 }  // namespace xpusim::perfsim

@@ -243,13 +243,13 @@ struct CoreState {
 
 enum class EventKind : std::uint8_t { front_end, engine, finish };
 
-struct Event {
+struct Event {  // 24 bytes: the event heap moves fewer cache lines
   double time;
   std::uint64_t seq;
-  std::uint32_t core;
+  std::uint32_t index;
+  std::uint16_t core;  // a slot of cores_ (isa::kMaxCores = 256)
   EventKind kind;
   std::uint8_t engine;
-  std::uint32_t index;
   bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
 };
 
@@ -511,7 +511,7 @@ void Simulator::schedule(double time, std::uint32_t core, EventKind kind, Engine
     if (time >= pending) return;
     pending = time;
   }
-  events_.push(Event{time, seq_++, core, kind, static_cast<std::uint8_t>(engine), index});
+  events_.push(Event{time, seq_++, index, static_cast<std::uint16_t>(core), kind, static_cast<std::uint8_t>(engine)});
 }
 
 bool Simulator::drained(const CoreState& core) const {
