@@ -127,23 +127,21 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(F::count)> kFiel
 
 using FieldTable = std::array<std::array<std::int8_t, static_cast<std::size_t>(F::count)>, 256>;
 
-const FieldTable& field_table() {
-  static const FieldTable table = [] {
-    FieldTable t;
-    for (auto& row : t) row.fill(-1);
-    for (const isa::OpcodeInfo& op : isa::opcodes())
-      for (std::size_t i = 0; i < op.fields.size(); ++i)
-        for (std::size_t f = 0; f < kFieldNames.size(); ++f)
-          if (op.fields[i].name == kFieldNames[f])
-            t[static_cast<std::size_t>(op.opcode)][f] = static_cast<std::int8_t>(i);
-    return t;
-  }();
-  return table;
-}
+// Built at static initialisation (isa's opcode table is constant-initialised), so that fv() reads it
+// without a guard or a call.
+const FieldTable kFieldTable = [] {
+  FieldTable t;
+  for (auto& row : t) row.fill(-1);
+  for (const isa::OpcodeInfo& op : isa::opcodes())
+    for (std::size_t i = 0; i < op.fields.size(); ++i)
+      for (std::size_t f = 0; f < kFieldNames.size(); ++f)
+        if (op.fields[i].name == kFieldNames[f]) t[static_cast<std::size_t>(op.opcode)][f] = static_cast<std::int8_t>(i);
+  return t;
+}();
 
 // The value of field `f` of `ins` (asserted to exist).
 std::uint64_t fv(const Instruction& ins, F f) {
-  const std::int8_t i = field_table()[static_cast<std::size_t>(ins.opcode)][static_cast<std::size_t>(f)];
+  const std::int8_t i = kFieldTable[static_cast<std::size_t>(ins.opcode)][static_cast<std::size_t>(f)];
   XPUSIM_ASSERT(i >= 0, "perfsim reads a field its opcode lacks");
   return ins.fields[static_cast<std::size_t>(i)];
 }
