@@ -84,6 +84,60 @@ double serve(double& free_at, double ready, double duration) {
   return free_at;
 }
 
+// A 4-ary min-heap of times (a DMA engine's chunks in flight): half the depth of std::push_heap's
+// binary heap, the smallest of four children chosen without branches. Which equal time pops first does
+// not matter: only the smallest time and the count are read.
+namespace times_heap {
+
+inline std::size_t min_child(const std::vector<double>& h, std::size_t first, std::size_t n) {
+  if (first + 4 <= n) {
+    const std::size_t a = first + static_cast<std::size_t>(h[first + 1] < h[first]);
+    const std::size_t b = first + 2 + static_cast<std::size_t>(h[first + 3] < h[first + 2]);
+    return h[b] < h[a] ? b : a;
+  }
+  std::size_t best = first;
+  for (std::size_t c = first + 1; c < n; ++c)
+    if (h[c] < h[best]) best = c;
+  return best;
+}
+
+// Moves `value` down from `i` to its place.
+inline void sift_down(std::vector<double>& h, std::size_t i, double value) {
+  const std::size_t n = h.size();
+  for (std::size_t first = 4 * i + 1; first < n; first = 4 * i + 1) {
+    const std::size_t best = min_child(h, first, n);
+    if (!(h[best] < value)) break;
+    h[i] = h[best];
+    i = best;
+  }
+  h[i] = value;
+}
+
+inline void push(std::vector<double>& h, double value) {
+  std::size_t i = h.size();
+  h.push_back(value);
+  while (i > 0) {
+    const std::size_t parent = (i - 1) / 4;
+    if (!(value < h[parent])) break;
+    h[i] = h[parent];
+    i = parent;
+  }
+  h[i] = value;
+}
+
+inline void pop(std::vector<double>& h) {
+  const double last = h.back();
+  h.pop_back();
+  if (!h.empty()) sift_down(h, 0, last);
+}
+
+inline void make(std::vector<double>& h) {
+  if (h.size() < 2) return;
+  for (std::size_t i = (h.size() - 2) / 4 + 1; i-- > 0;) sift_down(h, i, h[i]);
+}
+
+}  // namespace times_heap
+
 // Stall reasons, in EngineStats::stall_cycles's names.
 enum Stall : std::uint8_t { kToken, kBankConflict, kHbm, kBarrier, kDispatch, kStallCount };
 constexpr std::array<std::string_view, kStallCount> kStallNames = {"token", "bank_conflict", "hbm", "barrier",
@@ -1023,10 +1077,7 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
   DmaCopy& c = s.copy;
   // Chunks retire in any order: each one that has landed frees a place for the next. `flying` is a
   // min-heap once a copy needs more than one window (a copy issued whole only needs its last chunk).
-  while (!c.flying.empty() && c.flying.front() <= now_) {
-    std::pop_heap(c.flying.begin(), c.flying.end(), std::greater<>());
-    c.flying.pop_back();
-  }
+  while (!c.flying.empty() && c.flying.front() <= now_) times_heap::pop(c.flying);
   const bool heap_before = !c.flying.empty();
   const std::uint64_t row_bytes = c.shape.n0 * c.shape.esize;
   // Chunks end at the kHbmChunkBytes boundaries of the HBM side (else of the source).
@@ -1044,8 +1095,10 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
     const std::uint64_t room = kHbmChunkBytes - aligned % kHbmChunkBytes;
     const std::uint64_t bytes = std::min(room, row_bytes - c.offset);
     const double done = issue_chunk(core, c, src_at, dst_at, static_cast<double>(bytes));
-    c.flying.push_back(done);
-    if (heap_before) std::push_heap(c.flying.begin(), c.flying.end(), std::greater<>());
+    if (heap_before)
+      times_heap::push(c.flying, done);
+    else
+      c.flying.push_back(done);
     c.max_done = std::max(c.max_done, done);
     c.offset += bytes;
     if (c.offset == row_bytes) {
@@ -1064,7 +1117,7 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
       c.flying.assign(1, c.max_done);
       return;
     }
-    if (!heap_before) std::make_heap(c.flying.begin(), c.flying.end(), std::greater<>());
+    if (!heap_before) times_heap::make(c.flying);
     schedule(c.flying.front(), slot, EventKind::engine, e);
     return;
   }
