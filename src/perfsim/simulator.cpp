@@ -84,59 +84,68 @@ double serve(double& free_at, double ready, double duration) {
   return free_at;
 }
 
-// A 4-ary min-heap of times (a DMA engine's chunks in flight): half the depth of std::push_heap's
-// binary heap, the smallest of four children chosen without branches. Which equal time pops first does
-// not matter: only the smallest time and the count are read.
-namespace times_heap {
+// 4-ary min-heaps in a vector under `before`, a strict order: half the depth of std::push_heap's
+// binary heap, the first of four children chosen with conditional moves rather than branches. Used for
+// the event queue and for a DMA engine's chunks in flight (their completion times).
+namespace quad_heap {
 
-inline std::size_t min_child(const std::vector<double>& h, std::size_t first, std::size_t n) {
+template <class T, class Before>
+std::size_t min_child(const std::vector<T>& h, std::size_t first, std::size_t n, Before before) {
   if (first + 4 <= n) {
-    const std::size_t a = first + static_cast<std::size_t>(h[first + 1] < h[first]);
-    const std::size_t b = first + 2 + static_cast<std::size_t>(h[first + 3] < h[first + 2]);
-    return h[b] < h[a] ? b : a;
+    const std::size_t a = first + static_cast<std::size_t>(before(h[first + 1], h[first]));
+    const std::size_t b = first + 2 + static_cast<std::size_t>(before(h[first + 3], h[first + 2]));
+    return before(h[b], h[a]) ? b : a;
   }
   std::size_t best = first;
   for (std::size_t c = first + 1; c < n; ++c)
-    if (h[c] < h[best]) best = c;
+    if (before(h[c], h[best])) best = c;
   return best;
 }
 
 // Moves `value` down from `i` to its place.
-inline void sift_down(std::vector<double>& h, std::size_t i, double value) {
+template <class T, class Before>
+void sift_down(std::vector<T>& h, std::size_t i, T value, Before before) {
   const std::size_t n = h.size();
   for (std::size_t first = 4 * i + 1; first < n; first = 4 * i + 1) {
-    const std::size_t best = min_child(h, first, n);
-    if (!(h[best] < value)) break;
+    const std::size_t best = min_child(h, first, n, before);
+    if (!before(h[best], value)) break;
     h[i] = h[best];
     i = best;
   }
   h[i] = value;
 }
 
-inline void push(std::vector<double>& h, double value) {
+template <class T, class Before>
+void push(std::vector<T>& h, T value, Before before) {
   std::size_t i = h.size();
   h.push_back(value);
   while (i > 0) {
     const std::size_t parent = (i - 1) / 4;
-    if (!(value < h[parent])) break;
+    if (!before(value, h[parent])) break;
     h[i] = h[parent];
     i = parent;
   }
   h[i] = value;
 }
 
-inline void pop(std::vector<double>& h) {
-  const double last = h.back();
+template <class T, class Before>
+void pop(std::vector<T>& h, Before before) {
+  const T last = h.back();
   h.pop_back();
-  if (!h.empty()) sift_down(h, 0, last);
+  if (!h.empty()) sift_down(h, 0, last, before);
 }
 
-inline void make(std::vector<double>& h) {
+template <class T, class Before>
+void make(std::vector<T>& h, Before before) {
   if (h.size() < 2) return;
-  for (std::size_t i = (h.size() - 2) / 4 + 1; i-- > 0;) sift_down(h, i, h[i]);
+  for (std::size_t i = (h.size() - 2) / 4 + 1; i-- > 0;) sift_down(h, i, h[i], before);
 }
 
-}  // namespace times_heap
+}  // namespace quad_heap
+
+// Completion times: which of two equal times pops first does not matter (only the smallest time and
+// the count are read).
+constexpr auto kEarlier = [](double x, double y) { return x < y; };
 
 // Stall reasons, in EngineStats::stall_cycles's names.
 enum Stall : std::uint8_t { kToken, kBankConflict, kHbm, kBarrier, kDispatch, kStallCount };
@@ -305,49 +314,14 @@ struct Event {  // 24 bytes: the event heap moves fewer cache lines
   bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
 };
 
-// The pending events, earliest (time, then sequence number) first: a 4-ary min-heap, half as deep as
-// a binary one, so a pop costs half the hard-to-predict comparisons. The order is the same as any
-// priority queue's on (time, seq), a total order, so results do not depend on the structure.
+// The pending events, earliest (time, then sequence number) first, in a 4-ary heap. The order is the
+// same as any priority queue's on (time, seq), a total order, so results do not depend on the structure.
 class EventQueue {
  public:
   bool empty() const { return heap_.empty(); }
   const Event& top() const { return heap_.front(); }
-  void push(const Event& ev) {
-    std::size_t i = heap_.size();
-    heap_.push_back(ev);
-    while (i > 0) {
-      const std::size_t parent = (i - 1) / 4;
-      if (!before(ev, heap_[parent])) break;
-      heap_[i] = heap_[parent];
-      i = parent;
-    }
-    heap_[i] = ev;
-  }
-  void pop() {
-    const Event last = heap_.back();
-    heap_.pop_back();
-    const std::size_t n = heap_.size();
-    if (n == 0) return;
-    std::size_t i = 0;
-    for (;;) {
-      const std::size_t first = 4 * i + 1;
-      if (first >= n) break;
-      std::size_t best = first;
-      if (first + 4 <= n) {
-        // All four children: a tournament of conditional moves, no branch to mispredict.
-        const std::size_t a = first + static_cast<std::size_t>(before(heap_[first + 1], heap_[first]));
-        const std::size_t b = first + 2 + static_cast<std::size_t>(before(heap_[first + 3], heap_[first + 2]));
-        best = before(heap_[b], heap_[a]) ? b : a;
-      } else {
-        for (std::size_t c = first + 1; c < n; ++c)
-          if (before(heap_[c], heap_[best])) best = c;
-      }
-      if (!before(heap_[best], last)) break;
-      heap_[i] = heap_[best];
-      i = best;
-    }
-    heap_[i] = last;
-  }
+  void push(const Event& ev) { quad_heap::push(heap_, ev, before); }
+  void pop() { quad_heap::pop(heap_, before); }
 
  private:
   // Without short-circuits, so that the compiler can use conditional moves.
@@ -1077,7 +1051,7 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
   DmaCopy& c = s.copy;
   // Chunks retire in any order: each one that has landed frees a place for the next. `flying` is a
   // min-heap once a copy needs more than one window (a copy issued whole only needs its last chunk).
-  while (!c.flying.empty() && c.flying.front() <= now_) times_heap::pop(c.flying);
+  while (!c.flying.empty() && c.flying.front() <= now_) quad_heap::pop(c.flying, kEarlier);
   const bool heap_before = !c.flying.empty();
   const std::uint64_t row_bytes = c.shape.n0 * c.shape.esize;
   // Chunks end at the kHbmChunkBytes boundaries of the HBM side (else of the source).
@@ -1096,7 +1070,7 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
     const std::uint64_t bytes = std::min(room, row_bytes - c.offset);
     const double done = issue_chunk(core, c, src_at, dst_at, static_cast<double>(bytes));
     if (heap_before)
-      times_heap::push(c.flying, done);
+      quad_heap::push(c.flying, done, kEarlier);
     else
       c.flying.push_back(done);
     c.max_done = std::max(c.max_done, done);
@@ -1117,7 +1091,7 @@ void Simulator::dma_progress(CoreState& core, Engine e) {
       c.flying.assign(1, c.max_done);
       return;
     }
-    if (!heap_before) times_heap::make(c.flying);
+    if (!heap_before) quad_heap::make(c.flying, kEarlier);
     schedule(c.flying.front(), slot, EventKind::engine, e);
     return;
   }
