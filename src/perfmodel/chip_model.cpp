@@ -78,7 +78,28 @@ std::string_view bound_name(Bound bound) {
   return "?";
 }
 
+const spec::ChipEfficiency& xpu_family_efficiency() {
+  // Fitted to the cycle engine on xpu-1 (`xpusim crosscheck --chip xpu-1 --fit`, docs/cycle-engine.md),
+  // and the same as xpu-1's own efficiency block (a test holds them equal).
+  static const spec::ChipEfficiency e = [] {
+    constexpr double matmul = 1, attention = 1, hbm = 0.9, vector = 1, overhead_us = 1;
+    spec::ChipEfficiency f;
+    for (const char* dtype : {"bf16", "fp16", "fp8", "int8", "fp4"}) f.matmul[dtype] = matmul;
+    f.attention = attention;
+    f.hbm = hbm;
+    f.vector = vector;
+    f.kernel_overhead_us = overhead_us;
+    return f;
+  }();
+  return e;
+}
+
+const spec::ChipEfficiency& efficiency_of(const spec::ChipSpec& chip) {
+  return chip.has_efficiency || chip.family != "xpu" ? chip.efficiency : xpu_family_efficiency();
+}
+
 ChipModel::ChipModel(const spec::ChipSpec& chip) : chip_(&chip) {
+  const spec::ChipEfficiency& e = efficiency_of(chip);
   for (ir::DType dtype : ir::kAllDTypes) {
     const auto i = static_cast<std::size_t>(dtype);
     const std::string key(ir::dtype_compute_key(dtype));
@@ -87,12 +108,11 @@ ChipModel::ChipModel(const spec::ChipSpec& chip) : chip_(&chip) {
       macs_per_cycle_[i] = it->second;
       peak_flops_[i] = chip.derived_peak_tflops(key) * 1e12;
     }
-    const auto& eff = chip.efficiency.matmul;
-    auto e = eff.find(key);
-    matmul_efficiency_[i] = e != eff.end() ? e->second : 1.0;
+    auto found = e.matmul.find(key);
+    matmul_efficiency_[i] = found != e.matmul.end() ? found->second : 1.0;
   }
   systolic_ = chip.family != "gpu";
-  const spec::ChipEfficiency& e = chip.efficiency;
+  attention_efficiency_ = e.attention;
   hbm_bytes_per_s_ = chip.hbm.bandwidth_tb_s * 1e12 * e.hbm;
   vector_flops_ = chip.derived_peak_tflops("fp32") * 1e12 * e.vector;
   overhead_s_ = e.kernel_overhead_us * 1e-6;
@@ -221,7 +241,7 @@ OpTime ChipModel::attention(const ir::Graph& graph, const ir::Op& op, const Resi
   OpTime t;
   t.flops = cost.flops;
   t.hbm_bytes = hbm_traffic(graph, op, cost, residency);
-  t.compute_s = cost.flops / (matmul_peak_flops(dtype) * matmul_efficiency(dtype) * chip_->efficiency.attention);
+  t.compute_s = cost.flops / (matmul_peak_flops(dtype) * matmul_efficiency(dtype) * attention_efficiency_);
   t.memory_s = t.hbm_bytes / hbm_bytes_per_s_;
   t.overhead_s = overhead_s_;
   t.seconds = std::max(t.compute_s, t.memory_s) + t.overhead_s;

@@ -73,6 +73,11 @@ class OpTimer {
   virtual const spec::ChipSpec& chip() const = 0;
 };
 
+// The efficiencies a custom XPU without an `efficiency:` block runs at: the family's, fitted to the
+// cycle engine on xpu-1 (docs/cycle-engine.md). Other chips: their own block (ideal when absent).
+const spec::ChipEfficiency& xpu_family_efficiency();
+const spec::ChipEfficiency& efficiency_of(const spec::ChipSpec& chip);
+
 class ChipModel final : public OpTimer {
  public:
   // Keeps a reference to `chip`, which must outlive the model.
@@ -108,6 +113,7 @@ class ChipModel final : public OpTimer {
   double hbm_bytes_per_s_ = 0;  // achieved
   double vector_flops_ = 0;     // achieved, whole chip
   double overhead_s_ = 0;       // per kernel
+  double attention_efficiency_ = 1;
   double onchip_bytes_ = 0;     // SRAM that tiling can block into (L2 or shared SRAM, else core SRAM)
   double core_sram_bytes_ = 0;  // per core
 };
