@@ -346,11 +346,32 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
   const float scale = 1.0F / std::sqrt(static_cast<float>(s.d));
   int qh = 0, kh = 0, sh = 0, oh = 0;
   int slot[4] = {0, 0, 0, 0};
+  // Work items over the cores, the matrix units in turn on each core. Decode, which appends the new
+  // token's K and V rows before reading them, deals whole (batch, KV head) pairs round-robin; otherwise
+  // each query block goes to the core with the least work so far (rows x keys it sees), largest first,
+  // so that causal blocks, whose keys grow with their position, balance.
+  const bool append = k.operands.size() > 4;
+  std::vector<std::int64_t> owner;  // by query block, in emission order
+  if (!append) {
+    std::vector<std::pair<std::int64_t, std::size_t>> work;  // (-rows x keys, block)
+    for (std::int64_t pair = 0; pair < s.batch * s.kv_heads; ++pair)
+      for (const QueryBlock& blk : query_blocks(s, pair / s.kv_heads, pair % s.kv_heads))
+        work.emplace_back(-static_cast<std::int64_t>(blk.rows) * (last_key(s, blk) + 1), work.size());
+    std::stable_sort(work.begin(), work.end());
+    std::vector<std::int64_t> load(static_cast<std::size_t>(t.cores), 0);
+    owner.resize(work.size());
+    for (const auto& [neg, i] : work) {
+      const auto c = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      load[c] -= neg;
+      owner[i] = static_cast<std::int64_t>(c);
+    }
+  }
+  std::size_t item = 0;
   std::int64_t local = 0;
-  for (std::int64_t item = core; item < s.batch * s.kv_heads; item += t.cores, ++local) {
-    const int u = static_cast<int>(local % t.units);
-    const std::int64_t bi = item / s.kv_heads, head = item % s.kv_heads;
-    if (k.operands.size() > 4) {
+  for (std::int64_t pair = 0; pair < s.batch * s.kv_heads; ++pair) {
+    const std::int64_t bi = pair / s.kv_heads, head = pair % s.kv_heads;
+    if (append) {
+      if (pair % t.cores != core) continue;
       // The new token's K and V rows into the caches at the last position: on dma0, before the loads
       // that read them (one queue runs in order).
       for (const auto& [row, cache] : {std::pair{&k.operands[4], &Kc}, std::pair{&k.operands[5], &V}})
@@ -359,6 +380,8 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
     }
     const std::vector<QueryBlock> blocks = query_blocks(s, bi, head);
     for (const QueryBlock& blk : blocks) {
+      if (!append && owner[item++] != core) continue;
+      const int u = static_cast<int>(local++ % t.units);
       const std::uint64_t rows = blk.rows;
       qh ^= 1;
       load_rows(e, plan, Q, layer, blk, d, eb, r.at(q[qh]), q[qh]);
@@ -790,16 +813,21 @@ void emit_rope(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t c
   }
 }
 
-// The gather: one DMA per token row. The ISA has no indirect DMA, so each copy reads row 0 and the
-// runtime rewrites its source row from token_ids before launch (docs/compiler.md, limits).
+// The gather: one DMA per token row, alternating between the two DMA engines so that two rows are in
+// flight. The ISA has no indirect DMA, so the runtime rewrites each copy's source row from token_ids
+// before launch (docs/compiler.md, limits); the placeholder is row t mod vocabulary for token t, so that
+// the rows, like real tokens', spread over HBM's channels rather than all reading one.
 void emit_gather(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t core, std::int64_t layer) {
   const DType dt = dtype_of(plan, k.output);
   const auto b = static_cast<std::uint64_t>(bytes_of(dt));
   const auto W = static_cast<std::uint64_t>(k.width);
   const std::uint64_t table = address_of(plan, k.inputs[1], layer), Y = address_of(plan, k.output, layer);
+  const auto vocab = static_cast<std::uint64_t>(std::max(1.0, tensor(plan, k.inputs[1]).elements() / static_cast<double>(k.width)));
   const auto [begin, end] = core_rows(k.rows, plan.target.cores, core);
-  for (std::int64_t t = begin; t < end; ++t)
-    e.copy(0, table, Y + static_cast<std::uint64_t>(t) * W * b, contiguous(W, static_cast<int>(b)), {}, {});
+  for (std::int64_t t = begin; t < end; ++t) {
+    const auto row = static_cast<std::uint64_t>(t);
+    e.copy(static_cast<int>(t & 1), table + row % vocab * W * b, Y + row * W * b, contiguous(W, static_cast<int>(b)), {}, {});
+  }
 }
 
 // Data movement of a permute (MoE dispatch and combine): the output filled from its first input,

@@ -99,13 +99,14 @@ Expected<std::string> decide_residency(Plan& plan) {
   }
   std::sort(activations.begin(), activations.end());
   std::uint64_t cmem = 0;
+  const bool may_use_cmem = plan.options.activations_on_chip.value_or(true);
   for (const auto& [other, bytes, r] : activations) {
-    if (cmem + bytes > t.cmem_bytes) continue;
+    if (!may_use_cmem || cmem + bytes > t.cmem_bytes) continue;
     cmem += bytes;
     on_chip += bytes;
     plan.place[static_cast<std::size_t>(r)].space = isa::Space::cmem;
   }
-  plan.kv_on_chip = kv > 0 && cmem + kv <= t.cmem_bytes;
+  plan.kv_on_chip = may_use_cmem && kv > 0 && cmem + kv <= t.cmem_bytes;
   for (ir::TensorId r : used)
     if (plan.kv_on_chip && tensor(plan, r).role == ir::TensorRole::kv_cache)
       plan.place[static_cast<std::size_t>(r)].space = isa::Space::cmem;

@@ -195,6 +195,31 @@ TEST(Compiler, SmallModelDecodeIsResident) {
   EXPECT_EQ(s.hbm_bytes, (4 * layer + 512.0 * 32000) * 2 + 512.0 * 2);
 }
 
+// Activations kept off chip: the same tile reads x (128 x 128 bf16) and writes y (same) in HBM beside w:
+// 3 x 32,768 bytes, and CMEM holds nothing.
+TEST(Compiler, ActivationsForcedOffChip) {
+  CompileOptions off;
+  off.resident_weights = false;
+  off.activations_on_chip = false;
+  const Compiled c = compiled(matmul_graph(128, 128, 128), off);
+  EXPECT_EQ(c.hbm_bytes, 3 * 32768.0);
+  EXPECT_EQ(c.cmem_bytes, 0u);
+  EXPECT_EQ(verify_tokens(c.program), "");
+  // tiny-llama's decode keeps its KV cache in CMEM unless told not to; then the new token's K and V rows
+  // (2 KV heads x 64 bf16 values each, per layer) are written to HBM: at least 4 x 2 x 2 x 128 bytes more.
+  Expected<ir::Graph> g = frontend::build_decode(tiny_llama(), 1, 64, {});
+  ASSERT_TRUE(g.ok());
+  const Compiled on_chip = compiled(*g);
+  CompileOptions hbm;
+  hbm.activations_on_chip = false;
+  const Compiled in_hbm = compiled(*g, hbm);
+  EXPECT_TRUE(on_chip.kv_cache_on_chip);
+  EXPECT_FALSE(in_hbm.kv_cache_on_chip);
+  EXPECT_TRUE(in_hbm.weights_resident);
+  EXPECT_GE(in_hbm.hbm_bytes, on_chip.hbm_bytes + 4 * 2 * 2 * 128.0);
+  EXPECT_EQ(verify_tokens(in_hbm.program), "");
+}
+
 // llama3-8b's weights (16 GB) cannot stay on chip: each op once (per-op mode), one layer's weights and
 // the head stream from HBM, plus the gathered embedding row.
 TEST(Compiler, LargeModelDecodeStreamsWeights) {
