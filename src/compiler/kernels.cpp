@@ -64,6 +64,15 @@ void broadcast_rows(CoreEmitter& e, std::uint64_t dst, int dst_id, std::uint64_t
   e.copy(1, vmem(src), vmem(dst), b, {src_id}, {dst_id});
 }
 
+// In place on a [rows, cols] fp32 buffer x: x op= v broadcast along each row, v a [rows] fp32 vector: one
+// vector instruction per row whose b operand is v's element (bcast), for rows wide enough that the
+// instruction's fixed cost is small beside its data (a broadcast by DMA moves rows x cols 4-byte chunks).
+void apply_rows(CoreEmitter& e, Opcode op, std::uint64_t x, int x_id, std::uint64_t v, int v_id, std::uint64_t rows,
+                std::uint64_t cols) {
+  for (std::uint64_t i = 0; i < rows; ++i)
+    e.vbinary(op, DType::fp32, x + i * cols * 4, x + i * cols * 4, v + i * 4, cols, true, {x_id, v_id}, x_id);
+}
+
 Box contiguous(std::uint64_t elements, int esize) {
   Box b;
   b.n0 = elements;
@@ -655,8 +664,7 @@ void emit_rowwise(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_
       e.vimmediate(Opcode::vmuls, DType::fp32, R, R, rows, inv_width, rv[h], rv[h]);
       e.vimmediate(Opcode::vadds, DType::fp32, R, R, rows, eps, rv[h], rv[h]);
       e.vunary(Opcode::vrsqrt, DType::fp32, R, R, rows, rv[h], rv[h]);
-      broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
-      e.vbinary(Opcode::vmul, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
+      apply_rows(e, Opcode::vmul, F, f[h], R, rv[h], rows, W);
     };
     switch (k.op_kind) {
       case ir::OpKind::rmsnorm:
@@ -665,19 +673,16 @@ void emit_rowwise(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_
       case ir::OpKind::layernorm:
         reduce(Opcode::vsum, F, f[h]);
         e.vimmediate(Opcode::vmuls, DType::fp32, R, R, rows, inv_width, rv[h], rv[h]);
-        broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
-        e.vbinary(Opcode::vsub, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
+        apply_rows(e, Opcode::vsub, F, f[h], R, rv[h], rows, W);
         normalize();
         break;
       default:  // softmax
         reduce(Opcode::vmaxr, F, f[h]);
-        broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
-        e.vbinary(Opcode::vsub, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
+        apply_rows(e, Opcode::vsub, F, f[h], R, rv[h], rows, W);
         e.vunary(Opcode::vexp, DType::fp32, F, F, len, f[h], f[h]);
         reduce(Opcode::vsum, F, f[h]);
         e.vunary(Opcode::vrecip, DType::fp32, R, R, rows, rv[h], rv[h]);
-        broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
-        e.vbinary(Opcode::vmul, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
+        apply_rows(e, Opcode::vmul, F, f[h], R, rv[h], rows, W);
         break;
     }
     e.vconvert(DType::fp32, out_dt, r.at(out[h]), F, len, f[h], out[h]);
