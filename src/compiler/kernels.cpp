@@ -136,12 +136,17 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
           if (load && !s.hold_weights) w_half ^= 1;
           for (int set = 0; set < s.acc_sets && load; ++set) {
             const std::uint64_t W = address_of(plan, weights[set], layer);
+            // A weight laid out by core shard (Placement::shard_k): this core's rows of shard_cols.
+            const bool sharded = plan.place[static_cast<std::size_t>(weights[set])].shard_k > 0;
+            const std::uint64_t in_shard = c0 - static_cast<std::uint64_t>(j0) * Tn;
+            const std::uint64_t shard_at = W + (static_cast<std::uint64_t>(core) * K * shard_cols + k0 * shard_cols + in_shard) * ab;
             if (s.hold_weights) {
-              const std::uint64_t at = r.at(hold[set]) + (k0 * shard_cols + c0 - static_cast<std::uint64_t>(j0) * Tn) * ab;
+              const std::uint64_t at = r.at(hold[set]) + (k0 * shard_cols + in_shard) * ab;
               Box box = s.b_transposed ? rows_box(krows, cols, static_cast<int>(ab), K * ab, shard_cols * ab)
-                                       : rows_box(cols, krows, static_cast<int>(ab), N * ab, shard_cols * ab);
+                                       : rows_box(cols, krows, static_cast<int>(ab), sharded ? shard_cols * ab : N * ab, shard_cols * ab);
               box.transpose = s.b_transposed;
-              e.copy(0, W + (s.b_transposed ? c0 * K + k0 : k0 * N + c0) * ab, vmem(at), box, {}, {hold[set]}, true);
+              e.copy(0, sharded ? shard_at : W + (s.b_transposed ? c0 * K + k0 : k0 * N + c0) * ab, vmem(at), box, {}, {hold[set]},
+                     true);
               continue;
             }
             {
@@ -150,6 +155,13 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
                 Box box = rows_box(krows, cols, static_cast<int>(ab), K * ab, cols * ab);
                 box.transpose = true;
                 e.copy(0, W + (c0 * K + k0) * ab, vmem(r.at(id)), box, {}, {id});
+              } else if (sharded) {
+                // The group spans the whole shard: its block is contiguous, one row of whole 1 KiB pieces.
+                const bool whole = cols == shard_cols && krows * cols < (std::uint64_t{1} << 20);
+                e.copy(0, shard_at, vmem(r.at(id)),
+                       whole ? contiguous(krows * cols, static_cast<int>(ab))
+                             : rows_box(cols, krows, static_cast<int>(ab), shard_cols * ab, cols * ab),
+                       {}, {id});
               } else {
                 e.copy(0, W + ((static_cast<std::uint64_t>(bi) * K + k0) * N + c0) * ab, vmem(r.at(id)),
                        rows_box(cols, krows, static_cast<int>(ab), N * ab, cols * ab), {}, {id});

@@ -108,6 +108,11 @@ struct Placement {
   std::uint64_t copy_bytes = 0;  // distance between copies (per-layer weights and caches)
   std::int64_t copies = 1;
   bool resident = false;         // a weight held in VMEM: `address` is the VMEM offset of core shards
+  // A streamed weight laid out by core shard in HBM, as a resident one is in VMEM: each copy is
+  // `shards` (the cores that hold columns) shards of [k, shard_cols] row-major, core c's holding columns
+  // [c shard_cols, (c + 1) shard_cols) (the last one padded), so that each core's loads read whole rows
+  // of its own shard. 0: row-major [k, n].
+  std::int64_t shard_k = 0, shard_cols = 0, shards = 0;
 };
 
 struct Plan {

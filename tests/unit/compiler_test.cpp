@@ -51,7 +51,8 @@ std::uint8_t bit(Engine e) {
 
 // One 128x128x128 bf16 tile on xpu-1, weights streamed. Core 0 holds the only n tile:
 //   dma0: dma.size + dma.sstride + dma.dstride + copy of x (128 x 128, rows 256 B apart on both sides),
-//         then the copy of w (same box: no new configuration)                                 5
+//         then the same four for w, laid out by core shard in HBM and read as one contiguous run of
+//         16,384 elements (strides 0)                                                        8
 //   mxu0: ldw, mm (k = 128: one tile), st                                                     3
 //   vpu:  vcvt fp32 -> bf16                                                                   1
 //   dma1: dma.size + dma.sstride + dma.dstride + copy of y                                    4
@@ -60,7 +61,7 @@ TEST(Compiler, SingleTileMatmulHandCounted) {
   CompileOptions streamed;
   streamed.resident_weights = false;
   const Compiled c = compiled(matmul_graph(128, 128, 128), streamed);
-  EXPECT_EQ(count(c.engine_instructions, Engine::dma0), 5u);
+  EXPECT_EQ(count(c.engine_instructions, Engine::dma0), 8u);
   EXPECT_EQ(count(c.engine_instructions, Engine::mxu0), 3u);
   EXPECT_EQ(count(c.engine_instructions, Engine::mxu1), 0u);
   EXPECT_EQ(count(c.engine_instructions, Engine::vpu), 1u);
@@ -81,6 +82,39 @@ TEST(Compiler, SingleTileMatmulHandCounted) {
   EXPECT_EQ(mxu[2].signal, bit(Engine::vpu));
   EXPECT_EQ(on(c.program, Engine::vpu)[0].wait, bit(Engine::mxu0));
   EXPECT_EQ(on(c.program, Engine::dma1).back().wait, bit(Engine::vpu));
+  EXPECT_EQ(verify_tokens(c.program), "");
+}
+
+// Streamed weights are laid out by core shard in HBM, as resident ones are in VMEM: w (256 x 4,096 bf16)
+// is 32 n tiles, 2 per core, so core c's shard is [256, 256] at c x 256 x 256 x 2 = c x 131,072 bytes,
+// and its one block is read as one contiguous run of 65,536 elements (row-major, it would be 256 rows of
+// 256 elements, 8,192 bytes apart).
+TEST(Compiler, StreamedWeightsLaidOutByCoreShard) {
+  CompileOptions streamed;
+  streamed.resident_weights = false;
+  const Compiled c = compiled(matmul_graph(128, 256, 4096), streamed);
+  EXPECT_EQ(c.hbm_bytes, 256.0 * 4096 * 2);  // x and y in CMEM
+  const isa::Tensor* w = nullptr;
+  for (const isa::Tensor& t : c.program.tensors)
+    if (t.name == "w") w = &t;
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->shape, (std::vector<std::uint64_t>{16, 256, 256}));
+  const std::uint64_t base = static_cast<std::uint64_t>(w->level) << 40 | w->address;
+  for (std::uint32_t core : {0u, 1u, 15u}) {
+    std::uint64_t n0 = 0, n1 = 0, src = 0;
+    std::size_t copies = 0;
+    for (const isa::Instruction& i : c.program.cores[core].code) {
+      if (i.opcode == Opcode::dma_size && i.field("q") == 0) n0 = i.field("n0"), n1 = i.field("n1");
+      if (i.opcode == Opcode::dma_copy && i.field("src") >= base && i.field("src") < base + 256 * 4096 * 2) {
+        src = i.field("src");
+        ++copies;
+        EXPECT_EQ(n0, 65536u) << "core " << core;
+        EXPECT_EQ(n1, 1u) << "core " << core;
+      }
+    }
+    EXPECT_EQ(copies, 1u) << "core " << core;
+    EXPECT_EQ(src, base + core * 131072u) << "core " << core;
+  }
   EXPECT_EQ(verify_tokens(c.program), "");
 }
 
