@@ -186,12 +186,16 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
                   src = r.at(id) + (kt * cols + tc0) * ab;
                   stride = cols * ab;
                 }
-                const int unit = static_cast<int>(s.split_units ? u + set * s.tiles_per_group : u);
+                // k split: even k tiles on unit u, odd ones on unit u + tiles_per_group.
+                const std::uint64_t gk = (k0 + kt) / Tk;
+                const std::int64_t half = s.k_split ? static_cast<std::int64_t>(gk % 2) : 0;
+                const int unit = static_cast<int>(s.split_units ? u + set * s.tiles_per_group : u + half * s.tiles_per_group);
                 const int sl = slot[unit];
                 slot[unit] ^= 1;
                 e.ldw(unit, sl, dt, src, kr, wt, stride, {id});
                 e.mm(unit, sl, dt, r.at(a[a_half]) + kt * ab, rows, krows * ab,
-                     static_cast<std::uint64_t>(s.split_units ? 0 : set * s.m_chunk), k0 + kt > 0, {a[a_half]});
+                     static_cast<std::uint64_t>(s.split_units ? 0 : set * s.m_chunk), s.k_split ? gk >= 2 : k0 + kt > 0,
+                     {a[a_half]});
               }
             }
           }
@@ -202,12 +206,14 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
           const std::uint64_t tc0 = static_cast<std::uint64_t>(u) * Tn;
           const std::uint64_t wt = std::min(Tn, cols - tc0);
           e.st(static_cast<int>(u), 0, rows, wt, O + tc0 * 4, cols * 4, o[o_half]);
+          if (s.k_split) e.st(static_cast<int>(u + s.tiles_per_group), 0, rows, wt, O2 + tc0 * 4, cols * 4, o2[o_half]);
           if (s.acc_sets > 1) {
             const auto unit = static_cast<int>(s.split_units ? u + s.tiles_per_group : u);
             e.st(unit, s.split_units ? 0 : static_cast<std::uint64_t>(s.m_chunk), rows, wt, O2 + tc0 * 4, cols * 4, o2[o_half]);
           }
         }
         const std::uint64_t len = rows * cols;
+        if (s.k_split) e.vbinary(Opcode::vadd, DType::fp32, O, O, O2, len, false, {o[o_half], o2[o_half]}, o[o_half]);
         switch (k.epilogue) {
           case Epilogue::gelu:
             e.vunary(Opcode::vgelu, DType::fp32, O, O, len, o[o_half], o[o_half]);

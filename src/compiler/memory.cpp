@@ -191,7 +191,7 @@ std::vector<Region> kernel_regions(const Plan& plan, const Kernel& k) {
       add("wh", slice);
       add("wh_up", s.acc_sets > 1 ? slice : 0);
       halves("o", cells * 4);
-      halves("o2", k.epilogue == Epilogue::swiglu || k.epilogue == Epilogue::add ? cells * 4 : 0);
+      halves("o2", k.epilogue == Epilogue::swiglu || k.epilogue == Epilogue::add || s.k_split ? cells * 4 : 0);
       halves("e", k.epilogue == Epilogue::add ? cells * static_cast<std::uint64_t>(element_bytes(plan, k.addend)) : 0);
       halves("y", cells * static_cast<std::uint64_t>(element_bytes(plan, k.output)));
       break;

@@ -33,7 +33,7 @@ std::uint64_t matmul_working_bytes(const Plan& plan, const Kernel& k, std::int64
   const std::uint64_t a = static_cast<std::uint64_t>(mc * kb) * ab;
   const std::uint64_t out_cells = static_cast<std::uint64_t>(mc * s.group_cols);
   const std::uint64_t addend = k.epilogue == Epilogue::add ? out_cells * element_bytes(plan, k.addend) : 0;
-  const std::uint64_t outs = out_cells * (4 * (k.epilogue == Epilogue::add ? 2 : s.acc_sets) +
+  const std::uint64_t outs = out_cells * (4 * (k.epilogue == Epilogue::add || s.k_split ? 2 : s.acc_sets) +
                                           static_cast<std::uint64_t>(element_bytes(plan, k.output))) +
                              addend;
   return 2 * (align_up(weights, 64) + align_up(a, 64) + align_up(outs, 64) + 4 * 64);
@@ -55,6 +55,8 @@ Expected<std::string> tile(Plan& plan) {
       s.tiles_per_core = ceil_div(s.tiles, t.cores);
       s.tiles_per_group = std::min(s.tiles_per_core, s.split_units ? t.units / 2 : t.units);
       s.group_cols = std::min(s.n, s.tiles_per_group * t.tile_n);
+      s.k_split = !s.split_units && s.acc_sets == 1 && s.m <= kFewRows && 2 * s.tiles_per_group <= t.units &&
+                  ceil_div(s.k, t.tile_k) >= 2;
       const std::int64_t k_max = ceil_div(s.k, t.tile_k) * t.tile_k;
       s.m_chunk = std::min<std::int64_t>(s.m, t.acc_rows / (s.split_units ? 1 : s.acc_sets));
       if (s.m > 65536 * static_cast<std::int64_t>(1) << 20)
@@ -152,7 +154,7 @@ std::string verify_tiling(const Plan& plan) {
     if (k.kind != KernelKind::matmul) continue;
     const MatmulShape& s = k.mm;
     if (s.m_chunk * (s.split_units ? 1 : s.acc_sets) > plan.target.acc_rows) return "matmul " + k.name + ": accumulators overflow";
-    if (s.tiles_per_group * (s.split_units ? 2 : 1) > plan.target.units) return "matmul " + k.name + ": more tiles than units";
+    if (s.tiles_per_group * (s.split_units || s.k_split ? 2 : 1) > plan.target.units) return "matmul " + k.name + ": more tiles than units";
     if (matmul_working_bytes(plan, k, s.m_chunk, s.k_block, false) > budget) return "matmul " + k.name + ": over the VMEM budget";
     if (s.k_block % plan.target.tile_k != 0) return "matmul " + k.name + ": k block not whole tiles";
   }

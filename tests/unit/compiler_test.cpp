@@ -118,6 +118,30 @@ TEST(Compiler, StreamedWeightsLaidOutByCoreShard) {
   EXPECT_EQ(verify_tokens(c.program), "");
 }
 
+// A GEMV whose core has fewer tiles than half its units splits k over two units: x [1, 256] times w
+// [256, 256] is 2 n tiles, one per core on cores 0 and 1; each core's k tiles (2) alternate between mxu0
+// (k tile 0) and mxu1 (k tile 1), each an ldw, an mm that starts its accumulator, and a store; the vector
+// unit adds the two partial sums and converts: vadd + vcvt.
+TEST(Compiler, FewRowsSplitKOverUnits) {
+  CompileOptions streamed;
+  streamed.resident_weights = false;
+  const Compiled c = compiled(matmul_graph(1, 256, 256), streamed);
+  EXPECT_EQ(c.mxu_macs, 256.0 * 256);
+  for (Engine unit : {Engine::mxu0, Engine::mxu1}) {
+    const auto code = on(c.program, unit);
+    ASSERT_EQ(code.size(), 3u);
+    EXPECT_EQ(code[1].opcode, Opcode::mxu_mm);
+    EXPECT_EQ(code[1].field("accumulate"), 0u);
+    EXPECT_EQ(code[1].field("m"), 1u);
+  }
+  EXPECT_TRUE(on(c.program, Engine::mxu2).empty());
+  const auto vpu = on(c.program, Engine::vpu);
+  ASSERT_EQ(vpu.size(), 2u);
+  EXPECT_EQ(vpu[0].opcode, Opcode::vadd);
+  EXPECT_EQ(vpu[1].opcode, Opcode::vcvt);
+  EXPECT_EQ(verify_tokens(c.program), "");
+}
+
 // Resident: the same tile with w already in VMEM: no copy of w, no HBM traffic at all.
 TEST(Compiler, SingleTileMatmulResident) {
   const Compiled c = compiled(matmul_graph(128, 128, 128));
