@@ -112,7 +112,9 @@ Expected<perfmodel::OpTime> CycleModel::time_op(const ir::Graph& graph, const ir
   const ir::Graph one = single_op_graph(graph, op);
   compiler::CompileOptions options;
   options.unroll_repeats = false;
-  options.resident_weights = residency.weights;
+  // The step decides whether weights stay on chip; a matmul of a weight follows it (other ops hold none).
+  if (op.kind == ir::OpKind::matmul && graph.tensor(op.inputs[1]).role == ir::TensorRole::weight)
+    options.resident_weights = residency.weights;
   auto start = std::chrono::steady_clock::now();
   Expected<compiler::Compiled> compiled = compiler::compile(one, *chip_, options);
   record.compile_ms = elapsed_ms(start);

@@ -42,9 +42,10 @@ Expected<std::vector<GridRow>> run_grid(const spec::ModelSpec& model, const spec
     workloads.push_back({"decode b" + std::to_string(b) + " ctx" + std::to_string(options.context),
                          frontend::build_decode(model, b, options.context, llm)});
   for (std::int64_t b : options.prefill_batches)
-    workloads.push_back({"prefill b" + std::to_string(b) + " x " + std::to_string(options.prompt),
+    if (b > 0)
+      workloads.push_back({"prefill b" + std::to_string(b) + " x " + std::to_string(options.prompt),
                          frontend::build_prefill(model, b, options.prompt, llm)});
-  if (options.training)
+  if (options.train_seq > 0)
     workloads.push_back({"train mb1 x " + std::to_string(options.train_seq),
                          frontend::build_training_step(model, 1, options.train_seq, frontend::Recompute::none, llm)});
 

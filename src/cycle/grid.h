@@ -37,10 +37,9 @@ struct GridSummary {
 struct GridOptions {
   std::vector<std::int64_t> decode_batches{1, 8, 64, 512};
   std::int64_t context = 2048;
-  std::vector<std::int64_t> prefill_batches{1, 8};
+  std::vector<std::int64_t> prefill_batches{1, 8};  // 0 entries are skipped
   std::int64_t prompt = 2048;
-  bool training = true;
-  std::int64_t train_seq = 4096;
+  std::int64_t train_seq = 4096;  // 0: no training step
 };
 
 // Errors: the chip is not one the cycle engine runs, or an op fails to compile or simulate.

@@ -42,6 +42,8 @@ RUNS = {
     "specs schema": [],
     "llm serve": [
         ["llm", "serve", "--model", "llama3-8b", "--chip", "h100-sxm", "--prompt", "2048", "--gen", "256", "--json"],
+        ["llm", "serve", "--model", "tests/golden/inputs/tiny-llama.yaml", "--chip", "xpu-1", "--engine", "cycle",
+         "--json"],
     ],
     "validate": [["validate", "--json"]],
     "llm train": [
@@ -50,6 +52,12 @@ RUNS = {
          "--json"],
         ["llm", "train", "--model", "llama3-8b", "--system", "dgx-h100", "--nodes", "2", "--fabric",
          "nvidia-quantum2-ndr", "--seq", "4096", "--global-batch", "64", "--search", "--json"],
+        ["llm", "train", "--model", "tests/golden/inputs/tiny-llama.yaml", "--system", "xpu-1-node", "--seq", "512",
+         "--global-batch", "8", "--engine", "cycle", "--json"],
+    ],
+    "crosscheck": [
+        ["crosscheck", "--chip", "xpu-1", "--model", "tests/golden/inputs/tiny-llama.yaml", "--decode-batches", "1,8",
+         "--context", "256", "--prefill-batches", "1", "--prompt", "256", "--train-seq", "256", "--fit", "--json"],
     ],
     "cost": [
         ["cost", "--chip", "xpu-1", "--json"],

@@ -16,6 +16,7 @@ struct CrosscheckArgs {
   std::string chip = "xpu-1", model = "llama3-8b";
   std::vector<std::string> specs;
   bool json = false, fit = false;
+  cycle::GridOptions grid;
 };
 
 Json fit_json(const cycle::Fit& f) {
@@ -35,7 +36,7 @@ int run_crosscheck(const Context& context, const CrosscheckArgs& args) {
   if (!inputs.checked_ok() || !model_doc || !chip_doc) return kExitBadInput;
   const auto& model = std::get<spec::ModelSpec>(model_doc->spec);
   const auto& chip = std::get<spec::ChipSpec>(chip_doc->spec);
-  Expected<std::vector<cycle::GridRow>> rows = cycle::run_grid(model, chip);
+  Expected<std::vector<cycle::GridRow>> rows = cycle::run_grid(model, chip, args.grid);
   if (!rows.ok()) {
     std::fprintf(stderr, "xpusim: %s\n", rows.error().to_string().c_str());
     return kExitBadInput;
@@ -95,6 +96,23 @@ void add_crosscheck_command(CLI::App& app, const Context& context, int& exit_cod
       "crosscheck", "Hold the analytical model against the cycle-level simulator, op by op, on a custom chip");
   command->add_option("--chip", args->chip, "Chip: a library name (xpu-1) or a YAML file")->capture_default_str();
   command->add_option("--model", args->model, "Model whose prefill, decode and training ops make the grid")
+      ->capture_default_str();
+  command->add_option("--decode-batches", args->grid.decode_batches, "Batches of the decode steps in the grid")
+      ->delimiter(',')
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 16))
+      ->capture_default_str();
+  command->add_option("--context", args->grid.context, "Context of the decode steps")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
+      ->capture_default_str();
+  command->add_option("--prefill-batches", args->grid.prefill_batches, "Batches of the prefills (none: 0)")
+      ->delimiter(',')
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 16))
+      ->capture_default_str();
+  command->add_option("--prompt", args->grid.prompt, "Prompt tokens of the prefills")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
+      ->capture_default_str();
+  command->add_option("--train-seq", args->grid.train_seq, "Sequence of the training step (0: no training step)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 20))
       ->capture_default_str();
   add_specs_option(*command, args->specs);
   command->add_flag("--fit", args->fit,
