@@ -24,6 +24,10 @@ namespace xpusim::compiler {
 struct CompileOptions {
   bool unroll_repeats = true;            // false: each op once (its repeat ignored), for per-op timing
   std::optional<bool> resident_weights;  // unset: weights stay in VMEM across the step when they fit
+  // Unset: activations, then the KV cache, go to CMEM as far as they fit. false: both stay in HBM even
+  // when they would fit (a per-op compile following a whole step that could not hold them). true: as
+  // unset (nothing is forced on chip that does not fit).
+  std::optional<bool> activations_on_chip;
 };
 
 struct PassReport {

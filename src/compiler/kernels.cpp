@@ -64,6 +64,15 @@ void broadcast_rows(CoreEmitter& e, std::uint64_t dst, int dst_id, std::uint64_t
   e.copy(1, vmem(src), vmem(dst), b, {src_id}, {dst_id});
 }
 
+// In place on a [rows, cols] fp32 buffer x: x op= v broadcast along each row, v a [rows] fp32 vector: one
+// vector instruction per row whose b operand is v's element (bcast), for rows wide enough that the
+// instruction's fixed cost is small beside its data (a broadcast by DMA moves rows x cols 4-byte chunks).
+void apply_rows(CoreEmitter& e, Opcode op, std::uint64_t x, int x_id, std::uint64_t v, int v_id, std::uint64_t rows,
+                std::uint64_t cols) {
+  for (std::uint64_t i = 0; i < rows; ++i)
+    e.vbinary(op, DType::fp32, x + i * cols * 4, x + i * cols * 4, v + i * 4, cols, true, {x_id, v_id}, x_id);
+}
+
 Box contiguous(std::uint64_t elements, int esize) {
   Box b;
   b.n0 = elements;
@@ -127,12 +136,17 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
           if (load && !s.hold_weights) w_half ^= 1;
           for (int set = 0; set < s.acc_sets && load; ++set) {
             const std::uint64_t W = address_of(plan, weights[set], layer);
+            // A weight laid out by core shard (Placement::shard_k): this core's rows of shard_cols.
+            const bool sharded = plan.place[static_cast<std::size_t>(weights[set])].shard_k > 0;
+            const std::uint64_t in_shard = c0 - static_cast<std::uint64_t>(j0) * Tn;
+            const std::uint64_t shard_at = W + (static_cast<std::uint64_t>(core) * K * shard_cols + k0 * shard_cols + in_shard) * ab;
             if (s.hold_weights) {
-              const std::uint64_t at = r.at(hold[set]) + (k0 * shard_cols + c0 - static_cast<std::uint64_t>(j0) * Tn) * ab;
+              const std::uint64_t at = r.at(hold[set]) + (k0 * shard_cols + in_shard) * ab;
               Box box = s.b_transposed ? rows_box(krows, cols, static_cast<int>(ab), K * ab, shard_cols * ab)
-                                       : rows_box(cols, krows, static_cast<int>(ab), N * ab, shard_cols * ab);
+                                       : rows_box(cols, krows, static_cast<int>(ab), sharded ? shard_cols * ab : N * ab, shard_cols * ab);
               box.transpose = s.b_transposed;
-              e.copy(0, W + (s.b_transposed ? c0 * K + k0 : k0 * N + c0) * ab, vmem(at), box, {}, {hold[set]}, true);
+              e.copy(0, sharded ? shard_at : W + (s.b_transposed ? c0 * K + k0 : k0 * N + c0) * ab, vmem(at), box, {}, {hold[set]},
+                     true);
               continue;
             }
             {
@@ -141,6 +155,13 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
                 Box box = rows_box(krows, cols, static_cast<int>(ab), K * ab, cols * ab);
                 box.transpose = true;
                 e.copy(0, W + (c0 * K + k0) * ab, vmem(r.at(id)), box, {}, {id});
+              } else if (sharded) {
+                // The group spans the whole shard: its block is contiguous, one row of whole 1 KiB pieces.
+                const bool whole = cols == shard_cols && krows * cols < (std::uint64_t{1} << 20);
+                e.copy(0, shard_at, vmem(r.at(id)),
+                       whole ? contiguous(krows * cols, static_cast<int>(ab))
+                             : rows_box(cols, krows, static_cast<int>(ab), shard_cols * ab, cols * ab),
+                       {}, {id});
               } else {
                 e.copy(0, W + ((static_cast<std::uint64_t>(bi) * K + k0) * N + c0) * ab, vmem(r.at(id)),
                        rows_box(cols, krows, static_cast<int>(ab), N * ab, cols * ab), {}, {id});
@@ -165,12 +186,16 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
                   src = r.at(id) + (kt * cols + tc0) * ab;
                   stride = cols * ab;
                 }
-                const int unit = static_cast<int>(s.split_units ? u + set * s.tiles_per_group : u);
+                // k split: even k tiles on unit u, odd ones on unit u + tiles_per_group.
+                const std::uint64_t gk = (k0 + kt) / Tk;
+                const std::int64_t half = s.k_split ? static_cast<std::int64_t>(gk % 2) : 0;
+                const int unit = static_cast<int>(s.split_units ? u + set * s.tiles_per_group : u + half * s.tiles_per_group);
                 const int sl = slot[unit];
                 slot[unit] ^= 1;
                 e.ldw(unit, sl, dt, src, kr, wt, stride, {id});
                 e.mm(unit, sl, dt, r.at(a[a_half]) + kt * ab, rows, krows * ab,
-                     static_cast<std::uint64_t>(s.split_units ? 0 : set * s.m_chunk), k0 + kt > 0, {a[a_half]});
+                     static_cast<std::uint64_t>(s.split_units ? 0 : set * s.m_chunk), s.k_split ? gk >= 2 : k0 + kt > 0,
+                     {a[a_half]});
               }
             }
           }
@@ -181,12 +206,14 @@ void emit_matmul(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t
           const std::uint64_t tc0 = static_cast<std::uint64_t>(u) * Tn;
           const std::uint64_t wt = std::min(Tn, cols - tc0);
           e.st(static_cast<int>(u), 0, rows, wt, O + tc0 * 4, cols * 4, o[o_half]);
+          if (s.k_split) e.st(static_cast<int>(u + s.tiles_per_group), 0, rows, wt, O2 + tc0 * 4, cols * 4, o2[o_half]);
           if (s.acc_sets > 1) {
             const auto unit = static_cast<int>(s.split_units ? u + s.tiles_per_group : u);
             e.st(unit, s.split_units ? 0 : static_cast<std::uint64_t>(s.m_chunk), rows, wt, O2 + tc0 * 4, cols * 4, o2[o_half]);
           }
         }
         const std::uint64_t len = rows * cols;
+        if (s.k_split) e.vbinary(Opcode::vadd, DType::fp32, O, O, O2, len, false, {o[o_half], o2[o_half]}, o[o_half]);
         switch (k.epilogue) {
           case Epilogue::gelu:
             e.vunary(Opcode::vgelu, DType::fp32, O, O, len, o[o_half], o[o_half]);
@@ -346,11 +373,32 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
   const float scale = 1.0F / std::sqrt(static_cast<float>(s.d));
   int qh = 0, kh = 0, sh = 0, oh = 0;
   int slot[4] = {0, 0, 0, 0};
+  // Work items over the cores, the matrix units in turn on each core. Decode, which appends the new
+  // token's K and V rows before reading them, deals whole (batch, KV head) pairs round-robin; otherwise
+  // each query block goes to the core with the least work so far (rows x keys it sees), largest first,
+  // so that causal blocks, whose keys grow with their position, balance.
+  const bool append = k.operands.size() > 4;
+  std::vector<std::int64_t> owner;  // by query block, in emission order
+  if (!append) {
+    std::vector<std::pair<std::int64_t, std::size_t>> work;  // (-rows x keys, block)
+    for (std::int64_t pair = 0; pair < s.batch * s.kv_heads; ++pair)
+      for (const QueryBlock& blk : query_blocks(s, pair / s.kv_heads, pair % s.kv_heads))
+        work.emplace_back(-static_cast<std::int64_t>(blk.rows) * (last_key(s, blk) + 1), work.size());
+    std::stable_sort(work.begin(), work.end());
+    std::vector<std::int64_t> load(static_cast<std::size_t>(t.cores), 0);
+    owner.resize(work.size());
+    for (const auto& [neg, i] : work) {
+      const auto c = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      load[c] -= neg;
+      owner[i] = static_cast<std::int64_t>(c);
+    }
+  }
+  std::size_t item = 0;
   std::int64_t local = 0;
-  for (std::int64_t item = core; item < s.batch * s.kv_heads; item += t.cores, ++local) {
-    const int u = static_cast<int>(local % t.units);
-    const std::int64_t bi = item / s.kv_heads, head = item % s.kv_heads;
-    if (k.operands.size() > 4) {
+  for (std::int64_t pair = 0; pair < s.batch * s.kv_heads; ++pair) {
+    const std::int64_t bi = pair / s.kv_heads, head = pair % s.kv_heads;
+    if (append) {
+      if (pair % t.cores != core) continue;
       // The new token's K and V rows into the caches at the last position: on dma0, before the loads
       // that read them (one queue runs in order).
       for (const auto& [row, cache] : {std::pair{&k.operands[4], &Kc}, std::pair{&k.operands[5], &V}})
@@ -359,6 +407,8 @@ void emit_attention(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int6
     }
     const std::vector<QueryBlock> blocks = query_blocks(s, bi, head);
     for (const QueryBlock& blk : blocks) {
+      if (!append && owner[item++] != core) continue;
+      const int u = static_cast<int>(local++ % t.units);
       const std::uint64_t rows = blk.rows;
       qh ^= 1;
       load_rows(e, plan, Q, layer, blk, d, eb, r.at(q[qh]), q[qh]);
@@ -632,8 +682,7 @@ void emit_rowwise(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_
       e.vimmediate(Opcode::vmuls, DType::fp32, R, R, rows, inv_width, rv[h], rv[h]);
       e.vimmediate(Opcode::vadds, DType::fp32, R, R, rows, eps, rv[h], rv[h]);
       e.vunary(Opcode::vrsqrt, DType::fp32, R, R, rows, rv[h], rv[h]);
-      broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
-      e.vbinary(Opcode::vmul, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
+      apply_rows(e, Opcode::vmul, F, f[h], R, rv[h], rows, W);
     };
     switch (k.op_kind) {
       case ir::OpKind::rmsnorm:
@@ -642,19 +691,16 @@ void emit_rowwise(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_
       case ir::OpKind::layernorm:
         reduce(Opcode::vsum, F, f[h]);
         e.vimmediate(Opcode::vmuls, DType::fp32, R, R, rows, inv_width, rv[h], rv[h]);
-        broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
-        e.vbinary(Opcode::vsub, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
+        apply_rows(e, Opcode::vsub, F, f[h], R, rv[h], rows, W);
         normalize();
         break;
       default:  // softmax
         reduce(Opcode::vmaxr, F, f[h]);
-        broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
-        e.vbinary(Opcode::vsub, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
+        apply_rows(e, Opcode::vsub, F, f[h], R, rv[h], rows, W);
         e.vunary(Opcode::vexp, DType::fp32, F, F, len, f[h], f[h]);
         reduce(Opcode::vsum, F, f[h]);
         e.vunary(Opcode::vrecip, DType::fp32, R, R, rows, rv[h], rv[h]);
-        broadcast_rows(e, T, tt[h], R, rv[h], rows, W);
-        e.vbinary(Opcode::vmul, DType::fp32, F, F, T, len, false, {f[h], tt[h]}, f[h]);
+        apply_rows(e, Opcode::vmul, F, f[h], R, rv[h], rows, W);
         break;
     }
     e.vconvert(DType::fp32, out_dt, r.at(out[h]), F, len, f[h], out[h]);
@@ -790,16 +836,21 @@ void emit_rope(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t c
   }
 }
 
-// The gather: one DMA per token row. The ISA has no indirect DMA, so each copy reads row 0 and the
-// runtime rewrites its source row from token_ids before launch (docs/compiler.md, limits).
+// The gather: one DMA per token row, alternating between the two DMA engines so that two rows are in
+// flight. The ISA has no indirect DMA, so the runtime rewrites each copy's source row from token_ids
+// before launch (docs/compiler.md, limits); the placeholder is row t mod vocabulary for token t, so that
+// the rows, like real tokens', spread over HBM's channels rather than all reading one.
 void emit_gather(CoreEmitter& e, const Plan& plan, const Kernel& k, std::int64_t core, std::int64_t layer) {
   const DType dt = dtype_of(plan, k.output);
   const auto b = static_cast<std::uint64_t>(bytes_of(dt));
   const auto W = static_cast<std::uint64_t>(k.width);
   const std::uint64_t table = address_of(plan, k.inputs[1], layer), Y = address_of(plan, k.output, layer);
+  const auto vocab = static_cast<std::uint64_t>(std::max(1.0, tensor(plan, k.inputs[1]).elements() / static_cast<double>(k.width)));
   const auto [begin, end] = core_rows(k.rows, plan.target.cores, core);
-  for (std::int64_t t = begin; t < end; ++t)
-    e.copy(0, table, Y + static_cast<std::uint64_t>(t) * W * b, contiguous(W, static_cast<int>(b)), {}, {});
+  for (std::int64_t t = begin; t < end; ++t) {
+    const auto row = static_cast<std::uint64_t>(t);
+    e.copy(static_cast<int>(t & 1), table + row % vocab * W * b, Y + row * W * b, contiguous(W, static_cast<int>(b)), {}, {});
+  }
 }
 
 // Data movement of a permute (MoE dispatch and combine): the output filled from its first input,

@@ -35,10 +35,13 @@ Expected<std::string> decide_residency(Plan& plan) {
     }
   std::uint64_t per_core = 0;
   bool consistent = true;
+  std::map<ir::TensorId, std::pair<std::int64_t, std::int64_t>> shard_shape;  // (k, columns) per core; batch 1
   for (const Kernel& k : plan.kernels) {
     if (k.kind != KernelKind::matmul) continue;
     for (ir::TensorId w : {k.inputs[1], k.up_weight}) {
       if (w < 0 || !is_weight(plan, w) || other_uses.count(w)) continue;
+      if (k.mm.batch == 1 && !shard.count(w)) shard_shape[w] = {k.mm.k, k.mm.tiles_per_core * t.tile_n};
+      if (k.mm.batch != 1) shard_shape[w] = {0, 0};
       const std::uint64_t bytes = align_up(static_cast<std::uint64_t>(k.mm.batch * k.mm.k * k.mm.tiles_per_core * t.tile_n) *
                                                isa::dtype_bytes(k.mxu_dtype),
                                            64) *
@@ -72,6 +75,14 @@ Expected<std::string> decide_residency(Plan& plan) {
     }
     plan.vmem_resident_bytes = align_up(at, 4096);
   }
+  // Streamed, such weights are laid out by core shard in HBM instead (Placement::shard_k).
+  if (!plan.weights_resident && consistent)
+    for (const auto& [w, shape] : shard_shape) {
+      Placement& p = plan.place[static_cast<std::size_t>(w)];
+      p.shard_k = shape.first;
+      p.shard_cols = shape.second;
+      if (p.shard_k > 0) p.shards = ceil_div(tensor(plan, w).shape.back(), p.shard_cols);
+    }
   for (Kernel& k : plan.kernels)
     k.resident = k.kind == KernelKind::matmul && plan.place[static_cast<std::size_t>(k.inputs[1])].resident;
   // Activations (reused layer after layer) go to CMEM as long as they fit: first those a matmul reads
@@ -99,13 +110,14 @@ Expected<std::string> decide_residency(Plan& plan) {
   }
   std::sort(activations.begin(), activations.end());
   std::uint64_t cmem = 0;
+  const bool may_use_cmem = plan.options.activations_on_chip.value_or(true);
   for (const auto& [other, bytes, r] : activations) {
-    if (cmem + bytes > t.cmem_bytes) continue;
+    if (!may_use_cmem || cmem + bytes > t.cmem_bytes) continue;
     cmem += bytes;
     on_chip += bytes;
     plan.place[static_cast<std::size_t>(r)].space = isa::Space::cmem;
   }
-  plan.kv_on_chip = kv > 0 && cmem + kv <= t.cmem_bytes;
+  plan.kv_on_chip = may_use_cmem && kv > 0 && cmem + kv <= t.cmem_bytes;
   for (ir::TensorId r : used)
     if (plan.kv_on_chip && tensor(plan, r).role == ir::TensorRole::kv_cache)
       plan.place[static_cast<std::size_t>(r)].space = isa::Space::cmem;
@@ -179,7 +191,7 @@ std::vector<Region> kernel_regions(const Plan& plan, const Kernel& k) {
       add("wh", slice);
       add("wh_up", s.acc_sets > 1 ? slice : 0);
       halves("o", cells * 4);
-      halves("o2", k.epilogue == Epilogue::swiglu || k.epilogue == Epilogue::add ? cells * 4 : 0);
+      halves("o2", k.epilogue == Epilogue::swiglu || k.epilogue == Epilogue::add || s.k_split ? cells * 4 : 0);
       halves("e", k.epilogue == Epilogue::add ? cells * static_cast<std::uint64_t>(element_bytes(plan, k.addend)) : 0);
       halves("y", cells * static_cast<std::uint64_t>(element_bytes(plan, k.output)));
       break;
@@ -289,6 +301,8 @@ Expected<std::string> allocate(Plan& plan) {
     }
     p.copies = tt.copies;
     p.copy_bytes = align_up(tensor_bytes(plan, r), 64);
+    if (p.shard_k > 0)  // whole tiles: every shard's bytes are a multiple of 64
+      p.copy_bytes = static_cast<std::uint64_t>(p.shards * p.shard_k * p.shard_cols) * static_cast<std::uint64_t>(element_bytes(plan, r));
     std::uint64_t& at = p.space == isa::Space::cmem ? cmem : hbm;
     p.address = at;
     at += p.copy_bytes * static_cast<std::uint64_t>(p.copies);
@@ -297,7 +311,11 @@ Expected<std::string> allocate(Plan& plan) {
     desc.level = p.space;
     desc.address = p.address;
     if (tt.copies > 1) desc.shape.push_back(static_cast<std::uint64_t>(tt.copies));
-    for (std::int64_t d : tt.shape) desc.shape.push_back(static_cast<std::uint64_t>(d));
+    if (p.shard_k > 0)
+      desc.shape.insert(desc.shape.end(), {static_cast<std::uint64_t>(p.shards), static_cast<std::uint64_t>(p.shard_k),
+                                           static_cast<std::uint64_t>(p.shard_cols)});
+    else
+      for (std::int64_t d : tt.shape) desc.shape.push_back(static_cast<std::uint64_t>(d));
     plan.tensors.push_back(desc);
   }
   if (cmem > t.cmem_bytes) return Error("CMEM placement overflows: a bug in residency");

@@ -50,6 +50,9 @@ struct MatmulShape {
   // Swiglu on an even number of units: gate on the first half, up on the second, for the same columns,
   // so each unit's accumulators hold a whole m chunk of 512 rows (else both sets share a unit's rows).
   bool split_units = false;
+  // Few rows and at most half the units with a tile: the k tiles alternate between a tile's unit and a
+  // second one (units tiles_per_group..), whose partial sums the vector unit adds.
+  bool k_split = false;
   std::int64_t tiles_per_group = 1;  // n tiles one pass over a core's units covers
   // An operand that is a view swapping a matrix's two dims (the builder's transposes: a tied output
   // layer, the backward GEMMs' W^T and X^T) is held as [k, m] or [n, k] and loaded transposed by DMA.
@@ -108,6 +111,11 @@ struct Placement {
   std::uint64_t copy_bytes = 0;  // distance between copies (per-layer weights and caches)
   std::int64_t copies = 1;
   bool resident = false;         // a weight held in VMEM: `address` is the VMEM offset of core shards
+  // A streamed weight laid out by core shard in HBM, as a resident one is in VMEM: each copy is
+  // `shards` (the cores that hold columns) shards of [k, shard_cols] row-major, core c's holding columns
+  // [c shard_cols, (c + 1) shard_cols) (the last one padded), so that each core's loads read whole rows
+  // of its own shard. 0: row-major [k, n].
+  std::int64_t shard_k = 0, shard_cols = 0, shards = 0;
 };
 
 struct Plan {

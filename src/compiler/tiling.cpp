@@ -1,6 +1,6 @@
 // Passes 5 and 7 (docs/compiler.md):
 //   5. tiling: m rows per accumulator pass and k rows per VMEM half, two halves to double buffer.
-//   7. mapping: matmul n tiles split over cores, then units; attention (batch, KV head) pairs over cores.
+//   7. mapping: matmul n tiles split over cores, then units; attention query blocks over cores and units.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -21,6 +21,9 @@ using ir::OpKind;
 
 namespace {
 
+constexpr std::int64_t kFewRows = 64;                  // rows of A up to which weights bound a matmul
+constexpr std::int64_t kStreamBlockBytes = 1 << 20;  // weight bytes per block for those
+
 // VMEM bytes a matmul's working set needs per core at (m_chunk, k_block): two halves of A and W, two of
 // the fp32 outputs, the addend and the converted outputs.
 std::uint64_t matmul_working_bytes(const Plan& plan, const Kernel& k, std::int64_t mc, std::int64_t kb, bool resident) {
@@ -30,7 +33,7 @@ std::uint64_t matmul_working_bytes(const Plan& plan, const Kernel& k, std::int64
   const std::uint64_t a = static_cast<std::uint64_t>(mc * kb) * ab;
   const std::uint64_t out_cells = static_cast<std::uint64_t>(mc * s.group_cols);
   const std::uint64_t addend = k.epilogue == Epilogue::add ? out_cells * element_bytes(plan, k.addend) : 0;
-  const std::uint64_t outs = out_cells * (4 * (k.epilogue == Epilogue::add ? 2 : s.acc_sets) +
+  const std::uint64_t outs = out_cells * (4 * (k.epilogue == Epilogue::add || s.k_split ? 2 : s.acc_sets) +
                                           static_cast<std::uint64_t>(element_bytes(plan, k.output))) +
                              addend;
   return 2 * (align_up(weights, 64) + align_up(a, 64) + align_up(outs, 64) + 4 * 64);
@@ -52,6 +55,8 @@ Expected<std::string> tile(Plan& plan) {
       s.tiles_per_core = ceil_div(s.tiles, t.cores);
       s.tiles_per_group = std::min(s.tiles_per_core, s.split_units ? t.units / 2 : t.units);
       s.group_cols = std::min(s.n, s.tiles_per_group * t.tile_n);
+      s.k_split = !s.split_units && s.acc_sets == 1 && s.m <= kFewRows && 2 * s.tiles_per_group <= t.units &&
+                  ceil_div(s.k, t.tile_k) >= 2;
       const std::int64_t k_max = ceil_div(s.k, t.tile_k) * t.tile_k;
       s.m_chunk = std::min<std::int64_t>(s.m, t.acc_rows / (s.split_units ? 1 : s.acc_sets));
       if (s.m > 65536 * static_cast<std::int64_t>(1) << 20)
@@ -69,6 +74,13 @@ Expected<std::string> tile(Plan& plan) {
       }
       if (s.k_block == 0)
         return Error("matmul " + quote_value(k.name) + " does not fit " + t.name + "'s VMEM even one tile at a time");
+      // A few rows of A (decode's GEMVs): the weights are the traffic. Blocks of at most kStreamBlockBytes
+      // of weights keep the DMA engine one block ahead of the matrix units (two halves) instead of the
+      // units waiting for one large block; A, reloaded per block, is small beside them.
+      if (s.m <= kFewRows) {
+        const std::int64_t row_bytes = s.group_cols * isa::dtype_bytes(k.mxu_dtype) * s.acc_sets;
+        s.k_block = std::min(s.k_block, std::max<std::int64_t>(t.tile_k, kStreamBlockBytes / row_bytes / t.tile_k * t.tile_k));
+      }
       // DMA counts are 20 bits: a block of A is m_chunk rows of k_block elements.
       k.tiling = "m " + std::to_string(s.m_chunk) + " x k " + std::to_string(std::min(s.k_block, s.k)) + " x n " +
                  std::to_string(s.group_cols) + " per step, 2 VMEM halves, 2 weight slots";
@@ -142,7 +154,7 @@ std::string verify_tiling(const Plan& plan) {
     if (k.kind != KernelKind::matmul) continue;
     const MatmulShape& s = k.mm;
     if (s.m_chunk * (s.split_units ? 1 : s.acc_sets) > plan.target.acc_rows) return "matmul " + k.name + ": accumulators overflow";
-    if (s.tiles_per_group * (s.split_units ? 2 : 1) > plan.target.units) return "matmul " + k.name + ": more tiles than units";
+    if (s.tiles_per_group * (s.split_units || s.k_split ? 2 : 1) > plan.target.units) return "matmul " + k.name + ": more tiles than units";
     if (matmul_working_bytes(plan, k, s.m_chunk, s.k_block, false) > budget) return "matmul " + k.name + ": over the VMEM budget";
     if (s.k_block % plan.target.tile_k != 0) return "matmul " + k.name + ": k block not whole tiles";
   }
@@ -157,10 +169,14 @@ Expected<std::string> map_to_cores(Plan& plan) {
   std::int64_t busiest = 0;
   for (const Kernel& k : plan.kernels) {
     if (k.kind == KernelKind::matmul) busiest = std::max(busiest, std::min(t.cores, k.mm.tiles));
-    if (k.kind == KernelKind::attention) busiest = std::max(busiest, std::min(t.cores, k.at.batch * k.at.kv_heads));
+    if (k.kind == KernelKind::attention) {
+      const AttentionShape& a = k.at;
+      const std::int64_t blocks = a.q == 1 ? 1 : a.heads / a.kv_heads * ceil_div(a.q, a.rows_block);
+      busiest = std::max(busiest, std::min(t.cores, a.batch * a.kv_heads * blocks));
+    }
   }
   return "matmul n tiles: tiles_per_core = ceil(tiles / " + std::to_string(t.cores) + ") to each core, then round-robin over " +
-         std::to_string(t.units) + " units, k accumulated within a unit; attention (batch, KV head) pairs round-robin over cores; "
+         std::to_string(t.units) + " units, k accumulated within a unit; attention query blocks (decode: (batch, KV head) pairs) round-robin over cores, units in turn; "
          "vector work split by rows; up to " + std::to_string(busiest) + " cores busy";
 }
 

@@ -51,7 +51,8 @@ std::uint8_t bit(Engine e) {
 
 // One 128x128x128 bf16 tile on xpu-1, weights streamed. Core 0 holds the only n tile:
 //   dma0: dma.size + dma.sstride + dma.dstride + copy of x (128 x 128, rows 256 B apart on both sides),
-//         then the copy of w (same box: no new configuration)                                 5
+//         then the same four for w, laid out by core shard in HBM and read as one contiguous run of
+//         16,384 elements (strides 0)                                                        8
 //   mxu0: ldw, mm (k = 128: one tile), st                                                     3
 //   vpu:  vcvt fp32 -> bf16                                                                   1
 //   dma1: dma.size + dma.sstride + dma.dstride + copy of y                                    4
@@ -60,7 +61,7 @@ TEST(Compiler, SingleTileMatmulHandCounted) {
   CompileOptions streamed;
   streamed.resident_weights = false;
   const Compiled c = compiled(matmul_graph(128, 128, 128), streamed);
-  EXPECT_EQ(count(c.engine_instructions, Engine::dma0), 5u);
+  EXPECT_EQ(count(c.engine_instructions, Engine::dma0), 8u);
   EXPECT_EQ(count(c.engine_instructions, Engine::mxu0), 3u);
   EXPECT_EQ(count(c.engine_instructions, Engine::mxu1), 0u);
   EXPECT_EQ(count(c.engine_instructions, Engine::vpu), 1u);
@@ -81,6 +82,63 @@ TEST(Compiler, SingleTileMatmulHandCounted) {
   EXPECT_EQ(mxu[2].signal, bit(Engine::vpu));
   EXPECT_EQ(on(c.program, Engine::vpu)[0].wait, bit(Engine::mxu0));
   EXPECT_EQ(on(c.program, Engine::dma1).back().wait, bit(Engine::vpu));
+  EXPECT_EQ(verify_tokens(c.program), "");
+}
+
+// Streamed weights are laid out by core shard in HBM, as resident ones are in VMEM: w (256 x 4,096 bf16)
+// is 32 n tiles, 2 per core, so core c's shard is [256, 256] at c x 256 x 256 x 2 = c x 131,072 bytes,
+// and its one block is read as one contiguous run of 65,536 elements (row-major, it would be 256 rows of
+// 256 elements, 8,192 bytes apart).
+TEST(Compiler, StreamedWeightsLaidOutByCoreShard) {
+  CompileOptions streamed;
+  streamed.resident_weights = false;
+  const Compiled c = compiled(matmul_graph(128, 256, 4096), streamed);
+  EXPECT_EQ(c.hbm_bytes, 256.0 * 4096 * 2);  // x and y in CMEM
+  const isa::Tensor* w = nullptr;
+  for (const isa::Tensor& t : c.program.tensors)
+    if (t.name == "w") w = &t;
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->shape, (std::vector<std::uint64_t>{16, 256, 256}));
+  const std::uint64_t base = static_cast<std::uint64_t>(w->level) << 40 | w->address;
+  for (std::uint32_t core : {0u, 1u, 15u}) {
+    std::uint64_t n0 = 0, n1 = 0, src = 0;
+    std::size_t copies = 0;
+    for (const isa::Instruction& i : c.program.cores[core].code) {
+      if (i.opcode == Opcode::dma_size && i.field("q") == 0) n0 = i.field("n0"), n1 = i.field("n1");
+      if (i.opcode == Opcode::dma_copy && i.field("src") >= base && i.field("src") < base + 256 * 4096 * 2) {
+        src = i.field("src");
+        ++copies;
+        EXPECT_EQ(n0, 65536u) << "core " << core;
+        EXPECT_EQ(n1, 1u) << "core " << core;
+      }
+    }
+    EXPECT_EQ(copies, 1u) << "core " << core;
+    EXPECT_EQ(src, base + core * 131072u) << "core " << core;
+  }
+  EXPECT_EQ(verify_tokens(c.program), "");
+}
+
+// A GEMV whose core has fewer tiles than half its units splits k over two units: x [1, 256] times w
+// [256, 256] is 2 n tiles, one per core on cores 0 and 1; each core's k tiles (2) alternate between mxu0
+// (k tile 0) and mxu1 (k tile 1), each an ldw, an mm that starts its accumulator, and a store; the vector
+// unit adds the two partial sums and converts: vadd + vcvt.
+TEST(Compiler, FewRowsSplitKOverUnits) {
+  CompileOptions streamed;
+  streamed.resident_weights = false;
+  const Compiled c = compiled(matmul_graph(1, 256, 256), streamed);
+  EXPECT_EQ(c.mxu_macs, 256.0 * 256);
+  for (Engine unit : {Engine::mxu0, Engine::mxu1}) {
+    const auto code = on(c.program, unit);
+    ASSERT_EQ(code.size(), 3u);
+    EXPECT_EQ(code[1].opcode, Opcode::mxu_mm);
+    EXPECT_EQ(code[1].field("accumulate"), 0u);
+    EXPECT_EQ(code[1].field("m"), 1u);
+  }
+  EXPECT_TRUE(on(c.program, Engine::mxu2).empty());
+  const auto vpu = on(c.program, Engine::vpu);
+  ASSERT_EQ(vpu.size(), 2u);
+  EXPECT_EQ(vpu[0].opcode, Opcode::vadd);
+  EXPECT_EQ(vpu[1].opcode, Opcode::vcvt);
   EXPECT_EQ(verify_tokens(c.program), "");
 }
 
@@ -193,6 +251,31 @@ TEST(Compiler, SmallModelDecodeIsResident) {
   const Compiled s = compiled(*g, streamed);
   const double layer = 512.0 * 768 + 512.0 * 512 + 3 * 512.0 * 1536;
   EXPECT_EQ(s.hbm_bytes, (4 * layer + 512.0 * 32000) * 2 + 512.0 * 2);
+}
+
+// Activations kept off chip: the same tile reads x (128 x 128 bf16) and writes y (same) in HBM beside w:
+// 3 x 32,768 bytes, and CMEM holds nothing.
+TEST(Compiler, ActivationsForcedOffChip) {
+  CompileOptions off;
+  off.resident_weights = false;
+  off.activations_on_chip = false;
+  const Compiled c = compiled(matmul_graph(128, 128, 128), off);
+  EXPECT_EQ(c.hbm_bytes, 3 * 32768.0);
+  EXPECT_EQ(c.cmem_bytes, 0u);
+  EXPECT_EQ(verify_tokens(c.program), "");
+  // tiny-llama's decode keeps its KV cache in CMEM unless told not to; then the new token's K and V rows
+  // (2 KV heads x 64 bf16 values each, per layer) are written to HBM: at least 4 x 2 x 2 x 128 bytes more.
+  Expected<ir::Graph> g = frontend::build_decode(tiny_llama(), 1, 64, {});
+  ASSERT_TRUE(g.ok());
+  const Compiled on_chip = compiled(*g);
+  CompileOptions hbm;
+  hbm.activations_on_chip = false;
+  const Compiled in_hbm = compiled(*g, hbm);
+  EXPECT_TRUE(on_chip.kv_cache_on_chip);
+  EXPECT_FALSE(in_hbm.kv_cache_on_chip);
+  EXPECT_TRUE(in_hbm.weights_resident);
+  EXPECT_GE(in_hbm.hbm_bytes, on_chip.hbm_bytes + 4 * 2 * 2 * 128.0);
+  EXPECT_EQ(verify_tokens(in_hbm.program), "");
 }
 
 // llama3-8b's weights (16 GB) cannot stay on chip: each op once (per-op mode), one layer's weights and
