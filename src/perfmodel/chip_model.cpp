@@ -40,6 +40,10 @@ constexpr double kMinSplitKDepth = 256;  // split-K stops where a slice of K is 
 constexpr int kGpuPipelineStages = 3;    // multi-buffered operand tiles in shared memory
 constexpr int kGpuKBlockBytes = 128;     // bytes of K each stage holds per row (64 bf16, 128 fp8)
 
+// Rows up to which the XPU compiler treats a matmul as a GEMV (decode): weights streamed in small
+// blocks, k split over two units when a core's tiles leave half its units idle.
+constexpr double kFewRows = 64;
+
 struct MatmulDims {
   double batch = 1, m = 1, n = 1, k = 1;
 };
@@ -82,7 +86,7 @@ const spec::ChipEfficiency& xpu_family_efficiency() {
   // Fitted to the cycle engine on xpu-1 (`xpusim crosscheck --chip xpu-1 --fit`, docs/cycle-engine.md),
   // and the same as xpu-1's own efficiency block (a test holds them equal).
   static const spec::ChipEfficiency e = [] {
-    constexpr double matmul = 1, attention = 1, hbm = 0.9, vector = 1, overhead_us = 1;
+    constexpr double matmul = 0.83, attention = 0.03, hbm = 0.81, vector = 0.14, overhead_us = 0.15;
     spec::ChipEfficiency f;
     for (const char* dtype : {"bf16", "fp16", "fp8", "int8", "fp4"}) f.matmul[dtype] = matmul;
     f.attention = attention;
@@ -145,7 +149,6 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op, const Residen
   const double in_bytes = ir::dtype_bytes(dtype);
   const double peak = matmul_peak_flops(dtype) * matmul_efficiency(dtype);
   const auto& unit = chip_->cores.matrix_unit;
-  const double units = static_cast<double>(chip_->cores.count * unit.count);
   // The instruction's K granule is a fixed number of bytes: fp8 instructions take twice the K of bf16.
   const double k_granule = static_cast<double>(unit.tile.k) * std::max(1.0, 2.0 / in_bytes);
   const double k_padded = ceil_div(d.k, k_granule) * k_granule;
@@ -218,8 +221,14 @@ OpTime ChipModel::matmul(const ir::Graph& graph, const ir::Op& op, const Residen
     const double listed = macs_per_cycle_[static_cast<std::size_t>(dtype)];
     const double macs = listed > 0 ? listed : array_k * array_n;
     const double rows_per_cycle = macs / (array_k * array_n);
-    const double blocks = d.batch * ceil_div(d.k, array_k) * ceil_div(d.n, array_n);
-    const double waves = ceil_div(blocks, units);
+    // The compiler's mapping (docs/compiler.md, mapping): n tiles dealt to the cores, then to a core's
+    // units; k accumulates within a unit, except that a matmul of at most 64 rows whose tiles leave
+    // half a core's units idle splits its k tiles over two units. The busiest unit sets the time.
+    const double cores = static_cast<double>(chip_->cores.count), per_core = static_cast<double>(unit.count);
+    const double tiles_per_core = ceil_div(ceil_div(d.n, array_n), cores);
+    const double k_tiles = ceil_div(d.k, array_k);
+    const bool k_split = d.m <= kFewRows && 2 * std::min(tiles_per_core, per_core) <= per_core;
+    const double waves = d.batch * ceil_div(tiles_per_core, per_core) * (k_split ? ceil_div(k_tiles, 2) : k_tiles);
     const double stream = ceil_div(d.m, rows_per_cycle);
     const double cycles = unit.double_buffered ? waves * std::max(stream, array_k) + array_k + array_n
                                                : waves * (stream + array_k + array_n);
