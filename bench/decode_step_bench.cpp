@@ -5,41 +5,21 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 
 #include "compiler/compiler.h"
 #include "frontend/llm/llm_builder.h"
 #include "perfsim/simulator.h"
-#include "spec/library.h"
+#include "bench_library.h"
 
 namespace {
 
 using namespace xpusim;
 
-struct Setup {
-  spec::Library library;
-  const spec::ModelSpec* model = nullptr;
-  const spec::ChipSpec* chip = nullptr;
-
-  Setup() {
-    Diagnostics diagnostics;
-    library = spec::Library::load_folder(XPUSIM_SOURCE_DIR "/specs", "specs", diagnostics);
-    const spec::Document* m = library.find(spec::Kind::model, "llama3-8b");
-    const spec::Document* c = library.find(spec::Kind::chip, "xpu-1");
-    if (diagnostics.has_errors() || !m || !c) {
-      std::fprintf(stderr, "bench: cannot load the spec library\n");
-      std::exit(1);
-    }
-    model = &std::get<spec::ModelSpec>(m->spec);
-    chip = &std::get<spec::ChipSpec>(c->spec);
-  }
-};
-
 void BM_Llama3_8bDecodeStepCompiledAndSimulated(benchmark::State& state) {
-  static const Setup s;
+  const auto& model = bench::spec_named<spec::ModelSpec>(spec::Kind::model, "llama3-8b");
+  const auto& chip = bench::spec_named<spec::ChipSpec>(spec::Kind::chip, "xpu-1");
   const std::int64_t batch = state.range(0);
-  Expected<ir::Graph> graph = frontend::build_decode(*s.model, batch, 2048, {});
+  Expected<ir::Graph> graph = frontend::build_decode(model, batch, 2048, {});
   if (!graph.ok()) {
     state.SkipWithError("cannot build the decode step");
     return;
@@ -47,7 +27,7 @@ void BM_Llama3_8bDecodeStepCompiledAndSimulated(benchmark::State& state) {
   double cycles = 0, seconds = 0, instructions = 0, compile_s = 0;
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
-    Expected<compiler::Compiled> compiled = compiler::compile(*graph, *s.chip, {});
+    Expected<compiler::Compiled> compiled = compiler::compile(*graph, chip, {});
     compile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!compiled.ok()) {
       state.SkipWithError(compiled.error().to_string().c_str());
@@ -55,7 +35,7 @@ void BM_Llama3_8bDecodeStepCompiledAndSimulated(benchmark::State& state) {
     }
     instructions = 0;
     for (const isa::CoreCode& core : compiled->program.cores) instructions += static_cast<double>(core.code.size());
-    Expected<perfsim::SimResult> sim = perfsim::simulate(compiled->program, *s.chip, {});
+    Expected<perfsim::SimResult> sim = perfsim::simulate(compiled->program, chip, {});
     if (!sim.ok()) {
       state.SkipWithError(sim.error().to_string().c_str());
       return;
@@ -65,7 +45,7 @@ void BM_Llama3_8bDecodeStepCompiledAndSimulated(benchmark::State& state) {
   }
   // The weights (16 GB in bf16) and the KV cache must stream from HBM once: the step cannot beat that.
   const ir::GraphTotals totals = ir::totals(*graph);
-  const double roofline_s = (totals.weight_bytes + totals.kv_cache_bytes) / (s.chip->hbm.bandwidth_tb_s * 1e12);
+  const double roofline_s = (totals.weight_bytes + totals.kv_cache_bytes) / (chip.hbm.bandwidth_tb_s * 1e12);
   if (seconds < roofline_s) state.SkipWithError("faster than the HBM roofline");
   state.counters["instructions"] = instructions;
   state.counters["simulated_cycles"] = cycles;
