@@ -215,5 +215,28 @@ TEST(Serving, ExpertParallelismShardsTheRoutedExpertsAndPaysTwoAllToAllsPerMoeLa
   EXPECT_EQ(bad.error().to_string(), "error: ep 3 does not divide mixtral-8x7b's 8 experts");
 }
 
+// SRAM capacity buys speed only where a step's weights fit on chip. GPT-2 small's layers hold 85 M
+// matmul weights, 85 MB in fp8 (12 x (4 x 768^2 + 2 x 768 x 3072)); its tied embedding table, 39 MB,
+// also serves as the output layer and stays in HBM. xpu-1's 16 cores keep up to 3/4 of 16 MiB each,
+// 192 MiB; with 4 MiB of VMEM a core keeps 3 MiB, 48 MiB in all.
+TEST(Residency, SramCapacityBuysSpeedWhereTheWeightsFit) {
+  const spec::ChipSpec& xpu1 = chip("xpu-1");
+  spec::ChipSpec small = xpu1;
+  small.cores.sram.front().capacity_kib = 4096;
+  frontend::LlmOptions fp8;
+  fp8.dtype = fp8.kv_dtype = ir::DType::fp8_e4m3;
+  const Expected<ir::Graph> decode = frontend::build_decode(model("gpt2-small"), 1, 512, fp8);
+  ASSERT_TRUE(decode.ok());
+  EXPECT_TRUE(residency_of(*decode, xpu1).weights);
+  EXPECT_FALSE(residency_of(*decode, small).weights);
+  EXPECT_FALSE(residency_of(*decode, chip("h100-sxm")).weights);  // a cache keeps nothing for the step
+  const Expected<GraphTime> resident = evaluate(ChipModel(xpu1), *decode, {});
+  const Expected<GraphTime> streamed = evaluate(ChipModel(small), *decode, {});
+  ASSERT_TRUE(resident.ok() && streamed.ok());
+  // Streamed, the step reads every matmul weight from HBM; resident, none.
+  EXPECT_NEAR(streamed->hbm_bytes - resident->hbm_bytes, 84.9e6, 0.02 * 84.9e6);
+  EXPECT_LT(resident->seconds, streamed->seconds);
+}
+
 }  // namespace
 }  // namespace xpusim::perfmodel
